@@ -1,0 +1,27 @@
+/**
+ * Last-resort reporting for errors that escape a command (oclif's own: unknown command, bad
+ * flags before a command runs). One clean line on stderr; the stack only with DEBUG set.
+ */
+import { NetkitError, ExitStatus } from '../errors.js'
+
+/** Prints one line for `err` and sets the exit status; never rethrows. */
+export function reportFatal(err: unknown): void {
+  const e = err as { message?: string; oclif?: { exit?: number }; code?: string; exitStatus?: number; stack?: string }
+  if (e?.code === 'EEXIT') {
+    process.exitCode = e.oclif?.exit ?? 0
+    return
+  }
+  if (process.env.DEBUG && e?.stack) process.stderr.write(`${e.stack}\n`)
+  const status = err instanceof NetkitError ? err.exitStatus : (e?.oclif?.exit ?? ExitStatus.usage)
+  const message = firstLine(e?.message ?? String(err))
+  process.stderr.write(`netkit: ${message}\n`)
+  process.exitCode = status
+}
+
+/** The first non-empty line of a message, without oclif's decorations. */
+export function firstLine(message: string): string {
+  // oclif colours and prefixes some messages ("Error: ", " ›   "); strip those.
+  const plain = message.replace(/\u001b\[[0-9;]*m/g, '')
+  const line = plain.split('\n').map((l) => l.replace(/^\s*(›|Error:)\s*/, '').trim()).find((l) => l.length > 0)
+  return line ?? 'unknown error'
+}

@@ -1,0 +1,123 @@
+/**
+ * The NetkitError hierarchy: every error library code throws on purpose. Each has a stable string
+ * `code` (`NETKIT_ERR_*`), a one-line message that says what went wrong and what to do, the exit
+ * status the CLI uses for it, and the underlying `cause` when there is one.
+ */
+
+/** Exit statuses, as DESIGN.md fixes them. */
+export const ExitStatus = {
+  ok: 0,
+  runtime: 1,
+  usage: 2,
+  captureUnavailable: 3,
+} as const
+
+/** Options every NetkitError accepts. */
+export interface NetkitErrorOptions {
+  cause?: unknown
+  /** One short sentence on what to do about it; printed after the message. */
+  hint?: string
+}
+
+/** The base of all netkit errors. */
+export class NetkitError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: string = 'NETKIT_ERR'
+  /** Exit status the CLI ends with. */
+  readonly exitStatus: number = ExitStatus.runtime
+  /** What to do about it, if the message does not already say. */
+  readonly hint?: string
+
+  constructor(message: string, options: NetkitErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
+    this.hint = options.hint
+  }
+}
+
+/** A bad flag, argument or option value: the user asked for something that cannot be done. */
+export class InvalidArgumentError extends NetkitError {
+  override readonly code = 'NETKIT_ERR_INVALID_ARG'
+  override readonly exitStatus = ExitStatus.usage
+}
+
+/** A capture file that is not pcap/pcapng, or is damaged. Names the file and the byte offset. */
+export class FileFormatError extends NetkitError {
+  override readonly code = 'NETKIT_ERR_FILE_FORMAT'
+  /** The file (or `-` for standard input). */
+  readonly file: string
+  /** Byte offset in the file where the damage starts. */
+  readonly offset: number
+
+  constructor(file: string, offset: number, what: string, options: NetkitErrorOptions = {}) {
+    super(`${file}: ${what} (at byte offset ${offset})`, options)
+    this.file = file
+    this.offset = offset
+  }
+}
+
+/** A file that cannot be opened, read or written (missing, permission, disk full). */
+export class FileAccessError extends NetkitError {
+  override readonly code = 'NETKIT_ERR_FILE_ACCESS'
+  readonly file: string
+
+  constructor(file: string, what: string, options: NetkitErrorOptions = {}) {
+    super(`${file}: ${what}`, options)
+    this.file = file
+  }
+}
+
+/** A configuration file that cannot be loaded or does not validate. Names the file. */
+export class ConfigError extends NetkitError {
+  override readonly code = 'NETKIT_ERR_CONFIG'
+  override readonly exitStatus = ExitStatus.usage
+}
+
+/** A dissector plugin that cannot be loaded or registered. */
+export class PluginError extends NetkitError {
+  override readonly code = 'NETKIT_ERR_PLUGIN'
+}
+
+/** A pcap-filter expression that does not compile. */
+export class FilterSyntaxError extends NetkitError {
+  override readonly code = 'NETKIT_ERR_FILTER'
+  override readonly exitStatus = ExitStatus.usage
+}
+
+/** Live capture is not possible here: not Linux, no addon, or no CAP_NET_RAW. */
+export class CaptureUnavailableError extends NetkitError {
+  override readonly code = 'NETKIT_ERR_CAPTURE_UNAVAILABLE'
+  override readonly exitStatus = ExitStatus.captureUnavailable
+}
+
+/** Live capture failed at run time (interface gone, socket error). */
+export class CaptureError extends NetkitError {
+  override readonly code = 'NETKIT_ERR_CAPTURE'
+}
+
+/** An HTTP request failed; `kind` says how (connect, timeout, reset, parse, ...). */
+export class HttpError extends NetkitError {
+  override readonly code = 'NETKIT_ERR_HTTP'
+  readonly kind: string
+
+  constructor(kind: string, message: string, options: NetkitErrorOptions = {}) {
+    super(message, options)
+    this.kind = kind
+  }
+}
+
+/** Converts a Node system error on a file into a FileAccessError with a readable reason. */
+export function fileAccessError(file: string, err: unknown, doing: string): FileAccessError {
+  const e = err as NodeJS.ErrnoException
+  const reasons: Record<string, string> = {
+    ENOENT: 'no such file or directory',
+    EACCES: 'permission denied',
+    EISDIR: 'is a directory',
+    ENOSPC: 'no space left on device',
+    EROFS: 'read-only file system',
+    EDQUOT: 'disk quota exceeded',
+    EMFILE: 'too many open files',
+  }
+  const reason = (e && e.code && reasons[e.code]) ?? (e instanceof Error ? e.message : String(err))
+  return new FileAccessError(file, `cannot ${doing}: ${reason}`, { cause: err })
+}

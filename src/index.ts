@@ -1,0 +1,6 @@
+/**
+ * netkit's library API: everything a plugin or script imports (`import { ... } from 'netkit'`).
+ */
+export * from './errors.js'
+export * from './pcap/index.js'
+export { loadConfig, validateConfig, type NetkitConfig } from './config.js'

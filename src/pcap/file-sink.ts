@@ -1,0 +1,93 @@
+/**
+ * FileSink: a buffered, synchronous byte sink for capture files. Writers append whole records
+ * into one buffer; the sink flushes with one write() per buffer (1 MiB by default), never per
+ * packet. When a flush fails (disk full), the file is cut back to the last whole flush, so what
+ * is on disk is always a valid file of complete records.
+ */
+import { closeSync, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs'
+import { fileAccessError } from '../errors.js'
+
+/** A buffered sink over a file descriptor. */
+export class FileSink {
+  /** Bytes handed to the kernel so far (always a whole number of records). */
+  committed = 0
+  /** Number of write() calls made, for benchmarks. */
+  writes = 0
+  private buf: Buffer
+  private len = 0
+  private closed = false
+
+  private constructor(readonly path: string, private readonly fd: number, private readonly ownsFd: boolean, size: number) {
+    this.buf = Buffer.allocUnsafe(size)
+  }
+
+  /** Creates (truncates) `path`, or writes to stdout for `-`. */
+  static create(path: string, bufferSize = 1 << 20): FileSink {
+    if (path === '-') return new FileSink('-', 1, false, bufferSize)
+    let fd: number
+    try {
+      fd = openSync(path, 'w', 0o644)
+    } catch (err) {
+      throw fileAccessError(path, err, 'create it')
+    }
+    return new FileSink(path, fd, true, bufferSize)
+  }
+
+  /** Returns a region of `n` bytes to fill, flushing first when the buffer lacks room. */
+  reserve(n: number): { buf: Buffer; at: number } {
+    if (this.len + n > this.buf.length) {
+      this.flush()
+      if (n > this.buf.length) this.buf = Buffer.allocUnsafe(Math.max(n, this.buf.length * 2))
+    }
+    const at = this.len
+    this.len += n
+    return { buf: this.buf, at }
+  }
+
+  /** Appends bytes. */
+  write(bytes: Uint8Array): void {
+    const { buf, at } = this.reserve(bytes.length)
+    buf.set(bytes, at)
+  }
+
+  /** Bytes buffered and not yet written. */
+  get pending(): number {
+    return this.len
+  }
+
+  /** Hands the buffered bytes to the kernel. */
+  flush(): void {
+    let off = 0
+    try {
+      while (off < this.len) {
+        try {
+          off += writeSync(this.fd, this.buf, off, this.len - off)
+          this.writes++
+        } catch (err) {
+          // stdout may be a non-blocking pipe: wait for it briefly rather than fail.
+          if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1)
+        }
+      }
+    } catch (err) {
+      // Keep the file valid: cut off the partial flush so it ends on a record boundary.
+      if (this.ownsFd) try { ftruncateSync(this.fd, this.committed) } catch { /* best effort */ }
+      this.len = 0
+      throw fileAccessError(this.path, err, 'write it')
+    }
+    this.committed += this.len
+    this.len = 0
+  }
+
+  /** Flushes and closes (idempotent). With `sync`, fsyncs first. */
+  close(sync = false): void {
+    if (this.closed) return
+    this.closed = true
+    try {
+      this.flush()
+      if (sync && this.ownsFd) fsyncSync(this.fd)
+    } finally {
+      if (this.ownsFd) closeSync(this.fd)
+    }
+  }
+}

@@ -1,0 +1,10 @@
+/** The pcap module: netkit's own reader and writer for libpcap and pcapng files. */
+export * from './record-batch.js'
+export * from './link-types.js'
+export { CaptureFileReader, openCaptureFile, type CaptureFormat, type ReadOptions } from './file-reader.js'
+export { PcapMagic, parsePcapHeader, type PcapHeader } from './pcap-parser.js'
+export { BlockType, type InterfaceStatistics } from './pcapng-parser.js'
+export { FileSink } from './file-sink.js'
+export { PcapWriter, type PcapWriterOptions } from './pcap-writer.js'
+export { PcapngWriter, type PcapngWriterOptions, type CloseStatistics } from './pcapng-writer.js'
+export { createCaptureWriter, type CaptureWriter, type WriterOptions } from './writer.js'

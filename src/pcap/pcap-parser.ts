@@ -1,0 +1,137 @@
+/**
+ * Classic libpcap record parser: the four magics (µs/ns, little/big endian), the modified
+ * ("Kuznetzov") format with its longer record header, captured vs original length.
+ * See: pcap-savefile(5), draft-ietf-opsawg-pcap.
+ */
+import { FileFormatError } from '../errors.js'
+import { MAX_BLOCK_BYTES, MAX_STANDARD_CAPLEN, type RecordParser } from './record-parser.js'
+import { RecordKind, type InterfaceInfo, type RecordBatch } from './record-batch.js'
+
+/** Magic numbers as read little-endian from the first four bytes. */
+export const PcapMagic = {
+  microLE: 0xa1b2c3d4,
+  microBE: 0xd4c3b2a1,
+  nanoLE: 0xa1b23c4d,
+  nanoBE: 0x4d3cb2a1,
+  modifiedLE: 0xa1b2cd34,
+  modifiedBE: 0x34cdb2a1,
+} as const
+
+/** The fixed classic pcap file header. */
+export interface PcapHeader {
+  littleEndian: boolean
+  nanosecond: boolean
+  /** Record header length: 16, or 24 for the modified format. */
+  recordHeaderLength: number
+  versionMajor: number
+  versionMinor: number
+  snaplen: number
+  /** LINKTYPE_* (FCS bits masked off). */
+  linkType: number
+  /** FCS length in bytes when the header's F bit is set. */
+  fcsLength?: number
+}
+
+/** Whether the first four bytes (read little-endian) are a classic pcap magic. */
+export function isPcapMagic(magicLE: number): boolean {
+  return Object.values(PcapMagic).includes(magicLE as never)
+}
+
+/** Parses the 24-byte file header (the caller checked that 24 bytes are there). */
+export function parsePcapHeader(buf: Buffer, file: string): PcapHeader {
+  const magicLE = buf.readUInt32LE(0)
+  const le = magicLE === PcapMagic.microLE || magicLE === PcapMagic.nanoLE || magicLE === PcapMagic.modifiedLE
+  const rd16 = (o: number) => (le ? buf.readUInt16LE(o) : buf.readUInt16BE(o))
+  const rd32 = (o: number) => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o))
+  const versionMajor = rd16(4)
+  const versionMinor = rd16(6)
+  if (versionMajor !== 2) {
+    throw new FileFormatError(file, 4, `unsupported pcap version ${versionMajor}.${versionMinor} (only 2.x exists)`)
+  }
+  const network = rd32(20)
+  // LINKTYPE_ field: low 26 bits the link type; bit 26 says the FCS length is in bits 28-31.
+  // See: draft-ietf-opsawg-pcap, "LinkType and additional information".
+  const fcs = (network & 0x04000000) !== 0 ? ((network >>> 28) & 0xf) * 2 : undefined
+  return {
+    littleEndian: le,
+    nanosecond: magicLE === PcapMagic.nanoLE || magicLE === PcapMagic.nanoBE,
+    recordHeaderLength: magicLE === PcapMagic.modifiedLE || magicLE === PcapMagic.modifiedBE ? 24 : 16,
+    versionMajor,
+    versionMinor,
+    snaplen: rd32(16),
+    linkType: network & 0xffff,
+    fcsLength: fcs,
+  }
+}
+
+/** Record parser for classic pcap. */
+export class PcapParser implements RecordParser {
+  readonly interfaces: InterfaceInfo[]
+  need = 0
+  error: FileFormatError | null = null
+  warnings: string[] = []
+  private readonly maxCapLen: number
+  private warnedSnaplen = false
+
+  constructor(readonly header: PcapHeader, private readonly file: string) {
+    this.interfaces = [{
+      linkType: header.linkType,
+      snaplen: header.snaplen,
+      tsUnitsPerSecond: header.nanosecond ? 1e9 : 1e6,
+      fcsLength: header.fcsLength,
+    }]
+    // A sane bound whatever the header claims: Wireshark's standard maximum, or the file's own
+    // snaplen when that is larger, never more than one block's worth.
+    this.maxCapLen = Math.min(Math.max(MAX_STANDARD_CAPLEN, header.snaplen), MAX_BLOCK_BYTES)
+  }
+
+  parse(buf: Buffer, pos: number, end: number, batch: RecordBatch, base: number): number {
+    const le = this.header.littleEndian
+    const hdrLen = this.header.recordHeaderLength
+    const fracScale = this.header.nanosecond ? 1 : 1000
+    const linkType = this.header.linkType
+    const snaplen = this.header.snaplen
+    const cap = batch.capacity
+    let n = batch.count
+    this.need = 0
+    while (n < cap) {
+      if (end - pos < hdrLen) {
+        this.need = hdrLen
+        break
+      }
+      const capLen = le ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8)
+      if (capLen > this.maxCapLen) {
+        this.error = new FileFormatError(this.file, base + pos,
+          `record ${batch.firstNumber + n} claims ${capLen} captured bytes, more than the sane maximum of ${this.maxCapLen}; the file is damaged`)
+        break
+      }
+      const total = hdrLen + capLen
+      if (end - pos < total) {
+        this.need = total
+        break
+      }
+      if (capLen > snaplen && snaplen !== 0 && !this.warnedSnaplen) {
+        this.warnedSnaplen = true
+        this.warnings.push(`${this.file}: record ${batch.firstNumber + n} at byte offset ${base + pos} has ${capLen} captured bytes, more than the file's snaplen of ${snaplen}; reading it anyway`)
+      }
+      if (le) {
+        batch.tsSec[n] = buf.readUInt32LE(pos)
+        batch.tsNsec[n] = buf.readUInt32LE(pos + 4) * fracScale
+        batch.origLen[n] = buf.readUInt32LE(pos + 12)
+      } else {
+        batch.tsSec[n] = buf.readUInt32BE(pos)
+        batch.tsNsec[n] = buf.readUInt32BE(pos + 4) * fracScale
+        batch.origLen[n] = buf.readUInt32BE(pos + 12)
+      }
+      batch.capLen[n] = capLen
+      batch.offset[n] = pos + hdrLen
+      batch.iface[n] = -1
+      batch.linkType[n] = linkType
+      batch.kind[n] = RecordKind.packet
+      n++
+      pos += total
+    }
+    batch.count = n
+    return pos
+  }
+}

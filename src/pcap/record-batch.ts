@@ -1,0 +1,81 @@
+/**
+ * RecordBatch: the unit every stage passes along (reader or live ring -> filter -> dissection ->
+ * formatter or writer). A batch is a set of parallel typed arrays over one backing buffer, so a
+ * stage touches many packets per call and nothing is allocated per packet.
+ */
+
+/** What a record is. Most are packets; pcapng custom blocks are records tshark shows too. */
+export const RecordKind = {
+  packet: 0,
+  custom: 1,
+} as const
+
+/** One capture interface: pcapng IDB, or the single implicit interface of a classic pcap file. */
+export interface InterfaceInfo {
+  /** LINKTYPE_* value. */
+  linkType: number
+  /** Snapshot length; 0 means no limit (pcapng). */
+  snaplen: number
+  /** if_name, when the file or the capture names it. */
+  name?: string
+  /** if_description. */
+  description?: string
+  /** Timestamp units per second (10^6 unless if_tsresol says otherwise). */
+  tsUnitsPerSecond?: number
+  /** FCS length in bytes carried at the end of each frame, when known. */
+  fcsLength?: number
+  /** pcapng: the interface's id within its section (what tshark shows as frame.interface_id). */
+  localId?: number
+}
+
+/** A batch of records over one backing buffer. Valid only until the producer is resumed. */
+export class RecordBatch {
+  /** Backing buffer; record i's bytes are data[offset[i], offset[i] + capLen[i]). */
+  data: Buffer = Buffer.alloc(0)
+  /** Number of records in the batch. */
+  count = 0
+  /** Frame number (1-based) of record 0. */
+  firstNumber = 1
+  /** The interfaces that `iface` indexes (shared with the reader; grows as a pcapng file is read). */
+  interfaces: readonly InterfaceInfo[] = []
+  /** Start of each record's bytes in `data`. */
+  readonly offset: Uint32Array
+  /** Captured length (bytes present). */
+  readonly capLen: Uint32Array
+  /** Original length on the wire. */
+  readonly origLen: Uint32Array
+  /** Whole seconds since the epoch; NaN when the record carries no timestamp (pcapng SPB). */
+  readonly tsSec: Float64Array
+  /** Nanoseconds past tsSec (may be >= 1e9 for files with invalid fractions, as tshark keeps them). */
+  readonly tsNsec: Uint32Array
+  /** Interface id (global across pcapng sections); -1 when the file has no interfaces (pcap). */
+  readonly iface: Int32Array
+  /** LINKTYPE_* of each record; -1 for records that are not packets. */
+  readonly linkType: Int32Array
+  /** RecordKind of each record. */
+  readonly kind: Uint8Array
+
+  constructor(readonly capacity = 8192) {
+    this.offset = new Uint32Array(capacity)
+    this.capLen = new Uint32Array(capacity)
+    this.origLen = new Uint32Array(capacity)
+    this.tsSec = new Float64Array(capacity)
+    this.tsNsec = new Uint32Array(capacity)
+    this.iface = new Int32Array(capacity)
+    this.linkType = new Int32Array(capacity)
+    this.kind = new Uint8Array(capacity)
+  }
+
+  /** Empties the batch, keeping its arrays. */
+  reset(data: Buffer, firstNumber: number, interfaces: readonly InterfaceInfo[] = this.interfaces): void {
+    this.data = data
+    this.interfaces = interfaces
+    this.count = 0
+    this.firstNumber = firstNumber
+  }
+
+  /** A copy of record i's bytes (for tests and one-off use; hot paths index `data` directly). */
+  bytes(i: number): Buffer {
+    return Buffer.from(this.data.subarray(this.offset[i], this.offset[i] + this.capLen[i]))
+  }
+}
