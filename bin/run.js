@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { execute } from '@oclif/core'
+import { flush, run } from '@oclif/core'
 import { reportFatal } from '../dist/cli/fatal.js'
 
-await execute({ dir: import.meta.url }).catch(reportFatal)
+await run(process.argv.slice(2), import.meta.url).then(() => flush(), reportFatal)

@@ -22,6 +22,8 @@ export function reportFatal(err: unknown): void {
 export function firstLine(message: string): string {
   // oclif colours and prefixes some messages ("Error: ", " ›   "); strip those.
   const plain = message.replace(/\u001b\[[0-9;]*m/g, '')
-  const line = plain.split('\n').map((l) => l.replace(/^\s*(›|Error:)\s*/, '').trim()).find((l) => l.length > 0)
+  const line = plain.split('\n')
+    .map((l) => l.replace(/^\s*(›\s*)?(Error:)?\s*/, '').trim())
+    .find((l) => l.length > 0 && !/^The following errors? occurred:?$/i.test(l) && !/^See more help with/i.test(l))
   return line ?? 'unknown error'
 }

@@ -1,11 +1,10 @@
 import { Args, Flags } from '@oclif/core'
 import { NetkitCommand } from '../cli/base-command.js'
 import { outputFlags } from '../cli/common-flags.js'
+import { PacketOutput } from '../cli/packet-output.js'
 import { InvalidArgumentError } from '../errors.js'
-import { FramePrinter, type OutputFormat } from '../format/frame-printer.js'
-import { TextOutput } from '../format/output.js'
+import type { OutputFormat } from '../format/frame-printer.js'
 import { openCaptureFile } from '../pcap/file-reader.js'
-import { createCaptureWriter, type CaptureWriter } from '../pcap/writer.js'
 
 /** `netkit read`: read a pcap or pcapng file, print its packets or rewrite them. */
 export default class Read extends NetkitCommand {
@@ -29,38 +28,26 @@ export default class Read extends NetkitCommand {
     const { flags, argv } = await this.parse(Read)
     const filter = (argv as string[]).join(' ').trim()
     if (filter !== '') throw new InvalidArgumentError(`filter expressions are not supported yet: '${filter}'`)
-    const out = new TextOutput()
-    const printer = flags.write ? undefined : new FramePrinter(out, {
-      format: flags.format as OutputFormat, fields: flags.field, hex: flags.hex, nano: flags.nano,
-    })
     const reader = await openCaptureFile(flags.read, { onWarning: (w) => process.stderr.write(`netkit read: warning: ${w}\n`) })
-    let writer: CaptureWriter | undefined
-    const openWriter = () => createCaptureWriter(flags.write as string, {
-      format: flags['file-format'] as 'pcap' | 'pcapng',
-      nanosecond: flags.nano,
-      interfaces: reader.interfaces,
-      linkType: reader.interfaces[0]?.linkType ?? 1,
-    })
+    const output = new PacketOutput({
+      format: flags.format as OutputFormat,
+      fields: flags.field,
+      hex: flags.hex,
+      write: flags.write,
+      fileFormat: flags['file-format'] as 'pcap' | 'pcapng',
+      nano: flags.nano,
+    }, () => reader.interfaces)
     let left = flags.count ?? Infinity
     try {
-      if (flags.write && reader.format === 'pcap') writer = openWriter()
+      if (reader.format === 'pcap') output.open()
       for await (const batch of reader.batches()) {
         if (batch.count > left) batch.count = left
         left -= batch.count
-        if (flags.write) {
-          writer ??= openWriter()
-          writer.writeBatch(batch, reader.interfaces)
-        } else {
-          printer!.writeBatch(batch)
-          await out.ready()
-          if (out.closed) break
-        }
-        if (left === 0) break
+        await output.write(batch)
+        if (left === 0 || output.closed) break
       }
-      if (flags.write) writer ??= openWriter()
     } finally {
-      writer?.close()
-      await out.end()
+      await output.close()
       await reader.close()
     }
   }

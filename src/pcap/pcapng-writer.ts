@@ -49,6 +49,25 @@ function block(type: number, body: Buffer): Buffer {
 
 const END_OF_OPTIONS = Buffer.alloc(4)
 
+const split = { hi: 0, lo: 0 }
+
+/**
+ * sec * unitsPerSec + frac as two 32-bit halves, exactly and without BigInt (this runs per packet):
+ * sec = a*2^16 + b keeps every partial product below 2^53.
+ */
+export function splitTimestamp(sec: number, unitsPerSec: number, frac: number): { hi: number; lo: number } {
+  const a = Math.floor(sec / 65536)
+  const b = sec - a * 65536
+  const x = a * unitsPerSec // < 2^53 for any sec below 2^53 / 1e9 * 2^16
+  const xh = Math.floor(x / 65536)
+  const xl = x - xh * 65536
+  const y = xl * 65536 + b * unitsPerSec + frac
+  const yh = Math.floor(y / 4294967296)
+  split.hi = xh + yh
+  split.lo = y - yh * 4294967296
+  return split
+}
+
 /** Writes a pcapng file. */
 export class PcapngWriter implements CaptureWriter {
   packets = 0
@@ -127,16 +146,8 @@ export class PcapngWriter implements CaptureWriter {
     const total = 32 + padded
     const { buf, at } = this.sink.reserve(total)
     const s = Number.isNaN(sec) ? 0 : sec
-    // Units since the epoch in this file's resolution; split into 32-bit halves exactly.
     const frac = this.nano ? nsec : Math.floor(nsec / 1000)
-    const perSec = this.nano ? 1e9 : 1e6
-    const hiSec = Math.floor(s / 4294967296)
-    const loSec = s - hiSec * 4294967296
-    // ts = s * perSec + frac, computed as (hiSec * 2^32 + loSec) * perSec + frac without overflow:
-    const lowProduct = loSec * perSec + frac // < 2^32 * 1e9 + 1e9 < 2^62: split it
-    const lowHi = Math.floor(lowProduct / 4294967296)
-    const tsLo = lowProduct - lowHi * 4294967296
-    const tsHi = hiSec * perSec + lowHi
+    const { hi: tsHi, lo: tsLo } = splitTimestamp(s, this.nano ? 1e9 : 1e6, frac)
     buf.writeUInt32LE(BlockType.EPB, at)
     buf.writeUInt32LE(total, at + 4)
     buf.writeUInt32LE(idb, at + 8)
