@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core'
 import { NetkitCommand } from '../cli/base-command.js'
 import { outputFlags } from '../cli/common-flags.js'
 import { PacketOutput } from '../cli/packet-output.js'
-import { InvalidArgumentError } from '../errors.js'
+import { BatchFilter } from '../filter/batch-filter.js'
 import type { OutputFormat } from '../format/frame-printer.js'
 import { openCaptureFile } from '../pcap/file-reader.js'
 
@@ -17,7 +17,7 @@ export default class Read extends NetkitCommand {
     'cat capture.pcap | <%= config.bin %> read -r - -c 10',
   ]
   static override args = {
-    filter: Args.string({ description: 'pcap-filter(7) expression (the trailing words, as in tcpdump)', required: false }),
+    filter: Args.string({ description: 'pcap-filter(7) expression (the trailing words, as in tcpdump)', required: false, ignoreStdin: true }),
   }
   static override flags = {
     read: Flags.string({ char: 'r', description: 'file to read (- for standard input)', required: true, helpValue: 'FILE' }),
@@ -27,7 +27,6 @@ export default class Read extends NetkitCommand {
   async run(): Promise<void> {
     const { flags, argv } = await this.parse(Read)
     const filter = (argv as string[]).join(' ').trim()
-    if (filter !== '') throw new InvalidArgumentError(`filter expressions are not supported yet: '${filter}'`)
     const reader = await openCaptureFile(flags.read, { onWarning: (w) => process.stderr.write(`netkit read: warning: ${w}\n`) })
     const output = new PacketOutput({
       format: flags.format as OutputFormat,
@@ -37,13 +36,20 @@ export default class Read extends NetkitCommand {
       fileFormat: flags['file-format'] as 'pcap' | 'pcapng',
       nano: flags.nano,
     }, () => reader.interfaces)
+    // Compile before any output so a bad expression is one error line and nothing else.
+    const bpf = filter === '' ? undefined : new BatchFilter(filter, reader.interfaces[0]?.linkType)
     let left = flags.count ?? Infinity
     try {
       if (reader.format === 'pcap') output.open()
       for await (const batch of reader.batches()) {
-        if (batch.count > left) batch.count = left
-        left -= batch.count
-        await output.write(batch)
+        if (bpf) {
+          left -= bpf.apply(batch, left)
+          await output.write(batch, bpf.select)
+        } else {
+          if (batch.count > left) batch.count = left
+          left -= batch.count
+          await output.write(batch)
+        }
         if (left === 0 || output.closed) break
       }
     } finally {
