@@ -17,7 +17,7 @@ export default class Read extends NetkitCommand {
     'cat capture.pcap | <%= config.bin %> read -r - -c 10',
   ]
   static override args = {
-    filter: Args.string({ description: 'pcap-filter(7) expression (the trailing words, as in tcpdump)', required: false }),
+    filter: Args.string({ description: 'pcap-filter(7) expression (the trailing words, as in tcpdump)', required: false, ignoreStdin: true }),
   }
   static override flags = {
     read: Flags.string({ char: 'r', description: 'file to read (- for standard input)', required: true, helpValue: 'FILE' }),
