@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core'
 import { NetkitCommand } from '../cli/base-command.js'
 import { outputFlags } from '../cli/common-flags.js'
 import { PacketOutput } from '../cli/packet-output.js'
+import { loadConfig } from '../config.js'
 import { InvalidArgumentError } from '../errors.js'
 import type { OutputFormat } from '../format/frame-printer.js'
 import { openCaptureFile } from '../pcap/file-reader.js'
@@ -28,6 +29,7 @@ export default class Read extends NetkitCommand {
     const { flags, argv } = await this.parse(Read)
     const filter = (argv as string[]).join(' ').trim()
     if (filter !== '') throw new InvalidArgumentError(`filter expressions are not supported yet: '${filter}'`)
+    await loadConfig(flags.config) // a broken configuration is reported before any work starts
     const reader = await openCaptureFile(flags.read, { onWarning: (w) => process.stderr.write(`netkit read: warning: ${w}\n`) })
     const output = new PacketOutput({
       format: flags.format as OutputFormat,
