@@ -38,6 +38,9 @@ export interface TcpConversation {
   readonly portB: number
   /** Frame number and time (seconds, fractional) of the first and last packets. */
   firstFrame: number
+  /** The first packet's timestamp exactly: whole seconds and nanoseconds. */
+  firstSec: number
+  firstNsec: number
   firstTime: number
   lastFrame: number
   lastTime: number
@@ -83,8 +86,9 @@ export class TcpConversations {
     src: string, srcText: () => string, sport: number,
     dst: string, dstText: () => string, dport: number,
     seq: number, ack: number, flags: number,
-    frame: number, time: number, wireLen: number, payloadLen: number,
+    frame: number, sec: number, nsec: number, wireLen: number, payloadLen: number,
   ): SegmentPlace {
+    const time = sec + nsec / 1e9
     const low = src < dst || (src === dst && sport <= dport)
     const key = low ? `${src}\u0000${sport}\u0000${dst}\u0000${dport}` : `${dst}\u0000${dport}\u0000${src}\u0000${sport}`
     let conv = this.byKey.get(key)
@@ -96,7 +100,7 @@ export class TcpConversations {
     if (conv === undefined) {
       conv = {
         index: this.count, addrA: srcText(), portA: sport, addrB: dstText(), portB: dport,
-        firstFrame: frame, firstTime: time, lastFrame: frame, lastTime: time,
+        firstFrame: frame, firstSec: sec, firstNsec: nsec, firstTime: time, lastFrame: frame, lastTime: time,
         ab: side(), ba: side(), lowIsA: low,
       }
       this.all.push(conv)

@@ -25,7 +25,7 @@ async function compare(file: string): Promise<[string[], string[]]> {
     if (stream === '' || sport === '') continue
     const src = ip6s || ip4s
     const dst = ip6d || ip4d
-    const place = table.lookup(src, () => src, Number(sport), dst, () => dst, Number(dport), Number(seq), Number(ack), Number(flags), Number(frame), 0, 0, 0)
+    const place = table.lookup(src, () => src, Number(sport), dst, () => dst, Number(dport), Number(seq), Number(ack), Number(flags), Number(frame), 0, 0, 0, 0)
     want.push(`${frame}:${stream}`)
     got.push(`${frame}:${place.conversation.index}`)
   }
