@@ -14,8 +14,8 @@ export type FollowFormat = (typeof FOLLOW_FORMATS)[number]
 /** Collects the chunks of one stream. */
 export class FollowStream {
   conversation: TcpConversation | undefined
-  /** Chunks in arrival order: which node sent them and the bytes. */
-  readonly chunks: Array<{ node: 0 | 1; data: Buffer[]; length: number }> = []
+  /** Chunks in arrival order (one per segment's new data, as tshark shows them): sender and bytes. */
+  readonly chunks: Array<{ node: 0 | 1; data: Buffer }> = []
   /** Bytes collected; capped so that following a huge stream stays bounded (the rest is counted). */
   bytes = 0
   dropped = 0
@@ -29,13 +29,7 @@ export class FollowStream {
     const sink = (node: 0 | 1) => ({
       data: (d: Buffer, s: number, e: number) => {
         if (this.bytes + (e - s) > this.maxBytes) { this.dropped += e - s; return }
-        let last = this.chunks[this.chunks.length - 1]
-        if (!last || last.node !== node) {
-          last = { node, data: [], length: 0 }
-          this.chunks.push(last)
-        }
-        last.data.push(Buffer.from(d.subarray(s, e)))
-        last.length += e - s
+        this.chunks.push({ node, data: Buffer.from(d.subarray(s, e)) })
         this.bytes += e - s
       },
     })
@@ -47,12 +41,12 @@ export class FollowStream {
     const c = this.conversation
     const bar = '==================================================================='
     let out = `\n${bar}\nFollow: tcp,${format}\nFilter: tcp.stream eq ${this.stream}\n`
-    if (!c) return out + `${bar}\n`
+    if (!c) return out + `Node 0: :0\nNode 1: :0\n${bar}\n` // tshark's output for a stream that is not there
     const node = (a: string, p: number) => `${a.includes(':') ? `[${a}]` : a}:${p}`
     out += `Node 0: ${node(c.addrA, c.portA)}\nNode 1: ${node(c.addrB, c.portB)}\n`
     const offsets = [0, 0]
     for (const chunk of this.chunks) {
-      const data = Buffer.concat(chunk.data, chunk.length)
+      const data = chunk.data
       const indent = chunk.node === 1 ? '\t' : ''
       if (format === 'raw') out += indent + data.toString('hex') + '\n'
       else if (format === 'ascii') out += indent + `${data.length}\n` + asciiOf(data) + '\n'
@@ -63,10 +57,10 @@ export class FollowStream {
   }
 }
 
-/** Printable ASCII as tshark's follow shows it: other bytes as '.', line breaks and tabs kept. */
+/** Printable ASCII as tshark's follow shows it: other bytes (tabs too) as '.', CR and LF kept. */
 function asciiOf(data: Buffer): string {
   let s = ''
-  for (const b of data) s += b === 0x0a || b === 0x0d || b === 0x09 || (b >= 0x20 && b < 0x7f) ? String.fromCharCode(b) : '.'
+  for (const b of data) s += b === 0x0a || b === 0x0d || (b >= 0x20 && b < 0x7f) ? String.fromCharCode(b) : '.'
   return s
 }
 
@@ -84,8 +78,9 @@ function hexLines(data: Buffer, base: number, indent: string): string {
         text += row[j] >= 0x20 && row[j] < 0x7f ? String.fromCharCode(row[j]) : '.'
       } else hex += '   '
     }
-    // Offsets in upper case and no trailing blanks, as tshark prints them.
-    out += `${indent}${(base + i).toString(16).toUpperCase().padStart(8, '0')}  ${hex} ${text}`.trimEnd() + '\n'
+    // Offsets in upper case; a line that ends in a blank loses one, as tshark prints them.
+    const line = `${indent}${(base + i).toString(16).toUpperCase().padStart(8, '0')}  ${hex} ${text}`
+    out += (line.endsWith(' ') ? line.slice(0, -1) : line) + '\n'
   }
   return out
 }
