@@ -1,6 +1,6 @@
 /**
  * The conversation table of `netkit streams`, in the layout of `tshark -z conv,tcp` (sorted as
- * tshark sorts: by total frames, then bytes, descending) or as JSON.
+ * tshark sorts: by total frames, descending, ties in stream order) or as JSON.
  */
 import type { TcpConversation } from './tcp-conversations.js'
 
@@ -27,8 +27,8 @@ function relative(s: number, n: number, s0: number, n0: number): string {
 
 /** The table as tshark -q -z conv,tcp prints it; (startSec, startNsec) is the capture's first timestamp. */
 export function conversationTable(convs: readonly TcpConversation[], startSec: number, startNsec: number): string {
-  const rows = [...convs].sort((x, y) =>
-    (y.ab.packets + y.ba.packets) - (x.ab.packets + x.ba.packets) || (y.ab.bytes + y.ba.bytes) - (x.ab.bytes + x.ba.bytes))
+  // Most frames first; ties keep stream order (Array.prototype.sort is stable).
+  const rows = [...convs].sort((x, y) => (y.ab.packets + y.ba.packets) - (x.ab.packets + x.ba.packets))
   const bar = '================================================================================'
   let out = `${bar}\nTCP Conversations\nFilter:<No Filter>\n`
   out += '                                                           |       <-      | |       ->      | |     Total     |    Relative    |   Duration   |\n'

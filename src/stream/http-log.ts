@@ -29,23 +29,32 @@ export class HttpTransactionLog {
   /** The handler to give a TcpTracker. */
   readonly handler: ConversationHandler = (conv) => {
     const pending: HttpTransaction[] = []
+    // Responses whose request has not been parsed yet: a capture can hold a response before the
+    // request's last segment (reordering, or loss before the capture point).
+    const early: WireMessage[] = []
+    let interim = 0
     const endpoint = (fromA: boolean) => (fromA ? `${fmt(conv.addrA)}:${conv.portA}` : `${fmt(conv.addrB)}:${conv.portB}`)
     const closed = [false, false]
-    const make = (fromA: boolean) => {
-      const parser: HttpWireParser = new HttpWireParser((m) => {
-        if (m.isRequest) {
-          pending.push({ stream: conv.index, client: endpoint(fromA), server: endpoint(!fromA), request: { ...m }, interim: 0 })
-          return
-        }
-        const t = pending[0]
-        if (!t) return // a response to a request we never saw (capture started mid-stream)
-        if (m.status >= 100 && m.status < 200 && m.status !== 101) { t.interim++; return }
-        pending.shift()
-        t.response = { ...m }
-        this.emit(t)
-      }, () => pending[0]?.request.method)
-      return parser
-    }
+    const make = (fromA: boolean) => new HttpWireParser((m) => {
+      if (m.isRequest) {
+        const t: HttpTransaction = { stream: conv.index, client: endpoint(fromA), server: endpoint(!fromA), request: { ...m }, interim: 0 }
+        // Interim responses seen before the request was complete (Expect: 100-continue) are its own.
+        t.interim = interim
+        interim = 0
+        const r = early.shift()
+        if (r) { t.response = r; this.emit(t) } else pending.push(t)
+        return
+      }
+      if (m.status >= 100 && m.status < 200 && m.status !== 101) {
+        if (pending[0]) pending[0].interim++
+        else interim++
+        return
+      }
+      const t = pending.shift()
+      if (!t) { early.push({ ...m }); return }
+      t.response = { ...m }
+      this.emit(t)
+    }, () => pending[0]?.request.method)
     const pa = make(true)
     const pb = make(false)
     const flushIfDone = () => {
