@@ -37,7 +37,7 @@ export class HttpTransactionLog {
     const closed = [false, false]
     const make = (fromA: boolean) => new HttpWireParser((m) => {
       if (m.isRequest) {
-        const t: HttpTransaction = { stream: conv.index, client: endpoint(fromA), server: endpoint(!fromA), request: { ...m }, interim: 0 }
+        const t: HttpTransaction = { stream: conv.index, client: endpoint(fromA), server: endpoint(!fromA), request: m, interim: 0 }
         // Interim responses seen before the request was complete (Expect: 100-continue) are its own.
         t.interim = interim
         interim = 0
@@ -51,8 +51,8 @@ export class HttpTransactionLog {
         return
       }
       const t = pending.shift()
-      if (!t) { early.push({ ...m }); return }
-      t.response = { ...m }
+      if (!t) { early.push(m); return }
+      t.response = m
       this.emit(t)
     }, () => pending[0]?.request.method)
     const pa = make(true)

@@ -192,13 +192,14 @@ export class HttpWireParser {
   }
 
   private headersDone(): void {
-    const text = Buffer.concat(this.head, this.headLen).toString('latin1')
+    const text = this.head.length === 1 ? this.head[0].toString('latin1') : Buffer.concat(this.head, this.headLen).toString('latin1')
     this.head = []
     const m = this.msg
     m.headerBytes = this.headLen
-    const lines = text.split(/\r?\n/)
-    const start = lines[0].split(' ')
-    if (/^HTTP\/\d\.\d$/.test(start[0])) {
+    let eol = text.indexOf('\n')
+    const first = text.slice(0, eol > 0 && text.charCodeAt(eol - 1) === 13 ? eol - 1 : eol)
+    const start = first.split(' ')
+    if (start[0].length === 8 && start[0].startsWith('HTTP/')) {
       m.isRequest = false
       m.version = start[0]
       m.status = Number(start[1])
@@ -206,22 +207,27 @@ export class HttpWireParser {
       if (!Number.isInteger(m.status)) { this.dead = true; return }
     } else if (start.length >= 3 && /^HTTP\/\d\.\d$/.test(start[start.length - 1]) && /^[A-Z][A-Z_-]*$/.test(start[0])) {
       m.method = start[0]
-      m.uri = start.slice(1, -1).join(' ')
+      m.uri = start.length === 3 ? start[1] : start.slice(1, -1).join(' ')
       m.version = start[start.length - 1]
     } else {
       this.dead = true
       return
     }
     let te = ''
-    for (let i = 1; i < lines.length; i++) {
-      const c = lines[i].indexOf(':')
-      if (c <= 0) continue
-      const name = lines[i].slice(0, c).trim().toLowerCase()
-      const value = lines[i].slice(c + 1).trim()
-      if (name === 'host') m.host = value
-      else if (name === 'content-type') m.contentType = value
-      else if (name === 'content-length') m.contentLengthHeader = Number(value)
-      else if (name === 'transfer-encoding') te = value.toLowerCase()
+    // Header lines, without splitting the block: only a few names matter here.
+    for (let p = eol + 1; p < text.length; p = eol + 1) {
+      eol = text.indexOf('\n', p)
+      if (eol === -1) eol = text.length
+      const c = text.indexOf(':', p)
+      if (c <= p || c > eol) continue
+      const nameLen = c - p
+      if (nameLen !== 4 && nameLen !== 12 && nameLen !== 14 && nameLen !== 17) continue
+      const name = text.slice(p, c).toLowerCase()
+      const value = () => text.slice(c + 1, eol).trim()
+      if (name === 'host') m.host = value()
+      else if (name === 'content-type') m.contentType = value()
+      else if (name === 'content-length') m.contentLengthHeader = Number(value())
+      else if (name === 'transfer-encoding') te = value().toLowerCase()
     }
     m.chunked = /(^|,)\s*chunked\s*$/.test(te)
     // RFC 9112 section 6.3: the order of these checks is the rule.

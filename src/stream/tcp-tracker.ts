@@ -6,7 +6,7 @@
 import type { RecordBatch } from '../pcap/record-batch.js'
 import { ReassemblyBudget, Reassembler, type StreamSink } from './reassembler.js'
 import { TcpConversations, type TcpConversation } from './tcp-conversations.js'
-import { addressText, TcpSegmentReader } from './tcp-segment.js'
+import { TcpSegmentReader } from './tcp-segment.js'
 
 /** The two sinks of a conversation: what A sent, and what B sent. */
 export interface ConversationSinks {
@@ -55,12 +55,8 @@ export class TcpTracker {
       this.segments++
       const frame = batch.firstNumber + i
       const time = batch.tsSec[i] + batch.tsNsec[i] / 1e9
-      const n = seg.addrLength
-      const src = data.toString('latin1', seg.srcOffset, seg.srcOffset + n)
-      const dst = data.toString('latin1', seg.dstOffset, seg.dstOffset + n)
       const place = this.conversations.lookup(
-        src, () => addressText(data, seg.srcOffset, n), seg.sport,
-        dst, () => addressText(data, seg.dstOffset, n), seg.dport,
+        data, seg.srcOffset, seg.dstOffset, seg.addrLength, seg.sport, seg.dport,
         seg.seq, seg.ack, seg.flags, frame, batch.tsSec[i], batch.tsNsec[i], batch.origLen[i], seg.payloadLength)
       this.lastFrame = frame
       this.lastTime = time

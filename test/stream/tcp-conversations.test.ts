@@ -13,6 +13,19 @@ import { streamScenarios } from '../helpers/tcp-frames.js'
 
 const FIELDS = ['frame.number', 'ip.src', 'ip.dst', 'ipv6.src', 'ipv6.dst', 'tcp.srcport', 'tcp.dstport', 'tcp.seq_raw', 'tcp.ack_raw', 'tcp.flags', 'tcp.stream']
 
+/** The bytes of an IPv4 or IPv6 address in text form. */
+function ipBytes(text: string): Buffer {
+  if (!text.includes(':')) return Buffer.from(text.split('.').map(Number))
+  const [head, tail = ''] = text.split('::')
+  const part = (s: string) => (s ? s.split(':').map((h) => parseInt(h, 16)) : [])
+  const h = part(head)
+  const t = text.includes('::') ? part(tail) : []
+  const words = [...h, ...Array(8 - h.length - t.length).fill(0), ...t]
+  const b = Buffer.alloc(16)
+  words.forEach((w, i) => b.writeUInt16BE(w, i * 2))
+  return b
+}
+
 /** Runs the table over tshark's decode of `file` and returns [tshark's, ours] stream columns. */
 async function compare(file: string): Promise<[string[], string[]]> {
   const r = await run('tshark', ['-n', '-r', file, '-T', 'fields', '-E', 'occurrence=f', ...FIELDS.flatMap((f) => ['-e', f])])
@@ -23,9 +36,9 @@ async function compare(file: string): Promise<[string[], string[]]> {
     if (!line) continue
     const [frame, ip4s, ip4d, ip6s, ip6d, sport, dport, seq, ack, flags, stream] = line.split('\t')
     if (stream === '' || sport === '') continue
-    const src = ip6s || ip4s
-    const dst = ip6d || ip4d
-    const place = table.lookup(src, () => src, Number(sport), dst, () => dst, Number(dport), Number(seq), Number(ack), Number(flags), Number(frame), 0, 0, 0, 0)
+    const addrs = Buffer.concat([ipBytes(ip6s || ip4s), ipBytes(ip6d || ip4d)])
+    const n = addrs.length / 2
+    const place = table.lookup(addrs, 0, n, n, Number(sport), Number(dport), Number(seq), Number(ack), Number(flags), Number(frame), 0, 0, 0, 0)
     want.push(`${frame}:${stream}`)
     got.push(`${frame}:${place.conversation.index}`)
   }
