@@ -28,7 +28,7 @@ const HEADER_FIELDS = {
   'content-encoding': 'contentEncoding',
 }
 
-export default defineDissector({
+const http = defineDissector({
   name: 'http',
   title: 'Hypertext Transfer Protocol',
   fields: {
@@ -85,15 +85,21 @@ export default defineDissector({
     }
     if (ctx.wantsInfo) ctx.info(`: HTTP: ${line}`, true)
     // Header lines up to the blank line (or the end of what was captured).
+    let mediaType = ''
     for (let p = eol + 1; p < view.captured;) {
       let e = view.indexOf(0x0a, p)
       if (e < 0) e = view.captured
       const end = e > p && view.u8(e - 1) === 0x0d ? e - 1 : e
-      if (end === p) break // blank line: the body follows
+      if (end === p) {
+        // Blank line: the body follows; hand it to the media_type table (tshark's layer names).
+        if (e + 1 < view.captured && mediaType) ctx.next('media_type', mediaType, e + 1)
+        break
+      }
       const colon = view.indexOf(0x3a, p, end)
       if (colon > p) {
         const name = view.text(p, colon - p).toLowerCase()
         const key = HEADER_FIELDS[/** @type {keyof HEADER_FIELDS} */ (name)]
+        if (name === 'content-type') mediaType = view.text(colon + 1, end - colon - 1).split(';')[0].trim().toLowerCase()
         if (key !== undefined) {
           const id = f[/** @type {keyof typeof f} */ (key)]
           if (ctx.wants(id) || key === 'contentLengthHeader') {
@@ -127,3 +133,24 @@ function startLine(view) {
   const version = view.text(end - 8, 8)
   return version === 'HTTP/1.1' || version === 'HTTP/1.0' ? 1 : 0
 }
+
+/** Line-based text bodies, as tshark names them ("Line-based text data"). */
+const textLines = defineDissector({
+  name: 'data-text-lines',
+  title: 'Line-based text data',
+  fields: {},
+  register: ['text/plain', 'text/html', 'text/css', 'text/javascript', 'text/csv', 'application/x-www-form-urlencoded'].map((key) => ({ table: 'media_type', key })),
+  dissect() {},
+})
+
+/** Any other body ("Media Type"). */
+const media = defineDissector({
+  name: 'media',
+  title: 'Media Type',
+  fields: {},
+  heuristic: ['media_type'],
+  recognize: () => true,
+  dissect() {},
+})
+
+export default [http, textLines, media]

@@ -66,7 +66,7 @@ export default defineDissector({
       const mine = place.fromA ? c.ab : c.ba
       const other = place.fromA ? c.ba : c.ab
       rel = (seq - mine.base) >>> 0
-      if (flags & 0x10) relAck = (ack - other.base) >>> 0
+      relAck = flags & 0x10 ? (ack - other.base) >>> 0 : 0
     }
     ctx.set(f.len, payload)
     if (rel >= 0) ctx.set(f.seq, rel)
