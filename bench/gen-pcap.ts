@@ -26,15 +26,17 @@ export function generateTcpPcap(path: string, count: number): void {
     frame.writeUInt16BE(0x4000, 20)
     frame[22] = 64; frame[23] = 6
     frame.writeUInt16BE(0, 24)
-    frame.writeUInt32BE((10 << 24) | (i % 251) + 1, 26)
-    frame.writeUInt32BE((10 << 24) | (1 << 16) | (i % 13) + 1, 30)
+    // 2000 concurrent flows, as on a busy server's link (memory follows live flows, not packets).
+    const flow = i % 2000
+    frame.writeUInt32BE((10 << 24) | (flow >> 8 << 8) | ((flow & 0xff) + 1), 26)
+    frame.writeUInt32BE((10 << 24) | (1 << 16) | (flow % 13) + 1, 30)
     let sum = 0
     for (let k = 14; k < 34; k += 2) sum += frame.readUInt16BE(k)
     while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16)
     frame.writeUInt16BE(~sum & 0xffff, 24)
     // TCP
-    frame.writeUInt16BE(1024 + (i % 20000), 34)
-    frame.writeUInt16BE(i % 5 === 0 ? 443 : 80, 36)
+    frame.writeUInt16BE(1024 + flow, 34)
+    frame.writeUInt16BE(flow % 5 === 0 ? 443 : 80, 36)
     frame.writeUInt32BE((i * 1000) >>> 0, 38)
     frame.writeUInt32BE((i * 7) >>> 0, 42)
     frame[46] = 0x50

@@ -5,6 +5,8 @@
 import { defineDissector, TcpConversations } from 'netkit'
 import { endpoints } from '../udp/index.js'
 
+const newTable = () => new TcpConversations()
+
 const FLAG_LETTERS = [[0x02, 'S'], [0x01, 'F'], [0x04, 'R'], [0x08, 'P'], [0x20, 'U'], [0x40, 'E'], [0x80, 'W']]
 
 export default defineDissector({
@@ -56,10 +58,11 @@ export default defineDissector({
     }
     view.need(0, 20)
     const payload = Math.max(0, view.reported - hl)
-    // Conversation tracking needs the network addresses (absent inside ICMP errors' quotes too).
+    // Conversation tracking needs the network addresses, and is skipped when no field of it is
+    // printed (it must then be skipped for the whole run, which it is: wants() is fixed per run).
     let rel = -1, relAck = -1
-    if (ctx.addrLength !== 0) {
-      const table = ctx.state('tcp.conversations', () => new TcpConversations())
+    if (ctx.addrLength !== 0 && (ctx.wants(f.stream) || ctx.wants(f.seq) || ctx.wants(f.ack) || ctx.wants(f.nxtseq))) {
+      const table = ctx.state('tcp.conversations', newTable)
       const place = table.lookup(view.data, ctx.srcOffset, ctx.dstOffset, ctx.addrLength, sport, dport, seq, ack, flags & 0xff, ctx.frame, ctx.sec, ctx.nsec, 0, payload)
       const c = place.conversation
       ctx.set(f.stream, c.index)

@@ -90,7 +90,7 @@ export class DissectionEngine implements DissectContext {
       this.protocols.push(d.def.name)
       const layer = store.openLayer(d.def.name, at, view.captured)
       this.layer = layer
-      store.push(reg.protocolField.get(d.def.name)!, 0, at, view.captured)
+      store.push(d.protoId, 0, at, view.captured)
       this.nextTable = undefined
       try {
         d.def.dissect(view, this, d.ids)

@@ -14,6 +14,8 @@ export interface RegisteredDissector {
   ids: Record<string, number>
   /** Where it came from (plugin path or `builtin`). */
   source: string
+  /** Id of the protocol's own field (`tcp`), recorded for every layer it decodes. */
+  protoId: number
 }
 
 /** Tables whose dispatch shows in frame.protocols as a layer of its own (as tshark shows them). */
@@ -51,7 +53,7 @@ export class DissectorRegistry {
     const protoId = this.addField({ name: def.name, type: 'none', label: def.title ?? def.name })
     this.protocolField.set(def.name, protoId)
     for (const [key, spec] of Object.entries(def.fields)) ids[key] = this.addField(spec)
-    const reg: RegisteredDissector = { def, ids, source }
+    const reg: RegisteredDissector = { def, ids, source, protoId }
     this.dissectors.push(reg)
     for (const e of def.register ?? []) {
       let t = this.tables.get(e.table)
