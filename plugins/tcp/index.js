@@ -60,8 +60,9 @@ export default defineDissector({
     const payload = Math.max(0, view.reported - hl)
     // Conversation tracking needs the network addresses, and is skipped when no field of it is
     // printed (it must then be skipped for the whole run, which it is: wants() is fixed per run).
-    let rel = -1, relAck = -1
-    if (ctx.addrLength !== 0 && (ctx.wants(f.stream) || ctx.wants(f.seq) || ctx.wants(f.ack) || ctx.wants(f.nxtseq))) {
+    // Segments with data always need it: the layers above may reassemble PDUs over the stream.
+    let rel = -1, relAck = -1, flow = -1
+    if (ctx.addrLength !== 0 && (payload > 0 || flags & 0x01 || ctx.wants(f.stream) || ctx.wants(f.seq) || ctx.wants(f.ack) || ctx.wants(f.nxtseq))) {
       const table = ctx.state('tcp.conversations', newTable)
       const place = table.lookup(view.data, ctx.srcOffset, ctx.dstOffset, ctx.addrLength, sport, dport, seq, ack, flags & 0xff, ctx.frame, ctx.sec, ctx.nsec, 0, payload)
       const c = place.conversation
@@ -69,6 +70,7 @@ export default defineDissector({
       const mine = place.fromA ? c.ab : c.ba
       const other = place.fromA ? c.ba : c.ab
       rel = (seq - mine.base) >>> 0
+      flow = c.index * 2 + (place.fromA ? 0 : 1)
       relAck = flags & 0x10 ? (ack - other.base) >>> 0 : 0
     }
     ctx.set(f.len, payload)
@@ -101,7 +103,12 @@ export default defineDissector({
       const ackText = flags & 0x10 ? `ack ${ack}, ` : ''
       ctx.info(`${endpoints(ctx, sport, dport)}: Flags [${letters || 'none'}], ${seqText}${ackText}win ${win}, length ${payload}`)
     }
-    if (payload > 0 && view.captured > hl) ctx.next('tcp.port', Math.min(sport, dport), hl, Math.max(sport, dport))
+    // A FIN with no data still goes up: it completes a message read until the sender closes.
+    if ((payload > 0 && view.captured > hl) || (flags & 0x01 && flow >= 0)) {
+      const lo = Math.min(sport, dport), hi = Math.max(sport, dport)
+      if (flow >= 0) ctx.nextStream('tcp.port', lo, hl, hi, flow, flags & 0x02 ? (seq + 1) >>> 0 : seq, (flags & 0x01) !== 0)
+      else ctx.next('tcp.port', lo, hl, hi)
+    }
   },
 })
 

@@ -39,6 +39,23 @@ export interface DissectContext {
   wants(field: number): boolean
   /** Continue with the next layer: found in `table` under `key` (then `altKey`), starting at `at`. */
   next(table: string, key: number | string, at: number, altKey?: number | string): void
+  /**
+   * Like next(), for the payload of a byte stream (TCP): `flow` names the stream and direction
+   * (stream * 2 + 0 or 1), `seq` the segment's sequence number, `fin` whether the sender closes.
+   * The dissector reached can then ask for more bytes (needMore) and get its whole PDU.
+   */
+  nextStream(table: string, key: number | string, at: number, altKey: number | string | undefined, flow: number, seq: number, fin: boolean): void
+  /**
+   * In a dissector reached over a stream: the PDU needs `bytes` more than this view holds (or,
+   * with -1, everything until the sender closes). It is run again, on the whole PDU, at the frame
+   * that completes it; until then its frames show no layer of it (as tshark's "TCP segment of a
+   * reassembled PDU").
+   */
+  needMore(bytes: number): void
+  /** In a dissector reached over a stream: its PDU is `length` bytes; what follows is another PDU. */
+  pduLength(length: number): void
+  /** The stream flow being dissected (stream * 2 + direction), or -1 outside a stream. */
+  readonly flow: number
   /** Limits this layer and everything after it to `length` bytes from `at` (IP total length). */
   limit(at: number, length: number): void
   /** Marks the layer malformed (like Wireshark's "[Malformed Packet]"); later layers are not decoded. */

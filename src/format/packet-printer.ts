@@ -103,7 +103,7 @@ export class PacketPrinter {
     const spec = this.registry!.fields[store.field[k]]
     const text = store.text[k]
     if (text !== undefined) return text
-    if (store.off[k] >= 0) return spec.type === 'none' ? '' : formatBytes(spec, data, store.off[k], store.len[k])
+    if (store.off[k] >= 0) return spec.type === 'none' ? '' : formatBytes(spec, store.buf[k] ?? data, store.off[k], store.len[k])
     return formatNumber(spec, store.num[k])
   }
 
