@@ -2,7 +2,7 @@
  * Flags shared by the commands that print packets (`read`, `capture`) or take a config.
  */
 import { Flags } from '@oclif/core'
-import { OUTPUT_FORMATS } from '../format/frame-printer.js'
+import { OUTPUT_FORMATS } from '../format/packet-printer.js'
 
 /** --config PATH. */
 export const configFlag = Flags.string({ description: 'configuration file (default: searched for from the current folder)', helpValue: 'PATH' })

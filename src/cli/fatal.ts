@@ -22,8 +22,10 @@ export function reportFatal(err: unknown): void {
 export function firstLine(message: string): string {
   // oclif colours and prefixes some messages ("Error: ", " ›   "); strip those.
   const plain = message.replace(/\u001b\[[0-9;]*m/g, '')
-  const line = plain.split('\n')
+  const lines = plain.split('\n')
     .map((l) => l.replace(/^\s*(›\s*)?(Error:)?\s*/, '').trim())
-    .find((l) => l.length > 0 && !/^The following errors? occurred:?$/i.test(l) && !/^See more help with/i.test(l))
+    .filter((l) => l.length > 0 && !/^The following errors? occurred:?$/i.test(l) && !/^See more help with/i.test(l))
+  // oclif splits some messages over two lines ("Parsing --count" / "Expected an integer ..."): join them.
+  const line = lines.length > 1 && /^Parsing --\S+$/.test(lines[0]) ? `${lines[0]}: ${lines[1]}` : lines[0]
   return line ?? 'unknown error'
 }

@@ -2,7 +2,8 @@
  * PacketOutput: where `read` and `capture` send the packets they keep: printed in a `-T`
  * format, or written to a file with `-w`. One place, so both commands behave alike.
  */
-import { FramePrinter, type OutputFormat } from '../format/frame-printer.js'
+import type { DissectorRegistry } from '../dissect/registry.js'
+import { PacketPrinter, type OutputFormat } from '../format/packet-printer.js'
 import { TextOutput } from '../format/output.js'
 import type { InterfaceInfo, RecordBatch } from '../pcap/record-batch.js'
 import { createCaptureWriter, type CaptureWriter } from '../pcap/writer.js'
@@ -22,12 +23,12 @@ export class PacketOutput {
   /** Packets printed or written. */
   packets = 0
   private writer: CaptureWriter | undefined
-  private readonly printer: FramePrinter | undefined
+  private readonly printer: PacketPrinter | undefined
   private readonly text = new TextOutput()
 
-  constructor(private readonly options: PacketOutputOptions, private interfaces: () => readonly InterfaceInfo[]) {
+  constructor(private readonly options: PacketOutputOptions, private interfaces: () => readonly InterfaceInfo[], registry?: DissectorRegistry) {
     if (!options.write) {
-      this.printer = new FramePrinter(this.text, { format: options.format, fields: options.fields, hex: options.hex, nano: options.nano })
+      this.printer = new PacketPrinter(this.text, { format: options.format, fields: options.fields, hex: options.hex, nano: options.nano }, registry)
     }
   }
 

@@ -2,8 +2,10 @@ import { Args, Flags } from '@oclif/core'
 import { NetkitCommand } from '../cli/base-command.js'
 import { outputFlags } from '../cli/common-flags.js'
 import { PacketOutput } from '../cli/packet-output.js'
+import { loadConfig } from '../config.js'
+import { loadDissectors } from '../dissect/plugin-loader.js'
 import { BatchFilter } from '../filter/batch-filter.js'
-import type { OutputFormat } from '../format/frame-printer.js'
+import { needsDissection, type OutputFormat } from '../format/packet-printer.js'
 import { openCaptureFile } from '../pcap/file-reader.js'
 
 /** `netkit read`: read a pcap or pcapng file, print its packets or rewrite them. */
@@ -27,6 +29,14 @@ export default class Read extends NetkitCommand {
   async run(): Promise<void> {
     const { flags, argv } = await this.parse(Read)
     const filter = (argv as string[]).join(' ').trim()
+    const config = await loadConfig(flags.config) // a broken configuration is reported before any work starts
+    const print = { format: flags.format as OutputFormat, fields: flags.field, hex: flags.hex, nano: flags.nano }
+    let registry
+    if (!flags.write && needsDissection(print)) {
+      const loaded = await loadDissectors(config)
+      for (const e of loaded.errors) process.stderr.write(`netkit read: warning: ${e.message}\n`)
+      registry = loaded.registry
+    }
     const reader = await openCaptureFile(flags.read, { onWarning: (w) => process.stderr.write(`netkit read: warning: ${w}\n`) })
     const output = new PacketOutput({
       format: flags.format as OutputFormat,
@@ -35,7 +45,7 @@ export default class Read extends NetkitCommand {
       write: flags.write,
       fileFormat: flags['file-format'] as 'pcap' | 'pcapng',
       nano: flags.nano,
-    }, () => reader.interfaces)
+    }, () => reader.interfaces, registry)
     // Compile before any output so a bad expression is one error line and nothing else.
     const bpf = filter === '' ? undefined : new BatchFilter(filter, reader.interfaces[0]?.linkType)
     let left = flags.count ?? Infinity

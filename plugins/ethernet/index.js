@@ -1,0 +1,70 @@
+// @ts-check
+// Ethernet II with 802.1Q (vlan) and 802.1ad (ieee8021ad) tags: each tag is a layer of its
+// own that hands on to the ethertype table, as Wireshark shows them (eth:ethertype:vlan:...).
+import { defineDissector } from 'netkit'
+
+/** Ethernet II (LINKTYPE_ETHERNET). */
+export const ethernet = defineDissector({
+  name: 'eth',
+  title: 'Ethernet II',
+  fields: {
+    dst: { name: 'eth.dst', type: 'ether', label: 'Destination' },
+    src: { name: 'eth.src', type: 'ether', label: 'Source' },
+    type: { name: 'eth.type', type: 'uint', hexDigits: 4, label: 'Type' },
+    len: { name: 'eth.len', type: 'uint', label: 'Length' },
+  },
+  register: [{ table: 'link', key: 1 }],
+  dissect(view, ctx, f) {
+    ctx.add(f.dst, 0, 6)
+    ctx.add(f.src, 6, 6)
+    const d = view.data, o = view.offset
+    const type = view.u16(12)
+    if (type <= 1500) {
+      // IEEE 802.3 length field: LLC follows (not decoded here).
+      ctx.set(f.len, type)
+      if (ctx.wantsInfo) ctx.info(`802.3, length ${type}`)
+      return
+    }
+    ctx.set(f.type, type)
+    // What tcpdump -n prints for a frame nothing above decodes; upper layers replace it.
+    if (ctx.wantsInfo) ctx.info(`${mac(d, o + 6)} > ${mac(d, o)}, ethertype 0x${type.toString(16).padStart(4, '0')}, length ${view.reported}`)
+    ctx.next('ethertype', type, 14)
+  },
+})
+
+/** @param {Buffer} d @param {number} o */
+function mac(d, o) {
+  let s = ''
+  for (let i = 0; i < 6; i++) s += (i ? ':' : '') + d[o + i].toString(16).padStart(2, '0')
+  return s
+}
+
+/** @param {string} name @param {string} title @param {number[]} types */
+function tag(name, title, types) {
+  return defineDissector({
+    name,
+    title,
+    fields: {
+      priority: { name: `${name}.priority`, type: 'uint', label: 'Priority' },
+      dei: { name: `${name}.dei`, type: 'uint', label: 'DEI' },
+      id: { name: `${name}.id`, type: 'uint', label: 'ID' },
+      etype: { name: `${name}.etype`, type: 'uint', hexDigits: 4, label: 'Type' },
+    },
+    register: types.map((key) => ({ table: 'ethertype', key })),
+    dissect(view, ctx, f) {
+      const tci = view.u16(0)
+      ctx.set(f.priority, tci >> 13)
+      ctx.set(f.dei, (tci >> 12) & 1)
+      ctx.set(f.id, tci & 0x0fff)
+      const type = ctx.add(f.etype, 2, 2)
+      ctx.next('ethertype', type, 4)
+    },
+  })
+}
+
+/** 802.1Q VLAN tag. */
+export const vlan = tag('vlan', '802.1Q Virtual LAN', [0x8100, 0x9100])
+/** 802.1ad provider bridge (QinQ) tag. */
+export const qinq = tag('ieee8021ad', '802.1ad Provider Bridge (Q-in-Q)', [0x88a8])
+
+export default [ethernet, vlan, qinq]

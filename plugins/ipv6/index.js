@@ -1,0 +1,92 @@
+// @ts-check
+// IPv6 (RFC 8200) and its extension headers, each a layer as Wireshark shows them
+// (ipv6.hopopts, ipv6.routing, ipv6.fraghdr, ipv6.dstopts); the payload goes to ip.proto.
+import { defineDissector } from 'netkit'
+
+const ipv6 = defineDissector({
+  name: 'ipv6',
+  title: 'Internet Protocol Version 6',
+  fields: {
+    version: { name: 'ipv6.version', type: 'uint', label: 'Version' },
+    ipVersion: { name: 'ip.version', type: 'uint', label: 'Version' },
+    tclass: { name: 'ipv6.tclass', type: 'uint', hexDigits: 2, label: 'Traffic Class' },
+    flow: { name: 'ipv6.flow', type: 'uint', hexDigits: 5, label: 'Flow Label' },
+    plen: { name: 'ipv6.plen', type: 'uint', label: 'Payload Length' },
+    nxt: { name: 'ipv6.nxt', type: 'uint', label: 'Next Header' },
+    hlim: { name: 'ipv6.hlim', type: 'uint', label: 'Hop Limit' },
+    src: { name: 'ipv6.src', type: 'ipv6', label: 'Source Address' },
+    dst: { name: 'ipv6.dst', type: 'ipv6', label: 'Destination Address' },
+    addr: { name: 'ipv6.addr', type: 'ipv6', label: 'Source or Destination Address' },
+  },
+  register: [{ table: 'ethertype', key: 0x86dd }, { table: 'ip.version', key: 6 }, { table: 'link', key: 229 }],
+  dissect(view, ctx, f) {
+    const w = view.u32(0)
+    const version = w >>> 28
+    ctx.set(f.ipVersion, version)
+    ctx.set(f.version, version)
+    if (version !== 6) return ctx.malformed(`bogus IPv6 version (${version})`)
+    ctx.set(f.tclass, (w >>> 20) & 0xff)
+    ctx.set(f.flow, w & 0xfffff)
+    const plen = ctx.add(f.plen, 4, 2)
+    const nxt = ctx.add(f.nxt, 6, 1)
+    ctx.add(f.hlim, 7, 1)
+    ctx.add(f.src, 8, 16)
+    ctx.add(f.dst, 24, 16)
+    if (ctx.wants(f.addr)) { ctx.add(f.addr, 8, 16); ctx.add(f.addr, 24, 16) }
+    ctx.setAddresses(view.offset + 8, view.offset + 24, 16)
+    if (ctx.wantsInfo) ctx.info(`IP6 ${ctx.addressText('src')} > ${ctx.addressText('dst')}`)
+    // A jumbogram says 0 here (RFC 2675); otherwise the payload length bounds the layers above.
+    if (plen !== 0) ctx.limit(0, 40 + plen)
+    ctx.next('ip.proto', nxt, 40)
+  },
+})
+
+/**
+ * An extension header with the generic (next header, length in 8-octet units) layout.
+ * @param {string} name @param {string} title @param {number} proto
+ */
+function extension(name, title, proto) {
+  return defineDissector({
+    name,
+    title,
+    fields: {
+      nxt: { name: `${name}.nxt`, type: 'uint', label: 'Next Header' },
+      len: { name: `${name}.len`, type: 'uint', label: 'Length' },
+    },
+    register: [{ table: 'ip.proto', key: proto }],
+    dissect(view, ctx, f) {
+      const nxt = ctx.add(f.nxt, 0, 1)
+      const len = ctx.add(f.len, 1, 1)
+      ctx.next('ip.proto', nxt, (len + 1) * 8)
+    },
+  })
+}
+
+/** The fragment header (RFC 8200 section 4.5): later fragments are not handed on. */
+const fragment = defineDissector({
+  name: 'ipv6.fraghdr',
+  title: 'IPv6 Fragment Header',
+  fields: {
+    nxt: { name: 'ipv6.fraghdr.nxt', type: 'uint', label: 'Next header' },
+    offset: { name: 'ipv6.fraghdr.offset', type: 'uint', label: 'Offset' },
+    more: { name: 'ipv6.fraghdr.more', type: 'bool', label: 'More Fragments' },
+    ident: { name: 'ipv6.fraghdr.ident', type: 'uint', hexDigits: 8, label: 'Identification' },
+  },
+  register: [{ table: 'ip.proto', key: 44 }],
+  dissect(view, ctx, f) {
+    const nxt = ctx.add(f.nxt, 0, 1)
+    const w = view.u16(2)
+    ctx.set(f.offset, w >> 3)
+    ctx.set(f.more, w & 1)
+    ctx.add(f.ident, 4, 4)
+    if ((w >> 3) === 0 && (w & 1) === 0) ctx.next('ip.proto', nxt, 8)
+  },
+})
+
+export default [
+  ipv6,
+  extension('ipv6.hopopts', 'IPv6 Hop-by-Hop Option', 0),
+  extension('ipv6.routing', 'Routing Header for IPv6', 43),
+  extension('ipv6.dstopts', 'Destination Options for IPv6', 60),
+  fragment,
+]

@@ -1,0 +1,40 @@
+// @ts-check
+// UDP (RFC 768). The payload goes to the udp.port table, lower port first (as Wireshark tries).
+import { defineDissector } from 'netkit'
+
+export default defineDissector({
+  name: 'udp',
+  title: 'User Datagram Protocol',
+  fields: {
+    srcport: { name: 'udp.srcport', type: 'uint', label: 'Source Port' },
+    dstport: { name: 'udp.dstport', type: 'uint', label: 'Destination Port' },
+    port: { name: 'udp.port', type: 'uint', label: 'Source or Destination Port' },
+    length: { name: 'udp.length', type: 'uint', label: 'Length' },
+    checksum: { name: 'udp.checksum', type: 'uint', hexDigits: 4, label: 'Checksum' },
+    checksumStatus: { name: 'udp.checksum.status', type: 'uint', label: 'Checksum Status' },
+  },
+  register: [{ table: 'ip.proto', key: 17 }],
+  dissect(view, ctx, f) {
+    const sport = ctx.add(f.srcport, 0, 2)
+    const dport = ctx.add(f.dstport, 2, 2)
+    if (ctx.wants(f.port)) { ctx.set(f.port, sport); ctx.set(f.port, dport) }
+    const length = ctx.add(f.length, 4, 2)
+    ctx.add(f.checksum, 6, 2)
+    ctx.set(f.checksumStatus, 2)
+    if (ctx.wantsInfo) ctx.info(`${endpoints(ctx, sport, dport)}: UDP, length ${Math.max(0, length - 8)}`)
+    if (length < 8) return ctx.malformed(`bogus UDP length (${length}, must be at least 8)`)
+    if (length > view.reported) return ctx.malformed(`bogus UDP length (${length}, more than the ${view.reported} bytes the IP layer carries)`)
+    ctx.limit(0, length)
+    const lo = Math.min(sport, dport), hi = Math.max(sport, dport)
+    ctx.next('udp.port', lo, 8, hi)
+  },
+})
+
+/**
+ * tcpdump's "IP a.b.c.d.port > e.f.g.h.port" (IP6 for IPv6).
+ * @param {import('netkit').DissectContext} ctx @param {number} sport @param {number} dport
+ */
+export function endpoints(ctx, sport, dport) {
+  const v = ctx.addrLength === 16 ? 'IP6' : 'IP'
+  return `${v} ${ctx.addressText('src')}.${sport} > ${ctx.addressText('dst')}.${dport}`
+}

@@ -1,0 +1,200 @@
+/**
+ * PacketPrinter: prints dissected packets in the `-T` formats: `text` (one tcpdump -n style line),
+ * `verbose` (a field tree like tshark -V), `fields` (exactly as tshark -T fields), `ndjson`
+ * (one JSON object per packet, numbers as numbers). Only what the output needs is decoded: a
+ * fields list of frame.* alone runs no dissector, and only the asked-for fields are recorded.
+ */
+import { InvalidArgumentError } from '../errors.js'
+import { DissectionEngine } from '../dissect/engine.js'
+import { formatBytes, formatNumber } from '../dissect/field-types.js'
+import type { DissectorRegistry } from '../dissect/registry.js'
+import { linkHeaderLength } from '../pcap/link-types.js'
+import { RecordKind, type RecordBatch } from '../pcap/record-batch.js'
+import { formatEpoch, formatTimeOfDay, frameFields, type FieldGetter } from './frame-fields.js'
+import { hexDump } from './hex.js'
+import type { TextOutput } from './output.js'
+
+/** Output formats of `-T`. */
+export const OUTPUT_FORMATS = ['text', 'verbose', 'fields', 'ndjson'] as const
+/** One of OUTPUT_FORMATS. */
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number]
+
+/** Options for a PacketPrinter. */
+export interface PrintOptions {
+  format: OutputFormat
+  /** `-e` field names, for `fields`. */
+  fields?: string[]
+  /** `-x`: hex of each packet after it (link header omitted, as tcpdump -x). */
+  hex?: boolean
+  /** Nanosecond time of day in `text`. */
+  nano?: boolean
+}
+
+/** How one `-e` column is produced. */
+type Column = { frame: FieldGetter } | { protocols: true } | { id: number }
+
+/** Whether a field list needs any dissector (frame.* fields alone do not). */
+export function needsDissection(options: PrintOptions): boolean {
+  if (options.format !== 'fields') return true
+  return (options.fields ?? []).some((f) => !(f in frameFields))
+}
+
+/** Prints batches of packets. */
+export class PacketPrinter {
+  private readonly columns: Column[] = []
+  private readonly engine: DissectionEngine | undefined
+
+  constructor(private readonly out: TextOutput, private readonly options: PrintOptions, private readonly registry?: DissectorRegistry) {
+    const names = options.fields ?? []
+    if (options.format === 'fields' && names.length === 0) {
+      throw new InvalidArgumentError('-T fields needs at least one -e FIELD (e.g. -e frame.number -e ip.src)')
+    }
+    if (options.format !== 'fields' && names.length > 0) throw new InvalidArgumentError('-e FIELD works with -T fields only')
+    const wanted: number[] = []
+    for (const name of names) {
+      if (name in frameFields) { this.columns.push({ frame: frameFields[name] }); continue }
+      if (name === 'frame.protocols') { this.columns.push({ protocols: true }); continue }
+      const id = registry?.fieldByName.get(name)
+      if (id === undefined) throw new InvalidArgumentError(`unknown field '${name}' (netkit dissectors lists every field)`)
+      this.columns.push({ id })
+      wanted.push(id)
+    }
+    if (registry && needsDissection(options)) {
+      this.engine = new DissectionEngine(registry, options.format === 'verbose' || options.format === 'ndjson', wanted)
+      this.engine.wantsInfo = options.format === 'text'
+    }
+  }
+
+  /** Prints the records of `batch` whose select[i] is non-zero (all when `select` is absent). */
+  writeBatch(batch: RecordBatch, select?: Uint8Array): void {
+    const out = this.out
+    const { format, hex } = this.options
+    const engine = this.engine
+    for (let i = 0; i < batch.count; i++) {
+      if (select !== undefined && select[i] === 0) continue
+      if (engine !== undefined && batch.kind[i] === RecordKind.packet) engine.dissect(batch, i)
+      else if (engine !== undefined) { engine.store.reset(); engine.protocols.length = 0; engine.infoParts.length = 0 }
+      switch (format) {
+        case 'fields': out.write(this.fieldsLine(batch, i)); break
+        case 'ndjson': out.write(this.ndjsonLine(batch, i)); break
+        case 'verbose': out.write(this.verbose(batch, i)); break
+        default: out.write(this.textLine(batch, i))
+      }
+      if (hex) {
+        const off = batch.offset[i]
+        const skip = batch.kind[i] === RecordKind.packet ? Math.min(linkHeaderLength(batch.linkType[i]), batch.capLen[i]) : 0
+        out.write(hexDump(batch.data, off + skip, off + batch.capLen[i]))
+      }
+    }
+  }
+
+  /** Every occurrence of field `id` in the current packet, joined by ',' (tshark's default). */
+  private values(id: number, data: Buffer): string {
+    const store = this.engine!.store
+    let k = store.firstOf(id)
+    if (k === -1) return ''
+    let s = this.valueText(k, data)
+    for (k = store.next[k]; k !== -1; k = store.next[k]) s += ',' + this.valueText(k, data)
+    return s
+  }
+
+  private valueText(k: number, data: Buffer): string {
+    const store = this.engine!.store
+    const spec = this.registry!.fields[store.field[k]]
+    const text = store.text[k]
+    if (text !== undefined) return text
+    if (store.off[k] >= 0) return spec.type === 'none' ? '' : formatBytes(spec, store.buf[k] ?? data, store.off[k], store.len[k])
+    return formatNumber(spec, store.num[k])
+  }
+
+  private fieldsLine(batch: RecordBatch, i: number): string {
+    let line = ''
+    for (let c = 0; c < this.columns.length; c++) {
+      const col = this.columns[c]
+      if (c > 0) line += '\t'
+      if ('frame' in col) line += col.frame(batch, i)
+      else if ('protocols' in col) line += this.protocolsOf(batch, i)
+      else if (batch.kind[i] === RecordKind.packet) line += this.values(col.id, batch.data)
+    }
+    return line + '\n'
+  }
+
+  private protocolsOf(batch: RecordBatch, i: number): string {
+    if (batch.kind[i] !== RecordKind.packet) return ''
+    return this.engine ? this.engine.protocols.join(':') : ''
+  }
+
+  private textLine(batch: RecordBatch, i: number): string {
+    const t = formatTimeOfDay(batch.tsSec[i], batch.tsNsec[i], this.options.nano)
+    if (batch.kind[i] !== RecordKind.packet) return `${t} pcapng custom block, length ${batch.capLen[i]}\n`
+    const engine = this.engine
+    let line = engine && engine.infoParts.length > 0 ? engine.infoParts.join('') : `length ${batch.origLen[i]}`
+    if (engine) {
+      const store = engine.store
+      for (let l = 0; l < store.layerCount; l++) {
+        const layer = store.layers[l]
+        if (layer.status === 'truncated') line += ` [|${layer.name}]`
+        else if (layer.status === 'malformed') line += ` [Malformed Packet: ${layer.name}${layer.reason ? `: ${layer.reason}` : ''}]`
+      }
+    }
+    return `${t} ${line}\n`
+  }
+
+  private ndjsonLine(batch: RecordBatch, i: number): string {
+    const epoch = formatEpoch(batch.tsSec[i], batch.tsNsec[i])
+    let s = `{"frame":{"number":${batch.firstNumber + i},"time_epoch":${epoch === '' ? 'null' : epoch},"len":${batch.origLen[i]},"cap_len":${batch.capLen[i]}`
+    const iface = frameFields['frame.interface_id'](batch, i)
+    if (iface !== '') s += `,"interface_id":${iface}`
+    const engine = this.engine
+    if (!engine || batch.kind[i] !== RecordKind.packet) return s + '}}\n'
+    s += `,"protocols":${JSON.stringify(engine.protocols.join(':'))}}`
+    const store = engine.store
+    const seen = new Map<string, number>()
+    for (let l = 0; l < store.layerCount; l++) {
+      const layer = store.layers[l]
+      const n = seen.get(layer.name) ?? 0
+      seen.set(layer.name, n + 1)
+      const key = n === 0 ? layer.name : `${layer.name}#${n + 1}`
+      const obj: Record<string, unknown> = {}
+      for (let k = layer.firstOcc; k < layer.endOcc; k++) {
+        const spec = this.registry!.fields[store.field[k]]
+        if (spec.type === 'none') continue
+        const v = store.text[k] !== undefined || store.off[k] >= 0 ? this.valueText(k, batch.data) : spec.hexDigits !== undefined && spec.type !== 'bool' ? formatNumber(spec, store.num[k]) : store.num[k]
+        const prev = obj[spec.name]
+        obj[spec.name] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v]
+      }
+      if (layer.status !== 'ok') obj._status = layer.status
+      if (layer.reason) obj._reason = layer.reason
+      s += `,${JSON.stringify(key)}:${JSON.stringify(obj)}`
+    }
+    return s + '}\n'
+  }
+
+  private verbose(batch: RecordBatch, i: number): string {
+    const len = batch.origLen[i]
+    const cap = batch.capLen[i]
+    let s = `Frame ${batch.firstNumber + i}: ${len} bytes on wire (${len * 8} bits), ${cap} bytes captured (${cap * 8} bits)\n`
+    const epoch = formatEpoch(batch.tsSec[i], batch.tsNsec[i])
+    if (epoch) s += `    Epoch Time: ${epoch} seconds\n`
+    const iface = frameFields['frame.interface_id'](batch, i)
+    if (iface !== '') s += `    Interface id: ${iface}\n`
+    s += `    Frame Number: ${batch.firstNumber + i}\n    Frame Length: ${len} bytes\n    Capture Length: ${cap} bytes\n`
+    const engine = this.engine
+    if (!engine || batch.kind[i] !== RecordKind.packet) return s + '\n'
+    s += `    [Protocols in frame: ${engine.protocols.join(':')}]\n`
+    const store = engine.store
+    for (let l = 0; l < store.layerCount; l++) {
+      const layer = store.layers[l]
+      const reg = this.registry!.dissectors.find((d) => d.def.name === layer.name)
+      s += `${reg?.def.title ?? layer.name}${layer.name === 'data' ? ` (${layer.length} bytes)` : ''}\n`
+      for (let k = layer.firstOcc; k < layer.endOcc; k++) {
+        const spec = this.registry!.fields[store.field[k]]
+        if (spec.type === 'none') continue
+        s += `    ${spec.label ?? spec.name}: ${this.valueText(k, batch.data)}\n`
+      }
+      if (layer.status === 'truncated') s += `    [Packet size limited during capture: ${layer.name} truncated]\n`
+      if (layer.status === 'malformed') s += `[Malformed Packet: ${layer.name}${layer.reason ? `: ${layer.reason}` : ''}]\n`
+    }
+    return s + '\n'
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * Real servers and capture on loopback for tests: nginx from Debian (own prefix, config and
+ * port), node:http, and tcpdump writing what crosses lo. Everything started here is stopped
+ * by the returned handles (tests call them in t.after).
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { createServer as createNetServer } from 'node:net'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+/** Waits until something accepts connections on the port. */
+export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  const { connect } = await import('node:net')
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = connect(port, '127.0.0.1')
+      c.once('connect', () => { c.destroy(); resolve(true) })
+      c.once('error', () => resolve(false))
+    })
+    if (ok) return
+    await sleep(50)
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port}`)
+}
+
+/** A running process with a stop function. */
+export interface Running {
+  child: ChildProcess
+  stop: () => Promise<void>
+}
+
+function stopper(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): () => Promise<void> {
+  return async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    const done = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    child.kill(signal)
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+    await done
+    clearTimeout(timer)
+  }
+}
+
+/**
+ * Starts nginx on 127.0.0.1:port serving `root` (files written by the caller), with gzip for
+ * text, keep-alive, and `extraLocations` added to its server block.
+ */
+export async function startNginx(dir: string, port: number, root: string, extraLocations = ''): Promise<Running> {
+  mkdirSync(join(dir, 'logs'), { recursive: true })
+  const conf = join(dir, 'nginx.conf')
+  writeFileSync(conf, `
+daemon off;
+master_process off;
+worker_processes 1;
+pid ${join(dir, 'nginx.pid')};
+error_log ${join(dir, 'logs', 'error.log')} warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${join(dir, 'body')};
+  proxy_temp_path ${join(dir, 'proxy')};
+  fastcgi_temp_path ${join(dir, 'fastcgi')};
+  uwsgi_temp_path ${join(dir, 'uwsgi')};
+  scgi_temp_path ${join(dir, 'scgi')};
+  types { text/html html; text/plain txt; application/octet-stream bin; }
+  keepalive_requests 100000;
+  server {
+    listen 127.0.0.1:${port};
+    root ${root};
+    gzip on; gzip_types text/plain; gzip_min_length 100;
+    if_modified_since before;
+    ${extraLocations}
+  }
+}
+`)
+  const child = spawn('nginx', ['-p', dir, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let err = ''
+  child.stderr!.on('data', (d) => { err += d })
+  try {
+    await waitForPort(port)
+  } catch (e) {
+    child.kill('SIGKILL')
+    throw new Error(`nginx did not start: ${err}`, { cause: e })
+  }
+  return { child, stop: stopper(child, 'SIGQUIT') }
+}
+
+/** Starts `tcpdump -i lo -w file FILTER` and waits until it listens. */
+export async function startTcpdump(file: string, filter: string, iface = 'lo'): Promise<Running> {
+  const child = spawn('tcpdump', ['-i', iface, '-n', '-U', '--immediate-mode', '-s', '0', '-B', '32768', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] })
+  await new Promise<void>((resolve, reject) => {
+    let err = ''
+    const timer = setTimeout(() => reject(new Error(`tcpdump did not start: ${err}`)), 10_000)
+    child.stderr!.on('data', (d) => {
+      err += d
+      if (err.includes('listening on')) { clearTimeout(timer); resolve() }
+    })
+    child.once('exit', () => { clearTimeout(timer); reject(new Error(`tcpdump exited: ${err}`)) })
+  })
+  // --immediate-mode: otherwise the last packets wait in a TPACKET_V3 block that SIGINT never reads.
+  return { child, stop: async () => { await sleep(300); await stopper(child, 'SIGINT')() } }
+}
+
+/** Whether this process may capture and start privileged helpers (root). */
+export function isRoot(): boolean {
+  return process.getuid?.() === 0
+}

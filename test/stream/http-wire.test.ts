@@ -1,0 +1,177 @@
+// HTTP read back from the wire: captures the test makes of real clients (curl, node:http, raw
+// pipelining) against real servers (nginx, node:http) on loopback, compared with tshark; the
+// same capture reordered and duplicated gives the same http-log; follow and streams equal
+// tshark's -z follow / -z conv output.
+import { before, after, test } from 'node:test'
+import assert from 'node:assert/strict'
+import http from 'node:http'
+import { connect } from 'node:net'
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { netkit, needs, run, tempDir } from '../helpers/cli.js'
+import { freePort, isRoot, startNginx, startTcpdump, type Running } from '../helpers/servers.js'
+
+const skip = !isRoot() ? 'capturing on lo needs root (CI runs as root)' : needs('tcpdump', 'tshark', 'nginx', 'curl')
+const { dir, cleanup } = tempDir('netkit-httpwire-')
+const capture = join(dir, 'http.pcap')
+const running: Running[] = []
+let nodeServer: http.Server | undefined
+
+async function curl(args: string[]): Promise<void> {
+  const r = await run('curl', ['-s', '-o', '/dev/null', ...args])
+  assert.equal(r.code, 0, `curl ${args.join(' ')}: ${r.stderr}`)
+}
+
+/** Writes raw requests on one connection at once (pipelining); the server closes after the last. */
+function pipelined(port: number, requests: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => s.write(requests.join('')))
+    s.on('data', () => {})
+    s.on('close', () => resolve())
+    s.on('error', reject)
+  })
+}
+
+before(async () => {
+  if (skip) return
+  const www = join(dir, 'www')
+  mkdirSync(www)
+  writeFileSync(join(www, 'index.html'), '<html>hello</html>\n')
+  writeFileSync(join(www, 'big.bin'), Buffer.alloc(300_000, 0x61))
+  writeFileSync(join(www, 'text.txt'), 'lorem ipsum dolor sit amet '.repeat(4000))
+  const nginxPort = await freePort()
+  running.push(await startNginx(join(dir, 'nginx'), nginxPort, www))
+  nodeServer = http.createServer((req, res) => {
+    let n = 0
+    req.on('data', (d) => { n += d.length })
+    req.on('end', () => {
+      if (req.url === '/chunked') {
+        res.writeHead(200, { 'content-type': 'text/plain' })
+        for (let i = 0; i < 20; i++) res.write('chunk '.repeat(500))
+        res.end()
+      } else {
+        res.writeHead(201, { 'content-type': 'application/json' })
+        res.end(JSON.stringify({ received: n }))
+      }
+    })
+  })
+  await new Promise<void>((resolve) => nodeServer!.listen(0, '127.0.0.1', resolve))
+  const nodePort = (nodeServer.address() as { port: number }).port
+  const tcpdump = await startTcpdump(capture, `tcp port ${nginxPort} or tcp port ${nodePort}`)
+  const n = `http://127.0.0.1:${nginxPort}`
+  const o = `http://127.0.0.1:${nodePort}`
+  // curl: keep-alive over several URLs, a large body, gzip, HEAD, 304, HTTP/1.0, Expect: 100-continue.
+  await curl([`${n}/index.html`, `${n}/big.bin`, `${n}/text.txt`, `${n}/missing`])
+  await curl(['--compressed', `${n}/text.txt`])
+  await curl(['-I', `${n}/index.html`])
+  await curl(['-H', 'If-Modified-Since: Wed, 01 Jan 2100 00:00:00 GMT', `${n}/index.html`])
+  await curl(['-0', `${n}/index.html`])
+  await curl(['-H', 'Expect: 100-continue', '--data-binary', `@${join(www, 'big.bin')}`, `${o}/upload`])
+  await curl([`${o}/chunked`])
+  // node:http client with a keep-alive agent: several requests on one connection.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+  for (const path of ['/a', '/b?x=1', '/chunked']) {
+    await new Promise<void>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: nodePort, path, agent }, (res) => { res.resume(); res.on('end', resolve) }).on('error', reject)
+    })
+  }
+  agent.destroy()
+  // Pipelining: three requests written at once on one connection to nginx.
+  const req = (p: string, extra = '') => `GET ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: netkit-test\r\n${extra}\r\n`
+  await pipelined(nginxPort, [req('/index.html'), req('/text.txt'), req('/big.bin', 'Connection: close\r\n')])
+  await tcpdump.stop()
+})
+
+after(async () => {
+  for (const r of running.reverse()) await r.stop()
+  nodeServer?.close()
+  if (!process.env.KEEP) cleanup()
+})
+
+interface Message { stream: string; method: string; uri: string; host: string; status: string; length: string }
+
+/** Requests and responses as tshark finds them (reassembly on), in frame order. */
+async function tsharkMessages(file: string): Promise<{ requests: Message[]; responses: Message[] }> {
+  const fields = ['tcp.stream', 'http.request.method', 'http.request.uri', 'http.host', 'http.response.code', 'http.content_length_header']
+  // A frame may complete several messages (pipelining): take every occurrence, in order.
+  const r = await run('tshark', ['-n', '-r', file, '-Y', 'http', '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=|', ...fields.flatMap((f) => ['-e', f])])
+  assert.equal(r.code, 0, r.stderr)
+  const requests: Message[] = []
+  const responses: Message[] = []
+  for (const line of r.stdout.trim().split('\n')) {
+    const [stream, methods, uris, hosts, statuses, lengths] = line.split('\t').map((v) => v.split('|'))
+    methods.forEach((method, i) => { if (method) requests.push({ stream: stream[0], method, uri: uris[i], host: hosts[i] ?? '', status: '', length: '' }) })
+    // Content-Length values belong to requests and responses alike; responses own the last ones.
+    const respLengths = lengths.slice(Math.max(0, lengths.length - statuses.filter(Boolean).length))
+    statuses.forEach((status, i) => {
+      if (status && !status.startsWith('1')) responses.push({ stream: stream[0], method: '', uri: '', host: '', status, length: respLengths[i] ?? '' })
+    })
+  }
+  return { requests, responses }
+}
+
+async function netkitLog(file: string): Promise<Array<Record<string, unknown>>> {
+  const r = await netkit(['http-log', '-r', file, '--json'])
+  assert.equal(r.code, 0, r.stderr)
+  return r.stdout.trim().split('\n').map((l) => JSON.parse(l))
+}
+
+test('http-log finds every request and response tshark finds, with the same fields', { skip }, async () => {
+  const ref = await tsharkMessages(capture)
+  const log = await netkitLog(capture)
+  assert.ok(ref.requests.length >= 14, `expected a rich capture, tshark found ${ref.requests.length} requests`)
+  const key = (m: Message) => `${m.stream} ${m.method} ${m.uri} ${m.host}`
+  const ours = log.map((t) => `${t.stream} ${t.method} ${t.uri} ${t.host ?? ''}`)
+  assert.deepEqual([...ours].sort(), ref.requests.map(key).sort())
+  const ourResponses = log.filter((t) => t.status !== null).map((t) => `${t.stream} ${t.status} ${t.content_length_header ?? ''}`)
+  assert.deepEqual(ourResponses.sort(), ref.responses.map((m) => `${m.stream} ${m.status} ${m.length}`).sort())
+  // Methods and statuses the capture was built to hold.
+  const seen = new Set(log.map((t) => `${t.method} ${t.status}`))
+  for (const want of ['GET 200', 'GET 404', 'HEAD 200', 'GET 304', 'POST 201']) assert.ok(seen.has(want), `no ${want}`)
+  assert.ok(log.some((t) => t.chunked === true && (t.response_body_bytes as number) > 60000), 'a chunked body across segments')
+  assert.ok(log.some((t) => t.interim_responses === 1), 'an Expect: 100-continue exchange')
+  assert.ok(log.some((t) => t.version === 'HTTP/1.0'), 'an HTTP/1.0 request')
+})
+
+/** Reorders (swaps neighbours) and duplicates packets of a classic pcap file, deterministically. */
+function scramble(src: string, dst: string): number {
+  const b = readFileSync(src)
+  const records: Buffer[] = []
+  for (let off = 24; off + 16 <= b.length;) {
+    const len = b.readUInt32LE(off + 8)
+    records.push(b.subarray(off, off + 16 + len))
+    off += 16 + len
+  }
+  const out: Buffer[] = []
+  let changes = 0
+  for (let i = 0; i < records.length; i++) {
+    if (i % 7 === 3 && i + 1 < records.length) { out.push(records[i + 1], records[i]); i++; changes++; continue }
+    out.push(records[i])
+    if (i % 5 === 2) { out.push(records[i]); changes++ }
+  }
+  writeFileSync(dst, Buffer.concat([b.subarray(0, 24), ...out]))
+  return changes
+}
+
+test('a capture reordered and duplicated gives the same http-log', { skip }, async () => {
+  const scrambled = join(dir, 'scrambled.pcap')
+  assert.ok(scramble(capture, scrambled) > 10)
+  const pick = (t: Record<string, unknown>) => [t.stream, t.method, t.uri, t.host, t.status, t.content_length_header, t.request_bytes, t.response_bytes].join(' ')
+  const clean = (await netkitLog(capture)).map(pick).sort()
+  const messy = (await netkitLog(scrambled)).map(pick).sort()
+  assert.deepEqual(messy, clean)
+})
+
+test('follow (ascii, hex, raw) and streams equal tshark on the capture', { skip }, async () => {
+  const conv = await run('tshark', ['-n', '-q', '-r', capture, '-z', 'conv,tcp'])
+  const ours = await netkit(['streams', '-r', capture])
+  assert.equal(ours.stdout, conv.stdout)
+  const count = (await netkit(['streams', '-r', capture, '--json'])).stdout.trim().split('\n').length
+  for (let s = 0; s < count; s++) {
+    for (const format of ['ascii', 'hex', 'raw']) {
+      const ref = await run('tshark', ['-n', '-q', '-r', capture, '-z', `follow,tcp,${format},${s}`])
+      const got = await netkit(['follow', '-r', capture, String(s), '--format', format])
+      assert.equal(got.stdout, ref.stdout, `stream ${s} ${format}`)
+    }
+  }
+})

@@ -1,0 +1,65 @@
+// tcp.stream numbering equals tshark's: the conversation table fed with the TCP header values
+// tshark itself decodes (so this checks the numbering rules alone, on the whole corpus and on
+// hand-made port-reuse cases).
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { writeFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { TcpConversations } from '../../src/stream/tcp-conversations.js'
+import { corpus, needs, run, tempDir } from '../helpers/cli.js'
+import { corpusFiles } from '../helpers/corpus.js'
+import { pcapHeader, pcapRecord } from '../helpers/capture-builder.js'
+import { streamScenarios } from '../helpers/tcp-frames.js'
+
+const FIELDS = ['frame.number', 'ip.src', 'ip.dst', 'ipv6.src', 'ipv6.dst', 'tcp.srcport', 'tcp.dstport', 'tcp.seq_raw', 'tcp.ack_raw', 'tcp.flags', 'tcp.stream']
+
+/** The bytes of an IPv4 or IPv6 address in text form. */
+function ipBytes(text: string): Buffer {
+  if (!text.includes(':')) return Buffer.from(text.split('.').map(Number))
+  const [head, tail = ''] = text.split('::')
+  const part = (s: string) => (s ? s.split(':').map((h) => parseInt(h, 16)) : [])
+  const h = part(head)
+  const t = text.includes('::') ? part(tail) : []
+  const words = [...h, ...Array(8 - h.length - t.length).fill(0), ...t]
+  const b = Buffer.alloc(16)
+  words.forEach((w, i) => b.writeUInt16BE(w, i * 2))
+  return b
+}
+
+/** Runs the table over tshark's decode of `file` and returns [tshark's, ours] stream columns. */
+async function compare(file: string): Promise<[string[], string[]]> {
+  const r = await run('tshark', ['-n', '-r', file, '-T', 'fields', '-E', 'occurrence=f', ...FIELDS.flatMap((f) => ['-e', f])])
+  const table = new TcpConversations()
+  const want: string[] = []
+  const got: string[] = []
+  for (const line of r.stdout.split('\n')) {
+    if (!line) continue
+    const [frame, ip4s, ip4d, ip6s, ip6d, sport, dport, seq, ack, flags, stream] = line.split('\t')
+    if (stream === '' || sport === '') continue
+    const addrs = Buffer.concat([ipBytes(ip6s || ip4s), ipBytes(ip6d || ip4d)])
+    const n = addrs.length / 2
+    const place = table.lookup(addrs, 0, n, n, Number(sport), Number(dport), Number(seq), Number(ack), Number(flags), Number(frame), 0, 0, 0, 0)
+    want.push(`${frame}:${stream}`)
+    got.push(`${frame}:${place.conversation.index}`)
+  }
+  return [want, got]
+}
+
+test('tcp.stream numbering equals tshark on every corpus file', { skip: needs('tshark'), concurrency: 3 }, async (t) => {
+  await Promise.all(corpusFiles().map((file) => t.test(relative(corpus, file), async () => {
+    const [want, got] = await compare(file)
+    assert.deepEqual(got, want)
+  })))
+})
+
+test('tcp.stream numbering equals tshark on port-reuse scenarios', { skip: needs('tshark') }, async (t) => {
+  const { dir, cleanup } = tempDir()
+  t.after(cleanup)
+  for (const [name, frames] of Object.entries(streamScenarios)) {
+    const file = join(dir, `${name}.pcap`)
+    writeFileSync(file, Buffer.concat([pcapHeader(), ...frames.map((f, i) => pcapRecord(1000 + i, 0, f))]))
+    const [want, got] = await compare(file)
+    assert.ok(want.length === frames.length, `${name}: tshark decoded ${want.length} of ${frames.length}`)
+    assert.deepEqual(got, want, name)
+  }
+})
