@@ -44,8 +44,8 @@ export type FilterNode =
   | { k: 'not'; e: FilterNode }
   | { k: 'qualified'; q: Qualifiers; id: IdValue; pos: number }
   | { k: 'pname'; proto: string; pos: number }
-  | { k: 'rel'; op: string; l: Arith; r: Arith }
+  | { k: 'rel'; op: string; l: Arith; r: Arith; pos: number }
   | { k: 'cast'; proto: string; what: 'broadcast' | 'multicast'; pos: number }
-  | { k: 'length'; op: 'less' | 'greater'; v: number }
+  | { k: 'length'; op: 'less' | 'greater'; v: number; pos: number }
   | { k: 'vlan'; id?: number; pos: number }
   | { k: 'direction'; out: boolean; pos: number }

@@ -11,6 +11,7 @@ import { BPF, BPF_MEMWORDS, SKF_AD_OFF, SkfAd, stmt, type BpfInstruction } from 
 import { always, and, never, not, or, test, type Pred } from './cfg.js'
 import { EtherType, LinkLayer } from './link-layer.js'
 import { LinkType } from '../pcap/link-types.js'
+import { filterError, isLocated } from './lexer.js'
 import { lookupHost, lookupProtocol, lookupService } from './names.js'
 
 const IPPROTO = { ICMP: 1, IGMP: 2, TCP: 6, UDP: 17, FRAGMENT: 44, ICMPV6: 58, PIM: 103, VRRP: 112, SCTP: 132, AH: 51, ESP: 50 } as const
@@ -28,14 +29,14 @@ export interface CodegenOptions {
 }
 
 /** Generates the predicate graph for a parsed filter. */
-export function generate(node: FilterNode, options: CodegenOptions): Pred {
-  return new Generator(options).gen(node)
+export function generate(node: FilterNode, options: CodegenOptions, src = ''): Pred {
+  return new Generator(options, src).gen(node)
 }
 
 class Generator {
   private readonly link: LinkLayer
 
-  constructor(private readonly options: CodegenOptions) {
+  constructor(private readonly options: CodegenOptions, private readonly src: string) {
     this.link = new LinkLayer(options.linkType, options.live, options.nullSwapped)
   }
 
@@ -44,6 +45,18 @@ class Generator {
       case 'and': { const l = this.gen(n.l); return and(l, this.gen(n.r)) }
       case 'or': { const l = this.gen(n.l); return or(l, this.gen(n.r)) }
       case 'not': return not(this.gen(n.e))
+    }
+    // A primitive: errors about it say where it is in the expression.
+    try {
+      return this.primitive(n)
+    } catch (err) {
+      if (err instanceof FilterSyntaxError && !isLocated(err)) throw filterError(this.src, n.k === 'qualified' ? n.id.pos : n.pos, err.message)
+      throw err
+    }
+  }
+
+  private primitive(n: Exclude<FilterNode, { k: 'and' | 'or' | 'not' }>): Pred {
+    switch (n.k) {
       case 'pname': return this.protoAbbrev(n.proto)
       case 'qualified': return this.qualified(n.q, n.id)
       case 'rel': return this.relation(n.op, n.l, n.r)

@@ -11,6 +11,7 @@ import { finish } from './cfg.js'
 import { generate } from './codegen.js'
 import { jit, type CompiledFilter } from './jit.js'
 import { optimize } from './optimizer.js'
+import { isLocated } from './lexer.js'
 import { parseFilter } from './parser.js'
 import { layout, validateProgram } from './program.js'
 
@@ -56,11 +57,19 @@ export function compileFilter(expr: string, options: CompileOptions): CompiledPr
     program = [stmt(BPF.RET | BPF.K, snaplen)]
   } else {
     const ast = parseFilter(expr)
-    const pred = generate(ast, { linkType: options.linkType, live: options.live ?? false, nullSwapped: options.nullSwapped ?? (options.linkType === LinkType.NULL) })
+    let pred
+    try {
+      pred = generate(ast, { linkType: options.linkType, live: options.live ?? false, nullSwapped: options.nullSwapped ?? (options.linkType === LinkType.NULL) }, expr)
+    } catch (err) {
+      // Errors about the link type rather than a word of the expression.
+      if (err instanceof FilterSyntaxError && !isLocated(err)) throw new FilterSyntaxError(`filter: ${err.message}`)
+      throw err
+    }
     let root = finish(pred, snaplen)
     if (options.optimize ?? true) {
       root = optimize(root)
-      if (root.ret === 0) throw new FilterSyntaxError('expression rejects all packets')
+      // libpcap refuses such a program too ("expression rejects all packets").
+      if (root.ret === 0) throw new FilterSyntaxError('filter: expression rejects all packets')
     }
     program = layout(root)
   }

@@ -47,6 +47,23 @@ export function parseNumber(text: string): number {
 
 const macRe = /^(?:[0-9a-fA-F]{1,2}([:.-])[0-9a-fA-F]{1,2}(?:\1[0-9a-fA-F]{1,2}){4}|[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}|[0-9a-fA-F]{12})$/
 
+/** Where in the expression `pos` is, for error messages: `offset 9 ('udp')` or `end of expression`. */
+export function where(src: string, pos: number): string {
+  if (pos >= src.length || src.slice(pos).trim() === '') return 'end of expression'
+  const word = /^(?:[0-9A-Za-z_:.\\/-]+|\S)/.exec(src.slice(pos))?.[0] ?? src[pos]
+  return `offset ${pos} ('${word}')`
+}
+
+/** A FilterSyntaxError saying what is wrong and where: `filter: <what> at <where>`. */
+export function filterError(src: string, pos: number, what: string): FilterSyntaxError {
+  return new FilterSyntaxError(`filter: ${what} at ${where(src, pos)}`)
+}
+
+/** True when the error already says where (made by filterError). */
+export function isLocated(err: unknown): boolean {
+  return err instanceof FilterSyntaxError && err.message.startsWith('filter: ')
+}
+
 /** Splits an expression into tokens; throws FilterSyntaxError for a character that starts none. */
 export function tokenize(src: string): Token[] {
   const out: Token[] = []
@@ -57,7 +74,7 @@ export function tokenize(src: string): Token[] {
     const start = i
     if (c === '\\') {
       const m = /^\\([^\s!()]+)/.exec(src.slice(i))
-      if (!m) throw new FilterSyntaxError(`syntax error at offset ${i}: lone '\\'`)
+      if (!m) throw filterError(src, i, "lone '\\'")
       out.push({ kind: 'id', text: m[1], value: NaN, pos: start })
       i += m[0].length
       continue
@@ -76,7 +93,7 @@ export function tokenize(src: string): Token[] {
       i += op.length
       continue
     }
-    throw new FilterSyntaxError(`syntax error at offset ${i}: unexpected character '${c}'`)
+    throw filterError(src, i, `unexpected character '${c}'`)
   }
   out.push({ kind: 'end', text: '', value: NaN, pos: src.length })
   return out

@@ -27,6 +27,9 @@ export class LinkLayer {
       case LinkType.LINUX_SLL: this.offLinkType = 14; this.offNet = 16; break
       case LinkType.LINUX_SLL2: this.offLinkType = 0; this.offNet = 20; break
       case LinkType.NULL: case LinkType.LOOP: this.offLinkType = undefined; this.offNet = 4; break
+      // PPP in HDLC-like framing (address, control, then a 2-byte protocol), and Cisco HDLC
+      // (address, control, then an EtherType): libpcap's init_linktype.
+      case LinkType.PPP: case LinkType.PPP_HDLC: case LinkType.C_HDLC: this.offLinkType = 2; this.offNet = 4; break
       case LinkType.RAW: case LinkType.IPV4: case LinkType.IPV6: this.offLinkType = undefined; this.offNet = 0; break
       default: throw new FilterSyntaxError(`link type ${linkTypeName(linkType)} is not supported by the filter compiler (supported: EN10MB, LINUX_SLL, LINUX_SLL2, RAW, NULL, LOOP)`)
     }
@@ -35,6 +38,11 @@ export class LinkLayer {
 
   /** A test that the network protocol is `etherType` (libpcap's gen_linktype). */
   linkProto(etherType: number): Pred {
+    if (this.linkType === LinkType.PPP || this.linkType === LinkType.PPP_HDLC) {
+      // PPP protocol numbers (RFC 1661, assigned numbers) for the EtherTypes that have one.
+      const ppp = ({ [EtherType.IP]: 0x0021, [EtherType.IP6]: 0x0057 } as Record<number, number>)[etherType] ?? etherType
+      return test([stmt(BPF.LD | BPF.H | BPF.ABS, this.offLinkType!)], BPF.JEQ, ppp)
+    }
     if (this.offLinkType !== undefined) {
       const ld = stmt(BPF.LD | BPF.H | BPF.ABS, this.offLinkType)
       if (etherType <= 1500 && this.linkType === LinkType.EN10MB) {

@@ -5,7 +5,7 @@
  */
 import { FilterSyntaxError } from '../errors.js'
 import type { Arith, FilterNode, IdValue, Qualifiers, TypeQual } from './ast.js'
-import { tokenize, type Token } from './lexer.js'
+import { filterError, tokenize, type Token } from './lexer.js'
 
 const protoQuals = new Set(['link', 'ether', 'ip', 'ip6', 'arp', 'rarp', 'tcp', 'udp', 'sctp', 'icmp', 'icmp6', 'igmp',
   'igrp', 'pim', 'vrrp', 'carp', 'ah', 'esp', 'atalk', 'aarp', 'decnet', 'lat', 'sca', 'moprc', 'mopdl', 'iso', 'esis',
@@ -33,8 +33,7 @@ class Parser {
   private is(text: string, t = this.t): boolean { return (t.kind === 'kw' || t.kind === 'op') && t.text === text }
 
   fail(what: string, t: Token = this.t): never {
-    const near = t.kind === 'end' ? 'at end of expression' : `at offset ${t.pos} ('${t.text}')`
-    throw new FilterSyntaxError(`syntax error ${near}: ${what}`)
+    throw filterError(this.src, t.pos, what)
   }
 
   parseAll(): FilterNode {
@@ -71,7 +70,7 @@ class Parser {
           const op = this.t.text === '==' ? '=' : this.t.text
           this.i++
           const r = this.arith(0)
-          return { k: 'rel', op, l, r }
+          return { k: 'rel', op, l, r, pos: this.toks[save].pos }
         }
       } catch (err) {
         if (!(err instanceof FilterSyntaxError)) throw err
@@ -157,7 +156,7 @@ class Parser {
           const n = this.t
           if (n.kind !== 'num') this.fail(`'${t.text}' needs a number`)
           this.i++
-          return { k: 'length', op: t.text, v: n.value >>> 0 }
+          return { k: 'length', op: t.text, v: n.value >>> 0, pos: t.pos }
         }
         case 'broadcast': case 'multicast':
           this.i++
@@ -218,7 +217,11 @@ class Parser {
   }
 
   private id(q: Qualifiers): IdValue {
-    const t = this.t
+    let t = this.t
+    // `ip proto \udp` names a protocol with a keyword's spelling. A shell eats the backslash of
+    // an unquoted `\udp`, so after `proto` a protocol keyword is taken as that name too (libpcap
+    // would say syntax error; the meaning is unambiguous).
+    if (q.type === 'proto' && t.kind === 'kw' && protoQuals.has(t.text)) t = { ...t, kind: 'id' }
     if (!(t.kind === 'num' || t.kind === 'hid' || t.kind === 'hid6' || t.kind === 'eid' || t.kind === 'id')) {
       this.fail(t.kind === 'end' ? 'expected an address, number or name' : `expected an address, number or name after the qualifiers`)
     }
