@@ -16,6 +16,8 @@ import { parseFilter } from './parser.js'
 import { layout, validateProgram } from './program.js'
 
 export type { BpfInstruction } from './bpf.js'
+export { encodeProgram } from './bpf.js'
+export { BatchFilter } from './batch-filter.js'
 export type { CompiledFilter } from './jit.js'
 export { formatProgram, formatProgramC, formatProgramDecimal } from './disasm.js'
 export { jit } from './jit.js'
