@@ -32,7 +32,9 @@ export default class Filter extends NetkitCommand {
     const linkType = linkTypeByName(flags.linktype)
     if (linkType === undefined) throw new InvalidArgumentError(`unknown link type '${flags.linktype}' (try EN10MB, LINUX_SLL, LINUX_SLL2, RAW, NULL, LOOP)`)
     const { program } = compileFilter(expr, { linkType, live: flags.live, snaplen: flags.snaplen, optimize: !flags['no-optimize'], nullSwapped: linkType === LinkType.NULL })
-    const level = flags.ddd ? 3 : flags.dd ? 2 : 1
+    // tcpdump counts its d's (-dd, -ddd, -d -d); oclif folds repeated short booleans into one.
+    const ds = this.argv.filter((a) => /^-d+$/.test(a)).reduce((n, a) => n + a.length - 1, 0)
+    const level = flags.ddd ? 3 : flags.dd ? 2 : Math.min(3, Math.max(1, ds))
     process.stdout.write(level === 3 ? formatProgramDecimal(program) : level === 2 ? formatProgramC(program) : formatProgram(program))
   }
 }

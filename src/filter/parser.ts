@@ -12,6 +12,8 @@ const protoQuals = new Set(['link', 'ether', 'ip', 'ip6', 'arp', 'rarp', 'tcp', 
   'es-is', 'isis', 'is-is', 'clnp', 'stp', 'ipx', 'netbeui', 'fddi', 'tr', 'wlan', 'ppp', 'slip', 'radio'])
 const typeQuals = new Set(['host', 'net', 'port', 'portrange', 'proto', 'protochain', 'gateway'])
 const relops = new Set(['>', '<', '>=', '<=', '=', '==', '!='])
+/** The deepest nesting accepted (libpcap's bison parser gives up around 10000 stack entries). */
+const MAX_DEPTH = 500
 const precedence: Record<string, number> = { '|': 1, '^': 2, '&': 3, '<<': 4, '>>': 4, '+': 5, '-': 5, '*': 6, '/': 6, '%': 6 }
 
 /** Parses a filter expression into its syntax tree. Throws FilterSyntaxError saying where. */
@@ -56,10 +58,20 @@ class Parser {
     }
   }
 
+  /** Nesting depth of parentheses and `not`: bounded, so a hostile expression cannot exhaust the stack. */
+  private depth = 0
+
+  private nest(): void {
+    if (++this.depth > MAX_DEPTH) this.fail(`expression nested more than ${MAX_DEPTH} deep`)
+  }
+
   private term(): FilterNode {
     if (this.is('not') || this.is('!')) {
       this.i++
-      return { k: 'not', e: this.term() }
+      this.nest()
+      const e = this.term()
+      this.depth--
+      return { k: 'not', e }
     }
     // A relation starts like arithmetic; try it first and fall back (libpcap's grammar is LALR).
     if (this.mayStartArith()) {
@@ -81,9 +93,11 @@ class Parser {
     }
     if (this.is('(')) {
       this.i++
+      this.nest()
       const e = this.expr()
       if (!this.is(')')) this.fail("expected ')'")
       this.i++
+      this.depth--
       return e
     }
     return this.primitive()
@@ -112,12 +126,14 @@ class Parser {
 
   private unary(): Arith {
     const t = this.t
-    if (this.is('-')) { this.i++; return { k: 'neg', e: this.unary() } }
+    if (this.is('-')) { this.i++; this.nest(); const e = this.unary(); this.depth--; return { k: 'neg', e } }
     if (this.is('(')) {
       this.i++
+      this.nest()
       const e = this.arith(0)
       if (!this.is(')')) this.fail("expected ')'")
       this.i++
+      this.depth--
       return e
     }
     if (t.kind === 'num') { this.i++; return { k: 'num', v: t.value >>> 0 } }
