@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { NetkitCommand } from '../cli/base-command.js'
+import { filterExpression } from '../cli/filter-expression.js'
 import { InvalidArgumentError } from '../errors.js'
 import { compileFilter, formatProgram, formatProgramC, formatProgramDecimal } from '../filter/index.js'
 import { LinkType, linkTypeByName } from '../pcap/link-types.js'
@@ -27,8 +28,8 @@ export default class Filter extends NetkitCommand {
   }
 
   async run(): Promise<void> {
-    const { flags, argv } = await this.parse(Filter)
-    const expr = (argv as string[]).join(' ')
+    const { flags, raw } = await this.parse(Filter)
+    const expr = filterExpression(raw)
     const linkType = linkTypeByName(flags.linktype)
     if (linkType === undefined) throw new InvalidArgumentError(`unknown link type '${flags.linktype}' (try EN10MB, LINUX_SLL, LINUX_SLL2, RAW, NULL, LOOP)`)
     const { program } = compileFilter(expr, { linkType, live: flags.live, snaplen: flags.snaplen, optimize: !flags['no-optimize'], nullSwapped: linkType === LinkType.NULL })
