@@ -71,3 +71,19 @@ test('`ip proto udp` (a shell ate the backslash) means ip proto \\udp', async ()
   assert.deepEqual(await netkitMatches(file, 'ip proto udp'), await netkitMatches(file, 'ip proto \\udp'))
   assert.ok(((await netkitMatches(file, 'ip proto udp')) as number[]).length > 0)
 })
+
+test('the JIT\'s two code shapes (labeled blocks, dispatch loop) give the same verdicts', async () => {
+  const { compileFilter } = await import('../../src/filter/index.js')
+  const { jit } = await import('../../src/filter/jit.js')
+  const recs = etherRecords()
+  let compared = 0
+  for (const e of exprs) {
+    let program
+    try { program = compileFilter(e, { linkType: LinkType.EN10MB }).program } catch { continue }
+    const blocks = jit(program, 'blocks')
+    const dispatch = jit(program, 'dispatch')
+    for (const r of recs) assert.equal(blocks(r.data, 0, r.data.length, r.origLen), dispatch(r.data, 0, r.data.length, r.origLen), e)
+    compared++
+  }
+  assert.ok(compared > 200)
+})
