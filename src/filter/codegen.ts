@@ -43,7 +43,7 @@ class Generator {
   gen(n: FilterNode): Pred {
     switch (n.k) {
       case 'and': { const l = this.gen(n.l); return and(l, this.gen(n.r)) }
-      case 'or': { const l = this.gen(n.l); return or(l, this.gen(n.r)) }
+      case 'or': return this.orChain(n)
       case 'not': return not(this.gen(n.e))
     }
     // A primitive: errors about it say where it is in the expression.
@@ -53,6 +53,65 @@ class Generator {
       if (err instanceof FilterSyntaxError && !isLocated(err)) throw filterError(this.src, n.k === 'qualified' ? n.id.pos : n.pos, err.message)
       throw err
     }
+  }
+
+  /**
+   * A chain of `or`s. Neighbouring primitives with the same qualifiers that name ports or IPv4
+   * addresses (`port 80 or 443`, `host a or host b`) become one test of each side against
+   * all the values: the program libpcap's optimizer ends up with, checked by the conformance
+   * tests (also on truncated packets, where the order of loads decides the verdict).
+   */
+  private orChain(n: Extract<FilterNode, { k: 'and' | 'or' }>): Pred {
+    const terms: FilterNode[] = []
+    let cur: FilterNode = n
+    while (cur.k === 'or') { terms.push(cur.r); cur = cur.l }
+    terms.push(cur)
+    terms.reverse()
+    let result: Pred | undefined
+    for (let i = 0; i < terms.length;) {
+      let j = i + 1
+      while (j < terms.length && this.groupable(terms[i], terms[j])) j++
+      const p = j - i > 1 ? this.group(terms.slice(i, j) as Extract<FilterNode, { k: 'qualified' }>[]) : this.gen(terms[i])
+      result = result ? or(result, p) : p
+      i = j
+    }
+    return result!
+  }
+
+  /** The type a qualified primitive has once defaults apply (`tcp 80` is a port). */
+  private typeOf(q: Qualifiers, id: IdValue): string {
+    return q.type ?? (id.kind === 'num' && q.proto !== undefined && ['tcp', 'udp', 'sctp'].includes(q.proto) ? 'port' : 'host')
+  }
+
+  private groupable(a: FilterNode, b: FilterNode): boolean {
+    if (a.k !== 'qualified' || b.k !== 'qualified') return false
+    if (a.q.proto !== b.q.proto || a.q.dir !== b.q.dir) return false
+    const ta = this.typeOf(a.q, a.id)
+    if (ta !== this.typeOf(b.q, b.id)) return false
+    const ok = (id: IdValue): boolean => {
+      if (ta === 'port' || ta === 'portrange') return id.kind === 'num' || id.kind === 'id'
+      if (ta === 'host' || ta === 'net') return (id.kind === 'hid' || id.kind === 'num') && a.q.proto !== 'ether' && a.q.proto !== 'link' && a.q.proto !== 'ip6'
+      return false
+    }
+    return ok(a.id) && ok(b.id)
+  }
+
+  private group(terms: Extract<FilterNode, { k: 'qualified' }>[]): Pred {
+    const { q } = terms[0]
+    const type = this.typeOf(q, terms[0].id)
+    // Each value is checked where it is written, so errors point at it.
+    const at = <T>(t: Extract<FilterNode, { k: 'qualified' }>, f: () => T): T => {
+      try { return f() } catch (err) {
+        if (err instanceof FilterSyntaxError && !isLocated(err)) throw filterError(this.src, t.id.pos, err.message)
+        throw err
+      }
+    }
+    if (type === 'port' || type === 'portrange') {
+      const ranges = terms.map((t) => at(t, () => this.portRange(t.q, t.id, type === 'portrange')))
+      return at(terms[0], () => this.port(q, ranges))
+    }
+    const nets = terms.map((t) => at(t, () => ip4AddrMask(t.id, type as 'host' | 'net')))
+    return at(terms[0], () => this.ip4HostOrNet(q, nets))
   }
 
   private primitive(n: Exclude<FilterNode, { k: 'and' | 'or' | 'not' }>): Pred {
@@ -115,7 +174,7 @@ class Generator {
   private qualified(q: Qualifiers, id: IdValue): Pred {
     const type = q.type ?? (id.kind === 'num' && q.proto !== undefined && ['tcp', 'udp', 'sctp'].includes(q.proto) ? 'port' : 'host')
     switch (type) {
-      case 'port': case 'portrange': return this.port(q, id, type === 'portrange')
+      case 'port': case 'portrange': return this.port(q, [this.portRange(q, id, type === 'portrange')])
       case 'proto': return this.protoNum(q, id)
       case 'host': case 'net': return this.hostOrNet(q, id, type)
     }
@@ -142,43 +201,25 @@ class Generator {
       if (wanted.length === 0) throw new FilterSyntaxError(`unknown host '${id.text}'`)
       let p: Pred | undefined
       for (const a of wanted) {
-        const one = isIPv6(a) ? this.ip6HostOrNet(q, { ...id, kind: 'hid6', text: a }, 'host') : this.ip4HostOrNet(q, parseIPv4(a), 0xffffffff)
+        const one = isIPv6(a) ? this.ip6HostOrNet(q, { ...id, kind: 'hid6', text: a }, 'host') : this.ip4HostOrNet(q, [{ addr: parseIPv4(a), mask: 0xffffffff }])
         p = p ? or(p, one) : one
       }
       return p!
     }
-    // IPv4: numbers and dotted quads, as libpcap's gen_ncode/gen_mcode read them.
-    let addr: number
-    let mask: number
-    if (id.prefix !== undefined || id.mask !== undefined) {
-      if (type !== 'net') throw new FilterSyntaxError(`mask syntax for networks only ('${id.text}')`)
-      addr = id.kind === 'num' ? id.value >>> 0 : partialIPv4(id.text).addr
-      if (id.kind === 'hid') addr = (addr << (32 - partialIPv4(id.text).bits)) >>> 0
-      if (id.prefix !== undefined) {
-        if (id.prefix > 32) throw new FilterSyntaxError(`mask length must be <= 32 ('${id.text}/${id.prefix}')`)
-        mask = id.prefix === 0 ? 0 : (0xffffffff << (32 - id.prefix)) >>> 0
-      } else {
-        const m = partialIPv4(id.mask!)
-        mask = m.bits === 32 ? m.addr : (m.addr << (32 - m.bits)) >>> 0
-      }
-      if ((addr & ~mask) >>> 0 !== 0) throw new FilterSyntaxError(`non-network bits set in "${id.text}${id.prefix !== undefined ? `/${id.prefix}` : ` mask ${id.mask}`}"`)
-    } else if (id.kind === 'num') {
-      addr = id.value >>> 0
-      mask = 0xffffffff
-      if (type === 'net') while (addr !== 0 && (addr & 0xff000000) === 0) { addr = (addr << 8) >>> 0; mask = (mask << 8) >>> 0 }
-    } else {
-      const p = partialIPv4(id.text)
-      addr = (p.addr * 2 ** (32 - p.bits)) >>> 0
-      mask = p.bits === 32 ? 0xffffffff : (0xffffffff << (32 - p.bits)) >>> 0
-    }
-    return this.ip4HostOrNet(q, addr, mask)
+    return this.ip4HostOrNet(q, [ip4AddrMask(id, type)])
   }
 
-  private ip4HostOrNet(q: Qualifiers, addr: number, mask: number): Pred {
+  /** IPv4 host/net tests; with several addresses, each side compares against all of them in turn. */
+  private ip4HostOrNet(q: Qualifiers, nets: readonly { addr: number; mask: number }[]): Pred {
     const cmp = (off: number): Pred => {
-      const s = [ld(BPF.W, this.net(off))]
-      if (mask !== 0xffffffff) s.push(stmt(BPF.ALU | BPF.AND | BPF.K, mask))
-      return test(s, BPF.JEQ, addr)
+      let p: Pred | undefined
+      for (const { addr, mask } of nets) {
+        const s = [ld(BPF.W, this.net(off))]
+        if (mask !== 0xffffffff) s.push(stmt(BPF.ALU | BPF.AND | BPF.K, mask))
+        const t = test(s, BPF.JEQ, addr)
+        p = p ? or(p, t) : t
+      }
+      return p!
     }
     const ip = (): Pred => { const c = this.ip4(); return and(c, this.dirPred(q.dir, () => cmp(12), () => cmp(16))) }
     const arp = (et: number): Pred => { const c = this.link.linkProto(et); return and(c, this.dirPred(q.dir, () => cmp(14), () => cmp(24))) }
@@ -245,10 +286,16 @@ class Generator {
     throw new FilterSyntaxError(`'${q.proto} proto' is not valid`)
   }
 
-  private port(q: Qualifiers, id: IdValue, range: boolean): Pred {
-    // gencode.c: only tcp, udp and sctp qualify a port ("illegal qualifier of 'port'").
+  /** The transports a port qualifier covers; gencode.c: only tcp, udp and sctp qualify a port. */
+  private transports(q: Qualifiers, range: boolean): string[] {
     const transports = q.proto === undefined ? ['sctp', 'tcp', 'udp'] : [q.proto]
     if (!transports.every((t) => t === 'tcp' || t === 'udp' || t === 'sctp')) throw new FilterSyntaxError(`illegal qualifier of '${range ? 'portrange' : 'port'}': '${q.proto}' (ports apply to tcp, udp, sctp)`)
+    return transports
+  }
+
+  /** The [low, high] ports of a port or portrange id. */
+  private portRange(q: Qualifiers, id: IdValue, range: boolean): [number, number] {
+    const transports = this.transports(q, range)
     const resolve = (text: string, kind: string): number => {
       let v: number | undefined
       if (kind === 'num' || /^[0-9]/.test(text)) v = Number.isNaN(Number(text)) ? NaN : id.kind === 'num' && text === id.text ? id.value : Number(text)
@@ -269,6 +316,15 @@ class Generator {
       if (id.rangeEnd !== undefined) hi = resolve(id.rangeEnd, /^[0-9]/.test(id.rangeEnd) ? 'num' : 'id')
       if (lo > hi) [lo, hi] = [hi, lo]
     }
+    return [lo, hi]
+  }
+
+  /**
+   * `port`/`portrange` for one or more ids with the same qualifiers (`port 80 or 443`): one
+   * transport check, then each side against every port, as libpcap's optimizer leaves it.
+   */
+  private port(q: Qualifiers, ranges: readonly (readonly [number, number])[]): Pred {
+    const transports = this.transports(q, false)
     const protoIn = (off: number): Pred => {
       let p: Pred | undefined
       for (const t of transports) {
@@ -277,10 +333,15 @@ class Generator {
       }
       return p!
     }
-    const check = (load: () => BpfInstruction[], off: number): Pred => {
-      if (lo === hi) return test([...load(), ...[]].concat(), BPF.JEQ, lo, false)
-      const ge = test(load(), BPF.JGE, lo)
-      return and(ge, not(test(load(), BPF.JGT, hi)))
+    const check = (load: () => BpfInstruction[], _off: number): Pred => {
+      let p: Pred | undefined
+      for (const [lo, hi] of ranges) {
+        let one: Pred
+        if (lo === hi) one = test(load(), BPF.JEQ, lo)
+        else { const ge = test(load(), BPF.JGE, lo); one = and(ge, not(test(load(), BPF.JGT, hi))) }
+        p = p ? or(p, one) : one
+      }
+      return p!
     }
     const v4 = (): Pred => {
       const msh = stmt(BPF.LDX | BPF.B | BPF.MSH, this.net(0))
@@ -461,6 +522,34 @@ function constValue(a: Arith): number | undefined {
     }
   }
   return undefined
+}
+
+/** An IPv4 host or network id as address and mask, as libpcap's gen_ncode/gen_mcode read numbers and dotted quads. */
+function ip4AddrMask(id: IdValue, type: 'host' | 'net'): { addr: number; mask: number } {
+  let addr: number
+  let mask: number
+  if (id.prefix !== undefined || id.mask !== undefined) {
+    if (type !== 'net') throw new FilterSyntaxError(`mask syntax for networks only ('${id.text}')`)
+    addr = id.kind === 'num' ? id.value >>> 0 : partialIPv4(id.text).addr
+    if (id.kind === 'hid') addr = (addr << (32 - partialIPv4(id.text).bits)) >>> 0
+    if (id.prefix !== undefined) {
+      if (id.prefix > 32) throw new FilterSyntaxError(`mask length must be <= 32 ('${id.text}/${id.prefix}')`)
+      mask = id.prefix === 0 ? 0 : (0xffffffff << (32 - id.prefix)) >>> 0
+    } else {
+      const m = partialIPv4(id.mask!)
+      mask = m.bits === 32 ? m.addr : (m.addr << (32 - m.bits)) >>> 0
+    }
+    if ((addr & ~mask) >>> 0 !== 0) throw new FilterSyntaxError(`non-network bits set in "${id.text}${id.prefix !== undefined ? `/${id.prefix}` : ` mask ${id.mask}`}"`)
+  } else if (id.kind === 'num') {
+    addr = id.value >>> 0
+    mask = 0xffffffff
+    if (type === 'net') while (addr !== 0 && (addr & 0xff000000) === 0) { addr = (addr << 8) >>> 0; mask = (mask << 8) >>> 0 }
+  } else {
+    const p = partialIPv4(id.text)
+    addr = (p.addr * 2 ** (32 - p.bits)) >>> 0
+    mask = p.bits === 32 ? 0xffffffff : (0xffffffff << (32 - p.bits)) >>> 0
+  }
+  return { addr, mask }
 }
 
 function partialIPv4(text: string): { addr: number; bits: number } {

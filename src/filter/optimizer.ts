@@ -6,7 +6,12 @@
  *   on every path to it) decide the next test jumps past it, so `tcp or udp` tests the EtherType
  *   once per path;
  * - dead code: blocks whose two edges agree are skipped, unreachable blocks vanish;
- * - common blocks: identical blocks with identical successors are merged.
+ * - common blocks: identical blocks with identical successors are merged;
+ * - pull-up: in a chain of `or`s (or `and`s) that share their exit, a later test of the value
+ *   an earlier test just examined moves up next to it, so the value is loaded once for both
+ *   (`src port 80 or dst port 80 or src port 443 ...` tests src against 80 and 443 together).
+ *   libpcap's optimizer reorders the same way (or_pullup/and_pullup in optimize.c), which also
+ *   keeps netkit's verdicts on truncated packets the same as libpcap's.
  * Redundant loads are removed later, when the program is laid out (program.ts).
  */
 import { BPF, bpfOp, bpfSrc } from './bpf.js'
@@ -86,6 +91,7 @@ export function optimize(root: Block): Block {
   for (let pass = 0; pass < 20; pass++) {
     let changed = thread(entry)
     changed = mergeCommon(entry) || changed
+    changed = pullUp(entry) || changed
     if (!changed) break
   }
   return entry.jt!
@@ -164,4 +170,49 @@ function peephole(b: Block): void {
     b.jt = b.jf
     b.jf = t
   }
+}
+
+/** How many edges lead into each block. */
+function predecessorCounts(entry: Block): Map<Block, number> {
+  const n = new Map<Block, number>()
+  for (const b of topoOrder(entry)) {
+    if (b.ret !== undefined) continue
+    for (const s of b === entry || b.jt === b.jf ? [b.jt!] : [b.jt!, b.jf!]) n.set(s, (n.get(s) ?? 0) + 1)
+  }
+  return n
+}
+
+/**
+ * The pull-up pass. Along `side` (jf for a chain of ors, jt for ands), every block of the chain
+ * shares the other edge. From block b, skip the run of tests of other values, then find the next
+ * test of b's value; move it up right after b. Only blocks with a single way in move or are
+ * passed over, so no other path sees the change.
+ */
+function pullUp(entry: Block): boolean {
+  let changed = false
+  const keys = new Map<Block, string | undefined>()
+  const key = (b: Block): string | undefined => { if (!keys.has(b)) keys.set(b, testedKey(b)); return keys.get(b) }
+  for (const side of ['jf', 'jt'] as const) {
+    const other = side === 'jf' ? 'jt' : 'jf'
+    const preds = predecessorCounts(entry)
+    for (const b of topoOrder(entry)) {
+      if (b === entry || b.ret !== undefined) continue
+      const k = key(b)
+      if (k === undefined) continue
+      // The first block after b that tests a different value.
+      const d = b[side]!
+      if (d.ret !== undefined || d[other] !== b[other] || preds.get(d) !== 1 || key(d) === k || key(d) === undefined) continue
+      // Then along the chain, the next test of b's value.
+      let prev = d
+      let s = d[side]!
+      while (s.ret === undefined && s[other] === b[other] && preds.get(s) === 1 && key(s) !== k && key(s) !== undefined) { prev = s; s = s[side]! }
+      if (s.ret !== undefined || s[other] !== b[other] || preds.get(s) !== 1 || key(s) !== k) continue
+      prev[side] = s[side]
+      s[side] = d
+      b[side] = s
+      changed = true
+    }
+    if (changed) return true
+  }
+  return changed
 }
