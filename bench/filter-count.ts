@@ -25,6 +25,7 @@ const defaults = [
 
 const exprs = process.argv[2] ? readFileSync(process.argv[2], 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')) : defaults
 const rows: string[][] = [['expression', 'netkit', 'tcpdump -d', 'ratio']]
+const short = (e: string): string => (e.length > 60 ? `${e.slice(0, 57)}...` : e)
 const ratios: number[] = []
 for (const e of exprs) {
   const r = spawnSync('tcpdump', ['-d', e], { encoding: 'utf8' })
@@ -34,12 +35,12 @@ for (const e of exprs) {
   try {
     mine = compileFilter(e, { linkType: LinkType.EN10MB }).program.length
   } catch (err) {
-    rows.push([e, `error: ${(err as Error).message}`, String(theirs), '-'])
+    rows.push([short(e), `error: ${(err as Error).message}`, String(theirs), '-'])
     continue
   }
   const ratio = mine / theirs
   ratios.push(ratio)
-  rows.push([e.length > 60 ? `${e.slice(0, 57)}...` : e, String(mine), String(theirs), `${ratio.toFixed(2)}${ratio > 1.25 ? ' !' : ''}`])
+  rows.push([short(e), String(mine), String(theirs), `${ratio.toFixed(2)}${ratio > 1.25 ? ' OVER' : ''}`])
 }
 table(rows)
 const geo = Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length)

@@ -31,6 +31,7 @@ function testedKey(b: Block): string | undefined {
 
 /** Decides `key op k` from facts about the key, or undefined. */
 function decide(key: string, op: number, k: number, facts: readonly Fact[]): boolean | undefined {
+  if (op === BPF.JSET && k === 0) return false // no bit of any value is in an empty mask
   const c = constOf(key)
   if (c !== undefined) return evalTest(op, c, k)
   for (const f of facts) {

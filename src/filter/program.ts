@@ -39,13 +39,39 @@ function eliminateLoads(order: Block[]): Map<Block, BpfInstruction[]> {
   return out
 }
 
+/**
+ * Merges blocks that are the same once redundant loads are gone: same remaining statements,
+ * same jump, same successors (the `jeq #443` that ends both the IPv4 and the IPv6 branch of
+ * `port 80 or 443`). Safe without recomputing anything: each path reaches the merged block with
+ * the registers it had before, which is all the remaining statements assumed, and the blocks
+ * after it had both as predecessors already.
+ */
+function mergeResidual(root: Block, stmts: Map<Block, BpfInstruction[]>): void {
+  const ids = new Map<Block, number>()
+  const canon = new Map<string, Block>()
+  const replace = new Map<Block, Block>()
+  for (const b of topoOrder(root).reverse()) {
+    if (b.jt) b.jt = replace.get(b.jt) ?? b.jt
+    if (b.jf) b.jf = replace.get(b.jf) ?? b.jf
+    const sig = b.ret !== undefined ? `ret ${b.ret}`
+      : `${stmts.get(b)!.map((i) => `${i.code},${i.k}`).join(';')}|${b.jmp.code},${b.jmp.k}|${ids.get(b.jt!)}|${ids.get(b.jf!)}`
+    const c = canon.get(sig)
+    if (c && b !== root) { replace.set(b, c); continue }
+    if (!c) canon.set(sig, b)
+    ids.set(b, ids.size)
+  }
+}
+
 /** Turns an optimized graph into instructions. */
 export function layout(root: Block): BpfInstruction[] {
-  let order = topoOrder(root)
-  // Return blocks last, accept before reject, as libpcap lays them out.
-  const rets = order.filter((b) => b.ret !== undefined).sort((a, b) => b.ret! - a.ret!)
-  order = [...order.filter((b) => b.ret === undefined), ...rets]
-  const stmts = eliminateLoads(order)
+  const byReturn = (list: Block[]): Block[] => {
+    // Return blocks last, accept before reject, as libpcap lays them out.
+    const rets = list.filter((b) => b.ret !== undefined).sort((a, b) => b.ret! - a.ret!)
+    return [...list.filter((b) => b.ret === undefined), ...rets]
+  }
+  const stmts = eliminateLoads(byReturn(topoOrder(root)))
+  mergeResidual(root, stmts)
+  let order = byReturn(topoOrder(root))
   for (;;) {
     const pos = new Map<Block, number>()
     let n = 0

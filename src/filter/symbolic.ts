@@ -85,6 +85,8 @@ export function step(ins: BpfInstruction, s: RegState): void {
         const v = foldAlu(op, ca, cb)
         if (v !== undefined) { s.a = `#${v}`; break }
       }
+      // x & 0, x * 0 and shifts past 31 are 0 whatever x is (libpcap folds these too, dropping the load).
+      if ((cb === 0 && (op === BPF.AND || op === BPF.MUL)) || (cb !== undefined && cb > 31 && (op === BPF.LSH || op === BPF.RSH))) { s.a = '#0'; break }
       s.a = `(${s.a}${op.toString(16)}${rhs})`
       break
     }
