@@ -62,3 +62,25 @@ test('the kernel refuses a broken program (the check can fail)', { skip }, () =>
   const badScratch = { code: 0x02, jt: 0, jf: 0, k: 16 }
   assert.deepEqual(kernelVerdicts([[ret], [jumpPastEnd, ret], [badScratch, ret]]), ['ok', 'error EINVAL', 'error EINVAL'])
 })
+
+test('programs stay within 1.25x of libpcap\'s instruction count (tcpdump -d)', { skip: needs('tcpdump') }, async () => {
+  const { run } = await import('../helpers/cli.js')
+  // Every other expression of the conformance set (a tcpdump spawn each), the long ones included.
+  const exprs = readExpressions(join(import.meta.dirname, 'expressions.txt')).filter((e, i) => i % 2 === 0 || e.length > 200)
+  const over: string[] = []
+  let compared = 0
+  for (let i = 0; i < exprs.length; i += 16) {
+    const chunk = exprs.slice(i, i + 16)
+    const theirs = await Promise.all(chunk.map((e) => run('tcpdump', ['-d', e])))
+    chunk.forEach((e, j) => {
+      if (theirs[j].code !== 0) return
+      const n = theirs[j].stdout.trim().split('\n').length
+      let mine: number
+      try { mine = compileFilter(e, { linkType: LinkType.EN10MB }).program.length } catch { return } // e.g. inbound: tcpdump -d compiles for a live handle
+      compared++
+      if (mine > 1.25 * n) over.push(`${e}: ${mine} vs ${n}`)
+    })
+  }
+  assert.ok(compared > 100)
+  assert.deepEqual(over, [])
+})
