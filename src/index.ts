@@ -4,3 +4,4 @@
 export * from './errors.js'
 export * from './pcap/index.js'
 export { loadConfig, validateConfig, type NetkitConfig } from './config.js'
+export * from './http/index.js'
