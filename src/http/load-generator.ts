@@ -56,6 +56,8 @@ export interface LoadResult {
   bodyBytes: number
   transport: TransportStats
   workers: number
+  /** Requests still in flight when a duration run ended (abandoned, not counted above). */
+  inFlightAtEnd: number
 }
 
 /** One worker: sends, waits, records, repeats. */
@@ -169,6 +171,8 @@ class LoadRun {
     this.resolve()
   }
 
+  inFlightAtEnd = 0
+
   /** Runs to the end; resolves with the elapsed time in ms. */
   async execute(spec: RequestSpec): Promise<number> {
     const options = this.options
@@ -193,6 +197,7 @@ class LoadRun {
     const elapsed = performance.now() - this.startedAt
     if (durationTimer) clearTimeout(durationTimer)
     if (progressTimer) clearInterval(progressTimer)
+    for (const w of list) if (w.ex.active) this.inFlightAtEnd++
     this.transport.close()
     return elapsed
   }
@@ -215,5 +220,6 @@ export async function runLoad(request: RequestOptions, options: LoadOptions): Pr
     bodyBytes: run.bodyBytes,
     transport: run.transport.stats,
     workers: options.connections * Math.max(1, options.transport.pipeline ?? 1),
+    inFlightAtEnd: run.inFlightAtEnd,
   }
 }

@@ -15,6 +15,8 @@ export interface LoadReport {
   requests: number
   ok: number
   errors: number
+  /** Requests abandoned in flight when the duration ended (sent, not counted). */
+  inFlightAtEnd: number
   requestsPerSec: number
   latencyUs: { min: number; mean: number; p50: number; p90: number; p99: number; p999: number; max: number }
   bytes: { sent: number; received: number; body: number }
@@ -51,6 +53,7 @@ export function buildReport(result: LoadResult, info: { url: string; method: str
     requests,
     ok: result.ok,
     errors: result.errorCount,
+    inFlightAtEnd: result.inFlightAtEnd,
     requestsPerSec: seconds > 0 ? round(requests / seconds, 1) : 0,
     latencyUs: {
       min: h.total > 0 ? h.min : 0,
@@ -100,7 +103,7 @@ export function formatReport(r: LoadReport): string {
   const pipe = r.pipeline > 1 ? `, pipeline ${r.pipeline}` : ''
   return [
     `${r.method} ${r.url}: ${r.connections} connection${r.connections === 1 ? '' : 's'}${pipe}, ${r.durationSec.toFixed(2)} s`,
-    `  requests     ${r.requests} (${r.ok} answered, ${r.errors} failed), ${r.requestsPerSec.toFixed(1)} req/s`,
+    `  requests     ${r.requests} (${r.ok} answered, ${r.errors} failed${r.inFlightAtEnd > 0 ? `, ${r.inFlightAtEnd} abandoned in flight at the end` : ''}), ${r.requestsPerSec.toFixed(1)} req/s`,
     `  latency µs   p50 ${l.p50}  p90 ${l.p90}  p99 ${l.p99}  p99.9 ${l.p999}  max ${l.max}  (min ${l.min}, mean ${l.mean})`,
     `  bytes        sent ${bytes(r.bytes.sent)}, received ${bytes(r.bytes.received)} (body ${bytes(r.bytes.body)})`,
     `  status       ${list(r.status)}`,

@@ -103,8 +103,11 @@ export interface NginxServer {
   url: string
   port: number
   pid: number
-  /** Distinct connections and requests logged so far. */
-  counts(): { connections: number; requests: number }
+  /**
+   * Connections accepted and requests served so far (stub_status, minus the status requests
+   * themselves), and distinct connections that carried a logged request.
+   */
+  counts(): Promise<{ connections: number; requests: number; withRequests: number }>
   stop(): Promise<void>
 }
 
@@ -141,6 +144,7 @@ http {
   server {
     listen 127.0.0.1:${port};
     location / { default_type text/plain; return 200 "hello from nginx\\n"; }
+    location = /nginx_status { stub_status; access_log off; }
   }
 }
 `
@@ -164,16 +168,26 @@ http {
     }
     await new Promise((r) => setTimeout(r, 50))
   }
-  // The probe connections above are logged by no one (no request), so the log starts clean.
   const logFile = join(dir, 'logs', 'access.log')
+  let statusCalls = 0
   return {
     url: `http://127.0.0.1:${port}/`,
     port,
     pid: child.pid!,
-    counts() {
-      if (!existsSync(logFile)) return { connections: 0, requests: 0 }
-      const lines = readFileSync(logFile, 'utf8').split('\n').filter((l) => l !== '')
-      return { connections: new Set(lines.map((l) => l.split(' ')[0])).size, requests: lines.length }
+    async counts() {
+      const text = await new Promise<string>((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port, path: '/nginx_status', agent: false }, (res) => {
+          let body = ''
+          res.on('data', (d) => { body += d })
+          res.on('end', () => resolve(body))
+        }).on('error', reject)
+      })
+      // "server accepts handled requests\n 12 12 40": this status request is one of each.
+      const m = /accepts handled requests\s+(\d+)\s+(\d+)\s+(\d+)/.exec(text)
+      if (!m) throw new Error(`unexpected stub_status: ${text}`)
+      statusCalls++
+      const lines = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').filter((l) => l !== '') : []
+      return { connections: Number(m[1]) - statusCalls, requests: Number(m[3]) - statusCalls, withRequests: new Set(lines.map((l) => l.split(' ')[0])).size }
     },
     async stop() {
       if (child.exitCode === null) {
