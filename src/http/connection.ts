@@ -17,6 +17,7 @@ export type CloseReason =
   | 'server-close' // the response said Connection: close, or was HTTP/1.0 without keep-alive
   | 'read-until-close' // the body was delimited by the end of the connection
   | 'server-closed-idle' // the server closed the connection while it sat idle in the pool
+  | 'server-closed' // the server closed or reset the connection with a request in flight
   | 'idle-pool-full' // returned while maxIdleConnsPerHost connections were already idle
   | 'idle-evicted' // the oldest idle connection, evicted to honour maxIdleConns
   | 'idle-timeout' // idle longer than idleConnTimeout or the server's Keep-Alive timeout
@@ -42,6 +43,9 @@ export interface ConnectionOwner {
 }
 
 const enum ConnState { Dialing, Active, Idle, Closed }
+
+/** The read buffer all connections share (bytes are parsed before the next read can happen). */
+const readBuffer = Buffer.allocUnsafe(64 * 1024)
 
 /** Node error codes on an established connection, mapped to error kinds. */
 function kindOfSocketError(err: NodeJS.ErrnoException): string {
@@ -98,20 +102,29 @@ export class Connection implements ResponseParserOwner {
     this.pool = pool
     this.parser = new ResponseParser(this)
     if (connectTimeout > 0) this.connectDeadline = performance.now() + connectTimeout
-    const socket = connect({ host: pool.target.host, port: pool.target.port, noDelay: true })
+    // Reads land in one buffer shared by every connection and are parsed synchronously in the
+    // callback (no per-read allocation, no 'data' event); see: Node net.connect `onread`.
+    const socket = connect({
+      host: pool.target.host,
+      port: pool.target.port,
+      noDelay: true,
+      onread: { buffer: readBuffer, callback: (nread: number, buf: Uint8Array) => this.onRead(nread, buf) },
+    })
     this.socket = socket
     socket.on('connect', () => {
       this.connectDeadline = 0
       this.state = ConnState.Active
       owner.onConnected(this)
     })
-    socket.on('data', (chunk: Buffer) => {
-      owner.countBytes(0, chunk.length)
-      this.parser.feed(chunk)
-    })
     socket.on('end', () => this.onEnd(null))
     socket.on('error', (err: NodeJS.ErrnoException) => this.onEnd(err))
     socket.on('close', () => this.onEnd(null))
+  }
+
+  private onRead(nread: number, buf: Uint8Array): boolean {
+    this.owner.countBytes(0, nread)
+    this.parser.feed((buf as Buffer).subarray(0, nread))
+    return true
   }
 
   /** Whether the connection is closed. */
@@ -158,7 +171,8 @@ export class Connection implements ResponseParserOwner {
       this.abort('closed', 'connection closed before the request was written', 'error', true)
       return
     }
-    if (!this.corked) {
+    // Requests issued in the same tick (pipelining) leave in one writev: cork until the tick ends.
+    if (this.inflight.length > 1 && !this.corked) {
       this.corked = true
       socket.cork()
       process.nextTick(uncork, this)
@@ -287,15 +301,15 @@ export class Connection implements ResponseParserOwner {
         this.close('server-closed-idle')
         return
       }
-      if (outcome === 'idle') this.abort('closed', 'server closed the connection before responding', 'error')
-      else this.abort('truncated', 'connection closed in the middle of the response', 'error')
+      if (outcome === 'idle') this.abort('closed', 'server closed the connection before responding', 'server-closed')
+      else this.abort('truncated', 'connection closed in the middle of the response', 'server-closed')
       return
     }
     if (this.inflight.length === 0) {
       this.close(this.state === ConnState.Idle ? 'server-closed-idle' : 'error')
       return
     }
-    this.abort(kindOfSocketError(err), `${err.code ?? 'socket error'}: ${err.message}`, 'error', false, err)
+    this.abort(kindOfSocketError(err), `${err.code ?? 'socket error'}: ${err.message}`, 'server-closed', false, err)
   }
 
   // ResponseParserOwner

@@ -11,7 +11,7 @@ import type { RequestSpec } from './request-spec.js'
 export interface ExchangeHandler {
   /** The final response head arrived. `block[start, end)` is the raw head (valid only now). */
   onResponseHead?(ex: Exchange, block: Buffer, start: number, end: number): void
-  /** Body bytes (de-chunked) `chunk[start, end)`; valid only during the call. */
+  /** Body bytes (de-chunked) `chunk[start, end)`; valid only during the call (copy to keep). */
   onResponseBody?(ex: Exchange, chunk: Buffer, start: number, end: number): void
   /** Trailer block of a chunked response (valid only during the call). */
   onResponseTrailers?(ex: Exchange, block: Buffer, start: number, end: number): void

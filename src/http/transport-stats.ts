@@ -24,6 +24,7 @@ export class TransportStats {
     'server-close': 0,
     'read-until-close': 0,
     'server-closed-idle': 0,
+    'server-closed': 0,
     'idle-pool-full': 0,
     'idle-evicted': 0,
     'idle-timeout': 0,

@@ -126,7 +126,7 @@ export class Transport implements ConnectionOwner {
           httpVersion = block.toString('latin1', start + 5, start + 8)
         },
         onResponseBody(_ex, chunk, start, end) {
-          chunks.push(chunk.subarray(start, end))
+          chunks.push(Buffer.from(chunk.subarray(start, end))) // the read buffer is reused
         },
         onResponseTrailers(_ex, block, start, end) {
           trailers = parseHeaderBlock(block, start, end, false)
