@@ -46,6 +46,8 @@ const enum ConnState { Dialing, Active, Idle, Closed }
 
 /** The read buffer all connections share (bytes are parsed before the next read can happen). */
 const readBuffer = Buffer.allocUnsafe(64 * 1024)
+let lastView: Buffer = readBuffer.subarray(0, 0)
+let lastViewLength = 0
 
 /** Node error codes on an established connection, mapped to error kinds. */
 function kindOfSocketError(err: NodeJS.ErrnoException): string {
@@ -87,13 +89,16 @@ export class Connection implements ResponseParserOwner {
   idleDeadline = 0
   /** The server's Keep-Alive timeout hint in ms, or 0. */
   keepAliveHintMs = 0
+  /** The pool's wait sequence when this dial started: it was dialled for waiters up to here. */
+  dialSeq = 0
   /** Links of the transport's idle LRU list. */
   lruPrev: Connection | null = null
   lruNext: Connection | null = null
   private state = ConnState.Dialing
   private readonly owner: ConnectionOwner
   private readonly parser: ResponseParser
-  private corked = false
+  private readonly outQueue: Buffer[] = []
+  private unrefed = false
   /** In-flight requests that are not idempotent (nothing may be pipelined behind them). */
   private unsafeInflight = 0
 
@@ -123,7 +128,12 @@ export class Connection implements ResponseParserOwner {
 
   private onRead(nread: number, buf: Uint8Array): boolean {
     this.owner.countBytes(0, nread)
-    this.parser.feed((buf as Buffer).subarray(0, nread))
+    // Responses of a load test have the same size read after read: reuse the view.
+    if (nread !== lastViewLength) {
+      lastView = (buf as Buffer).subarray(0, nread)
+      lastViewLength = nread
+    }
+    this.parser.feed(lastView)
     return true
   }
 
@@ -152,14 +162,27 @@ export class Connection implements ResponseParserOwner {
   park(deadline: number): void {
     this.state = ConnState.Idle
     this.idleDeadline = deadline
-    this.socket.unref()
+  }
+
+  /**
+   * Lets an idle socket stop keeping the process alive. Called by the transport's sweeper, not
+   * on every park: a load generator parks and takes back its connection once per request.
+   */
+  unrefIfIdle(): void {
+    if (this.state === ConnState.Idle && !this.unrefed) {
+      this.unrefed = true
+      this.socket.unref()
+    }
   }
 
   /** Writes a request on the connection (which the caller took from the pool or just dialled). */
   send(ex: Exchange): void {
     if (this.state === ConnState.Idle) {
       this.state = ConnState.Active
-      this.socket.ref()
+      if (this.unrefed) {
+        this.unrefed = false
+        this.socket.ref()
+      }
     }
     ex.conn = this
     ex.reused = this.served > 0
@@ -171,25 +194,40 @@ export class Connection implements ResponseParserOwner {
       this.abort('closed', 'connection closed before the request was written', 'error', true)
       return
     }
-    // Requests issued in the same tick (pipelining) leave in one writev: cork until the tick ends.
-    if (this.inflight.length > 1 && !this.corked) {
-      this.corked = true
-      socket.cork()
-      process.nextTick(uncork, this)
-    }
     const spec = ex.spec
     if (spec.expectContinue) {
       // RFC 9110 section 10.1.1: send the head, hold the body until 100 Continue (or a while).
-      socket.write(spec.head)
+      this.write(spec.head)
       ex.bodyHeld = true
       ex.continueDeadline = performance.now() + this.owner.expectContinueTimeout
-      this.owner.countBytes(spec.head.length, 0)
     } else {
-      socket.write(spec.bytes)
-      this.owner.countBytes(spec.bytes.length, 0)
+      this.write(spec.bytes)
     }
     if (this.owner.responseHeaderTimeout > 0) ex.headDeadline = performance.now() + this.owner.responseHeaderTimeout
     if (spec.connectionClose) this.noReuse('keepalive-disabled')
+  }
+
+  /**
+   * Buffered request writes: a lone request goes out at once; requests pipelined behind others
+   * in the same tick are gathered and leave in one write when the tick ends (one syscall, and
+   * usually one segment, for many requests).
+   */
+  private write(bytes: Buffer): void {
+    this.owner.countBytes(bytes.length, 0)
+    if (this.outQueue.length === 0 && this.inflight.length <= 1) {
+      this.socket.write(bytes)
+      return
+    }
+    this.outQueue.push(bytes)
+    if (this.outQueue.length === 1) process.nextTick(flush, this)
+  }
+
+  /** Writes the gathered requests. */
+  flushQueued(): void {
+    const q = this.outQueue
+    if (q.length === 0) return
+    if (this.state !== ConnState.Closed) this.socket.write(q.length === 1 ? q[0] : Buffer.concat(q))
+    q.length = 0
   }
 
   /** Sends a held-back body (100 Continue arrived, or waiting for it timed out). */
@@ -197,8 +235,7 @@ export class Connection implements ResponseParserOwner {
     if (!ex.bodyHeld || ex.spec.body === null) return
     ex.bodyHeld = false
     ex.continueDeadline = 0
-    this.socket.write(ex.spec.body)
-    this.owner.countBytes(ex.spec.body.length, 0)
+    this.write(ex.spec.body)
   }
 
   /** Checks the deadlines of this connection and its exchanges against `now`. */
@@ -395,7 +432,6 @@ function shouldRetry(ex: Exchange, gotResponseBytes: boolean, kind: string): boo
   return kind === 'closed' || kind === 'reset' || kind === 'io'
 }
 
-function uncork(conn: Connection): void {
-  ;(conn as unknown as { corked: boolean }).corked = false
-  conn.socket.uncork()
+function flush(conn: Connection): void {
+  conn.flushQueued()
 }

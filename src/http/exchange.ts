@@ -45,6 +45,8 @@ export class Exchange {
   bodyBytes = 0
   /** Still owned by the transport (not completed, failed or cancelled). */
   active = false
+  /** Order in which it started waiting for a connection (the pool's sequence). */
+  waitSeq = 0
 
   constructor(spec: RequestSpec, handler: ExchangeHandler) {
     this.spec = spec

@@ -18,6 +18,8 @@ export class HostPool {
   readonly waiters: Exchange[] = []
   /** Connections still being dialled. */
   dialing = 0
+  /** Counter giving each waiter its place (Exchange.waitSeq) and each dial its reach (dialSeq). */
+  seq = 0
 
   constructor(target: Target) {
     this.target = target

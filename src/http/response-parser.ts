@@ -160,16 +160,18 @@ export class ResponseParser {
       if (!this.owner.onMessageStart()) return -1
       if (this.state !== State.Head) return -1
     }
-    let p = start
+    // Find the empty line that ends the head. A JS loop: heads are short, and a native
+    // indexOf call per line costs more than scanning the bytes here.
+    const n = buf.length
     let end = -1
-    for (;;) {
-      const lf = buf.indexOf(LF, p)
-      if (lf < 0) break
-      if (lf === p || (lf === p + 1 && buf[p] === CR)) {
-        end = lf + 1
+    let lineStart = start
+    for (let i = start; i < n; i++) {
+      if (buf[i] !== LF) continue
+      if (i === lineStart || (i === lineStart + 1 && buf[lineStart] === CR)) {
+        end = i + 1
         break
       }
-      p = lf + 1
+      lineStart = i + 1
     }
     if (end < 0) {
       this.messageBytes += buf.length - start
@@ -221,16 +223,20 @@ export class ResponseParser {
       this.fail(`invalid status code ${this.status}`)
       return false
     }
-    let p = buf.indexOf(LF, start) + 1
+    let p = start + 12
+    while (buf[p] !== LF) p++
+    p++
     while (p < end) {
-      const lf = buf.indexOf(LF, p)
+      let lf = p
+      while (buf[lf] !== LF) lf++
       let le = lf
       if (le > p && buf[le - 1] === CR) le--
       if (le === p) break // the empty line
       const first = buf[p]
       if (first === SP || first === HT) { p = lf + 1; continue } // obs-fold: a continuation (RFC 9112 section 5.2)
-      const colon = buf.indexOf(0x3a, p)
-      if (colon < 0 || colon > le || colon === p) {
+      let colon = p
+      while (colon < le && buf[colon] !== 0x3a) colon++
+      if (colon >= le || colon === p) {
         this.fail(`malformed header line '${printable(buf, p, Math.min(le, p + 40))}'`)
         return false
       }

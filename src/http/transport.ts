@@ -240,6 +240,7 @@ export class Transport implements ConnectionOwner {
         }
       }
     }
+    ex.waitSeq = ++pool.seq
     pool.waiters.push(ex)
     this.maybeDial(pool)
   }
@@ -255,7 +256,9 @@ export class Transport implements ConnectionOwner {
            (this.maxConnsPerHost === 0 || pool.conns.length < this.maxConnsPerHost) && !this.closing) {
       pool.dialing++
       this.stats.dials++
-      pool.conns.push(new Connection(this, pool, this.connectTimeout))
+      const conn = new Connection(this, pool, this.connectTimeout)
+      conn.dialSeq = pool.seq
+      pool.conns.push(conn)
     }
   }
 
@@ -321,7 +324,9 @@ export class Transport implements ConnectionOwner {
         const ex = pool.waiters[i]
         if (ex.deadline > 0 && now >= ex.deadline) {
           pool.waiters.splice(i, 1)
-          this.fail(ex, new HttpError('timeout', 'request timed out waiting for a connection'))
+          const t = pool.target
+          if (pool.dialing > 0) this.fail(ex, new HttpError('connect-timeout', `timed out connecting to ${t.host}:${t.port}`))
+          else this.fail(ex, new HttpError('timeout', 'request timed out waiting for a free connection (maxConnsPerHost)'))
         }
       }
       for (let i = pool.conns.length - 1; i >= 0; i--) {
@@ -329,6 +334,7 @@ export class Transport implements ConnectionOwner {
         if (conn === undefined) continue
         if (conn.isIdle) {
           if (conn.idleDeadline > 0 && now >= conn.idleDeadline) conn.close('idle-timeout')
+          else conn.unrefIfIdle()
         } else {
           conn.checkDeadlines(now)
         }
@@ -347,10 +353,13 @@ export class Transport implements ConnectionOwner {
   onDialFailed(conn: Connection, err: HttpError): void {
     this.stats.dialFailures++
     const pool = conn.pool
-    // The failed dial was someone's: fail the oldest waiter the remaining dials cannot serve.
-    if (pool.waiters.length > pool.dialing * this.pipeline) {
-      const ex = pool.waiters.shift()!
-      this.fail(ex, err)
+    // The failed dial was someone's: fail the oldest waiter the remaining dials cannot serve,
+    // if it was already waiting when this dial started (a request that came later gets a dial
+    // of its own rather than an error from a connection attempt it never made, as in Go).
+    const first = pool.waiters[0]
+    if (first !== undefined && first.waitSeq <= conn.dialSeq && pool.waiters.length > pool.dialing * this.pipeline) {
+      pool.waiters.shift()
+      this.fail(first, err)
     }
     this.maybeDial(pool)
   }

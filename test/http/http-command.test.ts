@@ -5,7 +5,10 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { netkit } from '../helpers/cli.js'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { join } from 'node:path'
+import { have, netkit, root, run } from '../helpers/cli.js'
 import { freePort, nginxBinary, nodeServer, rawServer, startNginx, type NginxServer, type TestServer } from './servers.js'
 
 interface Report {
@@ -171,6 +174,63 @@ describe('retries and errors', () => {
         assert.deepEqual(report.errorKinds, { [kind]: 4 }, `${Object.keys(expect)[i]}: ${runs[i].stdout}`)
         assert.equal(runs[i].code, 1)
       })
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('a listener whose accept queue is full → connect-timeout, and the run ends', { skip: have('python3') ? false : 'needs python3 (to hold a listener with a full backlog)' }, async () => {
+    // listen(0) and never accept: once the accept queue holds its connections, Linux drops
+    // further SYNs (tcp_abort_on_overflow=0), so a connect hangs until the client gives up.
+    const py = spawn('python3', ['-c', [
+      'import socket, sys, time',
+      's = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)',
+      'port = s.getsockname()[1]',
+      'fill = [socket.socket() for _ in range(3)]',
+      'for c in fill: c.setblocking(False); c.connect_ex(("127.0.0.1", port))',
+      'time.sleep(0.2)',
+      'print(port, flush=True)',
+      'sys.stdin.read()',
+    ].join('\n')], { stdio: ['pipe', 'pipe', 'inherit'] })
+    try {
+      const [line] = await once(py.stdout, 'data') as [Buffer]
+      const port = Number(line.toString().trim())
+      const r = await netkit(['http', `http://127.0.0.1:${port}/`, '-c', '1', '-n', '3', '--timeout', '300', '--json'])
+      const report = JSON.parse(r.stdout) as Report
+      assert.deepEqual(report.errorKinds, { 'connect-timeout': 3 })
+      assert.equal(report.connectionStats.dialed, 3)
+    } finally {
+      py.kill()
+    }
+  })
+
+  it('--rate measures latency from the intended send time (coordinated omission corrected)', async () => {
+    // One response held back 300 ms: at 100 req/s, ~30 requests were due meanwhile and their
+    // latency counts from when they should have been sent, not from when the worker got to them.
+    const server = await rawServer((sock, _h, i) => {
+      setTimeout(() => sock.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'), i === 10 ? 300 : 0)
+    })
+    try {
+      const report = await load(server.url, ['-c', '1', '-n', '60', '--rate', '100'])
+      assert.equal(report.ok, 60)
+      assert.ok(report.latencyUs.max >= 290_000, `max ${report.latencyUs.max}`)
+      assert.ok(report.latencyUs.p90 >= 100_000, `p90 ${report.latencyUs.p90}: the stall must weigh on the queued requests`)
+      const plain = await load(server.url, ['-c', '1', '-n', '60'])
+      assert.ok(plain.latencyUs.p90 < 100_000, `without --rate only one request is slow (p90 ${plain.latencyUs.p90})`)
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('shows a progress line on stderr when it is a terminal', { skip: have('script') ? false : 'needs script(1) to give the CLI a terminal' }, async () => {
+    const server = await nodeServer()
+    try {
+      // script(1) runs the command on a pseudo-terminal; its output (stdout and stderr) is the log.
+      const cmd = `${process.execPath} ${join(root, 'bin', 'run.js')} http ${server.url} -c 2 -d 1500ms`
+      const r = await run('script', ['-qefc', cmd, '/dev/null'])
+      assert.equal(r.code, 0, r.stderr)
+      assert.match(r.stdout, /\r\u001b\[K1\.\d s\s+\d+ requests\s+\d+ req\/s\s+0 errors\s+2 connections/)
+      assert.match(r.stdout, /requests\s+\d+ \(\d+ answered, 0 failed/)
     } finally {
       await server.close()
     }
