@@ -40,6 +40,11 @@ export interface DissectContext {
   /** Continue with the next layer: found in `table` under `key` (then `altKey`), starting at `at`. */
   next(table: string, key: number | string, at: number, altKey?: number | string): void
   /**
+   * Whether next(table, key, …, altKey) would find a dissector (registered under either key, or
+   * a heuristic on the table). Lets a transport skip stream bookkeeping nobody above will use.
+   */
+  hasNext(table: string, key: number | string, altKey?: number | string): boolean
+  /**
    * Like next(), for the payload of a byte stream (TCP): `flow` names the stream and direction
    * (stream * 2 + 0 or 1), `seq` the segment's sequence number, `fin` whether the sender closes.
    * The dissector reached can then ask for more bytes (needMore) and get its whole PDU.

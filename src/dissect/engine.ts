@@ -33,6 +33,8 @@ interface PendingPdu {
 }
 
 /** Upper bound on layers per packet: a loop in hostile data (tunnel in tunnel ...) ends here. */
+/** The largest message held for reassembly (tshark has no bound; a file's size must not be one). */
+const MAX_PDU_BYTES = 64 * 1024 * 1024
 const MAX_LAYERS = 32
 
 /** Decodes packets; one engine per run. */
@@ -195,7 +197,12 @@ export class DissectionEngine implements DissectContext {
         pending.length += len
         pending.nextSeq = (pending.nextSeq + len) >>> 0
         const complete = pending.need === -1 ? s.fin : pending.length >= pending.need
-        if (!complete) return
+        if (!complete) {
+          // Memory stays bounded by live state: a message the sender closed short of, or one
+          // this large, is given up, not held.
+          if (s.fin || pending.length > MAX_PDU_BYTES) this.pending.delete(s.flow)
+          return
+        }
         this.pending.delete(s.flow)
         buf = Buffer.concat(pending.chunks, pending.length)
         from = 0
@@ -281,6 +288,11 @@ export class DissectionEngine implements DissectContext {
     this.nextKey = key
     this.nextAlt = altKey
     this.nextAt = this.view.offset + at
+  }
+
+  hasNext(table: string, key: number | string, altKey?: number | string): boolean {
+    const reg = this.registry
+    return reg.lookup(table, key) !== undefined || (altKey !== undefined && reg.lookup(table, altKey) !== undefined) || reg.heuristicsFor(table) !== undefined
   }
 
   nextStream(table: string, key: number | string, at: number, altKey: number | string | undefined, flow: number, seq: number, fin: boolean): void {
