@@ -67,7 +67,12 @@ const http = defineDissector({
   },
   dissect(view, ctx, f) {
     const kind = startLine(view)
-    if (kind === 0) return ctx.malformed('not an HTTP request or status line')
+    // Bytes on an HTTP port that start no message: the rest of one whose start was not seen
+    // (tshark's "Continuation"), not damage.
+    if (kind === 0) {
+      if (ctx.wantsInfo) ctx.info(': HTTP', true)
+      return
+    }
     const whole = view.captured === view.reported
     const headEnd = headerEnd(view)
     // Over a stream, a message whose headers are not all here waits for more segments
