@@ -30,6 +30,7 @@ const HEADER_FIELDS = {
 
 const http = defineDissector({
   name: 'http',
+  handsOn: ['media_type'],
   title: 'Hypertext Transfer Protocol',
   fields: {
     request: { name: 'http.request', type: 'bool', label: 'Request' },
@@ -229,7 +230,7 @@ function startLine(view) {
  * @param {string} name @param {string} title @param {string[]} types
  */
 function bodyLayer(name, title, types) {
-  return defineDissector({ name, title, fields: {}, register: types.map((key) => ({ table: 'media_type', key })), dissect() {} })
+  return defineDissector({ name, title, fields: {}, handsOn: [], register: types.map((key) => ({ table: 'media_type', key })), dissect() {} })
 }
 
 export default [

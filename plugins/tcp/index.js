@@ -11,6 +11,7 @@ const FLAG_LETTERS = [[0x02, 'S'], [0x01, 'F'], [0x04, 'R'], [0x08, 'P'], [0x20,
 
 export default defineDissector({
   name: 'tcp',
+  handsOn: ['tcp.port'],
   title: 'Transmission Control Protocol',
   fields: {
     srcport: { name: 'tcp.srcport', type: 'uint', label: 'Source Port' },

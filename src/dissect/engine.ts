@@ -71,6 +71,12 @@ export class DissectionEngine implements DissectContext {
   private pdu = -1
   /** Flow id of the stream being dissected, or -1. */
   flow = -1
+  /**
+   * Skip layers that cannot lead to a wanted field (set when only some fields are printed and
+   * frame.protocols is not one of them: the layers then do not show).
+   */
+  prune = false
+  private readonly useful = new Map<RegisteredDissector, boolean>()
 
   constructor(readonly registry: DissectorRegistry, wantAll: boolean, wantedFields: Iterable<number> = []) {
     this.store = new PacketFields(registry.fields.length)
@@ -108,6 +114,7 @@ export class DissectionEngine implements DissectContext {
       // Bytes continuing a PDU held for this flow go to its dissector, whatever they look like.
       const held = stream !== undefined ? this.pending.get(stream.flow) : undefined
       const d = held !== undefined ? held.reg : this.find(data, table, key, alt, at)
+      if (d !== undefined && this.prune && !this.leadsToWanted(d)) return
       if (d === undefined) {
         if (table !== 'link' && this.reportedEnd - at > 0) this.dataLayer(at)
         return
@@ -247,6 +254,13 @@ export class DissectionEngine implements DissectContext {
     }
   }
 
+  /** Whether running `d` can record a wanted field (cached per dissector). */
+  private leadsToWanted(d: RegisteredDissector): boolean {
+    let yes = this.useful.get(d)
+    if (yes === undefined) this.useful.set(d, (yes = this.registry.leadsTo(d, this.wanted)))
+    return yes
+  }
+
   private dataLayer(at: number): void {
     this.protocols.push('data')
     const layer = this.store.openLayer('data', at, Math.max(0, this.end - at))
@@ -292,7 +306,9 @@ export class DissectionEngine implements DissectContext {
 
   hasNext(table: string, key: number | string, altKey?: number | string): boolean {
     const reg = this.registry
-    return reg.lookup(table, key) !== undefined || (altKey !== undefined && reg.lookup(table, altKey) !== undefined) || reg.heuristicsFor(table) !== undefined
+    const usable = (d: RegisteredDissector | undefined) => d !== undefined && (!this.prune || this.leadsToWanted(d))
+    return usable(reg.lookup(table, key)) || (altKey !== undefined && usable(reg.lookup(table, altKey))) ||
+      (reg.heuristicsFor(table)?.some(usable) ?? false)
   }
 
   nextStream(table: string, key: number | string, at: number, altKey: number | string | undefined, flow: number, seq: number, fin: boolean): void {
