@@ -45,6 +45,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
       InstanceMethod<&Capture::SetFilter>("setFilter"),
       InstanceMethod<&Capture::Stats>("stats"),
       InstanceMethod<&Capture::SocketError>("socketError"),
+      InstanceMethod<&Capture::RejectAll>("rejectAll"),
       InstanceMethod<&Capture::Close>("close"),
       InstanceAccessor<&Capture::BlockRoom>("blockRoom"),
       InstanceAccessor<&Capture::MaxPackets>("maxPacketsPerBlock"),
@@ -171,6 +172,15 @@ class Capture : public Napi::ObjectWrap<Capture> {
     std::vector<sock_filter> prog(b.Length() / sizeof(sock_filter));
     std::memcpy(prog.data(), b.Data(), b.Length());
     return prog;
+  }
+
+  Napi::Value RejectAll(const Napi::CallbackInfo& info) {
+    try {
+      ring_.rejectAll();
+    } catch (const std::runtime_error& e) {
+      throw Napi::Error::New(info.Env(), e.what());
+    }
+    return info.Env().Undefined();
   }
 
   Napi::Value SocketError(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ring_.socketError()); }

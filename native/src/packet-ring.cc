@@ -199,6 +199,10 @@ void PacketRing::setFilter(const std::vector<sock_filter>& program) {
   attach(program);
 }
 
+void PacketRing::rejectAll() {
+  if (fd_ >= 0) attach({BPF_STMT(BPF_RET | BPF_K, 0)});
+}
+
 int PacketRing::socketError() {
   if (fd_ < 0) return 0;
   int err = 0;

@@ -56,6 +56,8 @@ class PacketRing {
   size_t read(const BatchArrays& a, size_t* bytesUsed);
   /** True when the block at the cursor is ready (user-owned). */
   bool ready() const;
+  /** Attaches a reject-all filter: nothing more enters the ring, so a stop can drain it exactly. */
+  void rejectAll();
   /** The socket's pending error (SO_ERROR, e.g. ENETDOWN when the interface went away), cleared. */
   int socketError();
   /** Reads PACKET_STATISTICS and adds it to the running totals. */

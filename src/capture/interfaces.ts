@@ -4,6 +4,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { LinkType } from '../pcap/link-types.js'
 
 /** One network interface. */
 export interface NetworkInterface {
@@ -16,12 +17,34 @@ export interface NetworkInterface {
   flags: string[]
   /** IFF_UP: administratively up. */
   up: boolean
+  /** IFF_RUNNING: up with an operational link (what `ip link` shows as RUNNING/LOWER_UP). */
+  running: boolean
+  /** IFF_LOOPBACK. */
+  loopback: boolean
   /** IFF_PROMISC: promiscuous (some packet socket or the admin asked for it). */
   promisc: boolean
   /** operstate (RFC 2863): up, down, unknown, ... */
   operstate: string
   /** ARPHRD_* hardware type (1 Ethernet, 772 loopback, 65534 none). */
   arpType: number
+  /** The link type `netkit capture -i NAME` writes (LINKTYPE_*). */
+  linkType: number
+}
+
+/** ARPHRD_* values (linux/if_arp.h) whose frames a capture keeps as they are. */
+const ARPHRD_ETHER = 1
+const ARPHRD_LOOPBACK = 772
+const ARPHRD_NONE = 65534
+
+/**
+ * The link type and socket kind a capture uses for a hardware type, after libpcap's
+ * map_arphrd_to_dlt: Ethernet and loopback frames as they are, tun (no header) as raw IP, and
+ * everything else through a cooked socket with LINUX_SLL2 headers.
+ */
+export function captureLink(arpType: number): { linkType: number; cooked: boolean } {
+  if (arpType === ARPHRD_ETHER || arpType === ARPHRD_LOOPBACK) return { linkType: LinkType.EN10MB, cooked: false }
+  if (arpType === ARPHRD_NONE) return { linkType: LinkType.RAW, cooked: false }
+  return { linkType: LinkType.LINUX_SLL2, cooked: true }
 }
 
 const SYS = '/sys/class/net'
@@ -48,18 +71,25 @@ export function findInterface(name: string): NetworkInterface | undefined {
   const flagsWord = Number.parseInt(read(name, 'flags') || '0', 16)
   const operstate = read(name, 'operstate')
   const carrier = read(name, 'carrier') === '1'
-  const bits = flagsWord | (carrier && (flagsWord & 1) ? 0x10000 : 0)
+  const up = (flagsWord & 0x1) !== 0
+  // sysfs `flags` is dev->flags; RUNNING and LOWER_UP are derived as dev_get_flags() does.
+  const running = up && (operstate === 'up' || operstate === 'unknown')
+  const bits = flagsWord | (running ? 0x40 : 0) | (carrier && up ? 0x10000 : 0)
   const mac = read(name, 'address')
+  const arpType = Number.parseInt(read(name, 'type') || '0', 10)
   return {
     index,
     name,
     mac: /^0{2}(:0{2})*$/.test(mac) && read(name, 'type') !== '1' ? '' : mac,
     mtu: Number.parseInt(read(name, 'mtu') || '0', 10),
     flags: FLAG_BITS.filter(([bit]) => bits & bit).map(([, n]) => n),
-    up: (flagsWord & 0x1) !== 0,
+    up,
+    running,
+    loopback: (flagsWord & 0x8) !== 0,
     promisc: (flagsWord & 0x100) !== 0,
     operstate,
-    arpType: Number.parseInt(read(name, 'type') || '0', 10),
+    arpType,
+    linkType: captureLink(arpType).linkType,
   }
 }
 

@@ -8,7 +8,7 @@ import { CaptureError, CaptureUnavailableError, InvalidArgumentError, NetkitErro
 import { LinkType } from '../pcap/link-types.js'
 import { RecordBatch, type InterfaceInfo } from '../pcap/record-batch.js'
 import { encodeBpfProgram, type BpfInstruction } from './bpf-program.js'
-import { findInterface } from './interfaces.js'
+import { captureLink, findInterface } from './interfaces.js'
 import { loadNative, type NativeCapture } from './native.js'
 
 /** What `openLive` takes. */
@@ -44,18 +44,6 @@ export interface LiveCaptureStats {
 
 /** The default and largest snapshot length (tcpdump's MAXIMUM_SNAPLEN). */
 export const MAX_SNAPLEN = 262144
-
-/** ARPHRD_* values (linux/if_arp.h) whose frames netkit writes as they are. */
-const ARPHRD_ETHER = 1
-const ARPHRD_LOOPBACK = 772
-const ARPHRD_NONE = 65534
-
-/** The link type and socket kind for an interface's hardware type, as libpcap's map_arphrd_to_dlt picks. */
-function linkFor(arpType: number): { linkType: number; cooked: boolean } {
-  if (arpType === ARPHRD_ETHER || arpType === ARPHRD_LOOPBACK) return { linkType: LinkType.EN10MB, cooked: false }
-  if (arpType === ARPHRD_NONE) return { linkType: LinkType.RAW, cooked: false } // tun: IP packets, no link header
-  return { linkType: LinkType.LINUX_SLL2, cooked: true }
-}
 
 /** An open live capture. Iterate it once; each batch is valid until the next one is asked for. */
 export class LiveCapture implements AsyncIterable<RecordBatch> {
@@ -93,11 +81,18 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
   }
 
   /**
-   * Stops gracefully: packets already in the ring, including a partly filled block that the kernel
-   * hands over only when its timer (latencyMs) fires, are still delivered; then close().
+   * Stops gracefully: the kernel filter turns to reject-all, so nothing more enters the ring; the
+   * packets already in it, including a partly filled block that the kernel hands over only when
+   * its timer (latencyMs) fires, are still delivered; then close(). After a stop the counters add
+   * up: received = captured + dropped.
    */
   stop(): void {
     if (this.closed || this.stopping) return
+    try {
+      this.native.rejectAll()
+    } catch {
+      // The socket is failing already; close() below still ends the capture.
+    }
     this.stopping = setTimeout(() => this.close(), this.latencyMs * 2 + 20)
   }
 
@@ -198,7 +193,7 @@ export function openLive(options: LiveCaptureOptions): LiveCapture {
     const found = findInterface(options.interface)
     if (!found) throw new CaptureError(`no such interface: ${options.interface}`, { hint: 'netkit interfaces lists them' })
     ifindex = found.index
-    link = linkFor(found.arpType)
+    link = captureLink(found.arpType)
   }
   // The kernel truncates to the filter's return value before copying into the ring, so a short
   // snaplen costs no ring space. The SLL2 header netkit adds is not counted by the kernel.

@@ -48,6 +48,8 @@ export interface NativeCapture {
   /** Attaches a classic BPF program (8-byte struct sock_filter entries) with libpcap's swap. */
   setFilter(program: Buffer): void
   stats(): NativeStats
+  /** Attaches a reject-all filter: nothing more enters the ring (the first step of a clean stop). */
+  rejectAll(): void
   /** The socket's pending errno (SO_ERROR; ENETDOWN when the interface went down or away), cleared by reading. */
   socketError(): number
   /** Closes the socket; safe twice and while waiting (the pending callback is dropped). */

@@ -82,7 +82,13 @@ export function createVethPair(): VethPair {
   return {
     ns, iface, addr, peerNs, peerIface, peerAddr, cleanup,
     exec: (n, cmd, args) => run('ip', ['netns', 'exec', n, cmd, ...args]),
-    spawn: (n, cmd, args) => spawn('ip', ['netns', 'exec', n, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    spawn: (n, cmd, args) => {
+      const child = spawn('ip', ['netns', 'exec', n, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      // Flowing, so 'close' comes even when the caller reads neither stream.
+      child.stdout!.resume()
+      child.stderr!.resume()
+      return child
+    },
     send: (count, size, extra = []) => { run('ip', ['netns', 'exec', peerNs, 'python3', sender, peerIface, String(count), String(size), ...extra]) },
     promiscuity: () => Number(/promiscuity (\d+)/.exec(run('ip', ['-n', ns, '-d', 'link', 'show', iface]))?.[1]),
   }
