@@ -17,9 +17,11 @@ export async function tsharkMessages(file: string): Promise<{ requests: Message[
   assert.equal(r.code, 0, r.stderr)
   const requests: Message[] = []
   const responses: Message[] = []
-  for (const line of r.stdout.trim().split('\n')) {
+  // Lines keep their trailing empty columns (no trim of the whole output).
+  for (const line of r.stdout.split('\n')) {
     if (line === '') continue
-    const [stream, methods, uris, hosts, statuses, lengths] = line.split('\t').map((v) => v.split('|'))
+    const cols = line.split('\t')
+    const [stream, methods, uris, hosts, statuses, lengths] = fields.map((_, i) => (cols[i] ?? '').split('|'))
     methods.forEach((method, i) => { if (method) requests.push({ stream: stream[0], method, uri: uris[i], host: hosts[i] ?? '', status: '', length: '' }) })
     // Content-Length values belong to requests and responses alike; responses own the last ones.
     const respLengths = lengths.slice(Math.max(0, lengths.length - statuses.filter(Boolean).length))
