@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_ether.h>
+#include <net/if.h>
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -39,6 +40,7 @@ void PacketRing::fail(const char* what) {
 void PacketRing::open(const RingOptions& o) {
   snaplen_ = o.snaplen == 0 ? 262144 : o.snaplen;
   direction_ = o.direction;
+  loIndex_ = static_cast<int>(::if_nametoindex("lo"));
   cooked_ = o.ifindex == 0 || o.cooked;
   // Protocol 0: the socket receives nothing until bind() names the interface and ETH_P_ALL, so no
   // packet from another interface slips into the ring first (pcap-linux.c does the same).
@@ -117,7 +119,8 @@ size_t PacketRing::read(const BatchArrays& a, size_t* bytesUsed) {
     for (uint32_t i = 0; i < n; i++) {
       auto* sll = reinterpret_cast<const sockaddr_ll*>(reinterpret_cast<uint8_t*>(h) + TPACKET_ALIGN(sizeof(tpacket3_hdr)));
       const bool outgoing = sll->sll_pkttype == PACKET_OUTGOING;
-      const bool keep = direction_ == Direction::InOut || (direction_ == Direction::In ? !outgoing : outgoing);
+      const bool keep = (direction_ == Direction::InOut || (direction_ == Direction::In ? !outgoing : outgoing)) &&
+                        !(outgoing && loIndex_ != 0 && sll->sll_ifindex == loIndex_);
       if (keep) {
         const uint8_t* frame = reinterpret_cast<uint8_t*>(h) + h->tp_mac;
         uint32_t cap = h->tp_snaplen, orig = h->tp_len;

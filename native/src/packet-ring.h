@@ -87,6 +87,9 @@ class PacketRing {
   uint32_t cursor_ = 0;
   uint32_t snaplen_ = 0;
   Direction direction_ = Direction::InOut;
+  // The loopback device's index: its outgoing packets come back as incoming ones, so they are
+  // skipped to show each once (as libpcap does); 0 when there is none.
+  int loIndex_ = 0;
   RingStats totals_;
 };
 
