@@ -20,6 +20,12 @@ if (!existsSync(join(native, 'binding.gyp'))) {
 }
 const gyp = join(root, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js')
 const args = existsSync(gyp) ? [gyp, 'rebuild'] : [join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'), 'rebuild']
+// The headers that ship with this Node (e.g. Debian's /usr/include/node) match it exactly and need
+// no download, so an offline machine builds too.
+const prefix = join(dirname(process.execPath), '..')
+if (existsSync(join(prefix, 'include', 'node', 'node_api.h')) && existsSync(join(prefix, 'include', 'node', 'common.gypi'))) {
+  args.push(`--nodedir=${prefix}`)
+}
 const r = spawnSync(process.execPath, args, { cwd: native, stdio: 'inherit' })
 if (r.status !== 0) {
   console.log('netkit: the capture addon did not build; `netkit capture` will report that live capture is unavailable')

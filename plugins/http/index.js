@@ -30,6 +30,7 @@ const HEADER_FIELDS = {
 
 const http = defineDissector({
   name: 'http',
+  handsOn: ['media_type'],
   title: 'Hypertext Transfer Protocol',
   fields: {
     request: { name: 'http.request', type: 'bool', label: 'Request' },
@@ -67,7 +68,12 @@ const http = defineDissector({
   },
   dissect(view, ctx, f) {
     const kind = startLine(view)
-    if (kind === 0) return ctx.malformed('not an HTTP request or status line')
+    // Bytes on an HTTP port that start no message: the rest of one whose start was not seen
+    // (tshark's "Continuation"), not damage.
+    if (kind === 0) {
+      if (ctx.wantsInfo) ctx.info(': HTTP', true)
+      return
+    }
     const whole = view.captured === view.reported
     const headEnd = headerEnd(view)
     // Over a stream, a message whose headers are not all here waits for more segments
@@ -224,7 +230,7 @@ function startLine(view) {
  * @param {string} name @param {string} title @param {string[]} types
  */
 function bodyLayer(name, title, types) {
-  return defineDissector({ name, title, fields: {}, register: types.map((key) => ({ table: 'media_type', key })), dissect() {} })
+  return defineDissector({ name, title, fields: {}, handsOn: [], register: types.map((key) => ({ table: 'media_type', key })), dissect() {} })
 }
 
 export default [

@@ -4,13 +4,13 @@
 // the payload goes to the tcp.port table (lower port first), then to heuristics.
 import { defineDissector, TcpConversations } from 'netkit'
 import { endpoints } from '../udp/index.js'
+import { tcpdumpText } from './tcpdump-line.js'
 
 const newTable = () => new TcpConversations()
 
-const FLAG_LETTERS = [[0x02, 'S'], [0x01, 'F'], [0x04, 'R'], [0x08, 'P'], [0x20, 'U'], [0x40, 'E'], [0x80, 'W']]
-
 export default defineDissector({
   name: 'tcp',
+  handsOn: ['tcp.port'],
   title: 'Transmission Control Protocol',
   fields: {
     srcport: { name: 'tcp.srcport', type: 'uint', label: 'Source Port' },
@@ -60,9 +60,12 @@ export default defineDissector({
     const payload = Math.max(0, view.reported - hl)
     // Conversation tracking needs the network addresses, and is skipped when no field of it is
     // printed (it must then be skipped for the whole run, which it is: wants() is fixed per run).
-    // Segments with data always need it: the layers above may reassemble PDUs over the stream.
+    // Otherwise only connections a dissector above may reassemble over need it (decided by the
+    // ports, so by connection): SYN/FIN/RST too, which open and close the stream.
+    const lo = Math.min(sport, dport), hi = Math.max(sport, dport)
     let rel = -1, relAck = -1, flow = -1
-    if (ctx.addrLength !== 0 && (payload > 0 || flags & 0x01 || ctx.wants(f.stream) || ctx.wants(f.seq) || ctx.wants(f.ack) || ctx.wants(f.nxtseq))) {
+    if (ctx.addrLength !== 0 && ((ctx.wants(f.stream) || ctx.wants(f.seq) || ctx.wants(f.ack) || ctx.wants(f.nxtseq)) ||
+        ((payload > 0 || flags & 0x07) && ctx.hasNext('tcp.port', lo, hi)))) {
       const table = ctx.state('tcp.conversations', newTable)
       const place = table.lookup(view.data, ctx.srcOffset, ctx.dstOffset, ctx.addrLength, sport, dport, seq, ack, flags & 0xff, ctx.frame, ctx.sec, ctx.nsec, 0, payload)
       const c = place.conversation
@@ -95,17 +98,9 @@ export default defineDissector({
       ctx.add(f.options, 20, hl - 20)
       options(view, ctx, f, hl)
     }
-    if (ctx.wantsInfo) {
-      let letters = ''
-      for (const [bit, l] of FLAG_LETTERS) if (flags & /** @type {number} */ (bit)) letters += l
-      if (flags & 0x10) letters += '.'
-      const seqText = payload > 0 ? `seq ${seq}:${(seq + payload) >>> 0}, ` : flags & 0x07 ? `seq ${seq}, ` : ''
-      const ackText = flags & 0x10 ? `ack ${ack}, ` : ''
-      ctx.info(`${endpoints(ctx, sport, dport)}: Flags [${letters || 'none'}], ${seqText}${ackText}win ${win}, length ${payload}`)
-    }
+    if (ctx.wantsInfo) ctx.info(`${endpoints(ctx, sport, dport)}: ${tcpdumpText(view, ctx, { sport, dport, seq, ack, flags, hl, win, payload })}`)
     // A FIN with no data still goes up: it completes a message read until the sender closes.
     if ((payload > 0 && view.captured > hl) || (flags & 0x01 && flow >= 0)) {
-      const lo = Math.min(sport, dport), hi = Math.max(sport, dport)
       if (flow >= 0) ctx.nextStream('tcp.port', lo, hl, hi, flow, flags & 0x02 ? (seq + 1) >>> 0 : seq, (flags & 0x01) !== 0)
       else ctx.next('tcp.port', lo, hl, hi)
     }

@@ -33,6 +33,8 @@ interface PendingPdu {
 }
 
 /** Upper bound on layers per packet: a loop in hostile data (tunnel in tunnel ...) ends here. */
+/** The largest message held for reassembly (tshark has no bound; a file's size must not be one). */
+const MAX_PDU_BYTES = 64 * 1024 * 1024
 const MAX_LAYERS = 32
 
 /** Decodes packets; one engine per run. */
@@ -69,6 +71,12 @@ export class DissectionEngine implements DissectContext {
   private pdu = -1
   /** Flow id of the stream being dissected, or -1. */
   flow = -1
+  /**
+   * Skip layers that cannot lead to a wanted field (set when only some fields are printed and
+   * frame.protocols is not one of them: the layers then do not show).
+   */
+  prune = false
+  private readonly useful = new Map<RegisteredDissector, boolean>()
 
   constructor(readonly registry: DissectorRegistry, wantAll: boolean, wantedFields: Iterable<number> = []) {
     this.store = new PacketFields(registry.fields.length)
@@ -106,6 +114,7 @@ export class DissectionEngine implements DissectContext {
       // Bytes continuing a PDU held for this flow go to its dissector, whatever they look like.
       const held = stream !== undefined ? this.pending.get(stream.flow) : undefined
       const d = held !== undefined ? held.reg : this.find(data, table, key, alt, at)
+      if (d !== undefined && this.prune && !this.leadsToWanted(d)) return
       if (d === undefined) {
         if (table !== 'link' && this.reportedEnd - at > 0) this.dataLayer(at)
         return
@@ -195,7 +204,12 @@ export class DissectionEngine implements DissectContext {
         pending.length += len
         pending.nextSeq = (pending.nextSeq + len) >>> 0
         const complete = pending.need === -1 ? s.fin : pending.length >= pending.need
-        if (!complete) return
+        if (!complete) {
+          // Memory stays bounded by live state: a message the sender closed short of, or one
+          // this large, is given up, not held.
+          if (s.fin || pending.length > MAX_PDU_BYTES) this.pending.delete(s.flow)
+          return
+        }
         this.pending.delete(s.flow)
         buf = Buffer.concat(pending.chunks, pending.length)
         from = 0
@@ -240,6 +254,13 @@ export class DissectionEngine implements DissectContext {
     }
   }
 
+  /** Whether running `d` can record a wanted field (cached per dissector). */
+  private leadsToWanted(d: RegisteredDissector): boolean {
+    let yes = this.useful.get(d)
+    if (yes === undefined) this.useful.set(d, (yes = this.registry.leadsTo(d, this.wanted)))
+    return yes
+  }
+
   private dataLayer(at: number): void {
     this.protocols.push('data')
     const layer = this.store.openLayer('data', at, Math.max(0, this.end - at))
@@ -281,6 +302,13 @@ export class DissectionEngine implements DissectContext {
     this.nextKey = key
     this.nextAlt = altKey
     this.nextAt = this.view.offset + at
+  }
+
+  hasNext(table: string, key: number | string, altKey?: number | string): boolean {
+    const reg = this.registry
+    const usable = (d: RegisteredDissector | undefined) => d !== undefined && (!this.prune || this.leadsToWanted(d))
+    return usable(reg.lookup(table, key)) || (altKey !== undefined && usable(reg.lookup(table, altKey))) ||
+      (reg.heuristicsFor(table)?.some(usable) ?? false)
   }
 
   nextStream(table: string, key: number | string, at: number, altKey: number | string | undefined, flow: number, seq: number, fin: boolean): void {

@@ -62,6 +62,7 @@ export class PacketPrinter {
     if (registry && needsDissection(options)) {
       this.engine = new DissectionEngine(registry, options.format === 'verbose' || options.format === 'ndjson', wanted)
       this.engine.wantsInfo = options.format === 'text'
+      this.engine.prune = options.format === 'fields' && !this.columns.some((c) => 'protocols' in c)
     }
   }
 

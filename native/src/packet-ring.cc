@@ -1,0 +1,236 @@
+// PacketRing implementation. Order and details follow libpcap's pcap-linux.c (activate_pf_packet,
+// setup_mmapped, pcap_read_linux_mmap_v3) and the kernel's packet_mmap documentation.
+#include "packet-ring.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <stdexcept>
+
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23  // Linux 4.20+
+#endif
+
+namespace netkit {
+
+namespace {
+constexpr uint32_t kVlanTagLen = 4;
+constexpr uint32_t kSll2Len = 20;  // LINKTYPE_LINUX_SLL2 header, https://www.tcpdump.org/linktypes/LINKTYPE_LINUX_SLL2.html
+
+inline void put16(uint8_t* p, uint16_t v) { p[0] = v >> 8; p[1] = v & 0xff; }
+inline void put32(uint8_t* p, uint32_t v) { p[0] = v >> 24; p[1] = (v >> 16) & 0xff; p[2] = (v >> 8) & 0xff; p[3] = v & 0xff; }
+}  // namespace
+
+PacketRing::~PacketRing() { close(); }
+
+void PacketRing::fail(const char* what) {
+  lastErrno = errno;
+  std::string msg = std::string(what) + ": " + std::strerror(lastErrno);
+  close();
+  throw std::runtime_error(msg);
+}
+
+void PacketRing::open(const RingOptions& o) {
+  snaplen_ = o.snaplen == 0 ? 262144 : o.snaplen;
+  direction_ = o.direction;
+  loIndex_ = static_cast<int>(::if_nametoindex("lo"));
+  cooked_ = o.ifindex == 0 || o.cooked;
+  // Protocol 0: the socket receives nothing until bind() names the interface and ETH_P_ALL, so no
+  // packet from another interface slips into the ring first (pcap-linux.c does the same).
+  fd_ = ::socket(AF_PACKET, (cooked_ ? SOCK_DGRAM : SOCK_RAW) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd_ < 0) fail("socket(AF_PACKET)");
+
+  int version = TPACKET_V3;
+  if (::setsockopt(fd_, SOL_PACKET, PACKET_VERSION, &version, sizeof version) < 0) fail("setsockopt(PACKET_VERSION, TPACKET_V3)");
+
+  // Blocks big enough for a GRO'd 64 KiB skb; at least 2 blocks so one can fill while JS reads one.
+  const uint32_t page = static_cast<uint32_t>(::sysconf(_SC_PAGESIZE));
+  uint32_t block = o.bufferBytes >= (16u << 20) ? (1u << 20) : (256u << 10);
+  block = (block + page - 1) / page * page;
+  uint32_t nr = o.bufferBytes / block;
+  if (nr < 2) nr = 2;
+  const uint32_t frame = 2048;  // V3 frames are variable; the kernel only checks the arithmetic
+  tpacket_req3 req{};
+  req.tp_block_size = block;
+  req.tp_block_nr = nr;
+  req.tp_frame_size = frame;
+  req.tp_frame_nr = (block / frame) * nr;
+  req.tp_retire_blk_tov = o.blockTimeoutMs;  // a partly filled block is handed over after this
+  req.tp_feature_req_word = 0;
+  if (::setsockopt(fd_, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0) fail("setsockopt(PACKET_RX_RING)");
+  blockSize_ = block;
+  blockNr_ = nr;
+  mapLen_ = static_cast<size_t>(block) * nr;
+  void* m = ::mmap(nullptr, mapLen_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+  if (m == MAP_FAILED) { map_ = nullptr; fail("mmap(ring)"); }
+  map_ = static_cast<uint8_t*>(m);
+
+  if (!o.filter.empty()) attach(o.filter);
+
+  sockaddr_ll sll{};
+  sll.sll_family = AF_PACKET;
+  sll.sll_protocol = htons(ETH_P_ALL);
+  sll.sll_ifindex = o.ifindex;
+  if (::bind(fd_, reinterpret_cast<sockaddr*>(&sll), sizeof sll) < 0) fail("bind(AF_PACKET)");
+
+  // A membership, not IFF_PROMISC: the kernel drops it when the socket closes, even on SIGKILL.
+  if (o.promisc && o.ifindex != 0) {
+    packet_mreq mr{};
+    mr.mr_ifindex = o.ifindex;
+    mr.mr_type = PACKET_MR_PROMISC;
+    if (::setsockopt(fd_, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof mr) < 0) fail("setsockopt(PACKET_ADD_MEMBERSHIP, PACKET_MR_PROMISC)");
+  }
+  if (direction_ == Direction::In) {
+    int one = 1;  // kernel-side when available; read() also checks sll_pkttype for older kernels
+    (void)::setsockopt(fd_, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+  }
+}
+
+bool PacketRing::ready() const {
+  if (map_ == nullptr) return false;
+  auto* bd = reinterpret_cast<tpacket_block_desc*>(map_ + static_cast<size_t>(cursor_) * blockSize_);
+  return (__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) != 0;
+}
+
+void PacketRing::releaseBlock() {
+  auto* bd = reinterpret_cast<tpacket_block_desc*>(map_ + static_cast<size_t>(cursor_) * blockSize_);
+  __atomic_store_n(&bd->hdr.bh1.block_status, static_cast<uint32_t>(TP_STATUS_KERNEL), __ATOMIC_RELEASE);
+  cursor_ = (cursor_ + 1) % blockNr_;
+}
+
+size_t PacketRing::read(const BatchArrays& a, size_t* bytesUsed) {
+  size_t count = 0, used = 0;
+  while (ready()) {
+    auto* bd = reinterpret_cast<tpacket_block_desc*>(map_ + static_cast<size_t>(cursor_) * blockSize_);
+    const uint32_t n = bd->hdr.bh1.num_pkts;
+    // Whole blocks only, so each goes back to the kernel as soon as it is copied.
+    if (count + n > a.capacity || used + bd->hdr.bh1.blk_len + static_cast<size_t>(n) * kSll2Len > a.dataLen) {
+      if (count == 0) throw std::runtime_error("read: the batch is smaller than one ring block");
+      break;
+    }
+    auto* h = reinterpret_cast<tpacket3_hdr*>(reinterpret_cast<uint8_t*>(bd) + bd->hdr.bh1.offset_to_first_pkt);
+    for (uint32_t i = 0; i < n; i++) {
+      auto* sll = reinterpret_cast<const sockaddr_ll*>(reinterpret_cast<uint8_t*>(h) + TPACKET_ALIGN(sizeof(tpacket3_hdr)));
+      const bool outgoing = sll->sll_pkttype == PACKET_OUTGOING;
+      const bool keep = (direction_ == Direction::InOut || (direction_ == Direction::In ? !outgoing : outgoing)) &&
+                        !(outgoing && loIndex_ != 0 && sll->sll_ifindex == loIndex_);
+      if (keep) {
+        const uint8_t* frame = reinterpret_cast<uint8_t*>(h) + h->tp_mac;
+        uint32_t cap = h->tp_snaplen, orig = h->tp_len;
+        uint8_t* dst = a.data + used;
+        uint32_t out = 0;
+        if (cooked_) {
+          std::memcpy(dst, &sll->sll_protocol, 2);  // already in network order
+          put16(dst + 2, 0);
+          put32(dst + 4, static_cast<uint32_t>(sll->sll_ifindex));
+          put16(dst + 8, sll->sll_hatype);
+          dst[10] = sll->sll_pkttype;
+          dst[11] = sll->sll_halen > 8 ? 8 : sll->sll_halen;
+          std::memset(dst + 12, 0, 8);
+          std::memcpy(dst + 12, sll->sll_addr, dst[11]);
+          std::memcpy(dst + kSll2Len, frame, cap);
+          out = kSll2Len + cap;
+          orig += kSll2Len;
+        } else if ((h->tp_status & TP_STATUS_VLAN_VALID) && cap >= 12) {
+          // The kernel strips the outer 802.1Q tag into metadata; put it back after the MACs as
+          // libpcap does, so the file shows the frame as it was on the wire.
+          const uint16_t tpid = (h->tp_status & TP_STATUS_VLAN_TPID_VALID) ? h->hv1.tp_vlan_tpid : ETH_P_8021Q;
+          std::memcpy(dst, frame, 12);
+          put16(dst + 12, tpid);
+          put16(dst + 14, static_cast<uint16_t>(h->hv1.tp_vlan_tci));
+          std::memcpy(dst + 12 + kVlanTagLen, frame + 12, cap - 12);
+          out = cap + kVlanTagLen;
+          orig += kVlanTagLen;
+        } else {
+          std::memcpy(dst, frame, cap);
+          out = cap;
+        }
+        if (out > snaplen_) out = snaplen_;
+        a.offset[count] = static_cast<uint32_t>(used);
+        a.capLen[count] = out;
+        a.origLen[count] = orig;
+        a.tsSec[count] = h->tp_sec;
+        a.tsNsec[count] = h->tp_nsec;
+        used += (out + 7) & ~7u;
+        count++;
+      }
+      h = reinterpret_cast<tpacket3_hdr*>(reinterpret_cast<uint8_t*>(h) + h->tp_next_offset);
+    }
+    releaseBlock();
+  }
+  *bytesUsed = used;
+  return count;
+}
+
+void PacketRing::drain() {
+  // A partly filled block is retired by the block timer only when it holds packets, so once a
+  // poll of twice the timeout sees nothing, no packet accepted before the swap is left.
+  for (int rounds = 0; rounds < 64; rounds++) {
+    while (ready()) releaseBlock();
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, 120) <= 0) return;
+  }
+}
+
+void PacketRing::attach(const std::vector<sock_filter>& program) {
+  sock_fprog prog{static_cast<unsigned short>(program.size()), const_cast<sock_filter*>(program.data())};
+  if (::setsockopt(fd_, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) {
+    lastErrno = errno;
+    throw std::runtime_error(std::string("setsockopt(SO_ATTACH_FILTER): ") + std::strerror(lastErrno));
+  }
+}
+
+void PacketRing::setFilter(const std::vector<sock_filter>& program) {
+  if (fd_ < 0) throw std::runtime_error("setFilter: the capture is closed");
+  // libpcap's swap (pcap-linux.c set_kernel_filter): a reject-all filter first, then drain what
+  // the old filter let in, then the real program, so no packet passes the wrong filter.
+  attach({BPF_STMT(BPF_RET | BPF_K, 0)});
+  drain();
+  // What the old filter accepted and the drain threw away is not this capture's: start the
+  // counters afresh (reading PACKET_STATISTICS clears the kernel's; nothing passes reject-all).
+  tpacket_stats_v3 s{};
+  socklen_t len = sizeof s;
+  (void)::getsockopt(fd_, SOL_PACKET, PACKET_STATISTICS, &s, &len);
+  totals_ = RingStats{};
+  attach(program);
+}
+
+void PacketRing::rejectAll() {
+  if (fd_ >= 0) attach({BPF_STMT(BPF_RET | BPF_K, 0)});
+}
+
+int PacketRing::socketError() {
+  if (fd_ < 0) return 0;
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) < 0) return errno;
+  return err;
+}
+
+RingStats PacketRing::stats() {
+  if (fd_ >= 0) {
+    tpacket_stats_v3 s{};
+    socklen_t len = sizeof s;
+    // The kernel zeroes these on every read (packet(7)), so keep running totals.
+    if (::getsockopt(fd_, SOL_PACKET, PACKET_STATISTICS, &s, &len) == 0) {
+      totals_.received += s.tp_packets;
+      totals_.dropped += s.tp_drops;
+      totals_.freezes += s.tp_freeze_q_cnt;
+    }
+  }
+  return totals_;
+}
+
+void PacketRing::close() {
+  if (map_ != nullptr) { ::munmap(map_, mapLen_); map_ = nullptr; }
+  if (fd_ >= 0) { ::close(fd_); fd_ = -1; }
+}
+
+}  // namespace netkit

@@ -1,0 +1,96 @@
+// PacketRing: one AF_PACKET socket with a TPACKET_V3 receive ring, set up the way libpcap's Linux
+// backend does (pcap-linux.c): socket with protocol 0, ring, bind to the ifindex, membership,
+// filter. Only the kernel-facing parts live here; everything else is TypeScript.
+// See: packet(7), Documentation/networking/packet_mmap.rst.
+#pragma once
+
+#include <linux/filter.h>
+#include <linux/if_packet.h>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace netkit {
+
+/** Which packets to keep, by direction (tcpdump -Q). */
+enum class Direction { InOut = 0, In = 1, Out = 2 };
+
+/** What open() needs. */
+struct RingOptions {
+  int ifindex = 0;          // 0 = every interface ("any"): cooked SOCK_DGRAM, LINUX_SLL2 headers
+  bool cooked = false;      // SOCK_DGRAM + LINUX_SLL2 also for one interface (non-Ethernet links)
+  uint32_t snaplen = 262144;
+  bool promisc = true;
+  uint32_t bufferBytes = 4u << 20;
+  uint32_t blockTimeoutMs = 50;
+  Direction direction = Direction::InOut;
+  // Attached before bind(): the socket sees no packet until then, so no swap is needed.
+  std::vector<sock_filter> filter;
+};
+
+/** Per-packet metadata arrays the caller owns (a RecordBatch's arrays). */
+struct BatchArrays {
+  uint8_t* data; size_t dataLen;
+  uint32_t* offset; uint32_t* capLen; uint32_t* origLen;
+  double* tsSec; uint32_t* tsNsec;
+  size_t capacity;
+};
+
+/** Counters since open (the kernel clears PACKET_STATISTICS on each read, so they are summed). */
+struct RingStats { uint64_t received = 0; uint64_t dropped = 0; uint64_t freezes = 0; };
+
+/** An open capture socket and its mmap'ed ring. Throws std::runtime_error with errno text. */
+class PacketRing {
+ public:
+  PacketRing() = default;
+  ~PacketRing();
+  PacketRing(const PacketRing&) = delete;
+  PacketRing& operator=(const PacketRing&) = delete;
+
+  /** Opens and binds; on failure throws with `errno_` set to the failing call's errno. */
+  void open(const RingOptions& o);
+  /** Attaches a classic BPF program with libpcap's swap: reject-all, drain the ring, program. */
+  void setFilter(const std::vector<sock_filter>& program);
+  /** Copies ready blocks into `a` until none is ready or the next does not fit; returns packets. */
+  size_t read(const BatchArrays& a, size_t* bytesUsed);
+  /** True when the block at the cursor is ready (user-owned). */
+  bool ready() const;
+  /** Attaches a reject-all filter: nothing more enters the ring, so a stop can drain it exactly. */
+  void rejectAll();
+  /** The socket's pending error (SO_ERROR, e.g. ENETDOWN when the interface went away), cleared. */
+  int socketError();
+  /** Reads PACKET_STATISTICS and adds it to the running totals. */
+  RingStats stats();
+  /** Closes the socket and unmaps the ring; safe to call twice. */
+  void close();
+
+  int fd() const { return fd_; }
+  bool cooked() const { return cooked_; }
+  /** Largest room read() may need for one block (block bytes plus header growth). */
+  size_t blockRoom() const { return blockSize_ + maxPacketsPerBlock() * 24; }
+  size_t maxPacketsPerBlock() const { return blockSize_ / 64 + 1; }
+  int lastErrno = 0;
+
+ private:
+  void fail(const char* what);
+  void releaseBlock();
+  void drain();
+  void attach(const std::vector<sock_filter>& program);
+
+  int fd_ = -1;
+  bool cooked_ = false;
+  uint8_t* map_ = nullptr;
+  size_t mapLen_ = 0;
+  uint32_t blockSize_ = 0;
+  uint32_t blockNr_ = 0;
+  uint32_t cursor_ = 0;
+  uint32_t snaplen_ = 0;
+  Direction direction_ = Direction::InOut;
+  // The loopback device's index: its outgoing packets come back as incoming ones, so they are
+  // skipped to show each once (as libpcap does); 0 when there is none.
+  int loIndex_ = 0;
+  RingStats totals_;
+};
+
+}  // namespace netkit

@@ -1,0 +1,236 @@
+/**
+ * Live capture: `openLive(options)` opens an AF_PACKET ring on one interface (or every interface)
+ * and hands out RecordBatches of whole ring blocks as an async iterable. The event loop stays
+ * free: the addon watches the socket with uv_poll and JS runs once per wake-up, never per packet.
+ */
+import { constants as osConstants } from 'node:os'
+import { CaptureError, CaptureUnavailableError, InvalidArgumentError, NetkitError } from '../errors.js'
+import { LinkType } from '../pcap/link-types.js'
+import { RecordBatch, type InterfaceInfo } from '../pcap/record-batch.js'
+import { encodeBpfProgram, type BpfInstruction } from './bpf-program.js'
+import { captureLink, findInterface } from './interfaces.js'
+import { loadNative, type NativeCapture } from './native.js'
+
+/** What `openLive` takes. */
+export interface LiveCaptureOptions {
+  /** Interface name, or `any` for every interface (LINUX_SLL2 headers). */
+  interface: string
+  /** Bytes kept of each packet (tcpdump -s; 0 or absent = 262144). */
+  snaplen?: number
+  /** Enter promiscuous mode (default true; tcpdump -p turns it off). */
+  promisc?: boolean
+  /** Ring size in bytes (tcpdump -B is KiB; default 4 MiB). */
+  bufferBytes?: number
+  /** Keep packets by direction (tcpdump -Q). */
+  direction?: 'in' | 'out' | 'inout'
+  /**
+   * Classic BPF program run by the kernel on each packet (its return value is the snap length),
+   * or a function that builds it for the interface's link type and the snap length.
+   */
+  filter?: readonly BpfInstruction[] | ((linkType: number, snaplen: number) => readonly BpfInstruction[])
+  /** Longest a packet waits in a partly filled ring block before it is delivered (default 50 ms). */
+  latencyMs?: number
+}
+
+/** Counters of a live capture, tcpdump's three numbers. */
+export interface LiveCaptureStats {
+  /** Packets handed out in batches. */
+  captured: number
+  /** Packets the kernel filter accepted, including those dropped (tcpdump: "received by filter"). */
+  received: number
+  /** Packets lost because the ring was full (tcpdump: "dropped by kernel"). */
+  dropped: number
+}
+
+/** The default and largest snapshot length (tcpdump's MAXIMUM_SNAPLEN). */
+export const MAX_SNAPLEN = 262144
+
+/** An open live capture. Iterate it once; each batch is valid until the next one is asked for. */
+export class LiveCapture implements AsyncIterable<RecordBatch> {
+  /** The one capture interface (link type, snaplen, name) the batches refer to. */
+  readonly interfaces: readonly InterfaceInfo[]
+  /** Why the capture ended on its own (e.g. the interface went down), when it did. */
+  endReason: string | undefined
+  private readonly batch: RecordBatch
+  private captured = 0
+  private closed = false
+  private wake: (() => void) | undefined
+  private stopping: NodeJS.Timeout | undefined
+
+  /** Use openLive(). */
+  constructor(private readonly native: NativeCapture, info: InterfaceInfo, private readonly ifaceName: string, private readonly latencyMs: number) {
+    this.interfaces = [info]
+    // Room for several whole blocks per batch, so a busy ring empties in few wake-ups.
+    const blocks = 4
+    this.batch = new RecordBatch(native.maxPacketsPerBlock * blocks)
+    this.batch.data = Buffer.allocUnsafe(native.blockRoom * blocks)
+    this.batch.interfaces = this.interfaces
+    this.batch.linkType.fill(info.linkType)
+    this.batch.iface.fill(0)
+  }
+
+  /** The link type every packet has (LINKTYPE_*). */
+  get linkType(): number {
+    return this.interfaces[0].linkType
+  }
+
+  /** Counters so far: the kernel's accumulated PACKET_STATISTICS and what was handed out. */
+  stats(): LiveCaptureStats {
+    const s = this.native.stats()
+    return { captured: this.captured, received: s.received, dropped: s.dropped }
+  }
+
+  /**
+   * Stops gracefully: the kernel filter turns to reject-all, so nothing more enters the ring; the
+   * packets already in it, including a partly filled block that the kernel hands over only when
+   * its timer (latencyMs) fires, are still delivered; then close(). After a stop the counters add
+   * up: received = captured + dropped.
+   */
+  stop(): void {
+    if (this.closed || this.stopping) return
+    try {
+      this.native.rejectAll()
+    } catch {
+      // The socket is failing already; close() below still ends the capture.
+    }
+    this.stopping = setTimeout(() => this.close(), this.latencyMs * 2 + 20)
+  }
+
+  /** Stops now: the socket closes (the kernel leaves promiscuous mode) and iteration ends. Safe twice. */
+  close(): void {
+    if (this.closed) return
+    if (this.stopping) clearTimeout(this.stopping)
+    this.native.stats() // keep the last kernel counters: they are gone with the socket
+    this.closed = true
+    this.native.close()
+    const wake = this.wake
+    this.wake = undefined
+    wake?.()
+  }
+
+  /** Batches as the ring fills; ends after close() or when the interface goes away. */
+  async *[Symbol.asyncIterator](): AsyncIterator<RecordBatch> {
+    const b = this.batch
+    try {
+      while (!this.closed) {
+        if (!this.native.ready()) {
+          const status = await this.readable()
+          if (this.closed) break
+          if (status < 0) {
+            // The socket failed (libuv reports POLLERR as EBADF); what happened is in SO_ERROR.
+            // Deliver what the ring still holds, then end.
+            yield * this.drainRing()
+            this.fail()
+            break
+          }
+          if (!this.native.ready()) continue
+        }
+        const n = this.native.read(b.data, b.offset, b.capLen, b.origLen, b.tsSec, b.tsNsec)
+        if (n === 0) continue
+        b.count = n
+        b.firstNumber = this.captured + 1
+        this.captured += n
+        yield b
+      }
+    } finally {
+      this.close()
+    }
+  }
+
+  private *drainRing(): Generator<RecordBatch> {
+    const b = this.batch
+    for (;;) {
+      const n = this.native.read(b.data, b.offset, b.capLen, b.origLen, b.tsSec, b.tsNsec)
+      if (n === 0) return
+      b.count = n
+      b.firstNumber = this.captured + 1
+      this.captured += n
+      yield b
+    }
+  }
+
+  private fail(): void {
+    const errno = this.native.socketError()
+    const gone = findInterface(this.ifaceName) === undefined
+    if (errno === osConstants.errno.ENETDOWN || errno === osConstants.errno.ENXIO || errno === osConstants.errno.ENODEV || errno === 0) {
+      this.endReason = gone ? `the interface ${this.ifaceName} disappeared` : `the interface ${this.ifaceName} went down`
+    } else {
+      this.endReason = `capture on ${this.ifaceName} failed: ${errnoName(errno)}`
+    }
+  }
+
+  private readable(): Promise<number> {
+    return new Promise((resolve) => {
+      this.wake = () => resolve(0)
+      this.native.wait((status) => {
+        this.wake = undefined
+        resolve(status)
+      })
+    })
+  }
+}
+
+function errnoName(errno: number): string {
+  for (const [name, value] of Object.entries(osConstants.errno)) if (value === errno) return name
+  return `errno ${errno}`
+}
+
+/** Opens a live capture. Throws CaptureUnavailableError (exit 3) when this machine or user cannot capture. */
+export function openLive(options: LiveCaptureOptions): LiveCapture {
+  const snaplen = options.snaplen === undefined || options.snaplen === 0 ? MAX_SNAPLEN : options.snaplen
+  if (!Number.isInteger(snaplen) || snaplen < 1 || snaplen > MAX_SNAPLEN) throw new InvalidArgumentError(`the snapshot length must be 1 to ${MAX_SNAPLEN} bytes (got ${options.snaplen})`)
+  const bufferBytes = options.bufferBytes ?? 4 << 20
+  if (!Number.isInteger(bufferBytes) || bufferBytes < 64 << 10 || bufferBytes > 2 ** 31) throw new InvalidArgumentError(`the buffer size must be 64 KiB to 2 GiB (got ${bufferBytes} bytes)`)
+  const direction = { inout: 0, in: 1, out: 2 }[options.direction ?? 'inout'] as 0 | 1 | 2 | undefined
+  if (direction === undefined) throw new InvalidArgumentError(`the direction must be in, out or inout (got '${options.direction}')`)
+  const latencyMs = options.latencyMs ?? 50
+  if (!Number.isInteger(latencyMs) || latencyMs < 1 || latencyMs > 10_000) throw new InvalidArgumentError(`the latency must be 1 to 10000 ms (got ${options.latencyMs})`)
+  const native = loadNative()
+  const any = options.interface === 'any'
+  let ifindex = 0
+  let link: { linkType: number; cooked: boolean } = { linkType: LinkType.LINUX_SLL2, cooked: true }
+  if (!any) {
+    const found = findInterface(options.interface)
+    if (!found) throw new CaptureError(`no such interface: ${options.interface}`, { hint: 'netkit interfaces lists them' })
+    ifindex = found.index
+    link = captureLink(found.arpType)
+  }
+  // The kernel truncates to the filter's return value before copying into the ring, so a short
+  // snaplen costs no ring space. The SLL2 header netkit adds is not counted by the kernel.
+  const kernelSnap = link.cooked ? Math.max(1, snaplen - 20) : snaplen
+  const given = typeof options.filter === 'function' ? options.filter(link.linkType, snaplen) : options.filter
+  const program = given ?? (snaplen < MAX_SNAPLEN ? [{ code: 0x06, jt: 0, jf: 0, k: kernelSnap }] : undefined)
+  let capture: NativeCapture
+  try {
+    capture = new native.Capture({
+      ifindex,
+      snaplen,
+      promisc: options.promisc ?? true,
+      bufferBytes,
+      blockTimeoutMs: latencyMs,
+      direction,
+      cooked: link.cooked,
+      filter: program ? encodeBpfProgram(program) : undefined,
+    })
+  } catch (err) {
+    throw openError(err, options.interface)
+  }
+  return new LiveCapture(capture, { linkType: link.linkType, snaplen, name: options.interface }, options.interface, latencyMs)
+}
+
+function openError(err: unknown, iface: string): NetkitError {
+  const e = err as Error & { errno?: number }
+  const errno = e.errno ?? 0
+  const { EPERM, EACCES, ENODEV, ENXIO, ENETDOWN, ENOMEM, EAFNOSUPPORT } = osConstants.errno
+  if (errno === EPERM || errno === EACCES) {
+    return new CaptureUnavailableError(`no permission to capture on ${iface} (${e.message})`, {
+      hint: 'run as root, or grant the capability: sudo setcap cap_net_raw,cap_net_admin=eip "$(command -v node)"',
+      cause: err,
+    })
+  }
+  if (errno === EAFNOSUPPORT) return new CaptureUnavailableError(`this kernel has no AF_PACKET sockets (${e.message})`, { cause: err })
+  if (errno === ENODEV || errno === ENXIO) return new CaptureError(`no such interface: ${iface}`, { hint: 'netkit interfaces lists them', cause: err })
+  if (errno === ENETDOWN) return new CaptureError(`the interface ${iface} is down`, { hint: `ip link set ${iface} up`, cause: err })
+  if (errno === ENOMEM) return new CaptureError(`the kernel could not allocate the capture ring (${e.message})`, { hint: 'use a smaller -B', cause: err })
+  return new CaptureError(`cannot capture on ${iface}: ${e.message}`, { cause: err })
+}

@@ -1,0 +1,135 @@
+import { Args, Flags } from '@oclif/core'
+import { NetkitCommand } from '../cli/base-command.js'
+import { outputFlags } from '../cli/common-flags.js'
+import { PacketOutput } from '../cli/packet-output.js'
+import { captureFilter } from '../capture/filter-program.js'
+import { openLive, MAX_SNAPLEN, type LiveCapture } from '../capture/live-capture.js'
+import { RotatingWriter } from '../capture/rotating-writer.js'
+import { loadConfig } from '../config.js'
+import { loadDissectors } from '../dissect/plugin-loader.js'
+import { ExitStatus, InvalidArgumentError } from '../errors.js'
+import { needsDissection, type OutputFormat } from '../format/packet-printer.js'
+import { linkTypeDescription, linkTypeName } from '../pcap/link-types.js'
+
+/** `netkit capture`: capture live packets (tcpdump's flags), print them or write pcap/pcapng files. */
+export default class Capture extends NetkitCommand {
+  static override summary = 'Capture packets from a network interface (like tcpdump -i)'
+  static override strict = false
+  static override examples = [
+    '<%= config.bin %> capture -i eth0 -c 10',
+    '<%= config.bin %> capture -i eth0 -w out.pcap tcp port 80',
+    '<%= config.bin %> capture -i any -w out.pcapng -F pcapng --nano --duration 30',
+    '<%= config.bin %> capture -i eth0 -w ring.pcap -C 100 -W 5',
+  ]
+  static override args = {
+    filter: Args.string({ description: 'pcap-filter(7) expression (the trailing words, as in tcpdump)', required: false, ignoreStdin: true }),
+  }
+  static override flags = {
+    interface: Flags.string({ char: 'i', description: 'interface to capture on (`any` for all; see netkit interfaces)', required: true, helpValue: 'IFACE' }),
+    ...outputFlags,
+    snaplen: Flags.integer({ char: 's', description: `bytes to keep of each packet (0 = ${MAX_SNAPLEN})`, min: 0, max: MAX_SNAPLEN, default: MAX_SNAPLEN, helpValue: 'SNAPLEN' }),
+    buffer: Flags.integer({ char: 'B', description: 'kernel ring size in KiB (default 4096)', min: 64, helpValue: 'KIB' }),
+    'no-promiscuous-mode': Flags.boolean({ char: 'p', description: 'do not put the interface into promiscuous mode' }),
+    direction: Flags.string({ char: 'Q', description: 'direction of the packets to capture', options: ['in', 'out', 'inout'], default: 'inout' }),
+    'rotate-seconds': Flags.integer({ char: 'G', description: 'start a new -w file every SECS seconds (FILE may hold strftime %-conversions)', min: 1, helpValue: 'SECS' }),
+    'file-size': Flags.integer({ char: 'C', description: 'start a new -w file when the current one is larger than MB million bytes', min: 1, helpValue: 'MB' }),
+    'file-count': Flags.integer({ char: 'W', description: 'with -C: cycle through N files; with -G: stop after N files', min: 1, helpValue: 'N' }),
+    duration: Flags.string({ description: 'stop after SECS seconds', helpValue: 'SECS' }),
+    'bpf-file': Flags.string({ description: 'kernel filter program as `tcpdump -dd` prints it', helpValue: 'FILE' }),
+  }
+
+  async run(): Promise<void> {
+    const { flags, argv } = await this.parse(Capture)
+    const expr = (argv as string[]).join(' ').trim()
+    const duration = flags.duration === undefined ? undefined : Number(flags.duration)
+    if (duration !== undefined && !(duration > 0)) throw new InvalidArgumentError(`--duration needs a positive number of seconds (got '${flags.duration}')`)
+    const rotating = flags['rotate-seconds'] !== undefined || flags['file-size'] !== undefined || flags['file-count'] !== undefined
+    if (rotating && !flags.write) throw new InvalidArgumentError('-C, -G and -W need -w FILE')
+    const config = await loadConfig(flags.config)
+    const print = { format: flags.format as OutputFormat, fields: flags.field, hex: flags.hex, nano: flags.nano }
+    let registry
+    if (!flags.write && needsDissection(print)) {
+      const loaded = await loadDissectors(config)
+      for (const e of loaded.errors) process.stderr.write(`netkit capture: warning: ${e.message}\n`)
+      registry = loaded.registry
+    }
+    const filter = await captureFilter(expr, flags['bpf-file'])
+
+    const capture = openLive({
+      interface: flags.interface,
+      snaplen: flags.snaplen,
+      promisc: !flags['no-promiscuous-mode'],
+      bufferBytes: flags.buffer === undefined ? undefined : flags.buffer * 1024,
+      direction: flags.direction as 'in' | 'out' | 'inout',
+      filter,
+    })
+    let file: RotatingWriter | undefined
+    let output: PacketOutput | undefined
+    try {
+      if (flags.write) {
+        file = new RotatingWriter({
+          path: flags.write,
+          format: flags['file-format'] as 'pcap' | 'pcapng',
+          nanosecond: flags.nano,
+          interfaces: capture.interfaces,
+          rotateSeconds: flags['rotate-seconds'],
+          fileSizeBytes: flags['file-size'] === undefined ? undefined : flags['file-size'] * 1_000_000,
+          fileCount: flags['file-count'],
+        })
+      } else {
+        output = new PacketOutput({ ...print, format: flags.format as OutputFormat }, () => capture.interfaces, registry)
+      }
+    } catch (err) {
+      capture.close()
+      throw err
+    }
+    const info = capture.interfaces[0]
+    process.stderr.write(`listening on ${flags.interface}, link-type ${linkTypeName(info.linkType)} (${linkTypeDescription(info.linkType)}), snapshot length ${info.snaplen} bytes\n`)
+    const captured = await this.loop(capture, file, output, flags.count ?? Infinity, duration)
+    const s = capture.stats()
+    process.stderr.write(`${captured} packet${captured === 1 ? '' : 's'} captured\n${s.received} packet${s.received === 1 ? '' : 's'} received by filter\n${s.dropped} packet${s.dropped === 1 ? '' : 's'} dropped by kernel\n`)
+    if (capture.endReason) {
+      process.stderr.write(`netkit capture: ${capture.endReason}\n`)
+      process.exitCode = ExitStatus.runtime
+    }
+  }
+
+  /** Moves batches from the ring to the file or stdout until a stop condition; returns packets kept. */
+  private async loop(capture: LiveCapture, file: RotatingWriter | undefined, output: PacketOutput | undefined, count: number, duration: number | undefined): Promise<number> {
+    const stop = (): void => capture.stop()
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+    process.on('SIGHUP', stop)
+    const timer = duration === undefined ? undefined : setTimeout(stop, duration * 1000)
+    let left = count
+    let kept = 0
+    let lastFlush = Date.now()
+    try {
+      for await (const batch of capture) {
+        if (batch.count > left) batch.count = left
+        let n: number
+        if (file) {
+          n = file.writeBatch(batch)
+          // The file stays valid up to about a second ago even if the process is killed.
+          const now = Date.now()
+          if (now - lastFlush >= 1000) { file.flush(); lastFlush = now }
+        } else {
+          await output!.write(batch)
+          n = batch.count
+        }
+        kept += n
+        left -= n
+        if (left <= 0 || file?.done || output?.closed) break
+      }
+    } finally {
+      if (timer) clearTimeout(timer)
+      capture.close()
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      process.off('SIGHUP', stop)
+      file?.close()
+      await output?.close()
+    }
+    return kept
+  }
+}

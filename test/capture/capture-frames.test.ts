@@ -1,0 +1,94 @@
+/**
+ * `netkit capture` on a real veth pair in network namespaces: frames of known bytes sent from the
+ * peer are all captured, and tshark (the oracle) reads the same bytes, count and ns timestamps.
+ */
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { tempDir, tsharkFields } from '../helpers/cli.js'
+import { captureSkip, createVethPair, endCounts, expectedFrame, startCapture } from './netns.js'
+
+const skip = captureSkip()
+
+/** tshark's view of the 0x88b5 test frames: index, dst, src, payload hex, length, time, vlan id. */
+function framesOf(file: string): Array<{ dst: string; src: string; data: string; len: number; time: string; vlan: string; etype: string }> {
+  return tsharkFields(file, ['eth.dst', 'eth.src', 'data.data', 'frame.len', 'frame.time_epoch', 'vlan.id', 'eth.type'])
+    .split('\n').filter((l) => l !== '').map((l) => {
+      const [dst, src, data, len, time, vlan, etype] = l.split('\t')
+      return { dst, src, data, len: Number(len), time, vlan, etype }
+    })
+}
+
+test('frames from the peer namespace are captured byte for byte, in promiscuous mode, with ns timestamps', { skip }, async (t) => {
+  const pair = createVethPair()
+  const tmp = tempDir()
+  t.after(() => { pair.cleanup(); tmp.cleanup() })
+  const file = join(tmp.dir, 'frames.pcap')
+  const before = pair.promiscuity()
+  const cap = await startCapture(pair, ['-i', pair.iface, '-w', file, '--nano'])
+  t.after(() => cap.child.kill('SIGKILL'))
+  assert.equal(pair.promiscuity(), before + 1, 'PACKET_MR_PROMISC membership raises the promiscuity count')
+  pair.send(200, 60)
+  pair.send(100, 1514)
+  cap.child.kill('SIGINT')
+  const { code } = await cap.exited
+  assert.equal(code, 0, cap.stderr())
+  assert.equal(pair.promiscuity(), before, 'the kernel drops the membership when the socket closes')
+  assert.match(cap.stderr(), new RegExp(`^listening on ${pair.iface}, link-type EN10MB \\(Ethernet\\), snapshot length 262144 bytes$`, 'm'))
+  const counts = endCounts(cap.stderr())
+  const frames = framesOf(file)
+  assert.equal(frames.length, 300, 'every frame sent is in the file')
+  assert.deepEqual(counts, { captured: 300, received: 300, dropped: 0 })
+  frames.forEach((f, n) => {
+    const i = n < 200 ? n : n - 200
+    const want = expectedFrame(i, n < 200 ? 60 : 1514)
+    assert.equal(f.len, want.length)
+    assert.equal(f.dst, '02:00:00:00:00:02')
+    assert.equal(f.src, '02:00:00:00:00:01')
+    assert.equal(f.data, want.subarray(14).toString('hex'), `frame ${n + 1} bytes`)
+  })
+  // Nanosecond timestamps: increasing, and not all multiples of a microsecond.
+  const ns = frames.map((f) => BigInt(f.time.replace('.', '')))
+  for (let i = 1; i < ns.length; i++) assert.ok(ns[i] > ns[i - 1], `timestamp ${i + 1} after ${i}`)
+  assert.ok(ns.some((v) => v % 1000n !== 0n), 'sub-microsecond digits are kept')
+  const now = BigInt(Date.now()) * 1_000_000n
+  assert.ok(now - ns[0] < 60_000_000_000n && ns[0] < now, 'timestamps are wall-clock time')
+})
+
+test('-p stays out of promiscuous mode; SIGKILL gives the promiscuity back', { skip }, async (t) => {
+  const pair = createVethPair()
+  t.after(() => pair.cleanup())
+  const before = pair.promiscuity()
+  const quiet = await startCapture(pair, ['-i', pair.iface, '-p', '-w', '/dev/null'])
+  t.after(() => quiet.child.kill('SIGKILL'))
+  assert.equal(pair.promiscuity(), before, '-p: no membership')
+  quiet.child.kill('SIGINT')
+  await quiet.exited
+  const loud = await startCapture(pair, ['-i', pair.iface, '-w', '/dev/null'])
+  t.after(() => loud.child.kill('SIGKILL'))
+  assert.equal(pair.promiscuity(), before + 1)
+  loud.child.kill('SIGKILL')
+  const { signal } = await loud.exited
+  assert.equal(signal, 'SIGKILL')
+  assert.equal(pair.promiscuity(), before, 'the kernel undoes the membership of a killed process')
+})
+
+test('a VLAN-tagged frame is written with its tag, which the kernel had moved to metadata', { skip }, async (t) => {
+  const pair = createVethPair()
+  const tmp = tempDir()
+  t.after(() => { pair.cleanup(); tmp.cleanup() })
+  const file = join(tmp.dir, 'vlan.pcapng')
+  const cap = await startCapture(pair, ['-i', pair.iface, '-w', file, '-F', 'pcapng'])
+  t.after(() => cap.child.kill('SIGKILL'))
+  pair.send(5, 100, ['--vlan', '42'])
+  cap.child.kill('SIGTERM')
+  assert.equal((await cap.exited).code, 0, cap.stderr())
+  const frames = framesOf(file)
+  assert.equal(frames.length, 5)
+  frames.forEach((f, i) => {
+    assert.equal(f.etype, '0x8100', 'the outer EtherType is 802.1Q again')
+    assert.equal(f.vlan, '42')
+    assert.equal(f.len, 100, 'the frame has its wire length, tag included')
+    assert.equal(f.data, expectedFrame(i, 100, 42).subarray(18).toString('hex'))
+  })
+})
