@@ -1,8 +1,9 @@
 /**
  * The shared conformance tool (../shared/tools/compare-filter.py) run through the real CLI:
  * every expression of the starter set must select exactly the packets tcpdump selects, or be
- * rejected by both. The files: every Ethernet packet of the corpus merged into one capture (one
- * spawn per expression instead of one per file), and a Linux cooked capture.
+ * rejected by both. The file: every Ethernet packet of the corpus merged into one capture (one
+ * spawn per expression instead of one per file; a spawn costs ~0.5 s of CLI start-up). The
+ * other link types are covered against libpcap in conformance.test.ts.
  */
 import assert from 'node:assert/strict'
 import { existsSync, readFileSync } from 'node:fs'
@@ -28,10 +29,10 @@ test('compare-filter.py: the starter expressions agree with tcpdump on corpus fi
   }
   const merged = join(tmp.dir, 'corpus-ether.pcap')
   writePcap(merged, LinkType.EN10MB, ether)
-  const files = [merged, join(corpus, 'tcpdump', 'tcp-handshake-nano.pcap')]
+  const files = [merged]
   const r = await run('python3', [tool, '--netkit', `${process.execPath} ${join(root, 'bin', 'run.js')}`, '--exprs', join(corpus, '..', 'tools', 'filters-sample.txt'), ...files], { timeoutMs: 170_000 })
   const summary = /filters agree: (\d+)\/(\d+)/.exec(r.stdout)
   assert.ok(summary, `no summary from compare-filter.py:\n${r.stdout}\n${r.stderr}`)
-  assert.ok(Number(summary[2]) >= 2 * 20)
+  assert.ok(Number(summary[2]) >= 20)
   assert.equal(summary[1], summary[2], r.stdout)
 })

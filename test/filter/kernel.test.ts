@@ -65,8 +65,8 @@ test('the kernel refuses a broken program (the check can fail)', { skip }, () =>
 
 test('programs stay within 1.25x of libpcap\'s instruction count (tcpdump -d)', { skip: needs('tcpdump') }, async () => {
   const { run } = await import('../helpers/cli.js')
-  // Every other expression of the conformance set (a tcpdump spawn each), the long ones included.
-  const exprs = readExpressions(join(import.meta.dirname, 'expressions.txt')).filter((e, i) => i % 2 === 0 || e.length > 200)
+  // Every third expression of the conformance set (a tcpdump spawn each), the long ones included.
+  const exprs = readExpressions(join(import.meta.dirname, 'expressions.txt')).filter((e, i) => i % 3 === 0 || e.length > 200)
   const over: string[] = []
   let compared = 0
   for (let i = 0; i < exprs.length; i += 16) {
@@ -81,6 +81,6 @@ test('programs stay within 1.25x of libpcap\'s instruction count (tcpdump -d)', 
       if (mine > 1.25 * n) over.push(`${e}: ${mine} vs ${n}`)
     })
   }
-  assert.ok(compared > 100)
+  assert.ok(compared > 70)
   assert.deepEqual(over, [])
 })
