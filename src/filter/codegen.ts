@@ -42,7 +42,7 @@ class Generator {
 
   gen(n: FilterNode): Pred {
     switch (n.k) {
-      case 'and': { const l = this.gen(n.l); return and(l, this.gen(n.r)) }
+      case 'and': return this.andChain(n)
       case 'or': return this.orChain(n)
       case 'not': return not(this.gen(n.e))
     }
@@ -78,6 +78,29 @@ class Generator {
     return result!
   }
 
+  /**
+   * A chain of `and`s. Neighbouring negated primitives that could be grouped (`not port 22 and
+   * not port 53`) are the negation of their group (De Morgan), as libpcap's optimizer ends up.
+   */
+  private andChain(n: Extract<FilterNode, { k: 'and' | 'or' }>): Pred {
+    const terms: FilterNode[] = []
+    let cur: FilterNode = n
+    while (cur.k === 'and') { terms.push(cur.r); cur = cur.l }
+    terms.push(cur)
+    terms.reverse()
+    const inner = (t: FilterNode): FilterNode | undefined => (t.k === 'not' && t.e.k === 'qualified' ? t.e : undefined)
+    let result: Pred | undefined
+    for (let i = 0; i < terms.length;) {
+      let j = i + 1
+      const first = inner(terms[i])
+      while (first && j < terms.length && inner(terms[j]) && this.groupable(first, inner(terms[j])!)) j++
+      const p = j - i > 1 ? not(this.group(terms.slice(i, j).map((t) => inner(t)!) as Extract<FilterNode, { k: 'qualified' }>[])) : this.gen(terms[i])
+      result = result ? and(result, p) : p
+      i = j
+    }
+    return result!
+  }
+
   /** The type a qualified primitive has once defaults apply (`tcp 80` is a port). */
   private typeOf(q: Qualifiers, id: IdValue): string {
     return q.type ?? (id.kind === 'num' && q.proto !== undefined && ['tcp', 'udp', 'sctp'].includes(q.proto) ? 'port' : 'host')
@@ -85,9 +108,12 @@ class Generator {
 
   private groupable(a: FilterNode, b: FilterNode): boolean {
     if (a.k !== 'qualified' || b.k !== 'qualified') return false
-    if (a.q.proto !== b.q.proto || a.q.dir !== b.q.dir) return false
-    const ta = this.typeOf(a.q, a.id)
-    if (ta !== this.typeOf(b.q, b.id)) return false
+    // Directions may differ (`src port 53 or dst port 53`), but `src and dst` is not a side.
+    if (a.q.proto !== b.q.proto || a.q.dir === 'src and dst' || b.q.dir === 'src and dst') return false
+    // Ports and port ranges mix (`port 80 or portrange 20-22`): both are ranges of ports.
+    const cls = (t: string): string => (t === 'portrange' ? 'port' : t)
+    const ta = cls(this.typeOf(a.q, a.id))
+    if (ta !== cls(this.typeOf(b.q, b.id))) return false
     const ok = (id: IdValue): boolean => {
       if (ta === 'port' || ta === 'portrange') return id.kind === 'num' || id.kind === 'id'
       if (ta === 'host' || ta === 'net') return (id.kind === 'hid' || id.kind === 'num') && a.q.proto !== 'ether' && a.q.proto !== 'link' && a.q.proto !== 'ip6'
@@ -106,12 +132,17 @@ class Generator {
         throw err
       }
     }
+    // Each value goes to the side(s) its own direction names; the group tests sources then destinations.
+    const onSrc = terms.filter((t) => t.q.dir !== 'dst')
+    const onDst = terms.filter((t) => t.q.dir !== 'src')
+    const dir = onSrc.length === 0 ? 'dst' : onDst.length === 0 ? 'src' : undefined
+    const gq: Qualifiers = { ...q, dir }
     if (type === 'port' || type === 'portrange') {
-      const ranges = terms.map((t) => at(t, () => this.portRange(t.q, t.id, type === 'portrange')))
-      return at(terms[0], () => this.port(q, ranges))
+      const range = (t: Extract<FilterNode, { k: 'qualified' }>): [number, number] => at(t, () => this.portRange(t.q, t.id, this.typeOf(t.q, t.id) === 'portrange'))
+      return at(terms[0], () => this.port(gq, onSrc.map(range), onDst.map(range)))
     }
-    const nets = terms.map((t) => at(t, () => ip4AddrMask(t.id, type as 'host' | 'net')))
-    return at(terms[0], () => this.ip4HostOrNet(q, nets))
+    const net = (t: Extract<FilterNode, { k: 'qualified' }>): { addr: number; mask: number } => at(t, () => ip4AddrMask(t.id, type as 'host' | 'net'))
+    return at(terms[0], () => this.ip4HostOrNet(gq, onSrc.map(net), onDst.map(net)))
   }
 
   private primitive(n: Exclude<FilterNode, { k: 'and' | 'or' | 'not' }>): Pred {
@@ -181,12 +212,18 @@ class Generator {
     throw new FilterSyntaxError(`'${type}' is not supported by netkit yet`)
   }
 
-  private dirPred(dir: Qualifiers['dir'], src: () => Pred, dst: () => Pred): Pred {
+  /** The source and/or destination tests for a direction; a side without values (in a group) is left out. */
+  private dirPred(dir: Qualifiers['dir'], src: (() => Pred) | undefined, dst: (() => Pred) | undefined): Pred {
     switch (dir) {
-      case 'src': return src()
-      case 'dst': return dst()
-      case 'src and dst': { const s = src(); return and(s, dst()) }
-      default: { const s = src(); return or(s, dst()) }
+      case 'src': return src!()
+      case 'dst': return dst!()
+      case 'src and dst': { const s = src!(); return and(s, dst!()) }
+      default: {
+        if (!src) return dst!()
+        if (!dst) return src()
+        const s = src()
+        return or(s, dst())
+      }
     }
   }
 
@@ -210,8 +247,9 @@ class Generator {
   }
 
   /** IPv4 host/net tests; with several addresses, each side compares against all of them in turn. */
-  private ip4HostOrNet(q: Qualifiers, nets: readonly { addr: number; mask: number }[]): Pred {
-    const cmp = (off: number): Pred => {
+  private ip4HostOrNet(q: Qualifiers, srcNets: readonly { addr: number; mask: number }[], dstNets = srcNets): Pred {
+    const side = (off: number, nets: readonly { addr: number; mask: number }[]): (() => Pred) | undefined => (nets.length === 0 ? undefined : () => cmp(off, nets))
+    const cmp = (off: number, nets: readonly { addr: number; mask: number }[]): Pred => {
       let p: Pred | undefined
       for (const { addr, mask } of nets) {
         const s = [ld(BPF.W, this.net(off))]
@@ -221,8 +259,8 @@ class Generator {
       }
       return p!
     }
-    const ip = (): Pred => { const c = this.ip4(); return and(c, this.dirPred(q.dir, () => cmp(12), () => cmp(16))) }
-    const arp = (et: number): Pred => { const c = this.link.linkProto(et); return and(c, this.dirPred(q.dir, () => cmp(14), () => cmp(24))) }
+    const ip = (): Pred => { const c = this.ip4(); return and(c, this.dirPred(q.dir, side(12, srcNets), side(16, dstNets))) }
+    const arp = (et: number): Pred => { const c = this.link.linkProto(et); return and(c, this.dirPred(q.dir, side(14, srcNets), side(24, dstNets))) }
     switch (q.proto) {
       case undefined: { const a = ip(); const b = arp(EtherType.ARP); return or(or(a, b), arp(EtherType.RARP)) }
       case 'ip': return ip()
@@ -323,7 +361,7 @@ class Generator {
    * `port`/`portrange` for one or more ids with the same qualifiers (`port 80 or 443`): one
    * transport check, then each side against every port, as libpcap's optimizer leaves it.
    */
-  private port(q: Qualifiers, ranges: readonly (readonly [number, number])[]): Pred {
+  private port(q: Qualifiers, ranges: readonly (readonly [number, number])[], dstRanges = ranges): Pred {
     const transports = this.transports(q, false)
     const protoIn = (off: number): Pred => {
       let p: Pred | undefined
@@ -333,25 +371,23 @@ class Generator {
       }
       return p!
     }
-    const check = (load: () => BpfInstruction[], _off: number): Pred => {
+    const check = (load: () => BpfInstruction[], off: number): (() => Pred) | undefined => ((off === 0 ? ranges : dstRanges).length === 0 ? undefined : () => {
       let p: Pred | undefined
-      for (const [lo, hi] of ranges) {
+      for (const [lo, hi] of off === 0 ? ranges : dstRanges) {
         let one: Pred
         if (lo === hi) one = test(load(), BPF.JEQ, lo)
         else { const ge = test(load(), BPF.JGE, lo); one = and(ge, not(test(load(), BPF.JGT, hi))) }
         p = p ? or(p, one) : one
       }
       return p!
-    }
+    })
     const v4 = (): Pred => {
       const msh = stmt(BPF.LDX | BPF.B | BPF.MSH, this.net(0))
-      const ports = this.dirPred(q.dir,
-        () => check(() => [msh, ldInd(BPF.H, this.net(0))], 0),
-        () => check(() => [msh, ldInd(BPF.H, this.net(2))], 2))
+      const ports = this.dirPred(q.dir, check(() => [msh, ldInd(BPF.H, this.net(0))], 0), check(() => [msh, ldInd(BPF.H, this.net(2))], 2))
       return and(and(and(this.ip4(), protoIn(9)), this.notFrag()), ports)
     }
     const v6 = (): Pred => {
-      const ports = this.dirPred(q.dir, () => check(() => [ld(BPF.H, this.net(40))], 0), () => check(() => [ld(BPF.H, this.net(42))], 2))
+      const ports = this.dirPred(q.dir, check(() => [ld(BPF.H, this.net(40))], 0), check(() => [ld(BPF.H, this.net(42))], 2))
       return and(and(this.ip6(), protoIn(6)), ports)
     }
     if (q.proto === 'ip') return v4()
