@@ -115,7 +115,8 @@ class Generator {
     const ta = cls(this.typeOf(a.q, a.id))
     if (ta !== cls(this.typeOf(b.q, b.id))) return false
     const ok = (id: IdValue): boolean => {
-      if (ta === 'port' || ta === 'portrange') return id.kind === 'num' || id.kind === 'id'
+      // Service names can limit a port to one transport: they stay on their own.
+      if (ta === 'port') return id.kind === 'num' || (id.kind === 'id' && /^[0-9]+-[0-9]+$/.test(id.text + (id.rangeEnd !== undefined ? `-${id.rangeEnd}` : '')))
       if (ta === 'host' || ta === 'net') return (id.kind === 'hid' || id.kind === 'num') && a.q.proto !== 'ether' && a.q.proto !== 'link' && a.q.proto !== 'ip6'
       return false
     }
@@ -138,7 +139,7 @@ class Generator {
     const dir = onSrc.length === 0 ? 'dst' : onDst.length === 0 ? 'src' : undefined
     const gq: Qualifiers = { ...q, dir }
     if (type === 'port' || type === 'portrange') {
-      const range = (t: Extract<FilterNode, { k: 'qualified' }>): [number, number] => at(t, () => this.portRange(t.q, t.id, this.typeOf(t.q, t.id) === 'portrange'))
+      const range = (t: Extract<FilterNode, { k: 'qualified' }>): [number, number] => at(t, () => { const r = this.portRange(t.q, t.id, this.typeOf(t.q, t.id) === 'portrange'); return [r.lo, r.hi] })
       return at(terms[0], () => this.port(gq, onSrc.map(range), onDst.map(range)))
     }
     const net = (t: Extract<FilterNode, { k: 'qualified' }>): { addr: number; mask: number } => at(t, () => ip4AddrMask(t.id, type as 'host' | 'net'))
@@ -205,7 +206,10 @@ class Generator {
   private qualified(q: Qualifiers, id: IdValue): Pred {
     const type = q.type ?? (id.kind === 'num' && q.proto !== undefined && ['tcp', 'udp', 'sctp'].includes(q.proto) ? 'port' : 'host')
     switch (type) {
-      case 'port': case 'portrange': return this.port(q, [this.portRange(q, id, type === 'portrange')])
+      case 'port': case 'portrange': {
+        const r = this.portRange(q, id, type === 'portrange')
+        return this.port(q, [[r.lo, r.hi]], [[r.lo, r.hi]], r.only)
+      }
       case 'proto': return this.protoNum(q, id)
       case 'host': case 'net': return this.hostOrNet(q, id, type)
     }
@@ -331,16 +335,26 @@ class Generator {
     return transports
   }
 
-  /** The [low, high] ports of a port or portrange id. */
-  private portRange(q: Qualifiers, id: IdValue, range: boolean): [number, number] {
-    const transports = this.transports(q, range)
+  /**
+   * The [low, high] ports of a port or portrange id, and the one transport a service name
+   * restricts it to (pcap_nametoport: a name only in /etc/services as tcp means tcp only; tcp
+   * and udp with the same number mean any transport), or undefined.
+   */
+  private portRange(q: Qualifiers, id: IdValue, range: boolean): { lo: number; hi: number; only?: string } {
+    this.transports(q, range)
+    let only: string | undefined
+    let named = 0
     const resolve = (text: string, kind: string): number => {
       let v: number | undefined
       if (kind === 'num' || /^[0-9]/.test(text)) v = Number.isNaN(Number(text)) ? NaN : id.kind === 'num' && text === id.text ? id.value : Number(text)
       else {
         const s = lookupService(text)
-        v = s === undefined ? undefined : transports.includes('tcp') ? (s.tcp ?? s.udp) : (s.udp ?? s.tcp)
-        if (v === undefined) throw new FilterSyntaxError(`unknown port '${text}'`)
+        if (s === undefined || (s.tcp === undefined && s.udp === undefined)) throw new FilterSyntaxError(`unknown port '${text}'`)
+        v = s.tcp ?? s.udp
+        const proto = s.tcp !== undefined && s.udp === s.tcp ? undefined : s.tcp !== undefined ? 'tcp' : 'udp'
+        // Both ends of a range must agree, else any transport (pcap_nametoportrange).
+        only = named++ === 0 || only === proto ? proto : undefined
+        if (proto !== undefined && q.proto !== undefined && q.proto !== proto) throw new FilterSyntaxError(`port '${text}' is ${proto}`)
       }
       if (v === undefined || Number.isNaN(v)) throw new FilterSyntaxError(`illegal port '${text}'`)
       if (v > 65535) throw new FilterSyntaxError(`illegal port number ${v} > 65535`)
@@ -354,15 +368,17 @@ class Generator {
       if (id.rangeEnd !== undefined) hi = resolve(id.rangeEnd, /^[0-9]/.test(id.rangeEnd) ? 'num' : 'id')
       if (lo > hi) [lo, hi] = [hi, lo]
     }
-    return [lo, hi]
+    // A number in a range with a name leaves any transport.
+    if (named > 0 && range && id.rangeEnd !== undefined && named < 2) only = undefined
+    return { lo, hi, only: q.proto === undefined ? only : undefined }
   }
 
   /**
    * `port`/`portrange` for one or more ids with the same qualifiers (`port 80 or 443`): one
    * transport check, then each side against every port, as libpcap's optimizer leaves it.
    */
-  private port(q: Qualifiers, ranges: readonly (readonly [number, number])[], dstRanges = ranges): Pred {
-    const transports = this.transports(q, false)
+  private port(q: Qualifiers, ranges: readonly (readonly [number, number])[], dstRanges = ranges, only?: string): Pred {
+    const transports = only !== undefined ? [only] : this.transports(q, false)
     const protoIn = (off: number): Pred => {
       let p: Pred | undefined
       for (const t of transports) {
@@ -392,8 +408,9 @@ class Generator {
     }
     if (q.proto === 'ip') return v4()
     if (q.proto === 'ip6') return v6()
-    const a = v4()
-    return or(a, v6())
+    // IPv6 first, as libpcap's gen_ncode/gen_scode or the two (the order shows in -d output).
+    const six = v6()
+    return or(six, v4())
   }
 
   // --- broadcast/multicast, vlan, direction ---

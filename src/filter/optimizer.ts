@@ -76,7 +76,9 @@ export function topoOrder(root: Block): Block[] {
   const stack: { b: Block; next: number }[] = [{ b: root, next: 0 }]
   while (stack.length > 0) {
     const top = stack[stack.length - 1]
-    const succ = top.next === 0 ? top.b.jt : top.next === 1 ? top.b.jf : null
+    // jf first: in the reversed post-order the jt successor then comes right after its block,
+    // so the true branch falls through, as in libpcap's layout.
+    const succ = top.next === 0 ? top.b.jf : top.next === 1 ? top.b.jt : null
     if (top.next++ >= 2) { stack.pop(); out.push(top.b); continue }
     if (succ && !seen.has(succ)) { seen.add(succ); stack.push({ b: succ, next: 0 }) }
   }
@@ -98,38 +100,79 @@ export function optimize(root: Block): Block {
   return entry.jt!
 }
 
+/** What a path knows about values: facts (all must hold) and, per key, the finite set of values it can still have. */
+interface Knowledge { facts: Map<string, Fact>; sets: Map<string, number[]> }
+
+/** Narrows the possible values of `key` by the outcome of `key op k`. */
+function narrow(sets: Map<string, number[]>, key: string, op: number, k: number, outcome: boolean): void {
+  const cur = sets.get(key)
+  if (op === BPF.JEQ && outcome) { sets.set(key, [k]); return }
+  if (cur) sets.set(key, cur.filter((v) => evalTest(op, v, k) === outcome))
+}
+
 function thread(entry: Block): boolean {
   let changed = false
   const order = topoOrder(entry)
   const keys = new Map<Block, string | undefined>()
   for (const b of order) keys.set(b, testedKey(b))
-  const inFacts = new Map<Block, Map<string, Fact>>()
-  const addEdge = (to: Block, facts: Map<string, Fact>): void => {
-    const cur = inFacts.get(to)
-    if (!cur) { inFacts.set(to, new Map(facts)); return }
-    for (const id of [...cur.keys()]) if (!facts.has(id)) cur.delete(id)
+  const keyOf = (b: Block): string | undefined => (keys.has(b) ? keys.get(b) : testedKey(b))
+  const inKnow = new Map<Block, Knowledge>()
+  const addEdge = (to: Block, k: Knowledge): void => {
+    const cur = inKnow.get(to)
+    if (!cur) { inKnow.set(to, { facts: new Map(k.facts), sets: new Map(k.sets) }); return }
+    // Facts that hold on every way in; value sets united (known only if known on every way in).
+    for (const id of [...cur.facts.keys()]) if (!k.facts.has(id)) cur.facts.delete(id)
+    for (const [key, vals] of [...cur.sets]) {
+      const other = k.sets.get(key)
+      if (!other) cur.sets.delete(key)
+      else cur.sets.set(key, [...new Set([...vals, ...other])])
+    }
   }
   for (const b of order) {
     if (b.ret !== undefined) continue
-    const facts = b === entry ? new Map<string, Fact>() : (inFacts.get(b) ?? new Map<string, Fact>())
+    const know = b === entry ? { facts: new Map<string, Fact>(), sets: new Map<string, number[]>() } : (inKnow.get(b) ?? { facts: new Map<string, Fact>(), sets: new Map<string, number[]>() })
     for (const side of ['jt', 'jf'] as const) {
-      const edgeFacts = new Map(facts)
+      const edgeFacts = new Map(know.facts)
+      const sets = new Map(know.sets)
       const key = keys.get(b)
-      if (b !== entry && key !== undefined) { const f = { key, op: bpfOp(b.jmp.code), k: b.jmp.k, outcome: side === 'jt' }; edgeFacts.set(factId(f), f) }
+      if (b !== entry && key !== undefined) {
+        const f = { key, op: bpfOp(b.jmp.code), k: b.jmp.k, outcome: side === 'jt' }
+        edgeFacts.set(factId(f), f)
+        narrow(sets, key, f.op, f.k, f.outcome)
+      }
       let target = b[side]!
       for (let hops = 0; hops < 10000 && target.ret === undefined; hops++) {
         if (target.jt === target.jf) { target = target.jt!; continue }
-        const tk = keys.get(target) ?? testedKey(target)
+        const tk = keyOf(target)
         if (tk === undefined) break
-        const d = decide(tk, bpfOp(target.jmp.code), target.jmp.k, [...edgeFacts.values()])
-        if (d === undefined) break
-        const f = { key: tk, op: bpfOp(target.jmp.code), k: target.jmp.k, outcome: d }
+        const op = bpfOp(target.jmp.code)
+        const d = decide(tk, op, target.jmp.k, [...edgeFacts.values()])
+        if (d === undefined) {
+          // The value is one of a few known ones: if every one of them leaves the run of tests
+          // of this value at the same block, go there directly (`tcp or udp` checked twice).
+          const vals = sets.get(tk)
+          if (!vals || vals.length === 0 || vals.length > 32) break
+          let common: Block | undefined
+          let same = true
+          for (const v of vals) {
+            let t = target
+            for (let n = 0; n < 64 && t.ret === undefined && t.jt !== t.jf && keyOf(t) === tk; n++) t = evalTest(bpfOp(t.jmp.code), v, t.jmp.k) ? t.jt! : t.jf!
+            if (common === undefined) common = t
+            else if (common !== t) { same = false; break }
+          }
+          if (!same || common === undefined || common === target || (keyOf(common) === tk && common.ret === undefined)) break
+          target = common
+          continue
+        }
+        const f = { key: tk, op, k: target.jmp.k, outcome: d }
         edgeFacts.set(factId(f), f)
+        narrow(sets, tk, op, f.k, d)
         target = d ? target.jt! : target.jf!
       }
       if (target !== b[side]) { b[side] = target; changed = true }
-      if (b === entry) { b.jf = b.jt; addEdge(target, edgeFacts); break }
-      addEdge(target, edgeFacts)
+      const k = { facts: edgeFacts, sets }
+      if (b === entry) { b.jf = b.jt; addEdge(target, k); break }
+      addEdge(target, k)
     }
   }
   return changed

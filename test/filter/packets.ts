@@ -135,6 +135,11 @@ export function networkPackets(): L3[] {
   p.push(arp(1, '00:11:22:33:44:55', '10.0.0.1', '10.0.0.2'))
   p.push(arp(2, '66:77:88:99:aa:bb', '10.0.0.2', '10.0.0.1'))
   p.push(arp(3, '00:11:22:33:44:55', '0.0.0.0', '0.0.0.0', 0x8035))
+  // Ports that services name for one transport only (http, ssh are tcp; ntp is udp) on the other.
+  p.push(ipv4('10.0.0.9', '10.0.0.10', UDP, udp(40001, 80)))
+  p.push(ipv4('10.0.0.9', '10.0.0.10', UDP, udp(22, 5000)))
+  p.push(ipv4('10.0.0.9', '10.0.0.10', TCP, tcp(123, 5000, 0x10)))
+  p.push(ipv6('2001:db8::9', '2001:db8::10', SCTP, sctp(80, 5000)))
   return p
 }
 
