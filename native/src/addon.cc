@@ -83,7 +83,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
   ~Capture() override { Shutdown(); }
 
  private:
-  // read(data, offset, capLen, origLen, tsSec, tsNsec) -> packets copied (0 when no block is ready).
+  // read(data, offset, capLen, origLen, tsSec, tsNsec, layout?) -> packets copied (0 when no block is ready).
   Napi::Value Read(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 6 || !info[0].IsBuffer() || !info[1].IsTypedArray() || !info[2].IsTypedArray() ||
@@ -101,7 +101,9 @@ class Capture : public Napi::ObjectWrap<Capture> {
     auto sec = secT.As<Napi::Float64Array>();
     size_t capacity = off.ElementLength();
     for (size_t n : {cap.ElementLength(), orig.ElementLength(), sec.ElementLength(), nsec.ElementLength()}) capacity = std::min(capacity, n);
-    BatchArrays a{data.Data(), data.Length(), off.Data(), cap.Data(), orig.Data(), sec.Data(), nsec.Data(), capacity};
+    uint32_t layout = info.Length() > 6 && info[6].IsNumber() ? info[6].As<Napi::Number>().Uint32Value() : 0;
+    if (layout > 2) throw Napi::TypeError::New(env, "read: layout must be 0 (plain), 1 (pcap, µs) or 2 (pcap, ns)");
+    BatchArrays a{data.Data(), data.Length(), off.Data(), cap.Data(), orig.Data(), sec.Data(), nsec.Data(), capacity, static_cast<netkit::Layout>(layout)};
     size_t used = 0;
     try {
       return Napi::Number::New(env, static_cast<double>(ring_.read(a, &used)));

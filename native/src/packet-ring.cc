@@ -25,6 +25,7 @@ constexpr uint32_t kSll2Len = 20;  // LINKTYPE_LINUX_SLL2 header, https://www.tc
 
 inline void put16(uint8_t* p, uint16_t v) { p[0] = v >> 8; p[1] = v & 0xff; }
 inline void put32(uint8_t* p, uint32_t v) { p[0] = v >> 24; p[1] = (v >> 16) & 0xff; p[2] = (v >> 8) & 0xff; p[3] = v & 0xff; }
+inline void put32le(uint8_t* p, uint32_t v) { p[0] = v & 0xff; p[1] = (v >> 8) & 0xff; p[2] = (v >> 16) & 0xff; p[3] = v >> 24; }
 }  // namespace
 
 PacketRing::~PacketRing() { close(); }
@@ -109,7 +110,7 @@ size_t PacketRing::read(const BatchArrays& a, size_t* bytesUsed) {
     auto* bd = reinterpret_cast<tpacket_block_desc*>(map_ + static_cast<size_t>(cursor_) * blockSize_);
     const uint32_t n = bd->hdr.bh1.num_pkts;
     // Whole blocks only, so each goes back to the kernel as soon as it is copied.
-    if (count + n > a.capacity || used + bd->hdr.bh1.blk_len + static_cast<size_t>(n) * kSll2Len > a.dataLen) {
+    if (count + n > a.capacity || used + bd->hdr.bh1.blk_len + static_cast<size_t>(n) * kPacketGrowth > a.dataLen) {
       if (count == 0) throw std::runtime_error("read: the batch is smaller than one ring block");
       break;
     }
@@ -121,7 +122,9 @@ size_t PacketRing::read(const BatchArrays& a, size_t* bytesUsed) {
       if (keep) {
         const uint8_t* frame = reinterpret_cast<uint8_t*>(h) + h->tp_mac;
         uint32_t cap = h->tp_snaplen, orig = h->tp_len;
-        uint8_t* dst = a.data + used;
+        const size_t header = a.layout == Layout::Plain ? 0 : 16;
+        uint8_t* rec = a.data + used;
+        uint8_t* dst = rec + header;
         uint32_t out = 0;
         if (cooked_) {
           std::memcpy(dst, &sll->sll_protocol, 2);  // already in network order
@@ -150,12 +153,20 @@ size_t PacketRing::read(const BatchArrays& a, size_t* bytesUsed) {
           out = cap;
         }
         if (out > snaplen_) out = snaplen_;
-        a.offset[count] = static_cast<uint32_t>(used);
+        a.offset[count] = static_cast<uint32_t>(used + header);
         a.capLen[count] = out;
         a.origLen[count] = orig;
         a.tsSec[count] = h->tp_sec;
         a.tsNsec[count] = h->tp_nsec;
-        used += (out + 7) & ~7u;
+        if (a.layout == Layout::Plain) {
+          used += (out + 7) & ~7u;
+        } else {
+          put32le(rec, h->tp_sec);
+          put32le(rec + 4, a.layout == Layout::PcapNano ? h->tp_nsec : h->tp_nsec / 1000);
+          put32le(rec + 8, out);
+          put32le(rec + 12, orig);
+          used += header + out;
+        }
         count++;
       }
       h = reinterpret_cast<tpacket3_hdr*>(reinterpret_cast<uint8_t*>(h) + h->tp_next_offset);

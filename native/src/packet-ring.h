@@ -29,12 +29,21 @@ struct RingOptions {
   std::vector<sock_filter> filter;
 };
 
+/**
+ * How packet bytes are laid out in the batch buffer: plain (each packet at an 8-byte aligned
+ * offset), or as classic pcap records (pcap-savefile(5): a 16-byte little-endian header with µs
+ * or ns timestamps, then the bytes, back to back), so a file writer appends a run of records with
+ * one copy and no per-packet work.
+ */
+enum class Layout { Plain = 0, PcapMicro = 1, PcapNano = 2 };
+
 /** Per-packet metadata arrays the caller owns (a RecordBatch's arrays). */
 struct BatchArrays {
   uint8_t* data; size_t dataLen;
   uint32_t* offset; uint32_t* capLen; uint32_t* origLen;
   double* tsSec; uint32_t* tsNsec;
   size_t capacity;
+  Layout layout;
 };
 
 /** Counters since open (the kernel clears PACKET_STATISTICS on each read, so they are summed). */
@@ -68,7 +77,9 @@ class PacketRing {
   int fd() const { return fd_; }
   bool cooked() const { return cooked_; }
   /** Largest room read() may need for one block (block bytes plus header growth). */
-  size_t blockRoom() const { return blockSize_ + maxPacketsPerBlock() * 24; }
+  size_t blockRoom() const { return blockSize_ + maxPacketsPerBlock() * kPacketGrowth; }
+  /** Most bytes one packet's output may exceed its ring bytes by: pcap header + SLL2 header + padding. */
+  static constexpr size_t kPacketGrowth = 16 + 20 + 8;
   size_t maxPacketsPerBlock() const { return blockSize_ / 64 + 1; }
   int lastErrno = 0;
 

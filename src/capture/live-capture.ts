@@ -30,7 +30,16 @@ export interface LiveCaptureOptions {
   filter?: readonly BpfInstruction[] | ((linkType: number, snaplen: number) => readonly BpfInstruction[])
   /** Longest a packet waits in a partly filled ring block before it is delivered (default 50 ms). */
   latencyMs?: number
+  /**
+   * Lay each batch's bytes out as classic pcap records (16-byte header, µs or ns timestamps,
+   * records back to back) so a pcap file takes a run of them with one copy (see PcapWriter's
+   * appendRecords). The batch is an ordinary RecordBatch either way.
+   */
+  recordLayout?: RecordLayout
 }
+
+/** How a live batch's bytes are laid out: `plain`, or classic pcap records with µs or ns timestamps. */
+export type RecordLayout = 'plain' | 'pcap-us' | 'pcap-ns'
 
 /** Counters of a live capture, tcpdump's three numbers. */
 export interface LiveCaptureStats {
@@ -57,8 +66,14 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
   private wake: (() => void) | undefined
   private stopping: NodeJS.Timeout | undefined
 
+  /** The layout of every batch's bytes. */
+  readonly recordLayout: RecordLayout
+  private readonly layoutCode: 0 | 1 | 2
+
   /** Use openLive(). */
-  constructor(private readonly native: NativeCapture, info: InterfaceInfo, private readonly ifaceName: string, private readonly latencyMs: number) {
+  constructor(private readonly native: NativeCapture, info: InterfaceInfo, private readonly ifaceName: string, private readonly latencyMs: number, layout: RecordLayout = 'plain') {
+    this.recordLayout = layout
+    this.layoutCode = layout === 'pcap-us' ? 1 : layout === 'pcap-ns' ? 2 : 0
     this.interfaces = [info]
     // Room for several whole blocks per batch, so a busy ring empties in few wake-ups.
     const blocks = 4
@@ -125,7 +140,7 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
           }
           if (!this.native.ready()) continue
         }
-        const n = this.native.read(b.data, b.offset, b.capLen, b.origLen, b.tsSec, b.tsNsec)
+        const n = this.native.read(b.data, b.offset, b.capLen, b.origLen, b.tsSec, b.tsNsec, this.layoutCode)
         if (n === 0) continue
         b.count = n
         b.firstNumber = this.captured + 1
@@ -140,7 +155,7 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
   private *drainRing(): Generator<RecordBatch> {
     const b = this.batch
     for (;;) {
-      const n = this.native.read(b.data, b.offset, b.capLen, b.origLen, b.tsSec, b.tsNsec)
+      const n = this.native.read(b.data, b.offset, b.capLen, b.origLen, b.tsSec, b.tsNsec, this.layoutCode)
       if (n === 0) return
       b.count = n
       b.firstNumber = this.captured + 1
@@ -183,6 +198,8 @@ export function openLive(options: LiveCaptureOptions): LiveCapture {
   if (!Number.isInteger(bufferBytes) || bufferBytes < 64 << 10 || bufferBytes > 2 ** 31) throw new InvalidArgumentError(`the buffer size must be 64 KiB to 2 GiB (got ${bufferBytes} bytes)`)
   const direction = { inout: 0, in: 1, out: 2 }[options.direction ?? 'inout'] as 0 | 1 | 2 | undefined
   if (direction === undefined) throw new InvalidArgumentError(`the direction must be in, out or inout (got '${options.direction}')`)
+  const layout = options.recordLayout ?? 'plain'
+  if (!['plain', 'pcap-us', 'pcap-ns'].includes(layout)) throw new InvalidArgumentError(`the record layout must be plain, pcap-us or pcap-ns (got '${layout}')`)
   const latencyMs = options.latencyMs ?? 50
   if (!Number.isInteger(latencyMs) || latencyMs < 1 || latencyMs > 10_000) throw new InvalidArgumentError(`the latency must be 1 to 10000 ms (got ${options.latencyMs})`)
   const native = loadNative()
@@ -215,7 +232,7 @@ export function openLive(options: LiveCaptureOptions): LiveCapture {
   } catch (err) {
     throw openError(err, options.interface)
   }
-  return new LiveCapture(capture, { linkType: link.linkType, snaplen, name: options.interface }, options.interface, latencyMs)
+  return new LiveCapture(capture, { linkType: link.linkType, snaplen, name: options.interface }, options.interface, latencyMs, layout)
 }
 
 function openError(err: unknown, iface: string): NetkitError {

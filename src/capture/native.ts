@@ -39,8 +39,12 @@ export interface NativeStats {
 
 /** One open AF_PACKET socket with its TPACKET_V3 ring. */
 export interface NativeCapture {
-  /** Copies every ready ring block that fits into the arrays and returns the blocks to the kernel; returns packets copied. */
-  read(data: Buffer, offset: Uint32Array, capLen: Uint32Array, origLen: Uint32Array, tsSec: Float64Array, tsNsec: Uint32Array): number
+  /**
+   * Copies every ready ring block that fits into the arrays and returns the blocks to the kernel;
+   * returns packets copied. `layout` 1 or 2 puts a pcap record header (µs or ns) before each
+   * packet's bytes, records back to back; 0 (default) aligns each packet to 8 bytes.
+   */
+  read(data: Buffer, offset: Uint32Array, capLen: Uint32Array, origLen: Uint32Array, tsSec: Float64Array, tsNsec: Uint32Array, layout?: 0 | 1 | 2): number
   /** True when the next ring block is ready (no system call). */
   ready(): boolean
   /** Calls back once when the socket is readable or failed (status < 0 is a libuv error code). */

@@ -5,7 +5,9 @@
  */
 import { InvalidArgumentError } from '../errors.js'
 import type { InterfaceInfo, RecordBatch } from '../pcap/record-batch.js'
+import { PcapWriter } from '../pcap/pcap-writer.js'
 import { createCaptureWriter, type CaptureWriter } from '../pcap/writer.js'
+import type { RecordLayout } from './live-capture.js'
 
 /** What RotatingWriter takes. */
 export interface RotationOptions {
@@ -20,6 +22,8 @@ export interface RotationOptions {
   fileSizeBytes?: number
   /** -W: with -C, cycle through this many files; with -G alone, stop after this many. */
   fileCount?: number
+  /** The batches' byte layout (LiveCapture.recordLayout): pcap records are appended as runs. */
+  batchLayout?: RecordLayout
 }
 
 /** Digits tcpdump pads file numbers to with -W N (enough for N - 1). */
@@ -131,14 +135,8 @@ export class RotatingWriter {
   writeBatch(batch: RecordBatch): number {
     if (this.done) return 0
     const { rotateSeconds, fileSizeBytes } = this.o
-    if (rotateSeconds === undefined && fileSizeBytes === undefined) {
-      this.writer.writeBatch(batch, batch.interfaces)
-      this.packets += batch.count
-      return batch.count
-    }
-    // Cut the batch where a new file starts; write each run with a selection mask.
-    if (!this.select || this.select.length < batch.count) this.select = new Uint8Array(batch.capacity)
-    const sel = this.select
+    if (rotateSeconds === undefined && fileSizeBytes === undefined) return this.writeRun(batch, 0, batch.count)
+    // Cut the batch where a new file starts and write each run.
     let size = this.writer.fileBytes
     let runStart = 0
     let written = 0
@@ -147,7 +145,7 @@ export class RotatingWriter {
       const byTime = rotateSeconds !== undefined && ts >= this.sliceStart + rotateSeconds
       const bySize = !byTime && fileSizeBytes !== undefined && size > fileSizeBytes
       if (byTime || bySize) {
-        written += this.writeRun(batch, sel, runStart, i)
+        written += this.writeRun(batch, runStart, i)
         runStart = i
         this.rotate(byTime ? ts : this.sliceStart, byTime)
         if (this.done) return written
@@ -155,15 +153,29 @@ export class RotatingWriter {
       }
       size += this.recordBytes(batch.capLen[i])
     }
-    written += this.writeRun(batch, sel, runStart, batch.count)
+    written += this.writeRun(batch, runStart, batch.count)
     return written
   }
 
-  private writeRun(batch: RecordBatch, sel: Uint8Array, from: number, to: number): number {
+  /** Writes records [from, to) of the batch. */
+  private writeRun(batch: RecordBatch, from: number, to: number): number {
     if (to <= from) return 0
-    sel.fill(0, 0, batch.count)
-    sel.fill(1, from, to)
-    this.writer.writeBatch(batch, batch.interfaces, sel)
+    const w = this.writer
+    const layout = this.o.batchLayout
+    if (w instanceof PcapWriter && (layout === 'pcap-ns' || layout === 'pcap-us') && w.nanosecond === (layout === 'pcap-ns')) {
+      // The ring laid the records out already: one copy for the run.
+      let bytes = 0
+      for (let i = from; i < to; i++) bytes += batch.capLen[i]
+      w.appendRecords(batch.data.subarray(batch.offset[from] - 16, batch.offset[to - 1] + batch.capLen[to - 1]), to - from, bytes)
+    } else if (from === 0 && to === batch.count) {
+      w.writeBatch(batch, batch.interfaces)
+    } else {
+      if (!this.select || this.select.length < batch.count) this.select = new Uint8Array(batch.capacity)
+      const sel = this.select
+      sel.fill(0, 0, batch.count)
+      sel.fill(1, from, to)
+      w.writeBatch(batch, batch.interfaces, sel)
+    }
     this.packets += to - from
     return to - from
   }

@@ -62,6 +62,8 @@ export default class Capture extends NetkitCommand {
       bufferBytes: flags.buffer === undefined ? undefined : flags.buffer * 1024,
       direction: flags.direction as 'in' | 'out' | 'inout',
       filter,
+      // A pcap file takes the ring's records as they come: the ring lays them out in its format.
+      recordLayout: flags.write && flags['file-format'] === 'pcap' ? (flags.nano ? 'pcap-ns' : 'pcap-us') : 'plain',
     })
     let file: RotatingWriter | undefined
     let output: PacketOutput | undefined
@@ -75,6 +77,7 @@ export default class Capture extends NetkitCommand {
           rotateSeconds: flags['rotate-seconds'],
           fileSizeBytes: flags['file-size'] === undefined ? undefined : flags['file-size'] * 1_000_000,
           fileCount: flags['file-count'],
+          batchLayout: capture.recordLayout,
         })
       } else {
         output = new PacketOutput({ ...print, format: flags.format as OutputFormat }, () => capture.interfaces, registry)
