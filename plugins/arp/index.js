@@ -4,6 +4,7 @@ import { defineDissector } from 'netkit'
 
 export default defineDissector({
   name: 'arp',
+  handsOn: [],
   title: 'Address Resolution Protocol',
   fields: {
     hwType: { name: 'arp.hw.type', type: 'uint', label: 'Hardware type' },

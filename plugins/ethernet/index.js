@@ -6,6 +6,7 @@ import { defineDissector } from 'netkit'
 /** Ethernet II (LINKTYPE_ETHERNET). */
 export const ethernet = defineDissector({
   name: 'eth',
+  handsOn: ['ethertype'],
   title: 'Ethernet II',
   fields: {
     dst: { name: 'eth.dst', type: 'ether', label: 'Destination' },
@@ -44,6 +45,7 @@ function tag(name, title, types) {
   return defineDissector({
     name,
     title,
+    handsOn: ['ethertype'],
     fields: {
       priority: { name: `${name}.priority`, type: 'uint', label: 'Priority' },
       dei: { name: `${name}.dei`, type: 'uint', label: 'DEI' },

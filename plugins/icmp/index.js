@@ -8,6 +8,7 @@ const NAMES = { 0: 'echo reply', 3: 'unreachable', 5: 'redirect', 8: 'echo reque
 
 export default defineDissector({
   name: 'icmp',
+  handsOn: ['ip.version'],
   title: 'Internet Control Message Protocol',
   fields: {
     type: { name: 'icmp.type', type: 'uint', label: 'Type' },

@@ -6,6 +6,7 @@ const NAMES = { 1: 'destination unreachable', 2: 'packet too big', 3: 'time exce
 
 export default defineDissector({
   name: 'icmpv6',
+  handsOn: ['ip.version'],
   title: 'Internet Control Message Protocol v6',
   fields: {
     type: { name: 'icmpv6.type', type: 'uint', label: 'Type' },

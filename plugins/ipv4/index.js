@@ -6,6 +6,7 @@ import { defineDissector } from 'netkit'
 
 export default defineDissector({
   name: 'ip',
+  handsOn: ['ip.proto'],
   title: 'Internet Protocol Version 4',
   fields: {
     version: { name: 'ip.version', type: 'uint', label: 'Version' },

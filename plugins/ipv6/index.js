@@ -5,6 +5,7 @@ import { defineDissector } from 'netkit'
 
 const ipv6 = defineDissector({
   name: 'ipv6',
+  handsOn: ['ip.proto'],
   title: 'Internet Protocol Version 6',
   fields: {
     version: { name: 'ipv6.version', type: 'uint', label: 'Version' },
@@ -49,6 +50,7 @@ function extension(name, title, proto) {
   return defineDissector({
     name,
     title,
+    handsOn: ['ip.proto'],
     fields: {
       nxt: { name: `${name}.nxt`, type: 'uint', label: 'Next Header' },
       len: { name: `${name}.len`, type: 'uint', label: 'Length' },
@@ -65,6 +67,7 @@ function extension(name, title, proto) {
 /** The fragment header (RFC 8200 section 4.5): later fragments are not handed on. */
 const fragment = defineDissector({
   name: 'ipv6.fraghdr',
+  handsOn: ['ip.proto'],
   title: 'IPv6 Fragment Header',
   fields: {
     nxt: { name: 'ipv6.fraghdr.nxt', type: 'uint', label: 'Next header' },

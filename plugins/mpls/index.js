@@ -5,6 +5,7 @@ import { defineDissector } from 'netkit'
 
 export default defineDissector({
   name: 'mpls',
+  handsOn: ['ip.version'],
   title: 'MultiProtocol Label Switching Header',
   fields: {
     label: { name: 'mpls.label', type: 'uint', label: 'MPLS Label' },

@@ -6,6 +6,7 @@ import { defineDissector } from 'netkit'
 
 const openflow = defineDissector({
   name: 'openflow',
+  handsOn: ['openflow.version'],
   title: 'OpenFlow',
   fields: { version: { name: 'openflow.version', type: 'uint', hexDigits: 2, label: 'Version' } },
   register: [{ table: 'tcp.port', key: 6633 }, { table: 'tcp.port', key: 6653 }],
@@ -20,6 +21,7 @@ const PACKET_OUT = 13
 
 const v4 = defineDissector({
   name: 'openflow_v4',
+  handsOn: ['link'],
   title: 'OpenFlow 1.3',
   fields: {
     type: { name: 'openflow_v4.type', type: 'uint', label: 'Type' },

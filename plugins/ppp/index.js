@@ -5,6 +5,7 @@ import { defineDissector } from 'netkit'
 
 export default defineDissector({
   name: 'ppp',
+  handsOn: ['ip.version'],
   title: 'Point-to-Point Protocol',
   fields: {
     address: { name: 'ppp.address', type: 'uint', hexDigits: 2, label: 'Address' },

@@ -6,6 +6,7 @@ import { defineDissector } from 'netkit'
 /** LINKTYPE_RAW: IPv4 or IPv6 by the version nibble. */
 export const raw = defineDissector({
   name: 'raw',
+  handsOn: ['ip.version'],
   title: 'Raw packet data',
   fields: {},
   register: [{ table: 'link', key: 101 }],
@@ -17,6 +18,7 @@ export const raw = defineDissector({
 /** BSD loopback: NULL (family in the writer's byte order) and LOOP (network order). */
 export const loopback = defineDissector({
   name: 'null',
+  handsOn: ['ip.version'],
   title: 'Null/Loopback',
   fields: { family: { name: 'null.family', type: 'uint', label: 'Family' } },
   register: [{ table: 'link', key: 0 }, { table: 'link', key: 108 }],

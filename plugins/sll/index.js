@@ -7,6 +7,7 @@ const PKTTYPE = ['In', 'B', 'M', 'P', 'Out']
 
 export default defineDissector({
   name: 'sll',
+  handsOn: ['ethertype'],
   title: 'Linux cooked capture',
   fields: {
     pkttype: { name: 'sll.pkttype', type: 'uint', label: 'Packet type' },

@@ -11,6 +11,7 @@ const FLAG_LETTERS = [[0x02, 'S'], [0x01, 'F'], [0x04, 'R'], [0x08, 'P'], [0x20,
 
 export default defineDissector({
   name: 'tcp',
+  handsOn: ['tcp.port'],
   title: 'Transmission Control Protocol',
   fields: {
     srcport: { name: 'tcp.srcport', type: 'uint', label: 'Source Port' },
@@ -60,8 +61,12 @@ export default defineDissector({
     const payload = Math.max(0, view.reported - hl)
     // Conversation tracking needs the network addresses, and is skipped when no field of it is
     // printed (it must then be skipped for the whole run, which it is: wants() is fixed per run).
-    let rel = -1, relAck = -1
-    if (ctx.addrLength !== 0 && (ctx.wants(f.stream) || ctx.wants(f.seq) || ctx.wants(f.ack) || ctx.wants(f.nxtseq))) {
+    // Otherwise only connections a dissector above may reassemble over need it (decided by the
+    // ports, so by connection): SYN/FIN/RST too, which open and close the stream.
+    const lo = Math.min(sport, dport), hi = Math.max(sport, dport)
+    let rel = -1, relAck = -1, flow = -1
+    if (ctx.addrLength !== 0 && ((ctx.wants(f.stream) || ctx.wants(f.seq) || ctx.wants(f.ack) || ctx.wants(f.nxtseq)) ||
+        ((payload > 0 || flags & 0x07) && ctx.hasNext('tcp.port', lo, hi)))) {
       const table = ctx.state('tcp.conversations', newTable)
       const place = table.lookup(view.data, ctx.srcOffset, ctx.dstOffset, ctx.addrLength, sport, dport, seq, ack, flags & 0xff, ctx.frame, ctx.sec, ctx.nsec, 0, payload)
       const c = place.conversation
@@ -69,6 +74,7 @@ export default defineDissector({
       const mine = place.fromA ? c.ab : c.ba
       const other = place.fromA ? c.ba : c.ab
       rel = (seq - mine.base) >>> 0
+      flow = c.index * 2 + (place.fromA ? 0 : 1)
       relAck = flags & 0x10 ? (ack - other.base) >>> 0 : 0
     }
     ctx.set(f.len, payload)
@@ -101,7 +107,11 @@ export default defineDissector({
       const ackText = flags & 0x10 ? `ack ${ack}, ` : ''
       ctx.info(`${endpoints(ctx, sport, dport)}: Flags [${letters || 'none'}], ${seqText}${ackText}win ${win}, length ${payload}`)
     }
-    if (payload > 0 && view.captured > hl) ctx.next('tcp.port', Math.min(sport, dport), hl, Math.max(sport, dport))
+    // A FIN with no data still goes up: it completes a message read until the sender closes.
+    if ((payload > 0 && view.captured > hl) || (flags & 0x01 && flow >= 0)) {
+      if (flow >= 0) ctx.nextStream('tcp.port', lo, hl, hi, flow, flags & 0x02 ? (seq + 1) >>> 0 : seq, (flags & 0x01) !== 0)
+      else ctx.next('tcp.port', lo, hl, hi)
+    }
   },
 })
 

@@ -4,6 +4,7 @@ import { defineDissector } from 'netkit'
 
 export default defineDissector({
   name: 'udp',
+  handsOn: ['udp.port'],
   title: 'User Datagram Protocol',
   fields: {
     srcport: { name: 'udp.srcport', type: 'uint', label: 'Source Port' },

@@ -3,8 +3,8 @@ import { NetkitCommand } from '../cli/base-command.js'
 import { outputFlags } from '../cli/common-flags.js'
 import { PacketOutput } from '../cli/packet-output.js'
 import { loadConfig } from '../config.js'
-import { InvalidArgumentError } from '../errors.js'
 import { loadDissectors } from '../dissect/plugin-loader.js'
+import { BatchFilter } from '../filter/batch-filter.js'
 import { needsDissection, type OutputFormat } from '../format/packet-printer.js'
 import { openCaptureFile } from '../pcap/file-reader.js'
 
@@ -29,7 +29,6 @@ export default class Read extends NetkitCommand {
   async run(): Promise<void> {
     const { flags, argv } = await this.parse(Read)
     const filter = (argv as string[]).join(' ').trim()
-    if (filter !== '') throw new InvalidArgumentError(`filter expressions are not supported yet: '${filter}'`)
     const config = await loadConfig(flags.config) // a broken configuration is reported before any work starts
     const print = { format: flags.format as OutputFormat, fields: flags.field, hex: flags.hex, nano: flags.nano }
     let registry
@@ -47,13 +46,20 @@ export default class Read extends NetkitCommand {
       fileFormat: flags['file-format'] as 'pcap' | 'pcapng',
       nano: flags.nano,
     }, () => reader.interfaces, registry)
+    // Compile before any output so a bad expression is one error line and nothing else.
+    const bpf = filter === '' ? undefined : new BatchFilter(filter, reader.interfaces[0]?.linkType)
     let left = flags.count ?? Infinity
     try {
       if (reader.format === 'pcap') output.open()
       for await (const batch of reader.batches()) {
-        if (batch.count > left) batch.count = left
-        left -= batch.count
-        await output.write(batch)
+        if (bpf) {
+          left -= bpf.apply(batch, left)
+          await output.write(batch, bpf.select)
+        } else {
+          if (batch.count > left) batch.count = left
+          left -= batch.count
+          await output.write(batch)
+        }
         if (left === 0 || output.closed) break
       }
     } finally {

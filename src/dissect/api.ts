@@ -39,6 +39,28 @@ export interface DissectContext {
   wants(field: number): boolean
   /** Continue with the next layer: found in `table` under `key` (then `altKey`), starting at `at`. */
   next(table: string, key: number | string, at: number, altKey?: number | string): void
+  /**
+   * Whether next(table, key, …, altKey) would find a dissector (registered under either key, or
+   * a heuristic on the table). Lets a transport skip stream bookkeeping nobody above will use.
+   */
+  hasNext(table: string, key: number | string, altKey?: number | string): boolean
+  /**
+   * Like next(), for the payload of a byte stream (TCP): `flow` names the stream and direction
+   * (stream * 2 + 0 or 1), `seq` the segment's sequence number, `fin` whether the sender closes.
+   * The dissector reached can then ask for more bytes (needMore) and get its whole PDU.
+   */
+  nextStream(table: string, key: number | string, at: number, altKey: number | string | undefined, flow: number, seq: number, fin: boolean): void
+  /**
+   * In a dissector reached over a stream: the PDU needs `bytes` more than this view holds (or,
+   * with -1, everything until the sender closes). It is run again, on the whole PDU, at the frame
+   * that completes it; until then its frames show no layer of it (as tshark's "TCP segment of a
+   * reassembled PDU").
+   */
+  needMore(bytes: number): void
+  /** In a dissector reached over a stream: its PDU is `length` bytes; what follows is another PDU. */
+  pduLength(length: number): void
+  /** The stream flow being dissected (stream * 2 + direction), or -1 outside a stream. */
+  readonly flow: number
   /** Limits this layer and everything after it to `length` bytes from `at` (IP total length). */
   limit(at: number, length: number): void
   /** Marks the layer malformed (like Wireshark's "[Malformed Packet]"); later layers are not decoded. */
@@ -70,6 +92,12 @@ export interface DissectorDefinition<F extends Record<string, FieldSpec> = Recor
   fields: F
   /** Where it is reached from. */
   register?: TableEntry[]
+  /**
+   * The tables it hands on to with next()/nextStream(), e.g. `['media_type']`, or `[]` when it
+   * never does. Optional: left out, it may hand on anywhere. With it, a run that prints only
+   * some fields (`-T fields`) skips layers that cannot lead to any of them.
+   */
+  handsOn?: string[]
   /** Tables whose payload it may claim by looking at it (a heuristic). */
   heuristic?: string[]
   /** For a heuristic: whether the payload is this protocol. */
@@ -87,6 +115,9 @@ export function defineDissector<F extends Record<string, FieldSpec>>(def: Dissec
   const types = new Set(['uint', 'int', 'bool', 'string', 'bytes', 'ipv4', 'ipv6', 'ether', 'none'])
   for (const [key, f] of Object.entries(def.fields)) {
     if (!f || typeof f.name !== 'string' || !types.has(f.type)) throw new TypeError(`defineDissector(${def.name}): field '${key}' needs a name and a type (${[...types].join(', ')})`)
+  }
+  if (def.handsOn !== undefined && (!Array.isArray(def.handsOn) || def.handsOn.some((t) => typeof t !== 'string'))) {
+    throw new TypeError(`defineDissector(${def.name}): handsOn is a list of table names`)
   }
   for (const e of def.register ?? []) {
     if (typeof e.table !== 'string' || (typeof e.key !== 'number' && typeof e.key !== 'string')) throw new TypeError(`defineDissector(${def.name}): register entries are { table, key }`)

@@ -12,7 +12,29 @@ import { ipv6Text, type FieldSpec } from './field-types.js'
 import { PacketFields, type LayerRecord } from './packet-fields.js'
 import type { DissectorRegistry, RegisteredDissector } from './registry.js'
 
+/** A dispatch over a TCP stream: the table and keys, and where the segment sits in the stream. */
+interface StreamDispatch {
+  table: string
+  key: number | string
+  alt: number | string | undefined
+  flow: number
+  seq: number
+  fin: boolean
+}
+
+/** A PDU whose bytes are being collected across segments. */
+interface PendingPdu {
+  reg: RegisteredDissector
+  chunks: Buffer[]
+  length: number
+  /** Bytes the PDU needs in all, or -1 for "until the sender closes". */
+  need: number
+  nextSeq: number
+}
+
 /** Upper bound on layers per packet: a loop in hostile data (tunnel in tunnel ...) ends here. */
+/** The largest message held for reassembly (tshark has no bound; a file's size must not be one). */
+const MAX_PDU_BYTES = 64 * 1024 * 1024
 const MAX_LAYERS = 32
 
 /** Decodes packets; one engine per run. */
@@ -40,6 +62,21 @@ export class DissectionEngine implements DissectContext {
   private end = 0 // absolute end of the captured bytes in scope
   private reportedEnd = 0 // absolute end of the bytes on the wire in scope
   private layer: LayerRecord | undefined
+  /** Stream dispatch requested by the current layer (TCP), if any. */
+  private streamNext: StreamDispatch | undefined
+  /** PDUs waiting for more segments, by flow (stream * 2 + direction). */
+  private readonly pending = new Map<number, PendingPdu>()
+  /** Set by needMore() and pduLength() during a layer. */
+  private need = 0
+  private pdu = -1
+  /** Flow id of the stream being dissected, or -1. */
+  flow = -1
+  /**
+   * Skip layers that cannot lead to a wanted field (set when only some fields are printed and
+   * frame.protocols is not one of them: the layers then do not show).
+   */
+  prune = false
+  private readonly useful = new Map<RegisteredDissector, boolean>()
 
   constructor(readonly registry: DissectorRegistry, wantAll: boolean, wantedFields: Iterable<number> = []) {
     this.store = new PacketFields(registry.fields.length)
@@ -60,58 +97,168 @@ export class DissectionEngine implements DissectContext {
     this.nsec = batch.tsNsec[i]
     this.srcOffset = this.dstOffset = -1
     this.addrLength = 0
-    const data = batch.data
+    this.flow = -1
+    this.streamNext = undefined
     const start = batch.offset[i]
     this.end = start + batch.capLen[i]
     this.reportedEnd = start + batch.origLen[i]
-    let table = 'link'
-    let key: number | string = batch.linkType[i]
-    let alt: number | string | undefined
-    let at = start
+    this.run(batch.data, 'link', batch.linkType[i], undefined, start)
+  }
+
+  /** Follows the tables from `table`/`key` at `at`, layer after layer. */
+  private run(data: Buffer, table: string, key: number | string, alt: number | string | undefined, at: number): void {
     const reg = this.registry
     for (let depth = 0; depth < MAX_LAYERS; depth++) {
-      let d: RegisteredDissector | undefined = reg.lookup(table, key)
-      if (d === undefined && alt !== undefined) d = reg.lookup(table, alt)
-      const view = this.view.set(data, at, Math.max(0, this.end - at), Math.max(0, this.reportedEnd - at))
+      const stream = this.streamNext
+      this.streamNext = undefined
+      // Bytes continuing a PDU held for this flow go to its dissector, whatever they look like.
+      const held = stream !== undefined ? this.pending.get(stream.flow) : undefined
+      const d = held !== undefined ? held.reg : this.find(data, table, key, alt, at)
+      if (d !== undefined && this.prune && !this.leadsToWanted(d)) return
       if (d === undefined) {
-        const heur = reg.heuristicsFor(table)
-        if (heur !== undefined && view.captured > 0) {
-          for (const h of heur) {
-            try { if (h.def.recognize!(view)) { d = h; break } } catch { /* not this one */ }
-          }
-        }
-      }
-      if (d === undefined) {
-        if (table !== 'link' && view.reported > 0) this.dataLayer(at)
+        if (table !== 'link' && this.reportedEnd - at > 0) this.dataLayer(at)
         return
       }
       const label = reg.tableLabel(table)
       if (label !== undefined) this.protocols.push(label)
-      this.protocols.push(d.def.name)
-      const layer = store.openLayer(d.def.name, at, view.captured)
-      this.layer = layer
-      store.push(d.protoId, 0, at, view.captured)
       this.nextTable = undefined
-      try {
-        d.def.dissect(view, this, d.ids)
-      } catch (err) {
-        layer.endOcc = store.count
-        if (err === TRUNCATED) {
-          layer.status = 'truncated'
-        } else {
-          layer.status = 'malformed'
-          layer.reason = err instanceof Error ? err.message : String(err)
-        }
-        return
-      }
-      layer.endOcc = store.count
-      if (layer.status !== 'ok' || this.nextTable === undefined) return
+      if (stream !== undefined) return this.runStream(data, d, at, stream)
+      if (!this.layerOnce(d, data, at, this.end, this.reportedEnd)) return
+      if (this.nextTable === undefined) return
       table = this.nextTable
       key = this.nextKey
       alt = this.nextAlt
       at = this.nextAt
-      layer.length = Math.max(0, Math.min(at, this.end) - layer.start)
     }
+  }
+
+  /** The dissector for a table dispatch: by key, by the alternative key, then by heuristics. */
+  private find(data: Buffer, table: string, key: number | string, alt: number | string | undefined, at: number): RegisteredDissector | undefined {
+    const reg = this.registry
+    let d = reg.lookup(table, key)
+    if (d === undefined && alt !== undefined) d = reg.lookup(table, alt)
+    if (d !== undefined) return d
+    const heur = reg.heuristicsFor(table)
+    if (heur === undefined || this.end <= at) return undefined
+    const view = this.view.set(data, at, this.end - at, Math.max(0, this.reportedEnd - at))
+    for (const h of heur) {
+      try { if (h.def.recognize!(view)) return h } catch { /* not this one */ }
+    }
+    return undefined
+  }
+
+  /** Runs one dissector over data[at, end); false when the layer ended the packet (damage). */
+  private layerOnce(d: RegisteredDissector, data: Buffer, at: number, end: number, reportedEnd: number): boolean {
+    const store = this.store
+    const view = this.view.set(data, at, Math.max(0, end - at), Math.max(0, reportedEnd - at))
+    this.protocols.push(d.def.name)
+    const layer = store.openLayer(d.def.name, at, view.captured)
+    this.layer = layer
+    store.push(d.protoId, 0, at, view.captured, undefined, data)
+    this.need = 0
+    this.pdu = -1
+    try {
+      d.def.dissect(view, this, d.ids)
+    } catch (err) {
+      layer.endOcc = store.count
+      if (err === TRUNCATED) layer.status = 'truncated'
+      else {
+        layer.status = 'malformed'
+        layer.reason = err instanceof Error ? err.message : String(err)
+      }
+      return false
+    }
+    layer.endOcc = store.count
+    if (layer.status !== 'ok') return false
+    if (this.nextTable !== undefined) layer.length = Math.max(0, Math.min(this.nextAt, end) - layer.start)
+    return true
+  }
+
+  /** Forgets the layer just opened (a PDU that needs more segments shows on the frame that completes it). */
+  private dropLayer(d: RegisteredDissector): void {
+    const store = this.store
+    const layer = store.layers[--store.layerCount]
+    store.rollback(layer.firstOcc)
+    if (this.protocols[this.protocols.length - 1] === d.def.name) this.protocols.pop()
+  }
+
+  /**
+   * Wireshark's desegmentation contract over one direction of a TCP stream: a dissector that
+   * calls needMore() has its bytes held until the segments that complete its PDU arrive, and is
+   * then run on the whole PDU at the completing frame; one that calls pduLength() with bytes left
+   * over is run again on the rest (pipelined messages in one segment).
+   */
+  private runStream(data: Buffer, d: RegisteredDissector, at: number, s: StreamDispatch): void {
+    const len = Math.max(0, this.end - at)
+    const pending = this.pending.get(s.flow)
+    let buf = data
+    let from = at
+    let to = this.end
+    let reported = this.reportedEnd
+    if (pending !== undefined) {
+      const gap = (s.seq - pending.nextSeq) | 0
+      if (gap < 0) return // a retransmission of bytes already held
+      if (gap > 0) this.pending.delete(s.flow) // bytes lost before this segment: give the PDU up
+      else {
+        pending.chunks.push(Buffer.from(data.subarray(at, this.end)))
+        pending.length += len
+        pending.nextSeq = (pending.nextSeq + len) >>> 0
+        const complete = pending.need === -1 ? s.fin : pending.length >= pending.need
+        if (!complete) {
+          // Memory stays bounded by live state: a message the sender closed short of, or one
+          // this large, is given up, not held.
+          if (s.fin || pending.length > MAX_PDU_BYTES) this.pending.delete(s.flow)
+          return
+        }
+        this.pending.delete(s.flow)
+        buf = Buffer.concat(pending.chunks, pending.length)
+        from = 0
+        to = reported = buf.length
+        d = pending.reg
+      }
+    }
+    this.flow = s.flow
+    // From here on the layers read `buf` (the segment, or the reassembled PDU).
+    this.end = to
+    this.reportedEnd = reported
+    for (let n = 0; n < MAX_LAYERS && from < to; n++) {
+      // Pipelined PDUs in one segment show the protocol once in frame.protocols, as tshark does.
+      const shown = n > 0 && this.protocols[this.protocols.length - 1] === d.def.name
+      if (!this.layerOnce(d, buf, from, to, reported)) return
+      if (shown) this.protocols.splice(this.protocols.lastIndexOf(d.def.name), 1)
+      const need = this.need
+      const pdu = this.pdu
+      if (need !== 0 && !(need === -1 && s.fin)) {
+        this.dropLayer(d)
+        const copy = Buffer.from(buf.subarray(from, to))
+        this.pending.set(s.flow, {
+          reg: d, chunks: [copy], length: copy.length,
+          need: need === -1 ? -1 : copy.length + need,
+          nextSeq: (s.seq + len) >>> 0,
+        })
+        return
+      }
+      if (this.nextTable !== undefined) {
+        // The PDU's dissector hands on (to a media type): follow it within the PDU.
+        const pduEnd = pdu >= 0 ? from + pdu : to
+        this.end = this.reportedEnd = pduEnd
+        this.run(buf, this.nextTable, this.nextKey, this.nextAlt, this.nextAt)
+        this.end = to
+        this.reportedEnd = reported
+      }
+      if (pdu < 0 || pdu >= to - from) return
+      from += pdu
+      const next = this.find(buf, s.table, s.key, s.alt, from)
+      if (next === undefined) return
+      d = next
+    }
+  }
+
+  /** Whether running `d` can record a wanted field (cached per dissector). */
+  private leadsToWanted(d: RegisteredDissector): boolean {
+    let yes = this.useful.get(d)
+    if (yes === undefined) this.useful.set(d, (yes = this.registry.leadsTo(d, this.wanted)))
+    return yes
   }
 
   private dataLayer(at: number): void {
@@ -133,7 +280,7 @@ export class DissectionEngine implements DissectContext {
         return value
       default:
         view.need(at, size)
-        if (this.wanted[field] === 1) this.store.push(field, 0, view.offset + at, size)
+        if (this.wanted[field] === 1) this.store.push(field, 0, view.offset + at, size, undefined, view.data)
         return 0
     }
   }
@@ -155,6 +302,26 @@ export class DissectionEngine implements DissectContext {
     this.nextKey = key
     this.nextAlt = altKey
     this.nextAt = this.view.offset + at
+  }
+
+  hasNext(table: string, key: number | string, altKey?: number | string): boolean {
+    const reg = this.registry
+    const usable = (d: RegisteredDissector | undefined) => d !== undefined && (!this.prune || this.leadsToWanted(d))
+    return usable(reg.lookup(table, key)) || (altKey !== undefined && usable(reg.lookup(table, altKey))) ||
+      (reg.heuristicsFor(table)?.some(usable) ?? false)
+  }
+
+  nextStream(table: string, key: number | string, at: number, altKey: number | string | undefined, flow: number, seq: number, fin: boolean): void {
+    this.next(table, key, at, altKey)
+    this.streamNext = { table, key, alt: altKey, flow, seq, fin }
+  }
+
+  needMore(bytes: number): void {
+    this.need = bytes < 0 ? -1 : Math.max(1, bytes)
+  }
+
+  pduLength(length: number): void {
+    this.pdu = length
   }
 
   limit(at: number, length: number): void {

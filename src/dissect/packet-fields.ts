@@ -26,6 +26,8 @@ export class PacketFields {
   off: Int32Array
   len: Int32Array
   text: Array<string | undefined>
+  /** The buffer a byte range lies in (the batch, or a PDU reassembled across segments). */
+  buf: Array<Buffer | undefined>
   next: Int32Array
   count = 0
   /** Per field id: first and last occurrence, valid when gen matches. */
@@ -43,6 +45,7 @@ export class PacketFields {
     this.off = new Int32Array(capacity)
     this.len = new Int32Array(capacity)
     this.text = new Array(capacity)
+    this.buf = new Array(capacity)
     this.next = new Int32Array(capacity)
     this.first = new Int32Array(fieldCount)
     this.last = new Int32Array(fieldCount)
@@ -57,7 +60,7 @@ export class PacketFields {
   }
 
   /** Appends an occurrence of `id`; returns its index. */
-  push(id: number, num: number, off: number, len: number, text?: string): number {
+  push(id: number, num: number, off: number, len: number, text?: string, buf?: Buffer): number {
     let k = this.count
     if (k === this.field.length) this.grow()
     k = this.count++
@@ -66,6 +69,7 @@ export class PacketFields {
     this.off[k] = off
     this.len[k] = len
     this.text[k] = text
+    this.buf[k] = buf
     this.next[k] = -1
     if (this.gen[id] !== this.generation) {
       this.gen[id] = this.generation
@@ -75,6 +79,24 @@ export class PacketFields {
     }
     this.last[id] = k
     return k
+  }
+
+  /** Removes the occurrences from `count` on (a layer given up), keeping the chains right. */
+  rollback(count: number): void {
+    if (count >= this.count) return
+    const touched = new Set<number>()
+    for (let k = count; k < this.count; k++) touched.add(this.field[k])
+    this.count = count
+    for (const id of touched) {
+      this.gen[id] = 0
+      for (let k = 0; k < count; k++) {
+        if (this.field[k] !== id) continue
+        if (this.gen[id] !== this.generation) { this.gen[id] = this.generation; this.first[id] = k }
+        else this.next[this.last[id]] = k
+        this.last[id] = k
+        this.next[k] = -1
+      }
+    }
   }
 
   /** First occurrence of field `id`, or -1. */
@@ -106,5 +128,6 @@ export class PacketFields {
     this.len = g(this.len, Int32Array)
     this.next = g(this.next, Int32Array)
     this.text.length = n
+    this.buf.length = n
   }
 }

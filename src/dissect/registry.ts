@@ -93,6 +93,22 @@ export class DissectorRegistry {
   }
 
   /** Tables and their entries, for `netkit dissectors`. */
+  /**
+   * Whether running `d` can lead to a wanted field: it records one, hands on to a table where a
+   * dissector can, or does not say where it hands on.
+   */
+  leadsTo(d: RegisteredDissector, wanted: Uint8Array, seen = new Set<string>()): boolean {
+    if (wanted[d.protoId] === 1 || Object.values(d.ids).some((id) => wanted[id] === 1)) return true
+    if (d.def.handsOn === undefined) return true
+    for (const table of d.def.handsOn) {
+      if (seen.has(table)) continue
+      seen.add(table)
+      const candidates = [...(this.tables.get(table)?.values() ?? []), ...(this.heuristics.get(table) ?? [])]
+      if (candidates.some((c) => this.leadsTo(c, wanted, seen))) return true
+    }
+    return false
+  }
+
   tableEntries(): Array<{ table: string; key: number | string; dissector: string }> {
     const out: Array<{ table: string; key: number | string; dissector: string }> = []
     for (const [table, m] of this.tables) for (const [key, d] of m) out.push({ table, key, dissector: d.def.name })

@@ -33,13 +33,23 @@ export class TextOutput {
     const ok = this.stream.write(this.chunk)
     this.chunk = ''
     if (!ok && this.drained === null) {
-      this.drained = new Promise((resolve) => this.stream.once('drain', () => { this.drained = null; resolve() }))
+      // Resolved by 'drain', or by 'close' when the reader went away (one listener pair at a time).
+      this.drained = new Promise((resolve) => {
+        const done = () => {
+          this.stream.off('drain', done)
+          this.stream.off('close', done)
+          this.drained = null
+          resolve()
+        }
+        this.stream.on('drain', done)
+        this.stream.on('close', done)
+      })
     }
   }
 
   /** Resolves when the stream can take more (call between batches). */
   async ready(): Promise<void> {
-    if (this.drained) await Promise.race([this.drained, new Promise((r) => this.stream.once('close', r))])
+    if (this.drained) await this.drained
   }
 
   /** Writes what is buffered and waits until the stream has taken it. */

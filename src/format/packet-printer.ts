@@ -62,6 +62,7 @@ export class PacketPrinter {
     if (registry && needsDissection(options)) {
       this.engine = new DissectionEngine(registry, options.format === 'verbose' || options.format === 'ndjson', wanted)
       this.engine.wantsInfo = options.format === 'text'
+      this.engine.prune = options.format === 'fields' && !this.columns.some((c) => 'protocols' in c)
     }
   }
 
@@ -103,7 +104,7 @@ export class PacketPrinter {
     const spec = this.registry!.fields[store.field[k]]
     const text = store.text[k]
     if (text !== undefined) return text
-    if (store.off[k] >= 0) return spec.type === 'none' ? '' : formatBytes(spec, data, store.off[k], store.len[k])
+    if (store.off[k] >= 0) return spec.type === 'none' ? '' : formatBytes(spec, store.buf[k] ?? data, store.off[k], store.len[k])
     return formatNumber(spec, store.num[k])
   }
 

@@ -7,7 +7,10 @@
 export const LinkType = {
   NULL: 0,
   EN10MB: 1,
+  PPP: 9,
+  PPP_HDLC: 50,
   RAW: 101,
+  C_HDLC: 104,
   LOOP: 108,
   LINUX_SLL: 113,
   IPV4: 228,
@@ -23,7 +26,10 @@ interface LinkTypeName {
 const names: Record<number, LinkTypeName> = {
   0: { name: 'NULL', description: 'BSD loopback' },
   1: { name: 'EN10MB', description: 'Ethernet' },
+  9: { name: 'PPP', description: 'PPP' },
+  50: { name: 'PPP_SERIAL', description: 'PPP over serial' },
   101: { name: 'RAW', description: 'Raw IP' },
+  104: { name: 'C_HDLC', description: 'Cisco HDLC' },
   105: { name: 'IEEE802_11', description: '802.11' },
   108: { name: 'LOOP', description: 'OpenBSD loopback' },
   113: { name: 'LINUX_SLL', description: 'Linux cooked v1' },

@@ -106,7 +106,7 @@ export function transactionJson(t: HttpTransaction): Record<string, unknown> {
   const r = t.response
   return {
     stream: t.stream, time: q.firstTime, client: t.client, server: t.server,
-    method: q.method, host: q.host || null, uri: q.uri, version: q.version,
+    method: q.method, host: q.host || null, uri: q.uri, version: q.version, user_agent: q.userAgent || null,
     request_bytes: q.headerBytes + q.bodyBytes, request_body_bytes: q.bodyBytes,
     status: r?.status ?? null, phrase: r?.phrase ?? null,
     content_type: r?.contentType || null,

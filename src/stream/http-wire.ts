@@ -15,6 +15,7 @@ export interface WireMessage {
   status: number
   phrase: string
   host: string
+  userAgent: string
   contentType: string
   /** Content-Length header value, or -1 when absent. */
   contentLengthHeader: number
@@ -38,7 +39,7 @@ const enum State { Start, Headers, Body, ChunkSize, ChunkData, ChunkDataEnd, Tra
 
 function emptyMessage(): WireMessage {
   return {
-    isRequest: true, method: '', uri: '', version: '', status: 0, phrase: '', host: '', contentType: '',
+    isRequest: true, method: '', uri: '', version: '', status: 0, phrase: '', host: '', userAgent: '', contentType: '',
     contentLengthHeader: -1, chunked: false, headerBytes: 0, bodyBytes: 0,
     firstFrame: 0, firstTime: 0, lastFrame: 0, lastTime: 0, truncated: false,
   }
@@ -221,10 +222,11 @@ export class HttpWireParser {
       const c = text.indexOf(':', p)
       if (c <= p || c > eol) continue
       const nameLen = c - p
-      if (nameLen !== 4 && nameLen !== 12 && nameLen !== 14 && nameLen !== 17) continue
+      if (nameLen !== 4 && nameLen !== 10 && nameLen !== 12 && nameLen !== 14 && nameLen !== 17) continue
       const name = text.slice(p, c).toLowerCase()
       const value = () => text.slice(c + 1, eol).trim()
       if (name === 'host') m.host = value()
+      else if (name === 'user-agent') m.userAgent = value()
       else if (name === 'content-type') m.contentType = value()
       else if (name === 'content-length') m.contentLengthHeader = Number(value())
       else if (name === 'transfer-encoding') te = value().toLowerCase()

@@ -22,19 +22,19 @@ export async function freePort(): Promise<number> {
 }
 
 /** Waits until something accepts connections on the port. */
-export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+export async function waitForPort(port: number, timeoutMs = 10_000, host = '127.0.0.1'): Promise<void> {
   const { connect } = await import('node:net')
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     const ok = await new Promise<boolean>((resolve) => {
-      const c = connect(port, '127.0.0.1')
+      const c = connect(port, host)
       c.once('connect', () => { c.destroy(); resolve(true) })
       c.once('error', () => resolve(false))
     })
     if (ok) return
     await sleep(50)
   }
-  throw new Error(`nothing listens on 127.0.0.1:${port}`)
+  throw new Error(`nothing listens on ${host}:${port}`)
 }
 
 /** A running process with a stop function. */
@@ -55,10 +55,10 @@ function stopper(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): () =>
 }
 
 /**
- * Starts nginx on 127.0.0.1:port serving `root` (files written by the caller), with gzip for
- * text, keep-alive, and `extraLocations` added to its server block.
+ * Starts nginx on host:port (127.0.0.1 unless given) serving `root` (files written by the
+ * caller), with gzip for text, keep-alive, and `extraLocations` added to its server block.
  */
-export async function startNginx(dir: string, port: number, root: string, extraLocations = ''): Promise<Running> {
+export async function startNginx(dir: string, port: number, root: string, extraLocations = '', host = '127.0.0.1'): Promise<Running> {
   mkdirSync(join(dir, 'logs'), { recursive: true })
   const conf = join(dir, 'nginx.conf')
   writeFileSync(conf, `
@@ -78,7 +78,7 @@ http {
   types { text/html html; text/plain txt; application/octet-stream bin; }
   keepalive_requests 100000;
   server {
-    listen 127.0.0.1:${port};
+    listen ${host}:${port};
     root ${root};
     gzip on; gzip_types text/plain; gzip_min_length 100;
     if_modified_since before;
@@ -90,7 +90,7 @@ http {
   let err = ''
   child.stderr!.on('data', (d) => { err += d })
   try {
-    await waitForPort(port)
+    await waitForPort(port, 10_000, host)
   } catch (e) {
     child.kill('SIGKILL')
     throw new Error(`nginx did not start: ${err}`, { cause: e })

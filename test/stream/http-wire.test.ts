@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { netkit, needs, run, tempDir } from '../helpers/cli.js'
 import { freePort, isRoot, startNginx, startTcpdump, type Running } from '../helpers/servers.js'
+import { assertHttpLogMatchesTshark, netkitLog } from '../helpers/http-compare.js'
 
 const skip = !isRoot() ? 'capturing on lo needs root (CI runs as root)' : needs('tcpdump', 'tshark', 'nginx', 'curl')
 const { dir, cleanup } = tempDir('netkit-httpwire-')
@@ -88,43 +89,8 @@ after(async () => {
   if (!process.env.KEEP) cleanup()
 })
 
-interface Message { stream: string; method: string; uri: string; host: string; status: string; length: string }
-
-/** Requests and responses as tshark finds them (reassembly on), in frame order. */
-async function tsharkMessages(file: string): Promise<{ requests: Message[]; responses: Message[] }> {
-  const fields = ['tcp.stream', 'http.request.method', 'http.request.uri', 'http.host', 'http.response.code', 'http.content_length_header']
-  // A frame may complete several messages (pipelining): take every occurrence, in order.
-  const r = await run('tshark', ['-n', '-r', file, '-Y', 'http', '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=|', ...fields.flatMap((f) => ['-e', f])])
-  assert.equal(r.code, 0, r.stderr)
-  const requests: Message[] = []
-  const responses: Message[] = []
-  for (const line of r.stdout.trim().split('\n')) {
-    const [stream, methods, uris, hosts, statuses, lengths] = line.split('\t').map((v) => v.split('|'))
-    methods.forEach((method, i) => { if (method) requests.push({ stream: stream[0], method, uri: uris[i], host: hosts[i] ?? '', status: '', length: '' }) })
-    // Content-Length values belong to requests and responses alike; responses own the last ones.
-    const respLengths = lengths.slice(Math.max(0, lengths.length - statuses.filter(Boolean).length))
-    statuses.forEach((status, i) => {
-      if (status && !status.startsWith('1')) responses.push({ stream: stream[0], method: '', uri: '', host: '', status, length: respLengths[i] ?? '' })
-    })
-  }
-  return { requests, responses }
-}
-
-async function netkitLog(file: string): Promise<Array<Record<string, unknown>>> {
-  const r = await netkit(['http-log', '-r', file, '--json'])
-  assert.equal(r.code, 0, r.stderr)
-  return r.stdout.trim().split('\n').map((l) => JSON.parse(l))
-}
-
 test('http-log finds every request and response tshark finds, with the same fields', { skip }, async () => {
-  const ref = await tsharkMessages(capture)
-  const log = await netkitLog(capture)
-  assert.ok(ref.requests.length >= 14, `expected a rich capture, tshark found ${ref.requests.length} requests`)
-  const key = (m: Message) => `${m.stream} ${m.method} ${m.uri} ${m.host}`
-  const ours = log.map((t) => `${t.stream} ${t.method} ${t.uri} ${t.host ?? ''}`)
-  assert.deepEqual([...ours].sort(), ref.requests.map(key).sort())
-  const ourResponses = log.filter((t) => t.status !== null).map((t) => `${t.stream} ${t.status} ${t.content_length_header ?? ''}`)
-  assert.deepEqual(ourResponses.sort(), ref.responses.map((m) => `${m.stream} ${m.status} ${m.length}`).sort())
+  const log = await assertHttpLogMatchesTshark(capture, 14)
   // Methods and statuses the capture was built to hold.
   const seen = new Set(log.map((t) => `${t.method} ${t.status}`))
   for (const want of ['GET 200', 'GET 404', 'HEAD 200', 'GET 304', 'POST 201']) assert.ok(seen.has(want), `no ${want}`)

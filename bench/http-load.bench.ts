@@ -1,0 +1,165 @@
+/**
+ * Benchmark: `netkit http` against wrk and autocannon, all hitting the same nginx on loopback with
+ * 10 connections for the same duration, one after the other in one run. Prints requests/s and
+ * the client's CPU seconds (user + system, from /usr/bin/time or /proc) and the ratios the issue
+ * sets as targets: netkit >= 1.3x autocannon, >= 0.8x wrk; pipelined x10 >= wrk pipelined x10.
+ *
+ *   npm run build && node --import tsx bench/http-load.bench.ts [--duration 5] [--rounds 1] [--no-pin]
+ *
+ * The machine may have only 2 cores, shared by nginx and the client. By default nginx (one
+ * worker) is pinned to CPU 0 and each client to CPU 1 with taskset, so every client gets the same
+ * single core and the server the other; --no-pin lets the scheduler place them.
+ * autocannon comes from the npm registry through `npx --yes` into a temporary npm cache (never a
+ * project dependency); it is skipped with a note when the registry cannot be reached.
+ */
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { root } from '../test/helpers/cli.js'
+import { nginxBinary, startNginx } from '../test/http/servers.js'
+
+const argv = process.argv.slice(2)
+const arg = (name: string, fallback: string) => {
+  const i = argv.indexOf(name)
+  return i >= 0 ? argv[i + 1] : fallback
+}
+const duration = Number(arg('--duration', '5'))
+const rounds = Number(arg('--rounds', '1'))
+const have = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0
+const pin = !argv.includes('--no-pin') && have('taskset') && cpus().length >= 2
+
+interface Measured { rps: number; cpu: number; note?: string }
+
+/** Runs a command, returning stdout and the CPU seconds it (and its children) used. */
+function timed(cmd: string, args: string[]): Promise<{ stdout: string; cpu: number }> {
+  const timeFile = join(work, `time-${Math.random().toString(36).slice(2)}`)
+  const full = [...(pin ? ['taskset', '-c', '1'] : []), cmd, ...args]
+  const useTime = existsSync('/usr/bin/time')
+  const [bin, ...rest] = useTime ? ['/usr/bin/time', '-f', '%U %S', '-o', timeFile, ...full] : ['bash', '-c', `"$@"; times > ${timeFile}`, 'bench', ...full]
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, rest, { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => { stdout += d })
+    child.stderr.on('data', (d) => { stderr += d })
+    child.on('error', reject)
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`${full.join(' ')} exited ${code}: ${stderr}`))
+      const text = readFileSync(timeFile, 'utf8').trim()
+      let cpu: number
+      if (useTime) {
+        const [u, s] = text.split(/\s+/).map(Number)
+        cpu = u + s
+      } else {
+        // bash `times`: second line is the children's "XmY.YYYs XmY.YYYs".
+        const line = text.split('\n')[1] ?? ''
+        cpu = [...line.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, m) => sum + Number(m[1]) * 60 + Number(m[2]), 0)
+      }
+      resolve({ stdout, cpu })
+    })
+  })
+}
+
+async function wrk(url: string, pipeline: number): Promise<Measured> {
+  const args = ['-t1', '-c10', `-d${duration}s`]
+  if (pipeline > 1) {
+    // wrk pipelines through a Lua script: one request() call returns `pipeline` requests.
+    const script = join(work, `pipeline-${pipeline}.lua`)
+    writeFileSync(script, `init = function(args)\n  local r = {}\n  for i = 1, ${pipeline} do r[i] = wrk.format(nil, "/") end\n  req = table.concat(r)\nend\nrequest = function()\n  return req\nend\n`)
+    args.push('-s', script)
+  }
+  const { stdout, cpu } = await timed('wrk', [...args, url])
+  const m = /Requests\/sec:\s+([\d.]+)/.exec(stdout)
+  if (!m) throw new Error(`unexpected wrk output: ${stdout}`)
+  return { rps: Number(m[1]), cpu }
+}
+
+async function netkit(url: string, pipeline: number): Promise<Measured> {
+  const args = [join(root, 'bin', 'run.js'), 'http', url, '-c', '10', '-d', `${duration}s`, '--json']
+  if (pipeline > 1) args.push('--pipeline', String(pipeline))
+  const { stdout, cpu } = await timed(process.execPath, args)
+  const report = JSON.parse(stdout) as { requestsPerSec: number; errors: number }
+  return { rps: report.requestsPerSec, cpu, note: report.errors > 0 ? `${report.errors} errors` : undefined }
+}
+
+let autocannonScript: string | null | undefined
+/** Installs autocannon with npx into a temporary npm cache and finds its entry script. */
+function findAutocannon(): string | null {
+  if (autocannonScript !== undefined) return autocannonScript
+  const cache = join(work, 'npm-cache')
+  const r = spawnSync('npx', ['--yes', 'autocannon', '--version'], { env: { ...process.env, npm_config_cache: cache, npm_config_update_notifier: 'false' }, encoding: 'utf8', timeout: 180_000 })
+  autocannonScript = null
+  if (r.status !== 0) {
+    console.log(`autocannon: not available from the npm registry (${(r.stderr || r.error?.message || '').trim().split('\n').pop()}); skipped`)
+    return null
+  }
+  const npx = join(cache, '_npx')
+  for (const dir of existsSync(npx) ? readdirSync(npx) : []) {
+    const script = join(npx, dir, 'node_modules', 'autocannon', 'autocannon.js')
+    if (existsSync(script)) autocannonScript = script
+  }
+  return autocannonScript
+}
+
+async function autocannon(url: string, pipeline: number): Promise<Measured | null> {
+  const script = findAutocannon()
+  if (script === null) return null
+  const args = [script, '-c', '10', '-d', String(duration), '--json']
+  if (pipeline > 1) args.push('-p', String(pipeline))
+  const { stdout, cpu } = await timed(process.execPath, [...args, url])
+  const report = JSON.parse(stdout) as { requests: { total: number }; duration: number; errors: number; non2xx: number }
+  return { rps: report.requests.total / report.duration, cpu, note: report.errors > 0 ? `${report.errors} errors` : undefined }
+}
+
+function row(name: string, m: Measured | null): string {
+  if (m === null) return `${name.padEnd(26)} ${'n/a'.padStart(10)}`
+  return `${name.padEnd(26)} ${m.rps.toFixed(0).padStart(10)} ${m.cpu.toFixed(2).padStart(8)} ${(m.rps * duration / Math.max(m.cpu, 0.001)).toFixed(0).padStart(12)}${m.note ? `  (${m.note})` : ''}`
+}
+
+const best = (list: Array<Measured | null>) => list.filter((m): m is Measured => m !== null).sort((a, b) => b.rps - a.rps)[0] ?? null
+const ratio = (a: Measured | null, b: Measured | null) => (a && b ? (a.rps / b.rps).toFixed(2) : 'n/a')
+
+if (nginxBinary() === null || !have('wrk')) {
+  console.log('bench needs nginx and wrk (apt-get install nginx wrk); skipped')
+  process.exit(0)
+}
+if (!existsSync(join(root, 'dist', 'commands', 'http.js'))) {
+  console.log('build first: npm run build')
+  process.exit(1)
+}
+const work = mkdtempSync(join(tmpdir(), 'netkit-bench-'))
+const nginx = await startNginx({ workers: 1, accessLog: false })
+try {
+  if (pin) {
+    // Pin every nginx process (master and worker) to CPU 0; the clients run on CPU 1.
+    for (const pid of spawnSync('pgrep', ['-f', `nginx.*${nginx.port}|nginx: worker`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)) {
+      spawnSync('taskset', ['-pc', '0', pid])
+    }
+  }
+  findAutocannon()
+  console.log(`nginx ${nginx.url} (1 worker), 10 connections, ${duration} s per run, ${cpus().length} CPUs: ${pin ? 'nginx pinned to CPU 0, each client to CPU 1' : 'not pinned: server and client share the CPUs'}`)
+  const results: Record<string, Array<Measured | null>> = {}
+  const plan: Array<[string, () => Promise<Measured | null>]> = [
+    ['wrk', () => wrk(nginx.url, 1)],
+    ['autocannon', () => autocannon(nginx.url, 1)],
+    ['netkit', () => netkit(nginx.url, 1)],
+    ['wrk pipelined x10', () => wrk(nginx.url, 10)],
+    ['autocannon pipelined x10', () => autocannon(nginx.url, 10)],
+    ['netkit pipelined x10', () => netkit(nginx.url, 10)],
+  ]
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, fn] of plan) (results[name] ??= []).push(await fn())
+  }
+  console.log(`${'client'.padEnd(26)} ${'req/s'.padStart(10)} ${'CPU s'.padStart(8)} ${'req/CPU s'.padStart(12)}`)
+  for (const [name] of plan) for (const m of results[name]) console.log(row(name, m))
+  const b = Object.fromEntries(plan.map(([name]) => [name, best(results[name])]))
+  console.log('')
+  console.log(`netkit / autocannon            ${ratio(b.netkit, b.autocannon)}  (target >= 1.3)`)
+  console.log(`netkit / wrk                   ${ratio(b.netkit, b.wrk)}  (target >= 0.8)`)
+  console.log(`netkit x10 / wrk x10           ${ratio(b['netkit pipelined x10'], b['wrk pipelined x10'])}  (target >= 1.0)`)
+  console.log(`netkit x10 / autocannon x10    ${ratio(b['netkit pipelined x10'], b['autocannon pipelined x10'])}`)
+} finally {
+  await nginx.stop()
+  rmSync(work, { recursive: true, force: true })
+}

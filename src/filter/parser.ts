@@ -1,0 +1,273 @@
+/**
+ * The parser of pcap-filter(7) expressions, with libpcap's grammar (grammar.y): `and` and `or`
+ * have equal precedence and associate to the left, `not` binds tightest, and a bare id inherits
+ * the qualifiers of the last qualified primitive (`host a or b`, `tcp port 22 or 80`).
+ */
+import { FilterSyntaxError } from '../errors.js'
+import type { Arith, FilterNode, IdValue, Qualifiers, TypeQual } from './ast.js'
+import { filterError, tokenize, type Token } from './lexer.js'
+
+const protoQuals = new Set(['link', 'ether', 'ip', 'ip6', 'arp', 'rarp', 'tcp', 'udp', 'sctp', 'icmp', 'icmp6', 'igmp',
+  'igrp', 'pim', 'vrrp', 'carp', 'ah', 'esp', 'atalk', 'aarp', 'decnet', 'lat', 'sca', 'moprc', 'mopdl', 'iso', 'esis',
+  'es-is', 'isis', 'is-is', 'clnp', 'stp', 'ipx', 'netbeui', 'fddi', 'tr', 'wlan', 'ppp', 'slip', 'radio'])
+const typeQuals = new Set(['host', 'net', 'port', 'portrange', 'proto', 'protochain', 'gateway'])
+const relops = new Set(['>', '<', '>=', '<=', '=', '==', '!='])
+const precedence: Record<string, number> = { '|': 1, '^': 2, '&': 3, '<<': 4, '>>': 4, '+': 5, '-': 5, '*': 6, '/': 6, '%': 6 }
+
+/** Parses a filter expression into its syntax tree. Throws FilterSyntaxError saying where. */
+export function parseFilter(src: string): FilterNode {
+  return new Parser(src).parseAll()
+}
+
+class Parser {
+  private toks: Token[]
+  private i = 0
+  private last: Qualifiers | undefined
+
+  constructor(private readonly src: string) {
+    this.toks = tokenize(src)
+  }
+
+  private get t(): Token { return this.toks[this.i] }
+  private peek(n = 1): Token { return this.toks[Math.min(this.i + n, this.toks.length - 1)] }
+  private is(text: string, t = this.t): boolean { return (t.kind === 'kw' || t.kind === 'op') && t.text === text }
+
+  fail(what: string, t: Token = this.t): never {
+    throw filterError(this.src, t.pos, what)
+  }
+
+  parseAll(): FilterNode {
+    if (this.t.kind === 'end') this.fail('empty expression')
+    const e = this.expr()
+    if ((this.t as Token).kind !== 'end') this.fail(this.is(')') ? "unbalanced ')'" : 'expected and/or')
+    return e
+  }
+
+  private expr(): FilterNode {
+    let l = this.term()
+    for (;;) {
+      let op: 'and' | 'or'
+      if (this.is('and') || this.is('&&')) op = 'and'
+      else if (this.is('or') || this.is('||')) op = 'or'
+      else return l
+      this.i++
+      const r = this.term()
+      l = { k: op, l, r }
+    }
+  }
+
+  private term(): FilterNode {
+    if (this.is('not') || this.is('!')) {
+      this.i++
+      return { k: 'not', e: this.term() }
+    }
+    // A relation starts like arithmetic; try it first and fall back (libpcap's grammar is LALR).
+    if (this.mayStartArith()) {
+      const save = this.i
+      try {
+        const l = this.arith(0)
+        if (this.t.kind === 'op' && relops.has(this.t.text)) {
+          const op = this.t.text === '==' ? '=' : this.t.text
+          this.i++
+          const r = this.arith(0)
+          return { k: 'rel', op, l, r, pos: this.toks[save].pos }
+        }
+      } catch (err) {
+        if (!(err instanceof FilterSyntaxError)) throw err
+        if (!this.isParen(save) && !this.isBareId(save)) throw err
+      }
+      if (!this.isParen(save) && !this.isBareId(save)) this.fail('expected a relation (=, !=, <, <=, >, >=)')
+      this.i = save
+    }
+    if (this.is('(')) {
+      this.i++
+      const e = this.expr()
+      if (!this.is(')')) this.fail("expected ')'")
+      this.i++
+      return e
+    }
+    return this.primitive()
+  }
+
+  private isParen(at: number): boolean { return this.is('(', this.toks[at]) }
+  private isBareId(at: number): boolean { return this.toks[at].kind === 'num' && this.last !== undefined }
+
+  private mayStartArith(): boolean {
+    const t = this.t
+    if (t.kind === 'num' || this.is('(') || this.is('-') || this.is('len') || this.is('length')) return true
+    return (t.kind === 'kw') && protoQuals.has(t.text) && this.is('[', this.peek())
+  }
+
+  private arith(minPrec: number): Arith {
+    let l = this.unary()
+    for (;;) {
+      const t = this.t
+      const p = t.kind === 'op' ? precedence[t.text] : undefined
+      if (p === undefined || p <= minPrec) return l
+      this.i++
+      const r = this.arith(p)
+      l = { k: 'bin', op: t.text, l, r }
+    }
+  }
+
+  private unary(): Arith {
+    const t = this.t
+    if (this.is('-')) { this.i++; return { k: 'neg', e: this.unary() } }
+    if (this.is('(')) {
+      this.i++
+      const e = this.arith(0)
+      if (!this.is(')')) this.fail("expected ')'")
+      this.i++
+      return e
+    }
+    if (t.kind === 'num') { this.i++; return { k: 'num', v: t.value >>> 0 } }
+    if (this.is('len') || this.is('length')) { this.i++; return { k: 'len' } }
+    if (t.kind === 'id') {
+      const v = arithConstants[t.text]
+      if (v !== undefined) { this.i++; return { k: 'num', v } }
+      this.fail(`unknown constant '${t.text}' in arithmetic`)
+    }
+    if (t.kind === 'kw' && protoQuals.has(t.text) && this.is('[', this.peek())) {
+      this.i += 2
+      const index = this.arith(0)
+      let size = 1
+      if (this.is(':')) {
+        this.i++
+        const s = this.t
+        if (s.kind !== 'num') this.fail('expected a size (1, 2 or 4)')
+        if (s.value !== 1 && s.value !== 2 && s.value !== 4) this.fail('data size must be 1, 2, or 4', s)
+        size = s.value
+        this.i++
+      }
+      if (!this.is(']')) this.fail("expected ']'")
+      this.i++
+      return { k: 'load', proto: t.text, index, size, pos: t.pos }
+    }
+    this.fail('expected a number, len, or proto[offset]')
+  }
+
+  private primitive(): FilterNode {
+    const t = this.t
+    if (t.kind === 'end') this.fail('expression ends too early')
+    if (t.kind === 'kw') {
+      switch (t.text) {
+        case 'less': case 'greater': {
+          this.i++
+          const n = this.t
+          if (n.kind !== 'num') this.fail(`'${t.text}' needs a number`)
+          this.i++
+          return { k: 'length', op: t.text, v: n.value >>> 0, pos: t.pos }
+        }
+        case 'broadcast': case 'multicast':
+          this.i++
+          return { k: 'cast', proto: 'link', what: t.text, pos: t.pos }
+        case 'inbound': case 'outbound':
+          this.i++
+          return { k: 'direction', out: t.text === 'outbound', pos: t.pos }
+        case 'vlan': {
+          this.i++
+          if (this.t.kind === 'num') { const v = this.t.value; this.i++; return { k: 'vlan', id: v, pos: t.pos } }
+          return { k: 'vlan', pos: t.pos }
+        }
+        case 'mpls': case 'pppoes': case 'pppoed': case 'geneve': case 'protochain': case 'gateway':
+          this.fail(`'${t.text}' is not supported by netkit yet`)
+      }
+      const q: Qualifiers = { proto: undefined, dir: undefined, type: undefined }
+      let any = false
+      if (protoQuals.has(t.text)) {
+        q.proto = t.text
+        this.i++
+        any = true
+        if (this.is('broadcast') || this.is('multicast')) {
+          const w = this.t.text as 'broadcast' | 'multicast'
+          this.i++
+          return { k: 'cast', proto: q.proto, what: w, pos: t.pos }
+        }
+      }
+      if (this.is('src') || this.is('dst')) {
+        const first = this.t.text as 'src' | 'dst'
+        this.i++
+        any = true
+        if ((this.is('or') || this.is('and')) && (this.is('src', this.peek()) || this.is('dst', this.peek())) && this.peek().text !== first) {
+          q.dir = `src ${this.t.text}` as 'src or dst' | 'src and dst'
+          this.i += 2
+        } else q.dir = first
+      }
+      if (this.t.kind === 'kw' && typeQuals.has(this.t.text)) {
+        q.type = this.t.text as TypeQual
+        if (q.type === 'protochain' || q.type === 'gateway') this.fail(`'${q.type}' is not supported by netkit yet`)
+        this.i++
+        any = true
+      }
+      if (!any) this.fail(`unexpected keyword '${t.text}'`)
+      if (q.dir === undefined && q.type === undefined) {
+        // A protocol alone (`tcp`), unless an id follows (`ip 10.0.0.1` is not valid pcap syntax either).
+        return { k: 'pname', proto: q.proto!, pos: t.pos }
+      }
+      const id = this.id(q)
+      this.last = q
+      return { k: 'qualified', q, id, pos: t.pos }
+    }
+    if (t.kind === 'num' || t.kind === 'hid' || t.kind === 'hid6' || t.kind === 'eid' || t.kind === 'id') {
+      if (this.last === undefined) this.fail(t.kind === 'id' ? `unknown word '${t.text}' (a name needs a qualifier such as host or port)` : 'an address needs a qualifier such as host, net or port')
+      const q = this.last
+      return { k: 'qualified', q, id: this.id(q), pos: t.pos }
+    }
+    this.fail(t.kind === 'op' ? `unexpected '${t.text}'` : `unexpected '${t.text}'`)
+  }
+
+  private id(q: Qualifiers): IdValue {
+    let t = this.t
+    // `ip proto \udp` names a protocol with a keyword's spelling. A shell eats the backslash of
+    // an unquoted `\udp`, so after `proto` a protocol keyword is taken as that name too (libpcap
+    // would say syntax error; the meaning is unambiguous).
+    if (q.type === 'proto' && t.kind === 'kw' && protoQuals.has(t.text)) t = { ...t, kind: 'id' }
+    if (!(t.kind === 'num' || t.kind === 'hid' || t.kind === 'hid6' || t.kind === 'eid' || t.kind === 'id')) {
+      this.fail(t.kind === 'end' ? 'expected an address, number or name' : `expected an address, number or name after the qualifiers`)
+    }
+    this.i++
+    const id: IdValue = { kind: t.kind, text: t.text, value: t.value, pos: t.pos }
+    if (this.is('/')) {
+      this.i++
+      const n = this.t
+      if (n.kind !== 'num') this.fail('expected a prefix length after /')
+      this.i++
+      id.prefix = n.value
+    } else if (this.is('mask')) {
+      this.i++
+      const m = this.t
+      if (m.kind !== 'hid' && m.kind !== 'hid6' && m.kind !== 'num') this.fail('expected a netmask after mask')
+      this.i++
+      id.mask = m.text
+    } else if (q.type === 'portrange' && this.is('-')) {
+      this.i++
+      const e = this.t
+      if (e.kind !== 'num' && e.kind !== 'id') this.fail('expected the end of the port range')
+      this.i++
+      id.rangeEnd = e.text
+    } else if (q.type === 'portrange' && t.kind === 'id' && t.text.includes('-')) {
+      const [a, b] = t.text.split('-')
+      id.text = a
+      id.rangeEnd = b
+    }
+    return id
+  }
+}
+
+/** Named constants of pcap-filter(7) for use in arithmetic (`tcp[tcpflags] & tcp-syn`). */
+export const arithConstants: Record<string, number> = {
+  icmptype: 0, icmpcode: 1, 'icmp-echoreply': 0, 'icmp-unreach': 3, 'icmp-sourcequench': 4, 'icmp-redirect': 5,
+  'icmp-echo': 8, 'icmp-routeradvert': 9, 'icmp-routersolicit': 10, 'icmp-timxceed': 11, 'icmp-paramprob': 12,
+  'icmp-tstamp': 13, 'icmp-tstampreply': 14, 'icmp-ireq': 15, 'icmp-ireqreply': 16, 'icmp-maskreq': 17, 'icmp-maskreply': 18,
+  icmp6type: 0, icmp6code: 1, 'icmp6-destinationunreach': 1, 'icmp6-packettoobig': 2, 'icmp6-timeexceeded': 3,
+  'icmp6-parameterproblem': 4, 'icmp6-echo': 128, 'icmp6-echoreply': 129, 'icmp6-multicastlistenerquery': 130,
+  'icmp6-multicastlistenerreportv1': 131, 'icmp6-multicastlistenerdone': 132, 'icmp6-routersolicit': 133,
+  'icmp6-routeradvert': 134, 'icmp6-neighborsolicit': 135, 'icmp6-neighboradvert': 136, 'icmp6-redirect': 137,
+  'icmp6-routerrenum': 138, 'icmp6-nodeinformationquery': 139, 'icmp6-nodeinformationresponse': 140,
+  'icmp6-ineighbordiscoverysolicit': 141, 'icmp6-ineighbordiscoveryadvert': 142, 'icmp6-multicastlistenerreportv2': 143,
+  'icmp6-homeagentdiscoveryrequest': 144, 'icmp6-homeagentdiscoveryreply': 145, 'icmp6-mobileprefixsolicit': 146,
+  'icmp6-mobileprefixadvert': 147, 'icmp6-certpathsolicit': 148, 'icmp6-certpathadvert': 149,
+  'icmp6-multicastrouteradvert': 151, 'icmp6-multicastroutersolicit': 152, 'icmp6-multicastrouterterm': 153,
+  tcpflags: 13, 'tcp-fin': 0x01, 'tcp-syn': 0x02, 'tcp-rst': 0x04, 'tcp-push': 0x08, 'tcp-ack': 0x10, 'tcp-urg': 0x20,
+  'tcp-ece': 0x40, 'tcp-cwr': 0x80,
+}

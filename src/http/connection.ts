@@ -1,0 +1,437 @@
+/**
+ * Connection: one persistent HTTP/1.1 connection, Go's persistConn. The write path puts
+ * pre-serialized requests on the socket, corked so that requests issued in the same tick leave
+ * in one segment; the read path is always listening, so a response is parsed as it arrives and a
+ * server's FIN on an idle connection is seen at once (the connection is then dropped, never
+ * handed out). Responses are matched to requests in order (RFC 9112 section 9.3.2 pipelining).
+ */
+import { connect, type Socket } from 'node:net'
+import { performance } from 'node:perf_hooks'
+import { HttpError } from '../errors.js'
+import type { Exchange } from './exchange.js'
+import { BodyMode, ResponseParser, type ResponseParserOwner } from './response-parser.js'
+import type { HostPool } from './host-pool.js'
+
+/** Why a connection was closed; the report counts each. */
+export type CloseReason =
+  | 'server-close' // the response said Connection: close, or was HTTP/1.0 without keep-alive
+  | 'read-until-close' // the body was delimited by the end of the connection
+  | 'server-closed-idle' // the server closed the connection while it sat idle in the pool
+  | 'server-closed' // the server closed or reset the connection with a request in flight
+  | 'idle-pool-full' // returned while maxIdleConnsPerHost connections were already idle
+  | 'idle-evicted' // the oldest idle connection, evicted to honour maxIdleConns
+  | 'idle-timeout' // idle longer than idleConnTimeout or the server's Keep-Alive timeout
+  | 'keepalive-disabled' // disableKeepAlives
+  | 'error' // a read/write error, a malformed response, a timeout, an abandoned body
+  | 'dial-failed' // the connection attempt failed
+  | 'shutdown' // the transport was closed
+
+/** What the connection needs from the transport that owns it. */
+export interface ConnectionOwner {
+  readonly expectContinueTimeout: number
+  readonly responseHeaderTimeout: number
+  onConnected(conn: Connection): void
+  onDialFailed(conn: Connection, err: HttpError): void
+  /** The connection finished its last in-flight response and may be reused. */
+  onReusable(conn: Connection): void
+  /** A pipelined connection finished a response and has room for another request. */
+  onRoom(conn: Connection): void
+  onClosed(conn: Connection, reason: CloseReason, wasDialing: boolean): void
+  /** An exchange failed on this connection; `retryable` says whether Go's rules allow a retry. */
+  onExchangeFailed(ex: Exchange, err: HttpError, retryable: boolean): void
+  countBytes(sent: number, received: number): void
+}
+
+const enum ConnState { Dialing, Active, Idle, Closed }
+
+/** The read buffer all connections share (bytes are parsed before the next read can happen). */
+const readBuffer = Buffer.allocUnsafe(64 * 1024)
+let lastView: Buffer = readBuffer.subarray(0, 0)
+let lastViewLength = 0
+
+/** Node error codes on an established connection, mapped to error kinds. */
+function kindOfSocketError(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'ECONNRESET': return 'reset'
+    case 'EPIPE': return 'reset'
+    case 'ETIMEDOUT': return 'timeout'
+    default: return 'io'
+  }
+}
+
+/** Node error codes while connecting, mapped to error kinds. */
+export function kindOfDialError(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'ECONNREFUSED': return 'connect-refused'
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+    case 'EAI_NONAME': return 'dns'
+    case 'ETIMEDOUT': return 'connect-timeout'
+    default: return 'connect'
+  }
+}
+
+/** One persistent connection to one host. */
+export class Connection implements ResponseParserOwner {
+  readonly pool: HostPool
+  readonly socket: Socket
+  /** Requests written and not yet answered, oldest first. */
+  readonly inflight: Exchange[] = []
+  /** Responses read to their end on this connection. */
+  served = 0
+  /** The connection may carry another request after the current ones. */
+  keepAlive = true
+  /** Why it will close after the current response, when keepAlive went false. */
+  closeReason: CloseReason = 'server-close'
+  /** Absolute times (performance.now() ms); 0 = none. */
+  connectDeadline = 0
+  idleDeadline = 0
+  /** The server's Keep-Alive timeout hint in ms, or 0. */
+  keepAliveHintMs = 0
+  /** The pool's wait sequence when this dial started: it was dialled for waiters up to here. */
+  dialSeq = 0
+  /** Links of the transport's idle LRU list. */
+  lruPrev: Connection | null = null
+  lruNext: Connection | null = null
+  private state = ConnState.Dialing
+  private readonly owner: ConnectionOwner
+  private readonly parser: ResponseParser
+  private readonly outQueue: Buffer[] = []
+  private unrefed = false
+  /** In-flight requests that are not idempotent (nothing may be pipelined behind them). */
+  private unsafeInflight = 0
+
+  constructor(owner: ConnectionOwner, pool: HostPool, connectTimeout: number) {
+    this.owner = owner
+    this.pool = pool
+    this.parser = new ResponseParser(this)
+    if (connectTimeout > 0) this.connectDeadline = performance.now() + connectTimeout
+    // Reads land in one buffer shared by every connection and are parsed synchronously in the
+    // callback (no per-read allocation, no 'data' event); see: Node net.connect `onread`.
+    const socket = connect({
+      host: pool.target.host,
+      port: pool.target.port,
+      noDelay: true,
+      onread: { buffer: readBuffer, callback: (nread: number, buf: Uint8Array) => this.onRead(nread, buf) },
+    })
+    this.socket = socket
+    socket.on('connect', () => {
+      this.connectDeadline = 0
+      this.state = ConnState.Active
+      owner.onConnected(this)
+    })
+    socket.on('end', () => this.onEnd(null))
+    socket.on('error', (err: NodeJS.ErrnoException) => this.onEnd(err))
+    socket.on('close', () => this.onEnd(null))
+  }
+
+  private onRead(nread: number, buf: Uint8Array): boolean {
+    this.owner.countBytes(0, nread)
+    // Responses of a load test have the same size read after read: reuse the view.
+    if (nread !== lastViewLength) {
+      lastView = (buf as Buffer).subarray(0, nread)
+      lastViewLength = nread
+    }
+    this.parser.feed(lastView)
+    return true
+  }
+
+  /** Whether the connection is closed. */
+  get closed(): boolean {
+    return this.state === ConnState.Closed
+  }
+
+  /** Whether it is parked in the pool's idle list. */
+  get isIdle(): boolean {
+    return this.state === ConnState.Idle
+  }
+
+  /** Whether it is still connecting. */
+  get isDialing(): boolean {
+    return this.state === ConnState.Dialing
+  }
+
+  /** Whether another request may be pipelined on it now. */
+  canPipeline(depth: number): boolean {
+    return this.state === ConnState.Active && this.keepAlive && this.unsafeInflight === 0 &&
+      this.inflight.length > 0 && this.inflight.length < depth && !this.inflight[this.inflight.length - 1].bodyHeld
+  }
+
+  /** Parks the connection idle until `deadline`; an idle socket does not keep the process alive. */
+  park(deadline: number): void {
+    this.state = ConnState.Idle
+    this.idleDeadline = deadline
+  }
+
+  /**
+   * Lets an idle socket stop keeping the process alive. Called by the transport's sweeper, not
+   * on every park: a load generator parks and takes back its connection once per request.
+   */
+  unrefIfIdle(): void {
+    if (this.state === ConnState.Idle && !this.unrefed) {
+      this.unrefed = true
+      this.socket.unref()
+    }
+  }
+
+  /** Writes a request on the connection (which the caller took from the pool or just dialled). */
+  send(ex: Exchange): void {
+    if (this.state === ConnState.Idle) {
+      this.state = ConnState.Active
+      if (this.unrefed) {
+        this.unrefed = false
+        this.socket.ref()
+      }
+    }
+    ex.conn = this
+    ex.reused = this.served > 0
+    this.inflight.push(ex)
+    if (!ex.spec.idempotent) this.unsafeInflight++
+    const socket = this.socket
+    if (socket.destroyed || !socket.writable) {
+      // Nothing was written: Go's nothingWrittenError, always safe to retry elsewhere.
+      this.abort('closed', 'connection closed before the request was written', 'error', true)
+      return
+    }
+    const spec = ex.spec
+    if (spec.expectContinue) {
+      // RFC 9110 section 10.1.1: send the head, hold the body until 100 Continue (or a while).
+      this.write(spec.head)
+      ex.bodyHeld = true
+      ex.continueDeadline = performance.now() + this.owner.expectContinueTimeout
+    } else {
+      this.write(spec.bytes)
+    }
+    if (this.owner.responseHeaderTimeout > 0) ex.headDeadline = performance.now() + this.owner.responseHeaderTimeout
+    if (spec.connectionClose) this.noReuse('keepalive-disabled')
+  }
+
+  /**
+   * Buffered request writes: a lone request goes out at once; requests pipelined behind others
+   * in the same tick are gathered and leave in one write when the tick ends (one syscall, and
+   * usually one segment, for many requests).
+   */
+  private write(bytes: Buffer): void {
+    this.owner.countBytes(bytes.length, 0)
+    if (this.outQueue.length === 0 && this.inflight.length <= 1) {
+      this.socket.write(bytes)
+      return
+    }
+    this.outQueue.push(bytes)
+    if (this.outQueue.length === 1) process.nextTick(flush, this)
+  }
+
+  /** Writes the gathered requests. */
+  flushQueued(): void {
+    const q = this.outQueue
+    if (q.length === 0) return
+    if (this.state !== ConnState.Closed) this.socket.write(q.length === 1 ? q[0] : Buffer.concat(q))
+    q.length = 0
+  }
+
+  /** Sends a held-back body (100 Continue arrived, or waiting for it timed out). */
+  releaseBody(ex: Exchange): void {
+    if (!ex.bodyHeld || ex.spec.body === null) return
+    ex.bodyHeld = false
+    ex.continueDeadline = 0
+    this.write(ex.spec.body)
+  }
+
+  /** Checks the deadlines of this connection and its exchanges against `now`. */
+  checkDeadlines(now: number): void {
+    if (this.state === ConnState.Dialing) {
+      if (this.connectDeadline > 0 && now >= this.connectDeadline) {
+        this.dialFailed(new HttpError('connect-timeout', `connect to ${this.pool.target.host}:${this.pool.target.port} timed out`))
+      }
+      return
+    }
+    for (let i = 0; i < this.inflight.length; i++) {
+      const ex = this.inflight[i]
+      if (ex.deadline > 0 && now >= ex.deadline) {
+        this.abortOne(ex, 'timeout', 'request timed out')
+        return
+      }
+      if (ex.headDeadline > 0 && now >= ex.headDeadline) {
+        this.abortOne(ex, 'header-timeout', 'timed out waiting for the response head')
+        return
+      }
+      if (ex.continueDeadline > 0 && now >= ex.continueDeadline) this.releaseBody(ex)
+    }
+  }
+
+  /** Closes the connection. In-flight exchanges must have been taken off before. */
+  close(reason: CloseReason): void {
+    if (this.state === ConnState.Closed) return
+    const wasDialing = this.state === ConnState.Dialing
+    this.state = ConnState.Closed
+    this.parser.kill()
+    this.socket.destroy()
+    this.owner.onClosed(this, wasDialing && reason !== 'shutdown' ? 'dial-failed' : reason, wasDialing)
+  }
+
+  /** Marks the connection as not reusable after the current response. */
+  private noReuse(reason: CloseReason): void {
+    if (this.keepAlive) {
+      this.keepAlive = false
+      this.closeReason = reason
+    }
+  }
+
+  private dialFailed(err: HttpError): void {
+    if (this.state !== ConnState.Dialing) return
+    this.close('dial-failed')
+    this.owner.onDialFailed(this, err)
+  }
+
+  /**
+   * Fails every in-flight exchange and closes. The first gets `kind`; the ones pipelined behind it
+   * were never answered, so RFC 9112 section 9.3.2 lets them be retried. `nothingWritten` marks
+   * a failure before any byte of the request left (always retryable, as Go's nothingWrittenError).
+   */
+  private abort(kind: string, message: string, reason: CloseReason, nothingWritten = false, cause?: unknown): void {
+    const list = this.inflight.splice(0)
+    this.unsafeInflight = 0
+    const gotBytes = !this.parser.idle
+    this.close(reason)
+    for (let i = 0; i < list.length; i++) {
+      const ex = list[i]
+      ex.conn = null
+      const err = new HttpError(kind, message, cause === undefined ? {} : { cause })
+      let retryable: boolean
+      if (i > 0) retryable = ex.spec.idempotent
+      else if (nothingWritten) retryable = true
+      else retryable = shouldRetry(ex, gotBytes, kind)
+      this.owner.onExchangeFailed(ex, err, retryable)
+    }
+  }
+
+  /** Fails one exchange for a timeout; the connection cannot be used again (its reply would come). */
+  private abortOne(target: Exchange, kind: string, message: string): void {
+    const index = this.inflight.indexOf(target)
+    const list = this.inflight.splice(0)
+    this.unsafeInflight = 0
+    this.close('error')
+    for (let i = 0; i < list.length; i++) {
+      const ex = list[i]
+      ex.conn = null
+      if (i === index) this.owner.onExchangeFailed(ex, new HttpError(kind, message), false)
+      else if (i > index || ex.spec.idempotent) this.owner.onExchangeFailed(ex, new HttpError('closed', 'connection closed after another request timed out'), ex.spec.idempotent)
+      else this.owner.onExchangeFailed(ex, new HttpError(kind, message), false)
+    }
+  }
+
+  /** The socket ended, errored or closed. */
+  private onEnd(err: NodeJS.ErrnoException | null): void {
+    if (this.state === ConnState.Closed) return
+    if (this.state === ConnState.Dialing) {
+      const e = err ?? Object.assign(new Error('connection closed while connecting'), { code: 'ECONNRESET' })
+      const target = `${this.pool.target.host}:${this.pool.target.port}`
+      this.dialFailed(new HttpError(kindOfDialError(e), `cannot connect to ${target}: ${e.code ?? e.message}`, { cause: e }))
+      return
+    }
+    if (err === null) {
+      const outcome = this.parser.end()
+      if (outcome === 'complete' || (this.state as ConnState) === ConnState.Closed) return
+      if (this.inflight.length === 0) {
+        // Seen at once because a read is always pending: drop it, never hand it out.
+        this.close('server-closed-idle')
+        return
+      }
+      if (outcome === 'idle') this.abort('closed', 'server closed the connection before responding', 'server-closed')
+      else this.abort('truncated', 'connection closed in the middle of the response', 'server-closed')
+      return
+    }
+    if (this.inflight.length === 0) {
+      this.close(this.state === ConnState.Idle ? 'server-closed-idle' : 'error')
+      return
+    }
+    this.abort(kindOfSocketError(err), `${err.code ?? 'socket error'}: ${err.message}`, 'server-closed', false, err)
+  }
+
+  // ResponseParserOwner
+
+  onMessageStart(): boolean {
+    if (this.inflight.length > 0) return true
+    // Go: "Unsolicited response received on idle HTTP channel": the connection is unusable.
+    this.close('error')
+    return false
+  }
+
+  expectsNoBody(): boolean {
+    return this.inflight[0].spec.isHead
+  }
+
+  onInterim(status: number): void {
+    const ex = this.inflight[0]
+    if (status === 100 && ex.bodyHeld) this.releaseBody(ex)
+  }
+
+  onHead(block: Buffer, start: number, end: number): void {
+    const p = this.parser
+    const ex = this.inflight[0]
+    ex.status = p.status
+    ex.headDeadline = 0
+    // Persistence: RFC 9112 section 9.3; HTTP/1.0 needs an explicit keep-alive.
+    if (p.connectionClose || (p.versionMinor === 0 && !p.connectionKeepAlive)) this.noReuse('server-close')
+    else if (p.bodyMode === BodyMode.UntilClose) this.noReuse('read-until-close')
+    else if (p.status === 101 || (p.hasTransferEncoding && p.contentLength >= 0)) this.noReuse('server-close')
+    if (ex.bodyHeld) {
+      // A final response before 100 Continue: the body is never sent, so the server may still
+      // be waiting for it; the connection cannot be reused (as Go does).
+      ex.bodyHeld = false
+      ex.continueDeadline = 0
+      this.noReuse('error')
+    }
+    if (p.keepAliveTimeout >= 0) this.keepAliveHintMs = p.keepAliveTimeout * 1000
+    ex.handler.onResponseHead?.(ex, block, start, end)
+  }
+
+  onBody(chunk: Buffer, start: number, end: number): void {
+    const ex = this.inflight[0]
+    ex.bodyBytes += end - start
+    ex.handler.onResponseBody?.(ex, chunk, start, end)
+  }
+
+  onTrailers(block: Buffer, start: number, end: number): void {
+    const ex = this.inflight[0]
+    ex.handler.onResponseTrailers?.(ex, block, start, end)
+  }
+
+  onComplete(): void {
+    const ex = this.inflight.shift()!
+    if (!ex.spec.idempotent) this.unsafeInflight--
+    this.served++
+    ex.conn = null
+    ex.active = false
+    if (!this.keepAlive) {
+      if (this.inflight.length === 0) this.close(this.closeReason)
+      else this.abort('closed', 'server closed the connection after an earlier pipelined response', this.closeReason)
+    } else if (this.inflight.length === 0) {
+      this.owner.onReusable(this)
+    } else {
+      this.owner.onRoom(this)
+    }
+    ex.handler.onResponseComplete(ex)
+  }
+
+  onParseError(message: string): void {
+    this.abort('parse', `malformed response: ${message}`, 'error')
+  }
+}
+
+/**
+ * Go's shouldRetryRequest for the exchange at the head of the line: never on a fresh connection;
+ * otherwise only idempotent requests, and only when the server sent no byte of a response
+ * (it closed or reset a connection it had kept idle: errServerClosedIdle).
+ */
+function shouldRetry(ex: Exchange, gotResponseBytes: boolean, kind: string): boolean {
+  if (!ex.reused) return false
+  if (!ex.spec.idempotent) return false
+  if (gotResponseBytes) return false
+  return kind === 'closed' || kind === 'reset' || kind === 'io'
+}
+
+function flush(conn: Connection): void {
+  conn.flushQueued()
+}

@@ -1,0 +1,410 @@
+/**
+ * Transport: netkit's HTTP/1.1 client connection pool, modeled on Go's net/http Transport.
+ * Pool keyed by scheme+host+port; the most recently used idle connection is taken first; a
+ * connection coming back goes to a waiting request before it is parked idle; at most
+ * maxIdleConnsPerHost idle per host and maxIdleConns in all (the oldest evicted); at most
+ * maxConnsPerHost dialling+active+idle per host, extra requests queue; idle connections close
+ * after idleConnTimeout (or the server's Keep-Alive timeout, if shorter); failed requests are
+ * retried by Go's rules (see connection.ts). See: https://pkg.go.dev/net/http#Transport
+ */
+import { performance } from 'node:perf_hooks'
+import { HttpError, InvalidArgumentError } from '../errors.js'
+import { Connection, type CloseReason, type ConnectionOwner } from './connection.js'
+import { Exchange, type ExchangeHandler } from './exchange.js'
+import { HostPool } from './host-pool.js'
+import { IdleLru } from './idle-lru.js'
+import { parseHeaderBlock, reasonPhrase } from './response-parser.js'
+import { RequestSpec, type RequestOptions, type Target } from './request-spec.js'
+import { TransportStats } from './transport-stats.js'
+
+/** Options of a Transport; the defaults are Go's DefaultTransport's. */
+export interface TransportOptions {
+  /** Idle connections kept per host (Go's DefaultMaxIdleConnsPerHost: 2). */
+  maxIdleConnsPerHost?: number
+  /** Idle connections kept in all; 0 = no limit (default 100). */
+  maxIdleConns?: number
+  /** Connections per host, dialling + active + idle; 0 = no limit (default). */
+  maxConnsPerHost?: number
+  /** Close a connection idle this long, in ms (default 90 000); 0 = never. */
+  idleConnTimeout?: number
+  /** One request per connection: sends `Connection: close` and never pools. */
+  disableKeepAlives?: boolean
+  /** Connect timeout in ms (default 30 000, Go's dialer); 0 = none. */
+  connectTimeout?: number
+  /** Time allowed from a written request to its response head, in ms; 0 = none (default). */
+  responseHeaderTimeout?: number
+  /** Whole-request timeout in ms, from dispatch to the end of the body; 0 = none (default). */
+  requestTimeout?: number
+  /** How long to wait for 100 Continue before sending the body anyway, ms (default 1000). */
+  expectContinueTimeout?: number
+  /** Idempotent requests in flight per connection (HTTP pipelining); 1 = none (default). */
+  pipeline?: number
+}
+
+/** A response read in full by `Transport.request`. */
+export interface HttpResponse {
+  status: number
+  statusText: string
+  /** '1.1' or '1.0'. */
+  httpVersion: string
+  /** Header fields in order, names as sent. */
+  headers: Array<[string, string]>
+  /** Trailer fields of a chunked body. */
+  trailers: Array<[string, string]>
+  body: Buffer
+  /** Whether the connection had served an earlier request. */
+  reused: boolean
+  /** 1, or more when the request was retried. */
+  attempts: number
+  /** The first value of a header field (case-insensitive), or undefined. */
+  header(name: string): string | undefined
+}
+
+/** Most attempts for one request (Go has no bound; a bound keeps a broken server from looping). */
+const MAX_ATTEMPTS = 10
+
+/** Checks a numeric option. */
+function option(options: TransportOptions, name: keyof TransportOptions, fallback: number, min = 0): number {
+  const v = options[name]
+  if (v === undefined) return fallback
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || Math.floor(v) !== v) {
+    throw new InvalidArgumentError(`invalid ${name}: ${String(v)} (expected an integer >= ${min})`)
+  }
+  return v
+}
+
+/** netkit's HTTP/1.1 keep-alive transport. */
+export class Transport implements ConnectionOwner {
+  readonly maxIdleConnsPerHost: number
+  readonly maxIdleConns: number
+  readonly maxConnsPerHost: number
+  readonly idleConnTimeout: number
+  readonly disableKeepAlives: boolean
+  readonly connectTimeout: number
+  readonly responseHeaderTimeout: number
+  readonly requestTimeout: number
+  readonly expectContinueTimeout: number
+  readonly pipeline: number
+  /** Connection counters. */
+  readonly stats = new TransportStats()
+  private readonly pools = new Map<string, HostPool>()
+  private readonly lru = new IdleLru()
+  private sweeper: NodeJS.Timeout | null = null
+  private closing = false
+
+  constructor(options: TransportOptions = {}) {
+    this.maxIdleConnsPerHost = option(options, 'maxIdleConnsPerHost', 2)
+    this.maxIdleConns = option(options, 'maxIdleConns', 100)
+    this.maxConnsPerHost = option(options, 'maxConnsPerHost', 0)
+    this.idleConnTimeout = option(options, 'idleConnTimeout', 90_000)
+    this.disableKeepAlives = options.disableKeepAlives === true
+    this.connectTimeout = option(options, 'connectTimeout', 30_000)
+    this.responseHeaderTimeout = option(options, 'responseHeaderTimeout', 0)
+    this.requestTimeout = option(options, 'requestTimeout', 0)
+    this.expectContinueTimeout = option(options, 'expectContinueTimeout', 1000)
+    this.pipeline = option(options, 'pipeline', 1, 1)
+  }
+
+  /** Serializes a request for this transport (adds `Connection: close` when keep-alives are off). */
+  prepare(options: RequestOptions): RequestSpec {
+    return new RequestSpec(options, { connectionClose: this.disableKeepAlives })
+  }
+
+  /** Sends a request and reads the whole response. Rejects with HttpError (`kind` says how). */
+  request(options: RequestOptions & { timeout?: number }): Promise<HttpResponse> {
+    const spec = this.prepare(options)
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = []
+      let headers: Array<[string, string]> = []
+      let trailers: Array<[string, string]> = []
+      let statusText = ''
+      let httpVersion = '1.1'
+      const handler: ExchangeHandler = {
+        onResponseHead(_ex, block, start, end) {
+          headers = parseHeaderBlock(block, start, end, true)
+          statusText = reasonPhrase(block, start)
+          httpVersion = block.toString('latin1', start + 5, start + 8)
+        },
+        onResponseBody(_ex, chunk, start, end) {
+          chunks.push(Buffer.from(chunk.subarray(start, end))) // the read buffer is reused
+        },
+        onResponseTrailers(_ex, block, start, end) {
+          trailers = parseHeaderBlock(block, start, end, false)
+        },
+        onResponseComplete(ex) {
+          resolve({
+            status: ex.status, statusText, httpVersion, headers, trailers, body: Buffer.concat(chunks),
+            reused: ex.reused, attempts: ex.attempt,
+            header(name: string) {
+              const lower = name.toLowerCase()
+              return headers.find(([k]) => k.toLowerCase() === lower)?.[1]
+            },
+          })
+        },
+        onError(_ex, err) {
+          reject(err)
+        },
+      }
+      const ex = new Exchange(spec, handler)
+      if (options.timeout !== undefined && options.timeout > 0) ex.deadline = performance.now() + options.timeout
+      this.dispatch(ex)
+    })
+  }
+
+  /**
+   * Starts an exchange (the allocation-free path the load generator uses). The outcome arrives
+   * on `ex.handler`, never synchronously inside this call for a successful response.
+   */
+  dispatch(ex: Exchange): void {
+    if (this.closing) {
+      ex.handler.onError(ex, new HttpError('aborted', 'transport is closed'))
+      return
+    }
+    ex.active = true
+    if (ex.deadline === 0 && this.requestTimeout > 0) ex.deadline = performance.now() + this.requestTimeout
+    if (this.sweeper === null) this.startSweeper()
+    this.getConn(this.poolFor(ex.spec.target), ex)
+  }
+
+  /** Stops a waiting or in-flight exchange without reporting it (the caller gave up on it). */
+  cancel(ex: Exchange): void {
+    if (!ex.active) return
+    ex.active = false
+    const conn = ex.conn
+    if (conn === null) {
+      this.poolFor(ex.spec.target).removeWaiter(ex)
+      return
+    }
+    // Its response may still come: the connection cannot carry anything else reliably.
+    const others = conn.inflight.filter((e) => e !== ex)
+    conn.inflight.length = 0
+    conn.close('error')
+    for (const other of others) this.onExchangeFailed(other, new HttpError('closed', 'connection closed after another request was cancelled'), other.spec.idempotent)
+  }
+
+  /** Closes idle connections and aborts everything in flight; the transport cannot be used after. */
+  close(): void {
+    this.closing = true
+    if (this.sweeper) clearInterval(this.sweeper)
+    this.sweeper = null
+    for (const pool of this.pools.values()) {
+      for (const ex of pool.waiters.splice(0)) this.fail(ex, new HttpError('aborted', 'transport closed'))
+      for (const conn of [...pool.conns]) {
+        const inflight = conn.inflight.splice(0)
+        conn.close('shutdown')
+        for (const ex of inflight) this.fail(ex, new HttpError('aborted', 'transport closed'))
+      }
+    }
+  }
+
+  /** Closes the idle connections only (Go's CloseIdleConnections). */
+  closeIdleConnections(): void {
+    for (const pool of this.pools.values()) for (const conn of [...pool.idle]) conn.close('shutdown')
+  }
+
+  /** Connection counts of one host: dialling, active, idle. */
+  connCounts(target: Target): { dialing: number; active: number; idle: number; waiting: number } {
+    const pool = this.pools.get(target.key)
+    if (!pool) return { dialing: 0, active: 0, idle: 0, waiting: 0 }
+    return { dialing: pool.dialing, active: pool.conns.length - pool.dialing - pool.idle.length, idle: pool.idle.length, waiting: pool.waiters.length }
+  }
+
+  private poolFor(target: Target): HostPool {
+    let pool = this.pools.get(target.key)
+    if (pool === undefined) {
+      pool = new HostPool(target)
+      this.pools.set(target.key, pool)
+    }
+    return pool
+  }
+
+  /** Go's getConn: an idle connection (MRU), a pipelinable one, or wait (dialling if needed). */
+  private getConn(pool: HostPool, ex: Exchange): void {
+    const now = performance.now()
+    while (pool.idle.length > 0) {
+      const conn = pool.idle.pop()!
+      this.lru.remove(conn)
+      if (conn.idleDeadline > 0 && now >= conn.idleDeadline) {
+        conn.close('idle-timeout')
+        continue
+      }
+      this.send(conn, ex)
+      return
+    }
+    if (this.pipeline > 1 && ex.spec.idempotent && !ex.spec.expectContinue) {
+      for (let i = 0; i < pool.conns.length; i++) {
+        const conn = pool.conns[i]
+        if (conn.canPipeline(this.pipeline)) {
+          this.send(conn, ex)
+          return
+        }
+      }
+    }
+    ex.waitSeq = ++pool.seq
+    pool.waiters.push(ex)
+    this.maybeDial(pool)
+  }
+
+  /**
+   * Dials while waiters outnumber what the dials in flight will serve and the per-host limit
+   * allows. Unlike Go, a request does not start a dial of its own when a dial whose requester was
+   * already served by a returned connection is still in flight: that dial will serve it, so no
+   * connection is opened only to be closed as surplus.
+   */
+  private maybeDial(pool: HostPool): void {
+    while (pool.waiters.length > pool.dialing * this.pipeline &&
+           (this.maxConnsPerHost === 0 || pool.conns.length < this.maxConnsPerHost) && !this.closing) {
+      pool.dialing++
+      this.stats.dials++
+      const conn = new Connection(this, pool, this.connectTimeout)
+      conn.dialSeq = pool.seq
+      pool.conns.push(conn)
+    }
+  }
+
+  private send(conn: Connection, ex: Exchange): void {
+    if (conn.served > 0) this.stats.reused++
+    else this.stats.fresh++
+    conn.send(ex)
+  }
+
+  /** Gives a free connection to waiters (oldest first) before parking it idle. */
+  private putConn(conn: Connection): void {
+    const pool = conn.pool
+    while (pool.waiters.length > 0) {
+      const ex = pool.waiters.shift()!
+      this.send(conn, ex)
+      if (conn.closed || !(this.pipeline > 1 && conn.canPipeline(this.pipeline))) return
+      if (!pool.waiters[0]?.spec.idempotent) return
+    }
+    if (conn.inflight.length > 0) return
+    if (this.disableKeepAlives || this.closing) {
+      conn.close('keepalive-disabled')
+      return
+    }
+    if (pool.idle.length >= this.maxIdleConnsPerHost) {
+      conn.close('idle-pool-full')
+      return
+    }
+    let timeout = this.idleConnTimeout
+    // The server's Keep-Alive hint: stop using the connection a little before it would close it.
+    if (conn.keepAliveHintMs > 0) {
+      const hinted = conn.keepAliveHintMs - Math.min(1000, conn.keepAliveHintMs / 4)
+      timeout = timeout === 0 ? hinted : Math.min(timeout, hinted)
+    }
+    conn.park(timeout > 0 ? performance.now() + timeout : 0)
+    pool.idle.push(conn)
+    this.lru.add(conn)
+    if (this.maxIdleConns > 0 && this.lru.size > this.maxIdleConns) {
+      const oldest = this.lru.oldest()!
+      oldest.close('idle-evicted')
+    }
+  }
+
+  private fail(ex: Exchange, err: HttpError): void {
+    if (!ex.active) return
+    ex.active = false
+    ex.conn = null
+    ex.handler.onError(ex, err)
+  }
+
+  private startSweeper(): void {
+    const timeouts = [this.connectTimeout, this.responseHeaderTimeout, this.requestTimeout, this.expectContinueTimeout].filter((t) => t > 0)
+    const finest = timeouts.length > 0 ? Math.min(...timeouts) : 1000
+    const tick = Math.max(5, Math.min(100, Math.floor(finest / 10)))
+    this.sweeper = setInterval(() => this.sweep(), tick)
+    this.sweeper.unref()
+  }
+
+  /** Enforces deadlines: connect, response head, whole request (also while queued), idle. */
+  private sweep(): void {
+    const now = performance.now()
+    for (const pool of this.pools.values()) {
+      for (let i = pool.waiters.length - 1; i >= 0; i--) {
+        const ex = pool.waiters[i]
+        if (ex.deadline > 0 && now >= ex.deadline) {
+          pool.waiters.splice(i, 1)
+          const t = pool.target
+          if (pool.dialing > 0) this.fail(ex, new HttpError('connect-timeout', `timed out connecting to ${t.host}:${t.port}`))
+          else this.fail(ex, new HttpError('timeout', 'request timed out waiting for a free connection (maxConnsPerHost)'))
+        }
+      }
+      for (let i = pool.conns.length - 1; i >= 0; i--) {
+        const conn = pool.conns[i]
+        if (conn === undefined) continue
+        if (conn.isIdle) {
+          if (conn.idleDeadline > 0 && now >= conn.idleDeadline) conn.close('idle-timeout')
+          else conn.unrefIfIdle()
+        } else {
+          conn.checkDeadlines(now)
+        }
+      }
+    }
+  }
+
+  // ConnectionOwner
+
+  onConnected(conn: Connection): void {
+    conn.pool.dialing--
+    this.stats.connected++
+    this.putConn(conn)
+  }
+
+  onDialFailed(conn: Connection, err: HttpError): void {
+    this.stats.dialFailures++
+    const pool = conn.pool
+    // The failed dial was someone's: fail the oldest waiter the remaining dials cannot serve,
+    // if it was already waiting when this dial started (a request that came later gets a dial
+    // of its own rather than an error from a connection attempt it never made, as in Go).
+    const first = pool.waiters[0]
+    if (first !== undefined && first.waitSeq <= conn.dialSeq && pool.waiters.length > pool.dialing * this.pipeline) {
+      pool.waiters.shift()
+      this.fail(first, err)
+    }
+    this.maybeDial(pool)
+  }
+
+  onReusable(conn: Connection): void {
+    this.putConn(conn)
+  }
+
+  onRoom(conn: Connection): void {
+    const pool = conn.pool
+    while (pool.waiters.length > 0 && pool.waiters[0].spec.idempotent && conn.canPipeline(this.pipeline)) {
+      this.send(conn, pool.waiters.shift()!)
+    }
+  }
+
+  onClosed(conn: Connection, reason: CloseReason, wasDialing: boolean): void {
+    this.stats.closed[reason]++
+    const pool = conn.pool
+    if (wasDialing) pool.dialing--
+    pool.removeConn(conn)
+    this.lru.remove(conn)
+    pool.removeIdle(conn)
+    // A slot is free: waiters blocked by maxConnsPerHost may dial now.
+    if (reason !== 'dial-failed') this.maybeDial(pool)
+  }
+
+  onExchangeFailed(ex: Exchange, err: HttpError, retryable: boolean): void {
+    if (!ex.active) return
+    const now = performance.now()
+    if (retryable && ex.attempt < MAX_ATTEMPTS && !this.closing && (ex.deadline === 0 || now < ex.deadline)) {
+      ex.attempt++
+      ex.status = 0
+      ex.bodyBytes = 0
+      ex.headDeadline = 0
+      ex.continueDeadline = 0
+      ex.bodyHeld = false
+      this.stats.retried++
+      this.getConn(this.poolFor(ex.spec.target), ex)
+      return
+    }
+    this.fail(ex, err)
+  }
+
+  countBytes(sent: number, received: number): void {
+    this.stats.bytesSent += sent
+    this.stats.bytesReceived += received
+  }
+}
