@@ -53,7 +53,7 @@ export default class Capture extends NetkitCommand {
       for (const e of loaded.errors) process.stderr.write(`netkit capture: warning: ${e.message}\n`)
       registry = loaded.registry
     }
-    const filter = await captureFilter(expr, flags['bpf-file'])
+    const filter = captureFilter(expr, flags['bpf-file'])
 
     const capture = openLive({
       interface: flags.interface,
