@@ -106,16 +106,22 @@ export default class Capture extends NetkitCommand {
     const timer = duration === undefined ? undefined : setTimeout(stop, duration * 1000)
     let left = count
     let kept = 0
-    let lastFlush = Date.now()
+    // The file stays valid up to about a second ago even if the process is killed or traffic stops.
+    let failure: unknown
+    const flusher = file && setInterval(() => {
+      try {
+        file.flush()
+      } catch (err) {
+        failure = err
+        capture.close()
+      }
+    }, 1000)
     try {
       for await (const batch of capture) {
         if (batch.count > left) batch.count = left
         let n: number
         if (file) {
           n = file.writeBatch(batch)
-          // The file stays valid up to about a second ago even if the process is killed.
-          const now = Date.now()
-          if (now - lastFlush >= 1000) { file.flush(); lastFlush = now }
         } else {
           await output!.write(batch)
           n = batch.count
@@ -124,8 +130,10 @@ export default class Capture extends NetkitCommand {
         left -= n
         if (left <= 0 || file?.done || output?.closed) break
       }
+      if (failure !== undefined) throw failure
     } finally {
       if (timer) clearTimeout(timer)
+      if (flusher) clearInterval(flusher)
       capture.close()
       process.off('SIGINT', stop)
       process.off('SIGTERM', stop)
