@@ -46,6 +46,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
       InstanceMethod<&Capture::Stats>("stats"),
       InstanceMethod<&Capture::SocketError>("socketError"),
       InstanceMethod<&Capture::RejectAll>("rejectAll"),
+      InstanceMethod<&Capture::ReplaceFilter>("replaceFilter"),
       InstanceMethod<&Capture::Close>("close"),
       InstanceAccessor<&Capture::BlockRoom>("blockRoom"),
       InstanceAccessor<&Capture::MaxPackets>("maxPacketsPerBlock"),
@@ -174,6 +175,20 @@ class Capture : public Napi::ObjectWrap<Capture> {
     std::vector<sock_filter> prog(b.Length() / sizeof(sock_filter));
     std::memcpy(prog.data(), b.Data(), b.Length());
     return prog;
+  }
+
+  // replaceFilter(program: Buffer): attaches without the swap (the caller has drained the ring).
+  Napi::Value ReplaceFilter(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::vector<sock_filter> prog = Program(env, info[0], "replaceFilter");
+    try {
+      ring_.replaceFilter(prog);
+    } catch (const std::runtime_error& e) {
+      Napi::Error err = Napi::Error::New(env, e.what());
+      err.Set("errno", Napi::Number::New(env, ring_.lastErrno));
+      throw err;
+    }
+    return env.Undefined();
   }
 
   Napi::Value RejectAll(const Napi::CallbackInfo& info) {

@@ -210,6 +210,11 @@ void PacketRing::setFilter(const std::vector<sock_filter>& program) {
   attach(program);
 }
 
+void PacketRing::replaceFilter(const std::vector<sock_filter>& program) {
+  if (fd_ < 0) throw std::runtime_error("replaceFilter: the capture is closed");
+  attach(program);
+}
+
 void PacketRing::rejectAll() {
   if (fd_ >= 0) attach({BPF_STMT(BPF_RET | BPF_K, 0)});
 }

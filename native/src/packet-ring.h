@@ -65,6 +65,8 @@ class PacketRing {
   size_t read(const BatchArrays& a, size_t* bytesUsed);
   /** True when the block at the cursor is ready (user-owned). */
   bool ready() const;
+  /** Attaches a program as it is (no swap): for a ring the caller drains itself. */
+  void replaceFilter(const std::vector<sock_filter>& program);
   /** Attaches a reject-all filter: nothing more enters the ring, so a stop can drain it exactly. */
   void rejectAll();
   /** The socket's pending error (SO_ERROR, e.g. ENETDOWN when the interface went away), cleared. */

@@ -96,6 +96,26 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
   }
 
   /**
+   * Replaces the kernel filter with libpcap's swap (pcap-linux.c): a reject-all program first, so
+   * no packet is judged by a mix of the two; then the ring drains — unlike libpcap, which filters
+   * the leftovers in user space, the packets the old filter accepted are still delivered by the
+   * iteration; then the new program. Resolves once the new program is attached.
+   */
+  async setFilter(program: readonly BpfInstruction[]): Promise<void> {
+    const code = encodeBpfProgram(program)
+    if (this.closed) throw new CaptureError('setFilter: the capture is closed')
+    this.native.rejectAll()
+    // A partly filled block reaches user space when its timer (latencyMs) fires.
+    await new Promise((resolve) => setTimeout(resolve, this.latencyMs * 2 + 20))
+    if (this.closed) return
+    try {
+      this.native.replaceFilter(code)
+    } catch (err) {
+      throw new CaptureError(`cannot attach the filter: ${(err as Error).message}`, { cause: err })
+    }
+  }
+
+  /**
    * Stops gracefully: the kernel filter turns to reject-all, so nothing more enters the ring; the
    * packets already in it, including a partly filled block that the kernel hands over only when
    * its timer (latencyMs) fires, are still delivered; then close(). After a stop the counters add

@@ -49,9 +49,14 @@ export interface NativeCapture {
   ready(): boolean
   /** Calls back once when the socket is readable or failed (status < 0 is a libuv error code). */
   wait(callback: (status: number, events: number) => void): void
-  /** Attaches a classic BPF program (8-byte struct sock_filter entries) with libpcap's swap. */
+  /**
+   * Attaches a classic BPF program (8-byte struct sock_filter entries) with libpcap's swap:
+   * reject-all, discard what the ring holds, the program; the counters restart.
+   */
   setFilter(program: Buffer): void
   stats(): NativeStats
+  /** Attaches a program without the swap (the caller drained the ring after rejectAll()). */
+  replaceFilter(program: Buffer): void
   /** Attaches a reject-all filter: nothing more enters the ring (the first step of a clean stop). */
   rejectAll(): void
   /** The socket's pending errno (SO_ERROR; ENETDOWN when the interface went down or away), cleared by reading. */

@@ -4,6 +4,7 @@
  * loop staying free while a flood is captured, and file rotation.
  */
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -190,4 +191,33 @@ test('a full disk ends the capture with one line; the file is valid up to the la
   assert.match(cap.stderr(), new RegExp(`^netkit capture: ${file}: cannot write it: no space left on device\\n$`, 'm'))
   const n = count(file)
   assert.ok(n > 1000 && n < 3000, `the file holds the packets written before the disk filled (${n})`)
+})
+
+test('setFilter swaps the kernel filter on a running capture; what the old one accepted is still delivered', { skip }, async (t) => {
+  const pair = createVethPair()
+  t.after(() => pair.cleanup())
+  const probe = spawn('ip', ['netns', 'exec', pair.ns, process.execPath, join(root, 'test', 'capture', 'fixtures', 'filter-swap.mjs'), pair.iface], { stdio: ['pipe', 'pipe', 'pipe'] })
+  t.after(() => probe.kill('SIGKILL'))
+  let out = ''
+  let err = ''
+  probe.stderr!.on('data', (d) => { err += d })
+  probe.stdout!.on('data', (d) => { out += d })
+  const waitFor = async (word: string): Promise<void> => {
+    for (let waited = 0; !out.includes(word); waited += 10) {
+      if (probe.exitCode !== null || waited > 10_000) throw new Error(`no '${word}' from the probe: ${out} ${err}`)
+      await sleep(10)
+    }
+  }
+  await waitFor('ready')
+  pair.send(4, 100) // 0x88b5: no filter yet
+  probe.stdin!.write('swap\n')
+  await waitFor('swapped')
+  pair.send(3, 100) // 0x88b5: rejected now
+  pair.send(2, 100, ['--ethertype', '0x88b6'])
+  await sleep(100)
+  probe.stdin!.write('end\n')
+  await waitFor('stats')
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { types: string[]; stats: { captured: number; received: number; dropped: number } }
+  assert.deepEqual(r.types, ['88b5', '88b5', '88b5', '88b5', '88b6', '88b6'])
+  assert.deepEqual(r.stats, { captured: 6, received: 6, dropped: 0 })
 })
