@@ -19,7 +19,7 @@ using netkit::RingOptions;
 
 const char* kUsage =
     "new Capture({ ifindex: number, snaplen?: number, promisc?: boolean, bufferBytes?: number, "
-    "blockTimeoutMs?: number, direction?: 0|1|2, cooked?: boolean, filter?: Buffer })";
+    "blockTimeoutMs?: number, direction?: 0|1|2, cooked?: boolean, filter?: Buffer, loopbackIfindex?: number })";
 
 uint32_t optU32(const Napi::Object& o, const char* key, uint32_t def) {
   Napi::Value v = o.Get(key);
@@ -67,6 +67,8 @@ class Capture : public Napi::ObjectWrap<Capture> {
     ro.bufferBytes = optU32(o, "bufferBytes", 4u << 20);
     ro.blockTimeoutMs = optU32(o, "blockTimeoutMs", 50);
     ro.cooked = optBool(o, "cooked", false);
+    Napi::Value lo = o.Get("loopbackIfindex");
+    if (lo.IsNumber()) ro.loopbackIfindex = lo.As<Napi::Number>().Int32Value();
     uint32_t dir = optU32(o, "direction", 0);
     if (dir > 2) throw Napi::TypeError::New(env, std::string("direction must be 0 (inout), 1 (in) or 2 (out); usage: ") + kUsage);
     ro.direction = static_cast<Direction>(dir);

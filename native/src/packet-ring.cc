@@ -40,6 +40,7 @@ void PacketRing::fail(const char* what) {
 void PacketRing::open(const RingOptions& o) {
   snaplen_ = o.snaplen == 0 ? 262144 : o.snaplen;
   direction_ = o.direction;
+  loopbackIfindex_ = o.loopbackIfindex;
   cooked_ = o.ifindex == 0 || o.cooked;
   // Protocol 0: the socket receives nothing until bind() names the interface and ETH_P_ALL, so no
   // packet from another interface slips into the ring first (pcap-linux.c does the same).
@@ -118,7 +119,10 @@ size_t PacketRing::read(const BatchArrays& a, size_t* bytesUsed) {
     for (uint32_t i = 0; i < n; i++) {
       auto* sll = reinterpret_cast<const sockaddr_ll*>(reinterpret_cast<uint8_t*>(h) + TPACKET_ALIGN(sizeof(tpacket3_hdr)));
       const bool outgoing = sll->sll_pkttype == PACKET_OUTGOING;
-      const bool keep = direction_ == Direction::InOut || (direction_ == Direction::In ? !outgoing : outgoing);
+      // As libpcap's linux_check_direction: a packet sent on loopback is also received there, so
+      // its outgoing copy is dropped to show it once; then the -Q direction.
+      const bool keep = (!outgoing || sll->sll_ifindex != loopbackIfindex_) &&
+                        (direction_ == Direction::InOut || (direction_ == Direction::In ? !outgoing : outgoing));
       if (keep) {
         const uint8_t* frame = reinterpret_cast<uint8_t*>(h) + h->tp_mac;
         uint32_t cap = h->tp_snaplen, orig = h->tp_len;
@@ -138,7 +142,8 @@ size_t PacketRing::read(const BatchArrays& a, size_t* bytesUsed) {
           std::memcpy(dst + kSll2Len, frame, cap);
           out = kSll2Len + cap;
           orig += kSll2Len;
-        } else if ((h->tp_status & TP_STATUS_VLAN_VALID) && cap >= 12) {
+        } else if (((h->tp_status & TP_STATUS_VLAN_VALID) || h->hv1.tp_vlan_tci != 0) && cap >= 12) {
+          // (Kernels before 3.0 set the TCI without TP_STATUS_VLAN_VALID; libpcap checks both.)
           // The kernel strips the outer 802.1Q tag into metadata; put it back after the MACs as
           // libpcap does, so the file shows the frame as it was on the wire.
           const uint16_t tpid = (h->tp_status & TP_STATUS_VLAN_TPID_VALID) ? h->hv1.tp_vlan_tpid : ETH_P_8021Q;

@@ -25,6 +25,8 @@ struct RingOptions {
   uint32_t bufferBytes = 4u << 20;
   uint32_t blockTimeoutMs = 50;
   Direction direction = Direction::InOut;
+  // The loopback device's index: its outgoing copies are skipped, as each packet comes back in.
+  int loopbackIfindex = -1;
   // Attached before bind(): the socket sees no packet until then, so no swap is needed.
   std::vector<sock_filter> filter;
 };
@@ -100,6 +102,7 @@ class PacketRing {
   uint32_t cursor_ = 0;
   uint32_t snaplen_ = 0;
   Direction direction_ = Direction::InOut;
+  int loopbackIfindex_ = -1;
   RingStats totals_;
 };
 

@@ -229,6 +229,7 @@ export function openLive(options: LiveCaptureOptions): LiveCapture {
   if (!any) {
     const found = findInterface(options.interface)
     if (!found) throw new CaptureError(`no such interface: ${options.interface}`, { hint: 'netkit interfaces lists them' })
+    if (!found.up) throw new CaptureError(`the interface ${options.interface} is down`, { hint: `ip link set ${options.interface} up` })
     ifindex = found.index
     link = captureLink(found.arpType)
   }
@@ -248,6 +249,7 @@ export function openLive(options: LiveCaptureOptions): LiveCapture {
       direction,
       cooked: link.cooked,
       filter: program ? encodeBpfProgram(program) : undefined,
+      loopbackIfindex: findInterface('lo')?.index ?? -1,
     })
   } catch (err) {
     throw openError(err, options.interface)

@@ -25,6 +25,8 @@ export interface NativeCaptureOptions {
   cooked?: boolean
   /** Classic BPF program (8-byte struct sock_filter entries) attached before bind. */
   filter?: Buffer
+  /** Index of the loopback device, whose outgoing copies are skipped (each comes back in). */
+  loopbackIfindex?: number
 }
 
 /** Kernel counters since the socket opened (summed: the kernel clears them on each read). */

@@ -67,7 +67,7 @@ test('without -w, packets are printed live in the -T format', { skip }, async (t
   assert.equal(endCounts(cap.stderr()).captured, 3, '-c 3 stops after three')
 })
 
-test('netkit interfaces lists what ip link shows', { skip }, async (t) => {
+test('netkit interfaces lists what ip link shows; a down interface is refused', { skip }, async (t) => {
   const pair = createVethPair()
   t.after(() => pair.cleanup())
   const ours = JSON.parse(pair.exec(pair.ns, process.execPath, [join(root, 'bin', 'run.js'), 'interfaces', '--json'])) as Array<Record<string, unknown>>
@@ -86,6 +86,11 @@ test('netkit interfaces lists what ip link shows', { skip }, async (t) => {
   const text = pair.exec(pair.ns, process.execPath, [join(root, 'bin', 'run.js'), 'interfaces'])
   assert.match(text, new RegExp(`^\\d+\\s+${pair.iface}\\s+EN10MB\\s+1500\\s+[0-9a-f:]{17}\\s+\\S*UP`, 'm'))
   assert.match(text, /^-\s+any\s+LINUX_SLL2/m)
+  // An interface that is down: one line before anything starts.
+  pair.exec(pair.ns, 'ip', ['link', 'set', pair.iface, 'down'])
+  const down = await run('ip', ['netns', 'exec', pair.ns, process.execPath, join(root, 'bin', 'run.js'), 'capture', '-i', pair.iface, '-c', '1'])
+  assert.equal(down.code, 1)
+  assert.equal(down.stderr, `netkit capture: the interface ${pair.iface} is down (ip link set ${pair.iface} up)\n`)
 })
 
 test('errors: unknown interface, bad flags, bad filter, no permission', { skip: process.platform !== 'linux' && 'Linux only' }, async () => {
