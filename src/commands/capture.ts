@@ -99,11 +99,13 @@ export default class Capture extends NetkitCommand {
 
   /** Moves batches from the ring to the file or stdout until a stop condition; returns packets kept. */
   private async loop(capture: LiveCapture, file: RotatingWriter | undefined, output: PacketOutput | undefined, count: number, duration: number | undefined): Promise<number> {
-    const stop = (): void => capture.stop()
+    // The first signal stops cleanly (the ring drains); a second one does not wait for that.
+    let signals = 0
+    const stop = (): void => { if (signals++ === 0) capture.stop(); else capture.close() }
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
     process.on('SIGHUP', stop)
-    const timer = duration === undefined ? undefined : setTimeout(stop, duration * 1000)
+    const timer = duration === undefined ? undefined : setTimeout(() => capture.stop(), duration * 1000)
     let left = count
     let kept = 0
     // The file stays valid up to about a second ago even if the process is killed or traffic stops.
