@@ -54,7 +54,11 @@ export interface LiveCaptureStats {
 /** The default and largest snapshot length (tcpdump's MAXIMUM_SNAPLEN). */
 export const MAX_SNAPLEN = 262144
 
-/** An open live capture. Iterate it once; each batch is valid until the next one is asked for. */
+/**
+ * An open live capture. Iterate it once; each batch is valid until the next one is asked for.
+ * While an iteration waits for packets the capture keeps the process alive, as a listening
+ * socket does, until stop() or close(); one never iterated is closed by the garbage collector.
+ */
 export class LiveCapture implements AsyncIterable<RecordBatch> {
   /** The one capture interface (link type, snaplen, name) the batches refer to. */
   readonly interfaces: readonly InterfaceInfo[]

@@ -9,7 +9,7 @@ import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { have, root, sh, tempDir, tsharkFields } from '../helpers/cli.js'
+import { have, root, run, sh, tempDir, tsharkFields } from '../helpers/cli.js'
 import { captureSkip, createVethPair, endCounts, expectedFrame, startCapture } from './netns.js'
 
 const skip = captureSkip()
@@ -220,4 +220,18 @@ test('setFilter swaps the kernel filter on a running capture; what the old one a
   const r = JSON.parse(out.trim().split('\n').pop()!) as { types: string[]; stats: { captured: number; received: number; dropped: number } }
   assert.deepEqual(r.types, ['88b5', '88b5', '88b5', '88b5', '88b6', '88b6'])
   assert.deepEqual(r.stats, { captured: 6, received: 6, dropped: 0 })
+})
+
+test('closing live captures in every way during a flood never crashes', { skip }, async (t) => {
+  const pair = createVethPair()
+  t.after(() => pair.cleanup())
+  const sender = pair.spawn(pair.peerNs, 'python3', [join(root, 'test', 'capture', 'fixtures', 'send-frames.py'), pair.peerIface, '3000000', '64'])
+  t.after(() => sender.kill('SIGKILL'))
+  await new Promise((resolve) => sender.stdout!.once('data', resolve))
+  const r = await run('ip', ['netns', 'exec', pair.ns, process.execPath, '--expose-gc', join(root, 'test', 'capture', 'fixtures', 'close-stress.mjs'), pair.iface, '100'], { timeoutMs: 30_000 })
+  assert.equal(r.signal, null, `no crash: ${r.stderr}`)
+  assert.equal(r.code, 0, r.stderr)
+  const [, packets, open] = /^ok (\d+) (\d+)\n$/.exec(r.stdout) ?? []
+  assert.ok(Number(packets) > 0, `packets were flowing while the captures opened and closed: ${r.stdout}`)
+  assert.equal(Number(open), 0, 'every capture was closed or finalized')
 })
