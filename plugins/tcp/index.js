@@ -4,10 +4,9 @@
 // the payload goes to the tcp.port table (lower port first), then to heuristics.
 import { defineDissector, TcpConversations } from 'netkit'
 import { endpoints } from '../udp/index.js'
+import { tcpdumpText } from './tcpdump-line.js'
 
 const newTable = () => new TcpConversations()
-
-const FLAG_LETTERS = [[0x02, 'S'], [0x01, 'F'], [0x04, 'R'], [0x08, 'P'], [0x20, 'U'], [0x40, 'E'], [0x80, 'W']]
 
 export default defineDissector({
   name: 'tcp',
@@ -99,14 +98,7 @@ export default defineDissector({
       ctx.add(f.options, 20, hl - 20)
       options(view, ctx, f, hl)
     }
-    if (ctx.wantsInfo) {
-      let letters = ''
-      for (const [bit, l] of FLAG_LETTERS) if (flags & /** @type {number} */ (bit)) letters += l
-      if (flags & 0x10) letters += '.'
-      const seqText = payload > 0 ? `seq ${seq}:${(seq + payload) >>> 0}, ` : flags & 0x07 ? `seq ${seq}, ` : ''
-      const ackText = flags & 0x10 ? `ack ${ack}, ` : ''
-      ctx.info(`${endpoints(ctx, sport, dport)}: Flags [${letters || 'none'}], ${seqText}${ackText}win ${win}, length ${payload}`)
-    }
+    if (ctx.wantsInfo) ctx.info(`${endpoints(ctx, sport, dport)}: ${tcpdumpText(view, ctx, { sport, dport, seq, ack, flags, hl, win, payload })}`)
     // A FIN with no data still goes up: it completes a message read until the sender closes.
     if ((payload > 0 && view.captured > hl) || (flags & 0x01 && flow >= 0)) {
       if (flow >= 0) ctx.nextStream('tcp.port', lo, hl, hi, flow, flags & 0x02 ? (seq + 1) >>> 0 : seq, (flags & 0x01) !== 0)

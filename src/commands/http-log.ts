@@ -3,25 +3,27 @@ import { NetkitCommand } from '../cli/base-command.js'
 import { TextOutput } from '../format/output.js'
 import { formatTransaction, HttpTransactionLog, transactionJson } from '../stream/http-log.js'
 import { TcpTracker } from '../stream/tcp-tracker.js'
-import { trackFile } from '../stream/track-file.js'
+import { streamSourceArgs, streamSourceFlags, trackSource } from '../cli/stream-source.js'
 
 /** `netkit http-log`: one line per HTTP transaction reconstructed from a capture. */
 export default class HttpLog extends NetkitCommand {
   static override summary = 'List the HTTP/1.x transactions in a capture, reassembled from TCP'
   static override description = 'One line per request and its response: time, client, server, method, host, URI, status, request and response bytes, time to first byte (request end to first response byte) and total time.'
   static override examples = ['<%= config.bin %> http-log -r web.pcap', '<%= config.bin %> http-log -r web.pcap --json | jq .status']
+  static override strict = false
+  static override args = streamSourceArgs
   static override flags = {
-    read: Flags.string({ char: 'r', description: 'file to read (- for standard input)', required: true, helpValue: 'FILE' }),
+    ...streamSourceFlags,
     json: Flags.boolean({ description: 'one JSON object per transaction (ndjson)' }),
   }
 
   async run(): Promise<void> {
-    const { flags } = await this.parse(HttpLog)
+    const { flags, argv } = await this.parse(HttpLog)
     const out = new TextOutput()
     const log = new HttpTransactionLog((t) => out.write(flags.json ? JSON.stringify(transactionJson(t)) + '\n' : formatTransaction(t)))
     const tracker = new TcpTracker(log.handler)
     try {
-      await trackFile(flags.read, tracker, (w) => process.stderr.write(`netkit http-log: warning: ${w}\n`))
+      await trackSource('http-log', flags, argv, tracker, () => out.flush())
     } finally {
       await out.end()
       if (tracker.budget.overflows > 0) {

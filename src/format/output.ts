@@ -52,6 +52,11 @@ export class TextOutput {
     if (this.drained) await this.drained
   }
 
+  /** Writes what is buffered now (live output: each batch shows when it arrives). */
+  flush(): void {
+    this.push()
+  }
+
   /** Writes what is buffered and waits until the stream has taken it. */
   async end(): Promise<void> {
     this.push()

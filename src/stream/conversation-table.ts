@@ -25,6 +25,17 @@ function relative(s: number, n: number, s0: number, n0: number): string {
   return `${Math.floor(ns / 1e9)}.${String(ns % 1e9).padStart(9, '0')}`
 }
 
+/**
+ * Seconds from (s0, n0) to (s, n) as a double the way Wireshark's nstime_to_sec makes it (whole
+ * seconds plus nanoseconds / 1e9 of the exact difference): durations are differences of these,
+ * so they round as tshark's do.
+ */
+function relativeSeconds(s: number, n: number, s0: number, n0: number): number {
+  const ns = (s - s0) * 1e9 + (n - n0)
+  const whole = Math.floor(ns / 1e9)
+  return whole + (ns - whole * 1e9) / 1e9
+}
+
 /** The table as tshark -q -z conv,tcp prints it; (startSec, startNsec) is the capture's first timestamp. */
 export function conversationTable(convs: readonly TcpConversation[], startSec: number, startNsec: number): string {
   // Most frames first; ties keep stream order (Array.prototype.sort is stable).
@@ -37,7 +48,7 @@ export function conversationTable(convs: readonly TcpConversation[], startSec: n
     const left = endpoint(c.addrA, c.portA).padEnd(26) + ' <-> ' + endpoint(c.addrB, c.portB).padEnd(26)
     const cell = (frames: number, bytes: number) => `${String(frames).padStart(8)} ${bytesText(bytes).padEnd(9)}`
     out += `${left}${cell(c.ba.packets, c.ba.bytes)}${cell(c.ab.packets, c.ab.bytes)}${cell(c.ab.packets + c.ba.packets, c.ab.bytes + c.ba.bytes)}` +
-      `${relative(c.firstSec, c.firstNsec, startSec, startNsec).padStart(16)}${(c.lastTime - c.firstTime).toFixed(4).padStart(15)}\n`
+      `${relative(c.firstSec, c.firstNsec, startSec, startNsec).padStart(16)}${(relativeSeconds(c.lastSec, c.lastNsec, startSec, startNsec) - relativeSeconds(c.firstSec, c.firstNsec, startSec, startNsec)).toFixed(4).padStart(15)}\n`
   }
   return out + `${bar}\n`
 }

@@ -47,6 +47,9 @@ export interface TcpConversation {
   firstTime: number
   lastFrame: number
   lastTime: number
+  /** The last packet's timestamp exactly. */
+  lastSec: number
+  lastNsec: number
   /** Direction A->B and B->A. */
   readonly ab: FlowSide
   readonly ba: FlowSide
@@ -131,7 +134,7 @@ export class TcpConversations {
         index: this.count,
         addrA: addressText(data, srcOff, addrLen), portA: sport,
         addrB: addressText(data, dstOff, addrLen), portB: dport,
-        firstFrame: frame, firstSec: sec, firstNsec: nsec, firstTime: time, lastFrame: frame, lastTime: time,
+        firstFrame: frame, firstSec: sec, firstNsec: nsec, firstTime: time, lastFrame: frame, lastTime: time, lastSec: sec, lastNsec: nsec,
         ab: side(), ba: side(), lowIsA: low, key: Uint32Array.from(w), chain: this.buckets.get(h),
       }
       this.buckets.set(h, conv)
@@ -150,6 +153,8 @@ export class TcpConversations {
     if (flags & TcpFlag.RST) mine.rst = true
     conv.lastFrame = frame
     conv.lastTime = time
+    conv.lastSec = sec
+    conv.lastNsec = nsec
     this.place.conversation = conv
     this.place.fromA = fromA
     return this.place

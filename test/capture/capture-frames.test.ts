@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { have, tempDir, tsharkFields } from '../helpers/cli.js'
+import { tempDir, tsharkFields } from '../helpers/cli.js'
 import { captureSkip, createVethPair, endCounts, expectedFrame, startCapture } from './netns.js'
 
 const skip = captureSkip()
@@ -91,35 +91,4 @@ test('a VLAN-tagged frame is written with its tag, which the kernel had moved to
     assert.equal(f.len, 100, 'the frame has its wire length, tag included')
     assert.equal(f.data, expectedFrame(i, 100, 42).subarray(18).toString('hex'))
   })
-})
-
-test('loopback: each packet once (its outgoing copy is skipped), the same packets as tcpdump -i lo', { skip: skip || (!have('tcpdump') && 'needs tcpdump') }, async (t) => {
-  const pair = createVethPair()
-  const tmp = tempDir()
-  t.after(() => { pair.cleanup(); tmp.cleanup() })
-  const ours = join(tmp.dir, 'lo-netkit.pcap')
-  const theirs = join(tmp.dir, 'lo-tcpdump.pcap')
-  const tcpdump = pair.spawn(pair.ns, 'tcpdump', ['-i', 'lo', '-n', '-Z', 'root', '--immediate-mode', '-w', theirs])
-  t.after(() => tcpdump.kill('SIGKILL'))
-  const tcpdumpDone = new Promise((resolve) => tcpdump.once('close', resolve))
-  await new Promise<void>((resolve, reject) => {
-    let e = ''
-    tcpdump.stderr!.on('data', (d) => { e += d; if (e.includes('listening')) resolve() })
-    tcpdump.once('close', () => reject(new Error(`tcpdump exited: ${e}`)))
-  })
-  const cap = await startCapture(pair, ['-i', 'lo', '-w', ours])
-  t.after(() => cap.child.kill('SIGKILL'))
-  pair.exec(pair.ns, process.execPath, ['-e', `const s = require('node:http').createServer((q, r) => r.end('hello')).listen(0, '127.0.0.1', async () => {
-    for (let i = 0; i < 5; i++) await (await fetch('http://127.0.0.1:' + s.address().port + '/' + i)).text()
-    s.close(); s.closeAllConnections()
-  })`])
-  await new Promise((resolve) => setTimeout(resolve, 300))
-  cap.child.kill('SIGINT')
-  tcpdump.kill('SIGINT')
-  assert.equal((await cap.exited).code, 0, cap.stderr())
-  await tcpdumpDone
-  const fields = ['frame.len', 'tcp.srcport', 'tcp.dstport', 'tcp.seq_raw', 'tcp.flags', 'http.request.uri']
-  const a = tsharkFields(ours, fields)
-  assert.equal(a, tsharkFields(theirs, fields))
-  assert.equal(a.split('\n').filter((l) => /\t\/\d$/.test(l)).length, 5, 'five requests, each once')
 })

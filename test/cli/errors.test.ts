@@ -17,6 +17,10 @@ const cases: Array<[string, string[], number, RegExp]> = [
   ['a directory', ['read', '-r', '/tmp'], 1, /^netkit read: \/tmp: cannot open it: is a directory\n$/],
   ['unwritable -w', ['read', '-r', dns, '-w', '/nonexistent/out.pcap'], 1, /^netkit read: \/nonexistent\/out\.pcap: cannot create it: no such file or directory\n$/],
   ['bad -F', ['read', '-r', dns, '-w', '/tmp/x', '-F', 'erf'], 2, /^netkit read: Expected --file-format=erf to be one of: pcap, pcapng/],
+  ['http-log without a source', ['http-log'], 2, /^netkit http-log: give a capture file with -r FILE, or an interface to capture on with -i IFACE\n$/],
+  ['streams: a filter with -r', ['streams', '-r', dns, 'tcp'], 2, /^netkit streams: a filter expression, -c and --duration go with -i/],
+  ['streams: -r and -i', ['streams', '-r', dns, '-i', 'lo'], 2, /^netkit streams: --interface=lo cannot also be provided when using --read/],
+  ['streams: unknown interface', ['streams', '-i', 'nosuch0'], 1, /^netkit streams: no such interface: nosuch0 \(netkit interfaces lists them\)\n$/],
 ]
 
 for (const [name, args, code, pattern] of cases) {

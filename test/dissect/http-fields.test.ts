@@ -84,6 +84,6 @@ test('HTTP request and response fields equal tshark, on the frame that completes
 
 test('-T text shows the HTTP start line after the TCP summary', { skip }, async () => {
   const r = await netkit(['read', '-r', capture])
-  assert.match(r.stdout, /IP 127\.0\.0\.1\.\d+ > 127\.0\.0\.1\.\d+: Flags \[P\.\], seq \d+:\d+, ack \d+, win \d+, length \d+: HTTP: GET \/index\.html HTTP\/1\.1\n/)
+  assert.match(r.stdout, /IP 127\.0\.0\.1\.\d+ > 127\.0\.0\.1\.\d+: Flags \[P\.\], seq \d+:\d+, ack \d+, win \d+, options \[nop,nop,TS val \d+ ecr \d+\], length \d+: HTTP: GET \/index\.html HTTP\/1\.1\n/)
   assert.match(r.stdout, /: HTTP: HTTP\/1\.1 418 I am a teapot\n/)
 })

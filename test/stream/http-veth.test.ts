@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { have, root, tempDir } from '../helpers/cli.js'
-import { assertHttpLogMatchesTshark } from '../helpers/http-compare.js'
+import { assertHttpLogMatchesTshark, netkitLog } from '../helpers/http-compare.js'
 import { createVethPair, type VethPair } from '../capture/netns.js'
 
 function skipReason(): string | false {
@@ -23,6 +23,8 @@ const { dir, cleanup } = tempDir('netkit-httpveth-')
 const capture = join(dir, 'veth.pcap')
 let pair: VethPair | undefined
 const children: Array<ReturnType<typeof spawn>> = []
+let liveLog = ''
+let liveErr = ''
 
 /** Runs a client in the client namespace; it must succeed. */
 function client(cmd: string, args: string[]): string {
@@ -80,6 +82,15 @@ http {
     tcpdump.stderr!.on('data', (d) => { err += d; if (err.includes('listening on')) resolve() })
     tcpdump.once('exit', () => reject(new Error(`tcpdump exited: ${err}`)))
   })
+  // netkit http-log on the same interface, live, at the same time.
+  const live = spawn('ip', ['netns', 'exec', pair.ns, process.execPath, join(root, 'bin', 'run.js'), 'http-log', '-i', pair.iface, '--json', 'tcp port 8080'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  children.push(live)
+  const liveDone = new Promise((resolve) => live.once('close', resolve))
+  live.stdout!.on('data', (d) => { liveLog += d })
+  await new Promise<void>((resolve, reject) => {
+    live.stderr!.on('data', (d) => { liveErr += d; if (liveErr.includes('listening on')) resolve() })
+    live.once('close', () => reject(new Error(`http-log -i exited: ${liveErr}`)))
+  })
   client('curl', ['-s', '-o', '/dev/null', `${base}/index.html`, `${base}/big.bin`, `${base}/missing`])
   client('curl', ['-s', '-o', '/dev/null', '--compressed', `${base}/text.txt`])
   client('curl', ['-s', '-o', '/dev/null', '-I', `${base}/index.html`])
@@ -89,7 +100,9 @@ http {
   client(process.execPath, [join(root, 'bin', 'run.js'), 'http', `${base}/text.txt`, '-c', '4', '-n', '300', '-H', 'Accept-Encoding: gzip'])
   await sleep(300)
   tcpdump.kill('SIGINT')
+  live.kill('SIGINT')
   await new Promise((resolve) => tcpdump.once('exit', resolve))
+  await liveDone
 })
 
 after(() => {
@@ -105,4 +118,13 @@ test('http-log over a 1500-byte-MTU veth (curl, ab, wrk, netkit http vs nginx) e
   // The 200 kB body crossed > 100 segments of at most 1448 bytes, and was reassembled whole.
   assert.ok(log.some((t) => t.uri === '/big.bin' && t.response_body_bytes === 200_000), 'the large body')
   assert.ok(log.some((t) => t.chunked === true), 'a chunked (gzip) body')
+})
+
+test('http-log -i on the live interface logs the same transactions as from the file', { skip }, async () => {
+  const pick = (t: Record<string, unknown>) => [t.client, t.method, t.uri, t.status, t.request_bytes, t.response_bytes].join(' ')
+  const fromFile = (await netkitLog(capture)).map(pick).sort()
+  const fromWire = liveLog.trim().split('\n').map((l) => pick(JSON.parse(l))).sort()
+  assert.match(liveErr, /\d+ packets captured\n\d+ packets received by filter\n0 packets dropped by kernel/)
+  assert.ok(fromWire.length >= 500, `live log has ${fromWire.length} transactions`)
+  assert.deepEqual(fromWire, fromFile)
 })
