@@ -105,7 +105,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
     size_t capacity = off.ElementLength();
     for (size_t n : {cap.ElementLength(), orig.ElementLength(), sec.ElementLength(), nsec.ElementLength()}) capacity = std::min(capacity, n);
     uint32_t layout = info.Length() > 6 && info[6].IsNumber() ? info[6].As<Napi::Number>().Uint32Value() : 0;
-    if (layout > 2) throw Napi::TypeError::New(env, "read: layout must be 0 (plain), 1 (pcap, µs) or 2 (pcap, ns)");
+    if (layout > 4) throw Napi::TypeError::New(env, "read: layout must be 0 (plain), 1 (pcap, µs), 2 (pcap, ns), 3 (pcapng, µs) or 4 (pcapng, ns)");
     BatchArrays a{data.Data(), data.Length(), off.Data(), cap.Data(), orig.Data(), sec.Data(), nsec.Data(), capacity, static_cast<netkit::Layout>(layout)};
     size_t used = 0;
     try {

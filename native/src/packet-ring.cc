@@ -126,7 +126,8 @@ size_t PacketRing::read(const BatchArrays& a, size_t* bytesUsed) {
       if (keep) {
         const uint8_t* frame = reinterpret_cast<uint8_t*>(h) + h->tp_mac;
         uint32_t cap = h->tp_snaplen, orig = h->tp_len;
-        const size_t header = a.layout == Layout::Plain ? 0 : 16;
+        const bool pcapng = a.layout == Layout::PcapngMicro || a.layout == Layout::PcapngNano;
+        const size_t header = a.layout == Layout::Plain ? 0 : pcapng ? 28 : 16;
         uint8_t* rec = a.data + used;
         uint8_t* dst = rec + header;
         uint32_t out = 0;
@@ -165,6 +166,24 @@ size_t PacketRing::read(const BatchArrays& a, size_t* bytesUsed) {
         a.tsNsec[count] = h->tp_nsec;
         if (a.layout == Layout::Plain) {
           used += (out + 7) & ~7u;
+        } else if (pcapng) {
+          // EPB: type 6, total length, interface 0, 64-bit timestamp in if_tsresol units (high
+          // word first), captured and original lengths, bytes padded to 4, total length again.
+          const uint64_t ts = a.layout == Layout::PcapngNano
+              ? static_cast<uint64_t>(h->tp_sec) * 1000000000u + h->tp_nsec
+              : static_cast<uint64_t>(h->tp_sec) * 1000000u + h->tp_nsec / 1000;
+          const uint32_t padded = (out + 3) & ~3u;
+          const uint32_t total = 32 + padded;
+          put32le(rec, 6);
+          put32le(rec + 4, total);
+          put32le(rec + 8, 0);
+          put32le(rec + 12, static_cast<uint32_t>(ts >> 32));
+          put32le(rec + 16, static_cast<uint32_t>(ts));
+          put32le(rec + 20, out);
+          put32le(rec + 24, orig);
+          std::memset(dst + out, 0, padded - out);
+          put32le(dst + padded, total);
+          used += total;
         } else {
           put32le(rec, h->tp_sec);
           put32le(rec + 4, a.layout == Layout::PcapNano ? h->tp_nsec : h->tp_nsec / 1000);

@@ -35,9 +35,10 @@ struct RingOptions {
  * How packet bytes are laid out in the batch buffer: plain (each packet at an 8-byte aligned
  * offset), or as classic pcap records (pcap-savefile(5): a 16-byte little-endian header with µs
  * or ns timestamps, then the bytes, back to back), so a file writer appends a run of records with
- * one copy and no per-packet work.
+ * one copy and no per-packet work; or as pcapng Enhanced Packet Blocks for interface 0
+ * (draft-ietf-opsawg-pcapng: 28-byte header, bytes padded to 4, trailing length), likewise.
  */
-enum class Layout { Plain = 0, PcapMicro = 1, PcapNano = 2 };
+enum class Layout { Plain = 0, PcapMicro = 1, PcapNano = 2, PcapngMicro = 3, PcapngNano = 4 };
 
 /** Per-packet metadata arrays the caller owns (a RecordBatch's arrays). */
 struct BatchArrays {
@@ -82,8 +83,8 @@ class PacketRing {
   bool cooked() const { return cooked_; }
   /** Largest room read() may need for one block (block bytes plus header growth). */
   size_t blockRoom() const { return blockSize_ + maxPacketsPerBlock() * kPacketGrowth; }
-  /** Most bytes one packet's output may exceed its ring bytes by: pcap header + SLL2 header + padding. */
-  static constexpr size_t kPacketGrowth = 16 + 20 + 8;
+  /** Most bytes one packet's output may exceed its ring bytes by: EPB header and trailer + SLL2 header + padding. */
+  static constexpr size_t kPacketGrowth = 32 + 20 + 8;
   size_t maxPacketsPerBlock() const { return blockSize_ / 64 + 1; }
   int lastErrno = 0;
 

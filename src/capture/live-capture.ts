@@ -31,15 +31,22 @@ export interface LiveCaptureOptions {
   /** Longest a packet waits in a partly filled ring block before it is delivered (default 50 ms). */
   latencyMs?: number
   /**
-   * Lay each batch's bytes out as classic pcap records (16-byte header, µs or ns timestamps,
-   * records back to back) so a pcap file takes a run of them with one copy (see PcapWriter's
-   * appendRecords). The batch is an ordinary RecordBatch either way.
+   * Lay each batch's bytes out as classic pcap records (16-byte header) or pcapng EPBs of
+   * interface 0, with µs or ns timestamps, back to back, so a file takes a run of them with one
+   * copy (PcapWriter/PcapngWriter appendRecords). The batch is an ordinary RecordBatch either way.
    */
   recordLayout?: RecordLayout
 }
 
-/** How a live batch's bytes are laid out: `plain`, or classic pcap records with µs or ns timestamps. */
-export type RecordLayout = 'plain' | 'pcap-us' | 'pcap-ns'
+/** How a live batch's bytes are laid out: `plain`, or file records (pcap or pcapng EPB) with µs or ns timestamps. */
+export type RecordLayout = 'plain' | 'pcap-us' | 'pcap-ns' | 'pcapng-us' | 'pcapng-ns'
+
+const LAYOUT_CODES: Record<RecordLayout, 0 | 1 | 2 | 3 | 4> = { plain: 0, 'pcap-us': 1, 'pcap-ns': 2, 'pcapng-us': 3, 'pcapng-ns': 4 }
+
+/** Bytes of file header before each packet's bytes in a layout (0 for plain). */
+export function layoutHeaderBytes(layout: RecordLayout): number {
+  return layout === 'plain' ? 0 : layout.startsWith('pcapng') ? 28 : 16
+}
 
 /** Counters of a live capture, tcpdump's three numbers. */
 export interface LiveCaptureStats {
@@ -72,12 +79,12 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
 
   /** The layout of every batch's bytes. */
   readonly recordLayout: RecordLayout
-  private readonly layoutCode: 0 | 1 | 2
+  private readonly layoutCode: 0 | 1 | 2 | 3 | 4
 
   /** Use openLive(). */
   constructor(private readonly native: NativeCapture, info: InterfaceInfo, private readonly ifaceName: string, private readonly latencyMs: number, layout: RecordLayout = 'plain') {
     this.recordLayout = layout
-    this.layoutCode = layout === 'pcap-us' ? 1 : layout === 'pcap-ns' ? 2 : 0
+    this.layoutCode = LAYOUT_CODES[layout]
     this.interfaces = [info]
     // Room for several whole blocks per batch, so a busy ring empties in few wake-ups.
     const blocks = 4
@@ -223,7 +230,7 @@ export function openLive(options: LiveCaptureOptions): LiveCapture {
   const direction = { inout: 0, in: 1, out: 2 }[options.direction ?? 'inout'] as 0 | 1 | 2 | undefined
   if (direction === undefined) throw new InvalidArgumentError(`the direction must be in, out or inout (got '${options.direction}')`)
   const layout = options.recordLayout ?? 'plain'
-  if (!['plain', 'pcap-us', 'pcap-ns'].includes(layout)) throw new InvalidArgumentError(`the record layout must be plain, pcap-us or pcap-ns (got '${layout}')`)
+  if (!(layout in LAYOUT_CODES)) throw new InvalidArgumentError(`the record layout must be one of ${Object.keys(LAYOUT_CODES).join(', ')} (got '${layout}')`)
   const latencyMs = options.latencyMs ?? 50
   if (!Number.isInteger(latencyMs) || latencyMs < 1 || latencyMs > 10_000) throw new InvalidArgumentError(`the latency must be 1 to 10000 ms (got ${options.latencyMs})`)
   const native = loadNative()

@@ -44,9 +44,10 @@ export interface NativeCapture {
   /**
    * Copies every ready ring block that fits into the arrays and returns the blocks to the kernel;
    * returns packets copied. `layout` 1 or 2 puts a pcap record header (µs or ns) before each
-   * packet's bytes, records back to back; 0 (default) aligns each packet to 8 bytes.
+   * packet's bytes, 3 or 4 makes each a pcapng EPB of interface 0 (µs or ns), records back to
+   * back; 0 (default) aligns each packet to 8 bytes.
    */
-  read(data: Buffer, offset: Uint32Array, capLen: Uint32Array, origLen: Uint32Array, tsSec: Float64Array, tsNsec: Uint32Array, layout?: 0 | 1 | 2): number
+  read(data: Buffer, offset: Uint32Array, capLen: Uint32Array, origLen: Uint32Array, tsSec: Float64Array, tsNsec: Uint32Array, layout?: 0 | 1 | 2 | 3 | 4): number
   /** True when the next ring block is ready (no system call). */
   ready(): boolean
   /** Calls back once when the socket is readable or failed (status < 0 is a libuv error code). */

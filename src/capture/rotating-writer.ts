@@ -6,8 +6,9 @@
 import { InvalidArgumentError } from '../errors.js'
 import type { InterfaceInfo, RecordBatch } from '../pcap/record-batch.js'
 import { PcapWriter } from '../pcap/pcap-writer.js'
+import { PcapngWriter } from '../pcap/pcapng-writer.js'
 import { createCaptureWriter, type CaptureWriter } from '../pcap/writer.js'
-import type { RecordLayout } from './live-capture.js'
+import { layoutHeaderBytes, type RecordLayout } from './live-capture.js'
 
 /** What RotatingWriter takes. */
 export interface RotationOptions {
@@ -72,6 +73,7 @@ export class RotatingWriter {
   private timeCount = 0
   private sliceStart: number
   private select: Uint8Array | undefined
+  private closed = false
   private readonly digits: number
 
   constructor(private readonly o: RotationOptions, now = Date.now() / 1000) {
@@ -162,11 +164,16 @@ export class RotatingWriter {
     if (to <= from) return 0
     const w = this.writer
     const layout = this.o.batchLayout
-    if (w instanceof PcapWriter && (layout === 'pcap-ns' || layout === 'pcap-us') && w.nanosecond === (layout === 'pcap-ns')) {
+    const pcap = w instanceof PcapWriter && (layout === 'pcap-ns' || layout === 'pcap-us') && w.nanosecond === (layout === 'pcap-ns')
+    // EPBs name interface 0: the one interface this writer was created with.
+    const pcapng = w instanceof PcapngWriter && (layout === 'pcapng-ns' || layout === 'pcapng-us') && w.nanosecond === (layout === 'pcapng-ns')
+    if (pcap || pcapng) {
       // The ring laid the records out already: one copy for the run.
       let bytes = 0
       for (let i = from; i < to; i++) bytes += batch.capLen[i]
-      w.appendRecords(batch.data.subarray(batch.offset[from] - 16, batch.offset[to - 1] + batch.capLen[to - 1]), to - from, bytes)
+      const last = batch.offset[to - 1] + (pcapng ? ((batch.capLen[to - 1] + 3) & ~3) + 4 : batch.capLen[to - 1])
+      const records = batch.data.subarray(batch.offset[from] - layoutHeaderBytes(layout!), last);
+      (w as PcapWriter | PcapngWriter).appendRecords(records, to - from, bytes)
     } else if (from === 0 && to === batch.count) {
       w.writeBatch(batch, batch.interfaces)
     } else {
@@ -185,8 +192,16 @@ export class RotatingWriter {
     this.writer.flush()
   }
 
-  /** Flushes and closes the current file. */
-  close(): void {
+  /**
+   * Flushes and closes the current file. A pcapng file gets the capture's counters in an
+   * Interface Statistics Block (isb_ifrecv, isb_ifdrop), as dumpcap writes them.
+   */
+  close(stats?: { received: number; dropped: number }): void {
+    if (stats && this.writer instanceof PcapngWriter && !this.closed) {
+      const now = Date.now()
+      this.writer.writeStatistics({ received: stats.received, dropped: stats.dropped }, Math.floor(now / 1000), (now % 1000) * 1_000_000)
+    }
+    this.closed = true
     this.writer.close()
   }
 }

@@ -62,8 +62,8 @@ export default class Capture extends NetkitCommand {
       bufferBytes: flags.buffer === undefined ? undefined : flags.buffer * 1024,
       direction: flags.direction as 'in' | 'out' | 'inout',
       filter,
-      // A pcap file takes the ring's records as they come: the ring lays them out in its format.
-      recordLayout: flags.write && flags['file-format'] === 'pcap' ? (flags.nano ? 'pcap-ns' : 'pcap-us') : 'plain',
+      // The file takes the ring's records as they come: the ring lays them out in its format.
+      recordLayout: flags.write ? `${flags['file-format'] as 'pcap' | 'pcapng'}-${flags.nano ? 'ns' : 'us'}` : 'plain',
     })
     let file: RotatingWriter | undefined
     let output: PacketOutput | undefined
@@ -140,7 +140,7 @@ export default class Capture extends NetkitCommand {
       process.off('SIGINT', stop)
       process.off('SIGTERM', stop)
       process.off('SIGHUP', stop)
-      file?.close()
+      file?.close(capture.stats())
       await output?.close()
     }
     return kept
