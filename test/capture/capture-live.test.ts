@@ -13,7 +13,9 @@ import { have, root, run, sh, tempDir, tsharkFields } from '../helpers/cli.js'
 import { captureSkip, createVethPair, endCounts, expectedFrame, startCapture } from './netns.js'
 
 const skip = captureSkip()
-const count = (file: string): number => tsharkFields(file, ['frame.number']).split('\n').filter((l) => l !== '').length
+/** Packets in each file, by capinfos (one spawn for all). */
+const counts = (...files: string[]): number[] => [...sh('capinfos', ['-M', '-c', ...files]).matchAll(/Number of packets:\s+(\d+)/g)].map((m) => Number(m[1]))
+const count = (file: string): number => counts(file)[0]
 
 test('-i any writes LINUX_SLL2 that tshark decodes, with the interface index and direction', { skip }, async (t) => {
   const pair = createVethPair()
@@ -142,13 +144,11 @@ test('-C rotates files at the size limit; every file is valid and they hold ever
   assert.equal((await cap.exited).code, 0, cap.stderr())
   const files = readdirSync(tmp.dir).sort()
   assert.deepEqual(files, ['ring.pcap', 'ring.pcap1', 'ring.pcap2'])
-  let total = 0
-  for (const f of files) {
-    const n = count(join(tmp.dir, f))
-    total += n
-    if (f !== 'ring.pcap2') assert.ok(statSync(join(tmp.dir, f)).size > 1_000_000 && statSync(join(tmp.dir, f)).size <= 1_000_000 + 1016, `${f} ends at the first packet past 1 MB`)
+  for (const f of files.slice(0, 2)) {
+    const size = statSync(join(tmp.dir, f)).size
+    assert.ok(size > 1_000_000 && size <= 1_000_000 + 1016, `${f} ends at the first packet past 1 MB (${size})`)
   }
-  assert.equal(total, 2500)
+  assert.equal(counts(...files.map((f) => join(tmp.dir, f))).reduce((a, b) => a + b, 0), 2500)
   assert.equal(endCounts(cap.stderr()).captured, 2500)
 })
 
@@ -166,7 +166,7 @@ test('-G starts a new strftime-named file each interval; -W stops after that man
   assert.equal(files.length, 2)
   const secs = files.map((f) => Number(/^g-(\d+)\.pcap$/.exec(f)?.[1]))
   assert.ok(secs[1] - secs[0] >= 1, `names are the start times: ${files.join(' ')}`)
-  const total = files.reduce((n, f) => n + count(join(tmp.dir, f)), 0)
+  const total = counts(...files.map((f) => join(tmp.dir, f))).reduce((a, b) => a + b, 0)
   assert.equal(endCounts(cap.stderr()).captured, total)
   assert.ok(total > 50, `packets in both files (${total})`)
 })

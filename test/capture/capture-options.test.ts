@@ -38,11 +38,11 @@ test('--bpf-file takes tcpdump -dd output; -s truncates; -Q picks a direction', 
   const a = join(tmp.dir, 'bpf.pcap')
   const b = join(tmp.dir, 'in.pcap')
   const c = join(tmp.dir, 'out.pcap')
-  const caps = [
-    await startCapture(pair, ['-i', pair.iface, '-w', a, '--bpf-file', prog, '-s', '50']),
-    await startCapture(pair, ['-i', pair.iface, '-w', b, '-Q', 'in']),
-    await startCapture(pair, ['-i', pair.iface, '-w', c, '-Q', 'out']),
-  ]
+  const caps = await Promise.all([
+    startCapture(pair, ['-i', pair.iface, '-w', a, '--bpf-file', prog, '-s', '50']),
+    startCapture(pair, ['-i', pair.iface, '-w', b, '-Q', 'in']),
+    startCapture(pair, ['-i', pair.iface, '-w', c, '-Q', 'out']),
+  ])
   t.after(() => { for (const cap of caps) cap.child.kill('SIGKILL') })
   pair.send(5, 1000, ['--ethertype', '0x88b6'])
   pair.send(2, 1000)
