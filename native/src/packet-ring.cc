@@ -52,7 +52,7 @@ void PacketRing::open(const RingOptions& o) {
 
   // Blocks big enough for a GRO'd 64 KiB skb; at least 2 blocks so one can fill while JS reads one.
   const uint32_t page = static_cast<uint32_t>(::sysconf(_SC_PAGESIZE));
-  uint32_t block = o.bufferBytes >= (16u << 20) ? (1u << 20) : (256u << 10);
+  uint32_t block = o.bufferBytes >= (4u << 20) ? (1u << 20) : (256u << 10);
   block = (block + page - 1) / page * page;
   uint32_t nr = o.bufferBytes / block;
   if (nr < 2) nr = 2;

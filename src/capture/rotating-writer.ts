@@ -10,6 +10,9 @@ import { PcapngWriter } from '../pcap/pcapng-writer.js'
 import { createCaptureWriter, type CaptureWriter } from '../pcap/writer.js'
 import { layoutHeaderBytes, type RecordLayout } from './live-capture.js'
 
+/** Bytes of ring records handed to the file at a time (the sink's buffer size). */
+const APPEND_PIECE = 1 << 20
+
 /** What RotatingWriter takes. */
 export interface RotationOptions {
   /** -w FILE; with -G it is a strftime(3) pattern. */
@@ -168,12 +171,24 @@ export class RotatingWriter {
     // EPBs name interface 0: the one interface this writer was created with.
     const pcapng = w instanceof PcapngWriter && (layout === 'pcapng-ns' || layout === 'pcapng-us') && w.nanosecond === (layout === 'pcapng-ns')
     if (pcap || pcapng) {
-      // The ring laid the records out already: one copy for the run.
+      // The ring laid the records out already: hand them over in pieces of about a MiB that end
+      // on record boundaries (the sink writes big pieces without a copy, and if the disk fills,
+      // the file keeps every whole piece written).
+      const header = layoutHeaderBytes(layout!)
+      const data = batch.data
+      let start = from
       let bytes = 0
-      for (let i = from; i < to; i++) bytes += batch.capLen[i]
-      const last = batch.offset[to - 1] + (pcapng ? ((batch.capLen[to - 1] + 3) & ~3) + 4 : batch.capLen[to - 1])
-      const records = batch.data.subarray(batch.offset[from] - layoutHeaderBytes(layout!), last);
-      (w as PcapWriter | PcapngWriter).appendRecords(records, to - from, bytes)
+      for (let i = from; i < to; i++) {
+        const capLen = batch.capLen[i]
+        bytes += capLen
+        const end = batch.offset[i] + (pcapng ? ((capLen + 3) & ~3) + 4 : capLen)
+        const begin = batch.offset[start] - header
+        if (end - begin >= APPEND_PIECE || i === to - 1) {
+          (w as PcapWriter | PcapngWriter).appendRecords(data.subarray(begin, end), i + 1 - start, bytes)
+          start = i + 1
+          bytes = 0
+        }
+      }
     } else if (from === 0 && to === batch.count) {
       w.writeBatch(batch, batch.interfaces)
     } else {
