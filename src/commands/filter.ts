@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { NetkitCommand } from '../cli/base-command.js'
+import { filterExpression } from '../cli/filter-expression.js'
 import { InvalidArgumentError } from '../errors.js'
 import { compileFilter, formatProgram, formatProgramC, formatProgramDecimal } from '../filter/index.js'
 import { LinkType, linkTypeByName } from '../pcap/link-types.js'
@@ -27,12 +28,14 @@ export default class Filter extends NetkitCommand {
   }
 
   async run(): Promise<void> {
-    const { flags, argv } = await this.parse(Filter)
-    const expr = (argv as string[]).join(' ')
+    const { flags, raw } = await this.parse(Filter)
+    const expr = filterExpression(raw)
     const linkType = linkTypeByName(flags.linktype)
     if (linkType === undefined) throw new InvalidArgumentError(`unknown link type '${flags.linktype}' (try EN10MB, LINUX_SLL, LINUX_SLL2, RAW, NULL, LOOP)`)
     const { program } = compileFilter(expr, { linkType, live: flags.live, snaplen: flags.snaplen, optimize: !flags['no-optimize'], nullSwapped: linkType === LinkType.NULL })
-    const level = flags.ddd ? 3 : flags.dd ? 2 : 1
+    // tcpdump counts its d's (-dd, -ddd, -d -d); oclif folds repeated short booleans into one.
+    const ds = this.argv.filter((a) => /^-d+$/.test(a)).reduce((n, a) => n + a.length - 1, 0)
+    const level = flags.ddd ? 3 : flags.dd ? 2 : Math.min(3, Math.max(1, ds))
     process.stdout.write(level === 3 ? formatProgramDecimal(program) : level === 2 ? formatProgramC(program) : formatProgram(program))
   }
 }

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { NetkitCommand } from '../cli/base-command.js'
 import { outputFlags } from '../cli/common-flags.js'
+import { filterExpression } from '../cli/filter-expression.js'
 import { PacketOutput } from '../cli/packet-output.js'
 import { loadConfig } from '../config.js'
 import { loadDissectors } from '../dissect/plugin-loader.js'
@@ -27,8 +28,8 @@ export default class Read extends NetkitCommand {
   }
 
   async run(): Promise<void> {
-    const { flags, argv } = await this.parse(Read)
-    const filter = (argv as string[]).join(' ').trim()
+    const { flags, raw } = await this.parse(Read)
+    const filter = filterExpression(raw)
     const config = await loadConfig(flags.config) // a broken configuration is reported before any work starts
     const print = { format: flags.format as OutputFormat, fields: flags.field, hex: flags.hex, nano: flags.nano }
     let registry

@@ -47,3 +47,21 @@ export const bpfSrc = (code: number): number => code & 0x08
 export function stmt(code: number, k = 0): BpfInstruction {
   return { code, jt: 0, jf: 0, k: k >>> 0 }
 }
+
+/**
+ * The program as the kernel takes it: an array of `struct sock_filter` (u16 code, u8 jt, u8 jf,
+ * u32 k, in host byte order; linux/filter.h), 8 bytes per instruction. Pass its address and
+ * length as `struct sock_fprog` to setsockopt(SOL_SOCKET, SO_ATTACH_FILTER).
+ */
+export function encodeProgram(program: readonly BpfInstruction[]): Uint8Array {
+  const bytes = new Uint8Array(program.length * 8)
+  const view = new DataView(bytes.buffer)
+  const le = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+  program.forEach((ins, i) => {
+    view.setUint16(i * 8, ins.code, le)
+    view.setUint8(i * 8 + 2, ins.jt)
+    view.setUint8(i * 8 + 3, ins.jf)
+    view.setUint32(i * 8 + 4, ins.k >>> 0, le)
+  })
+  return bytes
+}

@@ -10,7 +10,7 @@ import type { Arith, FilterNode, IdValue, Qualifiers } from './ast.js'
 import { BPF, BPF_MEMWORDS, SKF_AD_OFF, SkfAd, stmt, type BpfInstruction } from './bpf.js'
 import { always, and, never, not, or, test, type Pred } from './cfg.js'
 import { EtherType, LinkLayer } from './link-layer.js'
-import { LinkType } from '../pcap/link-types.js'
+import { LinkType, linkTypeName } from '../pcap/link-types.js'
 import { filterError, isLocated } from './lexer.js'
 import { lookupHost, lookupProtocol, lookupService } from './names.js'
 
@@ -231,24 +231,24 @@ class Generator {
     if (id.kind === 'num') v = id.value
     else if (id.kind === 'id') {
       if (q.proto === 'ether' || q.proto === 'link') v = ({ ip: EtherType.IP, ip6: EtherType.IP6, arp: EtherType.ARP, rarp: EtherType.RARP } as Record<string, number>)[id.text]
-      else v = id.text === 'icmp6' ? 58 : lookupProtocol(id.text)
+      else v = lookupProtocol(id.text)
       if (v === undefined) throw new FilterSyntaxError(`unknown ${q.proto === 'ether' ? 'ether' : 'ip'} proto '${id.text}'`)
     } else throw new FilterSyntaxError(`expected a protocol number or name after 'proto', got '${id.text}'`)
     if (q.dir !== undefined) throw new FilterSyntaxError("'src'/'dst' do not apply to 'proto'")
+    // Values too big for the field are not errors in libpcap: they just never match.
     switch (q.proto) {
-      case 'ether': case 'link':
-        if (v > 0xffff) throw new FilterSyntaxError(`ether proto ${v} is out of range`)
-        return this.link.linkProto(v)
-      case undefined: if (v > 255) throw new FilterSyntaxError(`protocol ${v} is out of range (0-255)`); return or(this.ip4Proto(v), this.ip6Proto(v))
-      case 'ip': if (v > 255) throw new FilterSyntaxError(`protocol ${v} is out of range (0-255)`); return this.ip4Proto(v)
-      case 'ip6': if (v > 255) throw new FilterSyntaxError(`protocol ${v} is out of range (0-255)`); return this.ip6Proto(v)
+      case 'ether': case 'link': return this.link.linkProto(v)
+      case undefined: return or(this.ip4Proto(v), this.ip6Proto(v))
+      case 'ip': return this.ip4Proto(v)
+      case 'ip6': return this.ip6Proto(v)
     }
     throw new FilterSyntaxError(`'${q.proto} proto' is not valid`)
   }
 
   private port(q: Qualifiers, id: IdValue, range: boolean): Pred {
-    const transports = q.proto === undefined || q.proto === 'ip' || q.proto === 'ip6' ? ['sctp', 'tcp', 'udp'] : [q.proto]
-    if (!transports.every((t) => t === 'tcp' || t === 'udp' || t === 'sctp')) throw new FilterSyntaxError(`'${q.proto} port' is not valid (ports apply to tcp, udp, sctp)`)
+    // gencode.c: only tcp, udp and sctp qualify a port ("illegal qualifier of 'port'").
+    const transports = q.proto === undefined ? ['sctp', 'tcp', 'udp'] : [q.proto]
+    if (!transports.every((t) => t === 'tcp' || t === 'udp' || t === 'sctp')) throw new FilterSyntaxError(`illegal qualifier of '${range ? 'portrange' : 'port'}': '${q.proto}' (ports apply to tcp, udp, sctp)`)
     const resolve = (text: string, kind: string): number => {
       let v: number | undefined
       if (kind === 'num' || /^[0-9]/.test(text)) v = Number.isNaN(Number(text)) ? NaN : id.kind === 'num' && text === id.text ? id.value : Number(text)
@@ -265,8 +265,8 @@ class Generator {
     let lo = resolve(id.text, id.kind)
     let hi = lo
     if (range) {
-      if (id.rangeEnd === undefined) throw new FilterSyntaxError(`portrange needs LOW-HIGH, got '${id.text}'`)
-      hi = resolve(id.rangeEnd, /^[0-9]/.test(id.rangeEnd) ? 'num' : 'id')
+      // A single port is the range of that port alone (pcap_nametoportrange).
+      if (id.rangeEnd !== undefined) hi = resolve(id.rangeEnd, /^[0-9]/.test(id.rangeEnd) ? 'num' : 'id')
       if (lo > hi) [lo, hi] = [hi, lo]
     }
     const protoIn = (off: number): Pred => {
@@ -328,8 +328,9 @@ class Generator {
       if (id === undefined) return present
       return and(present, test([ld(BPF.H, SKF_AD_OFF + SkfAd.VLAN_TAG), stmt(BPF.ALU | BPF.AND | BPF.K, 0xfff)], BPF.JEQ, id))
     }
-    if (this.link.offLinkType === undefined) throw new FilterSyntaxError('no VLAN support for this link type')
-    const off = this.link.offLinkType
+    // libpcap's gen_vlan knows Ethernet-like link types only (not Linux cooked, PPP or raw IP).
+    if (!this.link.isEthernet) throw new FilterSyntaxError(`no VLAN support for link type ${linkTypeName(this.options.linkType)}`)
+    const off = this.link.offLinkType!
     let p = or(or(test([ld(BPF.H, off)], BPF.JEQ, 0x8100), test([ld(BPF.H, off)], BPF.JEQ, 0x88a8)), test([ld(BPF.H, off)], BPF.JEQ, 0x9100))
     if (id !== undefined) p = and(p, test([ld(BPF.H, this.link.offNet), stmt(BPF.ALU | BPF.AND | BPF.K, 0xfff)], BPF.JEQ, id))
     // Everything after `vlan` looks 4 bytes further in (libpcap's documented behaviour).

@@ -16,6 +16,8 @@ import { parseFilter } from './parser.js'
 import { layout, validateProgram } from './program.js'
 
 export type { BpfInstruction } from './bpf.js'
+export { encodeProgram } from './bpf.js'
+export { BatchFilter } from './batch-filter.js'
 export type { CompiledFilter } from './jit.js'
 export { formatProgram, formatProgramC, formatProgramDecimal } from './disasm.js'
 export { jit } from './jit.js'
@@ -63,6 +65,7 @@ export function compileFilter(expr: string, options: CompileOptions): CompiledPr
     } catch (err) {
       // Errors about the link type rather than a word of the expression.
       if (err instanceof FilterSyntaxError && !isLocated(err)) throw new FilterSyntaxError(`filter: ${err.message}`)
+      if (err instanceof RangeError) throw new FilterSyntaxError('filter: expression too complex')
       throw err
     }
     let root = finish(pred, snaplen)
@@ -71,10 +74,20 @@ export function compileFilter(expr: string, options: CompileOptions): CompiledPr
       // libpcap refuses such a program too ("expression rejects all packets").
       if (root.ret === 0) throw new FilterSyntaxError('filter: expression rejects all packets')
     }
-    program = layout(root)
+    program = located(() => layout(root))
   }
-  validateProgram(program)
+  located(() => validateProgram(program))
   return programFilter(program)
+}
+
+/** Runs a stage whose errors concern the whole program: they get the `filter: ` prefix. */
+function located<T>(stage: () => T): T {
+  try {
+    return stage()
+  } catch (err) {
+    if (err instanceof FilterSyntaxError && !isLocated(err)) throw new FilterSyntaxError(`filter: ${err.message}`)
+    throw err
+  }
 }
 
 /** Wraps an existing program (e.g. from compileFilter or a -ddd dump) with its matchers. */

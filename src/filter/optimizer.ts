@@ -64,17 +64,16 @@ function evalTest(op: number, v: number, k: number): boolean {
 
 /** The blocks reachable from `root`, in an order where every edge goes forward. */
 export function topoOrder(root: Block): Block[] {
+  // Depth-first post-order, iteratively: graphs of long expressions are deeper than the JS stack.
   const out: Block[] = []
-  const seen = new Set<Block>()
-  const visit = (b: Block): void => {
-    // Iterative would be safer for huge graphs, but programs are capped at 4096 instructions.
-    if (seen.has(b)) return
-    seen.add(b)
-    if (b.jt) visit(b.jt)
-    if (b.jf) visit(b.jf)
-    out.push(b)
+  const seen = new Set<Block>([root])
+  const stack: { b: Block; next: number }[] = [{ b: root, next: 0 }]
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]
+    const succ = top.next === 0 ? top.b.jt : top.next === 1 ? top.b.jf : null
+    if (top.next++ >= 2) { stack.pop(); out.push(top.b); continue }
+    if (succ && !seen.has(succ)) { seen.add(succ); stack.push({ b: succ, next: 0 }) }
   }
-  visit(root)
   return out.reverse()
 }
 

@@ -12,6 +12,8 @@ const protoQuals = new Set(['link', 'ether', 'ip', 'ip6', 'arp', 'rarp', 'tcp', 
   'es-is', 'isis', 'is-is', 'clnp', 'stp', 'ipx', 'netbeui', 'fddi', 'tr', 'wlan', 'ppp', 'slip', 'radio'])
 const typeQuals = new Set(['host', 'net', 'port', 'portrange', 'proto', 'protochain', 'gateway'])
 const relops = new Set(['>', '<', '>=', '<=', '=', '==', '!='])
+/** The deepest nesting accepted (libpcap's bison parser gives up around 10000 stack entries). */
+const MAX_DEPTH = 500
 const precedence: Record<string, number> = { '|': 1, '^': 2, '&': 3, '<<': 4, '>>': 4, '+': 5, '-': 5, '*': 6, '/': 6, '%': 6 }
 
 /** Parses a filter expression into its syntax tree. Throws FilterSyntaxError saying where. */
@@ -56,10 +58,20 @@ class Parser {
     }
   }
 
+  /** Nesting depth of parentheses and `not`: bounded, so a hostile expression cannot exhaust the stack. */
+  private depth = 0
+
+  private nest(): void {
+    if (++this.depth > MAX_DEPTH) this.fail(`expression nested more than ${MAX_DEPTH} deep`)
+  }
+
   private term(): FilterNode {
     if (this.is('not') || this.is('!')) {
       this.i++
-      return { k: 'not', e: this.term() }
+      this.nest()
+      const e = this.term()
+      this.depth--
+      return { k: 'not', e }
     }
     // A relation starts like arithmetic; try it first and fall back (libpcap's grammar is LALR).
     if (this.mayStartArith()) {
@@ -81,9 +93,11 @@ class Parser {
     }
     if (this.is('(')) {
       this.i++
+      this.nest()
       const e = this.expr()
       if (!this.is(')')) this.fail("expected ')'")
       this.i++
+      this.depth--
       return e
     }
     return this.primitive()
@@ -112,21 +126,19 @@ class Parser {
 
   private unary(): Arith {
     const t = this.t
-    if (this.is('-')) { this.i++; return { k: 'neg', e: this.unary() } }
+    if (this.is('-')) { this.i++; this.nest(); const e = this.unary(); this.depth--; return { k: 'neg', e } }
     if (this.is('(')) {
       this.i++
+      this.nest()
       const e = this.arith(0)
       if (!this.is(')')) this.fail("expected ')'")
       this.i++
+      this.depth--
       return e
     }
     if (t.kind === 'num') { this.i++; return { k: 'num', v: t.value >>> 0 } }
     if (this.is('len') || this.is('length')) { this.i++; return { k: 'len' } }
-    if (t.kind === 'id') {
-      const v = arithConstants[t.text]
-      if (v !== undefined) { this.i++; return { k: 'num', v } }
-      this.fail(`unknown constant '${t.text}' in arithmetic`)
-    }
+    if (t.kind === 'id') this.fail(`'${t.text}' is not a number or a known constant`)
     if (t.kind === 'kw' && protoQuals.has(t.text) && this.is('[', this.peek())) {
       this.i += 2
       const index = this.arith(0)
@@ -189,7 +201,7 @@ class Parser {
         this.i++
         any = true
         if ((this.is('or') || this.is('and')) && (this.is('src', this.peek()) || this.is('dst', this.peek())) && this.peek().text !== first) {
-          q.dir = `src ${this.t.text}` as 'src or dst' | 'src and dst'
+          q.dir = `src ${this.t.text} dst` as 'src or dst' | 'src and dst'
           this.i += 2
         } else q.dir = first
       }
@@ -239,12 +251,6 @@ class Parser {
       if (m.kind !== 'hid' && m.kind !== 'hid6' && m.kind !== 'num') this.fail('expected a netmask after mask')
       this.i++
       id.mask = m.text
-    } else if (q.type === 'portrange' && this.is('-')) {
-      this.i++
-      const e = this.t
-      if (e.kind !== 'num' && e.kind !== 'id') this.fail('expected the end of the port range')
-      this.i++
-      id.rangeEnd = e.text
     } else if (q.type === 'portrange' && t.kind === 'id' && t.text.includes('-')) {
       const [a, b] = t.text.split('-')
       id.text = a
@@ -252,22 +258,4 @@ class Parser {
     }
     return id
   }
-}
-
-/** Named constants of pcap-filter(7) for use in arithmetic (`tcp[tcpflags] & tcp-syn`). */
-export const arithConstants: Record<string, number> = {
-  icmptype: 0, icmpcode: 1, 'icmp-echoreply': 0, 'icmp-unreach': 3, 'icmp-sourcequench': 4, 'icmp-redirect': 5,
-  'icmp-echo': 8, 'icmp-routeradvert': 9, 'icmp-routersolicit': 10, 'icmp-timxceed': 11, 'icmp-paramprob': 12,
-  'icmp-tstamp': 13, 'icmp-tstampreply': 14, 'icmp-ireq': 15, 'icmp-ireqreply': 16, 'icmp-maskreq': 17, 'icmp-maskreply': 18,
-  icmp6type: 0, icmp6code: 1, 'icmp6-destinationunreach': 1, 'icmp6-packettoobig': 2, 'icmp6-timeexceeded': 3,
-  'icmp6-parameterproblem': 4, 'icmp6-echo': 128, 'icmp6-echoreply': 129, 'icmp6-multicastlistenerquery': 130,
-  'icmp6-multicastlistenerreportv1': 131, 'icmp6-multicastlistenerdone': 132, 'icmp6-routersolicit': 133,
-  'icmp6-routeradvert': 134, 'icmp6-neighborsolicit': 135, 'icmp6-neighboradvert': 136, 'icmp6-redirect': 137,
-  'icmp6-routerrenum': 138, 'icmp6-nodeinformationquery': 139, 'icmp6-nodeinformationresponse': 140,
-  'icmp6-ineighbordiscoverysolicit': 141, 'icmp6-ineighbordiscoveryadvert': 142, 'icmp6-multicastlistenerreportv2': 143,
-  'icmp6-homeagentdiscoveryrequest': 144, 'icmp6-homeagentdiscoveryreply': 145, 'icmp6-mobileprefixsolicit': 146,
-  'icmp6-mobileprefixadvert': 147, 'icmp6-certpathsolicit': 148, 'icmp6-certpathadvert': 149,
-  'icmp6-multicastrouteradvert': 151, 'icmp6-multicastroutersolicit': 152, 'icmp6-multicastrouterterm': 153,
-  tcpflags: 13, 'tcp-fin': 0x01, 'tcp-syn': 0x02, 'tcp-rst': 0x04, 'tcp-push': 0x08, 'tcp-ack': 0x10, 'tcp-urg': 0x20,
-  'tcp-ece': 0x40, 'tcp-cwr': 0x80,
 }
