@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { have, root, run, sh, tempDir, tsharkFields } from '../helpers/cli.js'
-import { captureSkip, createVethPair, endCounts, expectedFrame, startCapture } from './netns.js'
+import { captureSkip, createVethPair, endCounts, startTcpdumpIn, expectedFrame, startCapture } from './netns.js'
 
 const skip = captureSkip()
 /** Packets in each file, by capinfos (one spawn for all). */
@@ -47,22 +47,15 @@ test('real HTTP traffic across the veth: the same packets as tcpdump captured at
   await new Promise((resolve) => server.stdout!.once('data', resolve))
   const ours = join(tmp.dir, 'netkit.pcapng')
   const theirs = join(tmp.dir, 'tcpdump.pcap')
-  const tcpdump = pair.spawn(pair.ns, 'tcpdump', ['-i', pair.iface, '-n', '-Z', 'root', '--immediate-mode', '-w', theirs])
-  t.after(() => tcpdump.kill('SIGKILL'))
-  const tcpdumpDone = new Promise((resolve) => tcpdump.once('close', resolve))
-  await new Promise<void>((resolve, reject) => {
-    let e = ''
-    tcpdump.stderr!.on('data', (d) => { e += d; if (e.includes('listening')) resolve() })
-    tcpdump.once('close', () => reject(new Error(`tcpdump exited: ${e}`)))
-  })
+  const tcpdump = await startTcpdumpIn(pair, pair.ns, pair.iface, theirs)
+  t.after(() => tcpdump.child.kill('SIGKILL'))
   const cap = await startCapture(pair, ['-i', pair.iface, '-w', ours, '-F', 'pcapng', '--nano'])
   t.after(() => cap.child.kill('SIGKILL'))
   pair.exec(pair.ns, process.execPath, ['-e', `(async () => { for (let i = 0; i < 20; i++) { const r = await fetch('http://${pair.peerAddr}:8080/r' + i); await r.text() } })()`])
   await sleep(300)
   cap.child.kill('SIGINT')
-  tcpdump.kill('SIGINT')
   assert.equal((await cap.exited).code, 0, cap.stderr())
-  await tcpdumpDone
+  await tcpdump.stop()
   const fields = ['frame.len', 'ip.src', 'ip.dst', 'tcp.srcport', 'tcp.dstport', 'tcp.seq_raw', 'tcp.ack_raw', 'tcp.len', 'http.response.code']
   const a = tsharkFields(ours, fields)
   const b = tsharkFields(theirs, fields)
