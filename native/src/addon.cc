@@ -19,7 +19,7 @@ using netkit::RingOptions;
 
 const char* kUsage =
     "new Capture({ ifindex: number, snaplen?: number, promisc?: boolean, bufferBytes?: number, "
-    "blockTimeoutMs?: number, direction?: 0|1|2, cooked?: boolean, filter?: Buffer })";
+    "blockTimeoutMs?: number, direction?: 0|1|2, cooked?: boolean, filter?: Buffer, loopbackIfindex?: number })";
 
 uint32_t optU32(const Napi::Object& o, const char* key, uint32_t def) {
   Napi::Value v = o.Get(key);
@@ -46,6 +46,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
       InstanceMethod<&Capture::Stats>("stats"),
       InstanceMethod<&Capture::SocketError>("socketError"),
       InstanceMethod<&Capture::RejectAll>("rejectAll"),
+      InstanceMethod<&Capture::ReplaceFilter>("replaceFilter"),
       InstanceMethod<&Capture::Close>("close"),
       InstanceAccessor<&Capture::BlockRoom>("blockRoom"),
       InstanceAccessor<&Capture::MaxPackets>("maxPacketsPerBlock"),
@@ -66,6 +67,8 @@ class Capture : public Napi::ObjectWrap<Capture> {
     ro.bufferBytes = optU32(o, "bufferBytes", 4u << 20);
     ro.blockTimeoutMs = optU32(o, "blockTimeoutMs", 50);
     ro.cooked = optBool(o, "cooked", false);
+    Napi::Value lo = o.Get("loopbackIfindex");
+    if (lo.IsNumber()) ro.loopbackIfindex = lo.As<Napi::Number>().Int32Value();
     uint32_t dir = optU32(o, "direction", 0);
     if (dir > 2) throw Napi::TypeError::New(env, std::string("direction must be 0 (inout), 1 (in) or 2 (out); usage: ") + kUsage);
     ro.direction = static_cast<Direction>(dir);
@@ -83,7 +86,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
   ~Capture() override { Shutdown(); }
 
  private:
-  // read(data, offset, capLen, origLen, tsSec, tsNsec) -> packets copied (0 when no block is ready).
+  // read(data, offset, capLen, origLen, tsSec, tsNsec, layout?) -> packets copied (0 when no block is ready).
   Napi::Value Read(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 6 || !info[0].IsBuffer() || !info[1].IsTypedArray() || !info[2].IsTypedArray() ||
@@ -101,7 +104,9 @@ class Capture : public Napi::ObjectWrap<Capture> {
     auto sec = secT.As<Napi::Float64Array>();
     size_t capacity = off.ElementLength();
     for (size_t n : {cap.ElementLength(), orig.ElementLength(), sec.ElementLength(), nsec.ElementLength()}) capacity = std::min(capacity, n);
-    BatchArrays a{data.Data(), data.Length(), off.Data(), cap.Data(), orig.Data(), sec.Data(), nsec.Data(), capacity};
+    uint32_t layout = info.Length() > 6 && info[6].IsNumber() ? info[6].As<Napi::Number>().Uint32Value() : 0;
+    if (layout > 4) throw Napi::TypeError::New(env, "read: layout must be 0 (plain), 1 (pcap, µs), 2 (pcap, ns), 3 (pcapng, µs) or 4 (pcapng, ns)");
+    BatchArrays a{data.Data(), data.Length(), off.Data(), cap.Data(), orig.Data(), sec.Data(), nsec.Data(), capacity, static_cast<netkit::Layout>(layout)};
     size_t used = 0;
     try {
       return Napi::Number::New(env, static_cast<double>(ring_.read(a, &used)));
@@ -172,6 +177,20 @@ class Capture : public Napi::ObjectWrap<Capture> {
     std::vector<sock_filter> prog(b.Length() / sizeof(sock_filter));
     std::memcpy(prog.data(), b.Data(), b.Length());
     return prog;
+  }
+
+  // replaceFilter(program: Buffer): attaches without the swap (the caller has drained the ring).
+  Napi::Value ReplaceFilter(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::vector<sock_filter> prog = Program(env, info[0], "replaceFilter");
+    try {
+      ring_.replaceFilter(prog);
+    } catch (const std::runtime_error& e) {
+      Napi::Error err = Napi::Error::New(env, e.what());
+      err.Set("errno", Napi::Number::New(env, ring_.lastErrno));
+      throw err;
+    }
+    return env.Undefined();
   }
 
   Napi::Value RejectAll(const Napi::CallbackInfo& info) {

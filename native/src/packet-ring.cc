@@ -5,7 +5,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_ether.h>
-#include <net/if.h>
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -26,6 +25,7 @@ constexpr uint32_t kSll2Len = 20;  // LINKTYPE_LINUX_SLL2 header, https://www.tc
 
 inline void put16(uint8_t* p, uint16_t v) { p[0] = v >> 8; p[1] = v & 0xff; }
 inline void put32(uint8_t* p, uint32_t v) { p[0] = v >> 24; p[1] = (v >> 16) & 0xff; p[2] = (v >> 8) & 0xff; p[3] = v & 0xff; }
+inline void put32le(uint8_t* p, uint32_t v) { p[0] = v & 0xff; p[1] = (v >> 8) & 0xff; p[2] = (v >> 16) & 0xff; p[3] = v >> 24; }
 }  // namespace
 
 PacketRing::~PacketRing() { close(); }
@@ -40,7 +40,7 @@ void PacketRing::fail(const char* what) {
 void PacketRing::open(const RingOptions& o) {
   snaplen_ = o.snaplen == 0 ? 262144 : o.snaplen;
   direction_ = o.direction;
-  loIndex_ = static_cast<int>(::if_nametoindex("lo"));
+  loopbackIfindex_ = o.loopbackIfindex;
   cooked_ = o.ifindex == 0 || o.cooked;
   // Protocol 0: the socket receives nothing until bind() names the interface and ETH_P_ALL, so no
   // packet from another interface slips into the ring first (pcap-linux.c does the same).
@@ -52,7 +52,7 @@ void PacketRing::open(const RingOptions& o) {
 
   // Blocks big enough for a GRO'd 64 KiB skb; at least 2 blocks so one can fill while JS reads one.
   const uint32_t page = static_cast<uint32_t>(::sysconf(_SC_PAGESIZE));
-  uint32_t block = o.bufferBytes >= (16u << 20) ? (1u << 20) : (256u << 10);
+  uint32_t block = o.bufferBytes >= (4u << 20) ? (1u << 20) : (256u << 10);
   block = (block + page - 1) / page * page;
   uint32_t nr = o.bufferBytes / block;
   if (nr < 2) nr = 2;
@@ -111,7 +111,7 @@ size_t PacketRing::read(const BatchArrays& a, size_t* bytesUsed) {
     auto* bd = reinterpret_cast<tpacket_block_desc*>(map_ + static_cast<size_t>(cursor_) * blockSize_);
     const uint32_t n = bd->hdr.bh1.num_pkts;
     // Whole blocks only, so each goes back to the kernel as soon as it is copied.
-    if (count + n > a.capacity || used + bd->hdr.bh1.blk_len + static_cast<size_t>(n) * kSll2Len > a.dataLen) {
+    if (count + n > a.capacity || used + bd->hdr.bh1.blk_len + static_cast<size_t>(n) * kPacketGrowth > a.dataLen) {
       if (count == 0) throw std::runtime_error("read: the batch is smaller than one ring block");
       break;
     }
@@ -119,12 +119,17 @@ size_t PacketRing::read(const BatchArrays& a, size_t* bytesUsed) {
     for (uint32_t i = 0; i < n; i++) {
       auto* sll = reinterpret_cast<const sockaddr_ll*>(reinterpret_cast<uint8_t*>(h) + TPACKET_ALIGN(sizeof(tpacket3_hdr)));
       const bool outgoing = sll->sll_pkttype == PACKET_OUTGOING;
-      const bool keep = (direction_ == Direction::InOut || (direction_ == Direction::In ? !outgoing : outgoing)) &&
-                        !(outgoing && loIndex_ != 0 && sll->sll_ifindex == loIndex_);
+      // As libpcap's linux_check_direction: a packet sent on loopback is also received there, so
+      // its outgoing copy is dropped to show it once; then the -Q direction.
+      const bool keep = (!outgoing || sll->sll_ifindex != loopbackIfindex_) &&
+                        (direction_ == Direction::InOut || (direction_ == Direction::In ? !outgoing : outgoing));
       if (keep) {
         const uint8_t* frame = reinterpret_cast<uint8_t*>(h) + h->tp_mac;
         uint32_t cap = h->tp_snaplen, orig = h->tp_len;
-        uint8_t* dst = a.data + used;
+        const bool pcapng = a.layout == Layout::PcapngMicro || a.layout == Layout::PcapngNano;
+        const size_t header = a.layout == Layout::Plain ? 0 : pcapng ? 28 : 16;
+        uint8_t* rec = a.data + used;
+        uint8_t* dst = rec + header;
         uint32_t out = 0;
         if (cooked_) {
           std::memcpy(dst, &sll->sll_protocol, 2);  // already in network order
@@ -138,7 +143,8 @@ size_t PacketRing::read(const BatchArrays& a, size_t* bytesUsed) {
           std::memcpy(dst + kSll2Len, frame, cap);
           out = kSll2Len + cap;
           orig += kSll2Len;
-        } else if ((h->tp_status & TP_STATUS_VLAN_VALID) && cap >= 12) {
+        } else if (((h->tp_status & TP_STATUS_VLAN_VALID) || h->hv1.tp_vlan_tci != 0) && cap >= 12) {
+          // (Kernels before 3.0 set the TCI without TP_STATUS_VLAN_VALID; libpcap checks both.)
           // The kernel strips the outer 802.1Q tag into metadata; put it back after the MACs as
           // libpcap does, so the file shows the frame as it was on the wire.
           const uint16_t tpid = (h->tp_status & TP_STATUS_VLAN_TPID_VALID) ? h->hv1.tp_vlan_tpid : ETH_P_8021Q;
@@ -153,12 +159,38 @@ size_t PacketRing::read(const BatchArrays& a, size_t* bytesUsed) {
           out = cap;
         }
         if (out > snaplen_) out = snaplen_;
-        a.offset[count] = static_cast<uint32_t>(used);
+        a.offset[count] = static_cast<uint32_t>(used + header);
         a.capLen[count] = out;
         a.origLen[count] = orig;
         a.tsSec[count] = h->tp_sec;
         a.tsNsec[count] = h->tp_nsec;
-        used += (out + 7) & ~7u;
+        if (a.layout == Layout::Plain) {
+          used += (out + 7) & ~7u;
+        } else if (pcapng) {
+          // EPB: type 6, total length, interface 0, 64-bit timestamp in if_tsresol units (high
+          // word first), captured and original lengths, bytes padded to 4, total length again.
+          const uint64_t ts = a.layout == Layout::PcapngNano
+              ? static_cast<uint64_t>(h->tp_sec) * 1000000000u + h->tp_nsec
+              : static_cast<uint64_t>(h->tp_sec) * 1000000u + h->tp_nsec / 1000;
+          const uint32_t padded = (out + 3) & ~3u;
+          const uint32_t total = 32 + padded;
+          put32le(rec, 6);
+          put32le(rec + 4, total);
+          put32le(rec + 8, 0);
+          put32le(rec + 12, static_cast<uint32_t>(ts >> 32));
+          put32le(rec + 16, static_cast<uint32_t>(ts));
+          put32le(rec + 20, out);
+          put32le(rec + 24, orig);
+          std::memset(dst + out, 0, padded - out);
+          put32le(dst + padded, total);
+          used += total;
+        } else {
+          put32le(rec, h->tp_sec);
+          put32le(rec + 4, a.layout == Layout::PcapNano ? h->tp_nsec : h->tp_nsec / 1000);
+          put32le(rec + 8, out);
+          put32le(rec + 12, orig);
+          used += header + out;
+        }
         count++;
       }
       h = reinterpret_cast<tpacket3_hdr*>(reinterpret_cast<uint8_t*>(h) + h->tp_next_offset);
@@ -199,6 +231,11 @@ void PacketRing::setFilter(const std::vector<sock_filter>& program) {
   socklen_t len = sizeof s;
   (void)::getsockopt(fd_, SOL_PACKET, PACKET_STATISTICS, &s, &len);
   totals_ = RingStats{};
+  attach(program);
+}
+
+void PacketRing::replaceFilter(const std::vector<sock_filter>& program) {
+  if (fd_ < 0) throw std::runtime_error("replaceFilter: the capture is closed");
   attach(program);
 }
 

@@ -25,9 +25,20 @@ struct RingOptions {
   uint32_t bufferBytes = 4u << 20;
   uint32_t blockTimeoutMs = 50;
   Direction direction = Direction::InOut;
+  // The loopback device's index: its outgoing copies are skipped, as each packet comes back in.
+  int loopbackIfindex = -1;
   // Attached before bind(): the socket sees no packet until then, so no swap is needed.
   std::vector<sock_filter> filter;
 };
+
+/**
+ * How packet bytes are laid out in the batch buffer: plain (each packet at an 8-byte aligned
+ * offset), or as classic pcap records (pcap-savefile(5): a 16-byte little-endian header with µs
+ * or ns timestamps, then the bytes, back to back), so a file writer appends a run of records with
+ * one copy and no per-packet work; or as pcapng Enhanced Packet Blocks for interface 0
+ * (draft-ietf-opsawg-pcapng: 28-byte header, bytes padded to 4, trailing length), likewise.
+ */
+enum class Layout { Plain = 0, PcapMicro = 1, PcapNano = 2, PcapngMicro = 3, PcapngNano = 4 };
 
 /** Per-packet metadata arrays the caller owns (a RecordBatch's arrays). */
 struct BatchArrays {
@@ -35,6 +46,7 @@ struct BatchArrays {
   uint32_t* offset; uint32_t* capLen; uint32_t* origLen;
   double* tsSec; uint32_t* tsNsec;
   size_t capacity;
+  Layout layout;
 };
 
 /** Counters since open (the kernel clears PACKET_STATISTICS on each read, so they are summed). */
@@ -56,6 +68,8 @@ class PacketRing {
   size_t read(const BatchArrays& a, size_t* bytesUsed);
   /** True when the block at the cursor is ready (user-owned). */
   bool ready() const;
+  /** Attaches a program as it is (no swap): for a ring the caller drains itself. */
+  void replaceFilter(const std::vector<sock_filter>& program);
   /** Attaches a reject-all filter: nothing more enters the ring, so a stop can drain it exactly. */
   void rejectAll();
   /** The socket's pending error (SO_ERROR, e.g. ENETDOWN when the interface went away), cleared. */
@@ -68,7 +82,9 @@ class PacketRing {
   int fd() const { return fd_; }
   bool cooked() const { return cooked_; }
   /** Largest room read() may need for one block (block bytes plus header growth). */
-  size_t blockRoom() const { return blockSize_ + maxPacketsPerBlock() * 24; }
+  size_t blockRoom() const { return blockSize_ + maxPacketsPerBlock() * kPacketGrowth; }
+  /** Most bytes one packet's output may exceed its ring bytes by: EPB header and trailer + SLL2 header + padding. */
+  static constexpr size_t kPacketGrowth = 32 + 20 + 8;
   size_t maxPacketsPerBlock() const { return blockSize_ / 64 + 1; }
   int lastErrno = 0;
 
@@ -87,9 +103,7 @@ class PacketRing {
   uint32_t cursor_ = 0;
   uint32_t snaplen_ = 0;
   Direction direction_ = Direction::InOut;
-  // The loopback device's index: its outgoing packets come back as incoming ones, so they are
-  // skipped to show each once (as libpcap does); 0 when there is none.
-  int loIndex_ = 0;
+  int loopbackIfindex_ = -1;
   RingStats totals_;
 };
 

@@ -30,6 +30,22 @@ export interface LiveCaptureOptions {
   filter?: readonly BpfInstruction[] | ((linkType: number, snaplen: number) => readonly BpfInstruction[])
   /** Longest a packet waits in a partly filled ring block before it is delivered (default 50 ms). */
   latencyMs?: number
+  /**
+   * Lay each batch's bytes out as classic pcap records (16-byte header) or pcapng EPBs of
+   * interface 0, with µs or ns timestamps, back to back, so a file takes a run of them with one
+   * copy (PcapWriter/PcapngWriter appendRecords). The batch is an ordinary RecordBatch either way.
+   */
+  recordLayout?: RecordLayout
+}
+
+/** How a live batch's bytes are laid out: `plain`, or file records (pcap or pcapng EPB) with µs or ns timestamps. */
+export type RecordLayout = 'plain' | 'pcap-us' | 'pcap-ns' | 'pcapng-us' | 'pcapng-ns'
+
+const LAYOUT_CODES: Record<RecordLayout, 0 | 1 | 2 | 3 | 4> = { plain: 0, 'pcap-us': 1, 'pcap-ns': 2, 'pcapng-us': 3, 'pcapng-ns': 4 }
+
+/** Bytes of file header before each packet's bytes in a layout (0 for plain). */
+export function layoutHeaderBytes(layout: RecordLayout): number {
+  return layout === 'plain' ? 0 : layout.startsWith('pcapng') ? 28 : 16
 }
 
 /** Counters of a live capture, tcpdump's three numbers. */
@@ -45,7 +61,11 @@ export interface LiveCaptureStats {
 /** The default and largest snapshot length (tcpdump's MAXIMUM_SNAPLEN). */
 export const MAX_SNAPLEN = 262144
 
-/** An open live capture. Iterate it once; each batch is valid until the next one is asked for. */
+/**
+ * An open live capture. Iterate it once; each batch is valid until the next one is asked for.
+ * While an iteration waits for packets the capture keeps the process alive, as a listening
+ * socket does, until stop() or close(); one never iterated is closed by the garbage collector.
+ */
 export class LiveCapture implements AsyncIterable<RecordBatch> {
   /** The one capture interface (link type, snaplen, name) the batches refer to. */
   readonly interfaces: readonly InterfaceInfo[]
@@ -57,8 +77,14 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
   private wake: (() => void) | undefined
   private stopping: NodeJS.Timeout | undefined
 
+  /** The layout of every batch's bytes. */
+  readonly recordLayout: RecordLayout
+  private readonly layoutCode: 0 | 1 | 2 | 3 | 4
+
   /** Use openLive(). */
-  constructor(private readonly native: NativeCapture, info: InterfaceInfo, private readonly ifaceName: string, private readonly latencyMs: number) {
+  constructor(private readonly native: NativeCapture, info: InterfaceInfo, private readonly ifaceName: string, private readonly latencyMs: number, layout: RecordLayout = 'plain') {
+    this.recordLayout = layout
+    this.layoutCode = LAYOUT_CODES[layout]
     this.interfaces = [info]
     // Room for several whole blocks per batch, so a busy ring empties in few wake-ups.
     const blocks = 4
@@ -78,6 +104,26 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
   stats(): LiveCaptureStats {
     const s = this.native.stats()
     return { captured: this.captured, received: s.received, dropped: s.dropped }
+  }
+
+  /**
+   * Replaces the kernel filter with libpcap's swap (pcap-linux.c): a reject-all program first, so
+   * no packet is judged by a mix of the two; then the ring drains — unlike libpcap, which filters
+   * the leftovers in user space, the packets the old filter accepted are still delivered by the
+   * iteration; then the new program. Resolves once the new program is attached.
+   */
+  async setFilter(program: readonly BpfInstruction[]): Promise<void> {
+    const code = encodeBpfProgram(program)
+    if (this.closed) throw new CaptureError('setFilter: the capture is closed')
+    this.native.rejectAll()
+    // A partly filled block reaches user space when its timer (latencyMs) fires.
+    await new Promise((resolve) => setTimeout(resolve, this.latencyMs * 2 + 20))
+    if (this.closed) return
+    try {
+      this.native.replaceFilter(code)
+    } catch (err) {
+      throw new CaptureError(`cannot attach the filter: ${(err as Error).message}`, { cause: err })
+    }
   }
 
   /**
@@ -125,7 +171,7 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
           }
           if (!this.native.ready()) continue
         }
-        const n = this.native.read(b.data, b.offset, b.capLen, b.origLen, b.tsSec, b.tsNsec)
+        const n = this.native.read(b.data, b.offset, b.capLen, b.origLen, b.tsSec, b.tsNsec, this.layoutCode)
         if (n === 0) continue
         b.count = n
         b.firstNumber = this.captured + 1
@@ -140,7 +186,7 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
   private *drainRing(): Generator<RecordBatch> {
     const b = this.batch
     for (;;) {
-      const n = this.native.read(b.data, b.offset, b.capLen, b.origLen, b.tsSec, b.tsNsec)
+      const n = this.native.read(b.data, b.offset, b.capLen, b.origLen, b.tsSec, b.tsNsec, this.layoutCode)
       if (n === 0) return
       b.count = n
       b.firstNumber = this.captured + 1
@@ -183,6 +229,8 @@ export function openLive(options: LiveCaptureOptions): LiveCapture {
   if (!Number.isInteger(bufferBytes) || bufferBytes < 64 << 10 || bufferBytes > 2 ** 31) throw new InvalidArgumentError(`the buffer size must be 64 KiB to 2 GiB (got ${bufferBytes} bytes)`)
   const direction = { inout: 0, in: 1, out: 2 }[options.direction ?? 'inout'] as 0 | 1 | 2 | undefined
   if (direction === undefined) throw new InvalidArgumentError(`the direction must be in, out or inout (got '${options.direction}')`)
+  const layout = options.recordLayout ?? 'plain'
+  if (!(layout in LAYOUT_CODES)) throw new InvalidArgumentError(`the record layout must be one of ${Object.keys(LAYOUT_CODES).join(', ')} (got '${layout}')`)
   const latencyMs = options.latencyMs ?? 50
   if (!Number.isInteger(latencyMs) || latencyMs < 1 || latencyMs > 10_000) throw new InvalidArgumentError(`the latency must be 1 to 10000 ms (got ${options.latencyMs})`)
   const native = loadNative()
@@ -192,6 +240,7 @@ export function openLive(options: LiveCaptureOptions): LiveCapture {
   if (!any) {
     const found = findInterface(options.interface)
     if (!found) throw new CaptureError(`no such interface: ${options.interface}`, { hint: 'netkit interfaces lists them' })
+    if (!found.up) throw new CaptureError(`the interface ${options.interface} is down`, { hint: `ip link set ${options.interface} up` })
     ifindex = found.index
     link = captureLink(found.arpType)
   }
@@ -211,11 +260,12 @@ export function openLive(options: LiveCaptureOptions): LiveCapture {
       direction,
       cooked: link.cooked,
       filter: program ? encodeBpfProgram(program) : undefined,
+      loopbackIfindex: findInterface('lo')?.index ?? -1,
     })
   } catch (err) {
     throw openError(err, options.interface)
   }
-  return new LiveCapture(capture, { linkType: link.linkType, snaplen, name: options.interface }, options.interface, latencyMs)
+  return new LiveCapture(capture, { linkType: link.linkType, snaplen, name: options.interface }, options.interface, latencyMs, layout)
 }
 
 function openError(err: unknown, iface: string): NetkitError {

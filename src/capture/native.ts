@@ -25,6 +25,8 @@ export interface NativeCaptureOptions {
   cooked?: boolean
   /** Classic BPF program (8-byte struct sock_filter entries) attached before bind. */
   filter?: Buffer
+  /** Index of the loopback device, whose outgoing copies are skipped (each comes back in). */
+  loopbackIfindex?: number
 }
 
 /** Kernel counters since the socket opened (summed: the kernel clears them on each read). */
@@ -39,15 +41,25 @@ export interface NativeStats {
 
 /** One open AF_PACKET socket with its TPACKET_V3 ring. */
 export interface NativeCapture {
-  /** Copies every ready ring block that fits into the arrays and returns the blocks to the kernel; returns packets copied. */
-  read(data: Buffer, offset: Uint32Array, capLen: Uint32Array, origLen: Uint32Array, tsSec: Float64Array, tsNsec: Uint32Array): number
+  /**
+   * Copies every ready ring block that fits into the arrays and returns the blocks to the kernel;
+   * returns packets copied. `layout` 1 or 2 puts a pcap record header (µs or ns) before each
+   * packet's bytes, 3 or 4 makes each a pcapng EPB of interface 0 (µs or ns), records back to
+   * back; 0 (default) aligns each packet to 8 bytes.
+   */
+  read(data: Buffer, offset: Uint32Array, capLen: Uint32Array, origLen: Uint32Array, tsSec: Float64Array, tsNsec: Uint32Array, layout?: 0 | 1 | 2 | 3 | 4): number
   /** True when the next ring block is ready (no system call). */
   ready(): boolean
   /** Calls back once when the socket is readable or failed (status < 0 is a libuv error code). */
   wait(callback: (status: number, events: number) => void): void
-  /** Attaches a classic BPF program (8-byte struct sock_filter entries) with libpcap's swap. */
+  /**
+   * Attaches a classic BPF program (8-byte struct sock_filter entries) with libpcap's swap:
+   * reject-all, discard what the ring holds, the program; the counters restart.
+   */
   setFilter(program: Buffer): void
   stats(): NativeStats
+  /** Attaches a program without the swap (the caller drained the ring after rejectAll()). */
+  replaceFilter(program: Buffer): void
   /** Attaches a reject-all filter: nothing more enters the ring (the first step of a clean stop). */
   rejectAll(): void
   /** The socket's pending errno (SO_ERROR; ENETDOWN when the interface went down or away), cleared by reading. */

@@ -5,7 +5,13 @@
  */
 import { InvalidArgumentError } from '../errors.js'
 import type { InterfaceInfo, RecordBatch } from '../pcap/record-batch.js'
+import { PcapWriter } from '../pcap/pcap-writer.js'
+import { PcapngWriter } from '../pcap/pcapng-writer.js'
 import { createCaptureWriter, type CaptureWriter } from '../pcap/writer.js'
+import { layoutHeaderBytes, type RecordLayout } from './live-capture.js'
+
+/** Bytes of ring records handed to the file at a time (the sink's buffer size). */
+const APPEND_PIECE = 1 << 20
 
 /** What RotatingWriter takes. */
 export interface RotationOptions {
@@ -20,6 +26,8 @@ export interface RotationOptions {
   fileSizeBytes?: number
   /** -W: with -C, cycle through this many files; with -G alone, stop after this many. */
   fileCount?: number
+  /** The batches' byte layout (LiveCapture.recordLayout): pcap records are appended as runs. */
+  batchLayout?: RecordLayout
 }
 
 /** Digits tcpdump pads file numbers to with -W N (enough for N - 1). */
@@ -68,6 +76,7 @@ export class RotatingWriter {
   private timeCount = 0
   private sliceStart: number
   private select: Uint8Array | undefined
+  private closed = false
   private readonly digits: number
 
   constructor(private readonly o: RotationOptions, now = Date.now() / 1000) {
@@ -131,14 +140,8 @@ export class RotatingWriter {
   writeBatch(batch: RecordBatch): number {
     if (this.done) return 0
     const { rotateSeconds, fileSizeBytes } = this.o
-    if (rotateSeconds === undefined && fileSizeBytes === undefined) {
-      this.writer.writeBatch(batch, batch.interfaces)
-      this.packets += batch.count
-      return batch.count
-    }
-    // Cut the batch where a new file starts; write each run with a selection mask.
-    if (!this.select || this.select.length < batch.count) this.select = new Uint8Array(batch.capacity)
-    const sel = this.select
+    if (rotateSeconds === undefined && fileSizeBytes === undefined) return this.writeRun(batch, 0, batch.count)
+    // Cut the batch where a new file starts and write each run.
     let size = this.writer.fileBytes
     let runStart = 0
     let written = 0
@@ -147,7 +150,7 @@ export class RotatingWriter {
       const byTime = rotateSeconds !== undefined && ts >= this.sliceStart + rotateSeconds
       const bySize = !byTime && fileSizeBytes !== undefined && size > fileSizeBytes
       if (byTime || bySize) {
-        written += this.writeRun(batch, sel, runStart, i)
+        written += this.writeRun(batch, runStart, i)
         runStart = i
         this.rotate(byTime ? ts : this.sliceStart, byTime)
         if (this.done) return written
@@ -155,15 +158,46 @@ export class RotatingWriter {
       }
       size += this.recordBytes(batch.capLen[i])
     }
-    written += this.writeRun(batch, sel, runStart, batch.count)
+    written += this.writeRun(batch, runStart, batch.count)
     return written
   }
 
-  private writeRun(batch: RecordBatch, sel: Uint8Array, from: number, to: number): number {
+  /** Writes records [from, to) of the batch. */
+  private writeRun(batch: RecordBatch, from: number, to: number): number {
     if (to <= from) return 0
-    sel.fill(0, 0, batch.count)
-    sel.fill(1, from, to)
-    this.writer.writeBatch(batch, batch.interfaces, sel)
+    const w = this.writer
+    const layout = this.o.batchLayout
+    const pcap = w instanceof PcapWriter && (layout === 'pcap-ns' || layout === 'pcap-us') && w.nanosecond === (layout === 'pcap-ns')
+    // EPBs name interface 0: the one interface this writer was created with.
+    const pcapng = w instanceof PcapngWriter && (layout === 'pcapng-ns' || layout === 'pcapng-us') && w.nanosecond === (layout === 'pcapng-ns')
+    if (pcap || pcapng) {
+      // The ring laid the records out already: hand them over in pieces of about a MiB that end
+      // on record boundaries (the sink writes big pieces without a copy, and if the disk fills,
+      // the file keeps every whole piece written).
+      const header = layoutHeaderBytes(layout!)
+      const data = batch.data
+      let start = from
+      let bytes = 0
+      for (let i = from; i < to; i++) {
+        const capLen = batch.capLen[i]
+        bytes += capLen
+        const end = batch.offset[i] + (pcapng ? ((capLen + 3) & ~3) + 4 : capLen)
+        const begin = batch.offset[start] - header
+        if (end - begin >= APPEND_PIECE || i === to - 1) {
+          (w as PcapWriter | PcapngWriter).appendRecords(data.subarray(begin, end), i + 1 - start, bytes)
+          start = i + 1
+          bytes = 0
+        }
+      }
+    } else if (from === 0 && to === batch.count) {
+      w.writeBatch(batch, batch.interfaces)
+    } else {
+      if (!this.select || this.select.length < batch.count) this.select = new Uint8Array(batch.capacity)
+      const sel = this.select
+      sel.fill(0, 0, batch.count)
+      sel.fill(1, from, to)
+      w.writeBatch(batch, batch.interfaces, sel)
+    }
     this.packets += to - from
     return to - from
   }
@@ -173,8 +207,16 @@ export class RotatingWriter {
     this.writer.flush()
   }
 
-  /** Flushes and closes the current file. */
-  close(): void {
+  /**
+   * Flushes and closes the current file. A pcapng file gets the capture's counters in an
+   * Interface Statistics Block (isb_ifrecv, isb_ifdrop), as dumpcap writes them.
+   */
+  close(stats?: { received: number; dropped: number }): void {
+    if (stats && this.writer instanceof PcapngWriter && !this.closed) {
+      const now = Date.now()
+      this.writer.writeStatistics({ received: stats.received, dropped: stats.dropped }, Math.floor(now / 1000), (now % 1000) * 1_000_000)
+    }
+    this.closed = true
     this.writer.close()
   }
 }

@@ -53,7 +53,7 @@ export default class Capture extends NetkitCommand {
       for (const e of loaded.errors) process.stderr.write(`netkit capture: warning: ${e.message}\n`)
       registry = loaded.registry
     }
-    const filter = await captureFilter(expr, flags['bpf-file'])
+    const filter = captureFilter(expr, flags['bpf-file'])
 
     const capture = openLive({
       interface: flags.interface,
@@ -62,6 +62,8 @@ export default class Capture extends NetkitCommand {
       bufferBytes: flags.buffer === undefined ? undefined : flags.buffer * 1024,
       direction: flags.direction as 'in' | 'out' | 'inout',
       filter,
+      // The file takes the ring's records as they come: the ring lays them out in its format.
+      recordLayout: flags.write ? `${flags['file-format'] as 'pcap' | 'pcapng'}-${flags.nano ? 'ns' : 'us'}` : 'plain',
     })
     let file: RotatingWriter | undefined
     let output: PacketOutput | undefined
@@ -75,6 +77,7 @@ export default class Capture extends NetkitCommand {
           rotateSeconds: flags['rotate-seconds'],
           fileSizeBytes: flags['file-size'] === undefined ? undefined : flags['file-size'] * 1_000_000,
           fileCount: flags['file-count'],
+          batchLayout: capture.recordLayout,
         })
       } else {
         output = new PacketOutput({ ...print, format: flags.format as OutputFormat }, () => capture.interfaces, registry)
@@ -96,23 +99,31 @@ export default class Capture extends NetkitCommand {
 
   /** Moves batches from the ring to the file or stdout until a stop condition; returns packets kept. */
   private async loop(capture: LiveCapture, file: RotatingWriter | undefined, output: PacketOutput | undefined, count: number, duration: number | undefined): Promise<number> {
-    const stop = (): void => capture.stop()
+    // The first signal stops cleanly (the ring drains); a second one does not wait for that.
+    let signals = 0
+    const stop = (): void => { if (signals++ === 0) capture.stop(); else capture.close() }
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
     process.on('SIGHUP', stop)
-    const timer = duration === undefined ? undefined : setTimeout(stop, duration * 1000)
+    const timer = duration === undefined ? undefined : setTimeout(() => capture.stop(), duration * 1000)
     let left = count
     let kept = 0
-    let lastFlush = Date.now()
+    // The file stays valid up to about a second ago even if the process is killed or traffic stops.
+    let failure: unknown
+    const flusher = file && setInterval(() => {
+      try {
+        file.flush()
+      } catch (err) {
+        failure = err
+        capture.close()
+      }
+    }, 1000)
     try {
       for await (const batch of capture) {
         if (batch.count > left) batch.count = left
         let n: number
         if (file) {
           n = file.writeBatch(batch)
-          // The file stays valid up to about a second ago even if the process is killed.
-          const now = Date.now()
-          if (now - lastFlush >= 1000) { file.flush(); lastFlush = now }
         } else {
           await output!.write(batch)
           n = batch.count
@@ -121,13 +132,15 @@ export default class Capture extends NetkitCommand {
         left -= n
         if (left <= 0 || file?.done || output?.closed) break
       }
+      if (failure !== undefined) throw failure
     } finally {
       if (timer) clearTimeout(timer)
+      if (flusher) clearInterval(flusher)
       capture.close()
       process.off('SIGINT', stop)
       process.off('SIGTERM', stop)
       process.off('SIGHUP', stop)
-      file?.close()
+      file?.close(capture.stats())
       await output?.close()
     }
     return kept

@@ -30,6 +30,8 @@ export type CloseReason =
 export interface ConnectionOwner {
   readonly expectContinueTimeout: number
   readonly responseHeaderTimeout: number
+  /** Requests in flight per connection (1: no pipelining). */
+  readonly pipeline: number
   onConnected(conn: Connection): void
   onDialFailed(conn: Connection, err: HttpError): void
   /** The connection finished its last in-flight response and may be reused. */
@@ -98,6 +100,9 @@ export class Connection implements ResponseParserOwner {
   private readonly owner: ConnectionOwner
   private readonly parser: ResponseParser
   private readonly outQueue: Buffer[] = []
+  /** Requests in outQueue (written later), and whether a flush is scheduled. */
+  private queuedRequests = 0
+  private flushScheduled = false
   private unrefed = false
   /** In-flight requests that are not idempotent (nothing may be pipelined behind them). */
   private unsafeInflight = 0
@@ -197,37 +202,49 @@ export class Connection implements ResponseParserOwner {
     const spec = ex.spec
     if (spec.expectContinue) {
       // RFC 9110 section 10.1.1: send the head, hold the body until 100 Continue (or a while).
-      this.write(spec.head)
+      this.write(spec.head, true)
       ex.bodyHeld = true
       ex.continueDeadline = performance.now() + this.owner.expectContinueTimeout
     } else {
-      this.write(spec.bytes)
+      this.write(spec.bytes, true)
     }
     if (this.owner.responseHeaderTimeout > 0) ex.headDeadline = performance.now() + this.owner.responseHeaderTimeout
     if (spec.connectionClose) this.noReuse('keepalive-disabled')
   }
 
   /**
-   * Buffered request writes: a lone request goes out at once; requests pipelined behind others
-   * in the same tick are gathered and leave in one write when the tick ends (one syscall, and
-   * usually one segment, for many requests).
+   * Buffered request writes: without pipelining a request goes out at once. Pipelined ones are gathered
+   * and leave together, as wrk sends them: when the responses to everything written have come
+   * back, or when a whole pipeline's worth is waiting. The server then reads a batch in one
+   * read and answers it in one write, instead of a trickle of single requests.
    */
-  private write(bytes: Buffer): void {
+  private write(bytes: Buffer, isRequest: boolean): void {
     this.owner.countBytes(bytes.length, 0)
-    if (this.outQueue.length === 0 && this.inflight.length <= 1) {
+    if (this.owner.pipeline === 1 || (this.outQueue.length === 0 && this.inflight.length <= 1 && !isRequest)) {
       this.socket.write(bytes)
       return
     }
     this.outQueue.push(bytes)
-    if (this.outQueue.length === 1) process.nextTick(flush, this)
+    if (isRequest) this.queuedRequests++
+    this.scheduleFlush()
   }
 
-  /** Writes the gathered requests. */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return
+    this.flushScheduled = true
+    process.nextTick(flush, this)
+  }
+
+  /** Writes the gathered requests, unless they should wait for the batch in flight. */
   flushQueued(): void {
+    this.flushScheduled = false
     const q = this.outQueue
     if (q.length === 0) return
+    const unanswered = this.inflight.length - this.queuedRequests
+    if (unanswered > 0 && this.queuedRequests < this.owner.pipeline) return // onComplete flushes
     if (this.state !== ConnState.Closed) this.socket.write(q.length === 1 ? q[0] : Buffer.concat(q))
     q.length = 0
+    this.queuedRequests = 0
   }
 
   /** Sends a held-back body (100 Continue arrived, or waiting for it timed out). */
@@ -235,7 +252,7 @@ export class Connection implements ResponseParserOwner {
     if (!ex.bodyHeld || ex.spec.body === null) return
     ex.bodyHeld = false
     ex.continueDeadline = 0
-    this.write(ex.spec.body)
+    this.write(ex.spec.body, false)
   }
 
   /** Checks the deadlines of this connection and its exchanges against `now`. */
@@ -400,6 +417,8 @@ export class Connection implements ResponseParserOwner {
 
   onComplete(): void {
     const ex = this.inflight.shift()!
+    // The last written request is answered: what was gathered meanwhile goes out.
+    if (this.queuedRequests > 0 && this.inflight.length <= this.queuedRequests) this.scheduleFlush()
     if (!ex.spec.idempotent) this.unsafeInflight--
     this.served++
     ex.conn = null

@@ -44,8 +44,16 @@ export class FileSink {
     return { buf: this.buf, at }
   }
 
-  /** Appends bytes. */
+  /**
+   * Appends bytes (whole records). A chunk of half the buffer or more goes to the kernel directly
+   * after what is buffered, without a copy (live capture hands over ring-sized runs of records).
+   */
   write(bytes: Uint8Array): void {
+    if (bytes.length >= this.buf.length >> 1) {
+      this.flush()
+      this.writeOut(bytes, bytes.length)
+      return
+    }
     const { buf, at } = this.reserve(bytes.length)
     buf.set(bytes, at)
   }
@@ -57,11 +65,18 @@ export class FileSink {
 
   /** Hands the buffered bytes to the kernel. */
   flush(): void {
+    const n = this.len
+    this.len = 0
+    this.writeOut(this.buf, n)
+  }
+
+  /** Writes bytes[0, n) out; on failure cuts the file back to the last whole write and throws. */
+  private writeOut(bytes: Uint8Array, n: number): void {
     let off = 0
     try {
-      while (off < this.len) {
+      while (off < n) {
         try {
-          off += writeSync(this.fd, this.buf, off, this.len - off)
+          off += writeSync(this.fd, bytes, off, n - off)
           this.writes++
         } catch (err) {
           // stdout may be a non-blocking pipe: wait for it briefly rather than fail.
@@ -72,11 +87,9 @@ export class FileSink {
     } catch (err) {
       // Keep the file valid: cut off the partial flush so it ends on a record boundary.
       if (this.ownsFd) try { ftruncateSync(this.fd, this.committed) } catch { /* best effort */ }
-      this.len = 0
       throw fileAccessError(this.path, err, 'write it')
     }
-    this.committed += this.len
-    this.len = 0
+    this.committed += n
   }
 
   /** Flushes and closes (idempotent). With `sync`, fsyncs first. */

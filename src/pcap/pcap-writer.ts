@@ -55,6 +55,21 @@ export class PcapWriter implements CaptureWriter {
     void interfaces
   }
 
+  /** Whether record timestamps are in nanoseconds (else microseconds). */
+  get nanosecond(): boolean {
+    return this.nano
+  }
+
+  /**
+   * Appends records already in this file's layout (16-byte little-endian headers in its time unit,
+   * then the bytes, back to back), e.g. as live capture lays them out: one copy for many records.
+   */
+  appendRecords(records: Uint8Array, packets: number, capturedBytes: number): void {
+    this.sink.write(records)
+    this.packets += packets
+    this.bytes += capturedBytes
+  }
+
   /** Appends one record. A missing timestamp (NaN seconds) is written as 0. */
   writeRecord(data: Buffer, offset: number, capLen: number, origLen: number, sec: number, nsec: number): void {
     const { buf, at } = this.sink.reserve(16 + capLen)

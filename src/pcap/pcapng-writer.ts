@@ -140,6 +140,21 @@ export class PcapngWriter implements CaptureWriter {
     }
   }
 
+  /** Whether timestamps are in nanoseconds (if_tsresol 9), else microseconds. */
+  get nanosecond(): boolean {
+    return this.nano
+  }
+
+  /**
+   * Appends EPBs already laid out for this file (little-endian, its time unit, interface `idb`
+   * of the interfaces given at creation), e.g. as live capture lays them out: one copy for many.
+   */
+  appendRecords(records: Uint8Array, packets: number, capturedBytes: number): void {
+    this.sink.write(records)
+    this.packets += packets
+    this.bytes += capturedBytes
+  }
+
   /** Appends one EPB. A missing timestamp (NaN seconds) is written as 0. */
   writeEpb(idb: number, data: Buffer, offset: number, capLen: number, origLen: number, sec: number, nsec: number): void {
     const padded = (capLen + 3) & ~3

@@ -25,7 +25,7 @@ export interface LiveTrackOptions {
 
 /** Feeds live packets to `tracker` until a stop condition, then finishes it; returns the counters. */
 export async function trackLive(options: LiveTrackOptions, tracker: TcpTracker): Promise<LiveCaptureStats & { endReason?: string }> {
-  const filter = await captureFilter(options.filter, undefined)
+  const filter = captureFilter(options.filter, undefined)
   const capture = openLive({ interface: options.interface, filter })
   const info = capture.interfaces[0]
   options.status(`listening on ${options.interface}, link-type ${linkTypeName(info.linkType)} (${linkTypeDescription(info.linkType)}), snapshot length ${info.snaplen} bytes`)

@@ -4,15 +4,18 @@
  * loop staying free while a flood is captured, and file rotation.
  */
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { have, root, sh, tempDir, tsharkFields } from '../helpers/cli.js'
-import { captureSkip, createVethPair, endCounts, expectedFrame, startCapture } from './netns.js'
+import { have, root, run, sh, tempDir, tsharkFields } from '../helpers/cli.js'
+import { captureSkip, createVethPair, endCounts, startTcpdumpIn, expectedFrame, startCapture } from './netns.js'
 
 const skip = captureSkip()
-const count = (file: string): number => tsharkFields(file, ['frame.number']).split('\n').filter((l) => l !== '').length
+/** Packets in each file, by capinfos (one spawn for all). */
+const counts = (...files: string[]): number[] => [...sh('capinfos', ['-M', '-c', ...files]).matchAll(/Number of packets:\s+(\d+)/g)].map((m) => Number(m[1]))
+const count = (file: string): number => counts(file)[0]
 
 test('-i any writes LINUX_SLL2 that tshark decodes, with the interface index and direction', { skip }, async (t) => {
   const pair = createVethPair()
@@ -44,22 +47,15 @@ test('real HTTP traffic across the veth: the same packets as tcpdump captured at
   await new Promise((resolve) => server.stdout!.once('data', resolve))
   const ours = join(tmp.dir, 'netkit.pcapng')
   const theirs = join(tmp.dir, 'tcpdump.pcap')
-  const tcpdump = pair.spawn(pair.ns, 'tcpdump', ['-i', pair.iface, '-n', '-Z', 'root', '--immediate-mode', '-w', theirs])
-  t.after(() => tcpdump.kill('SIGKILL'))
-  const tcpdumpDone = new Promise((resolve) => tcpdump.once('close', resolve))
-  await new Promise<void>((resolve, reject) => {
-    let e = ''
-    tcpdump.stderr!.on('data', (d) => { e += d; if (e.includes('listening')) resolve() })
-    tcpdump.once('close', () => reject(new Error(`tcpdump exited: ${e}`)))
-  })
+  const tcpdump = await startTcpdumpIn(pair, pair.ns, pair.iface, theirs)
+  t.after(() => tcpdump.child.kill('SIGKILL'))
   const cap = await startCapture(pair, ['-i', pair.iface, '-w', ours, '-F', 'pcapng', '--nano'])
   t.after(() => cap.child.kill('SIGKILL'))
   pair.exec(pair.ns, process.execPath, ['-e', `(async () => { for (let i = 0; i < 20; i++) { const r = await fetch('http://${pair.peerAddr}:8080/r' + i); await r.text() } })()`])
   await sleep(300)
   cap.child.kill('SIGINT')
-  tcpdump.kill('SIGINT')
   assert.equal((await cap.exited).code, 0, cap.stderr())
-  await tcpdumpDone
+  await tcpdump.stop()
   const fields = ['frame.len', 'ip.src', 'ip.dst', 'tcp.srcport', 'tcp.dstport', 'tcp.seq_raw', 'tcp.ack_raw', 'tcp.len', 'http.response.code']
   const a = tsharkFields(ours, fields)
   const b = tsharkFields(theirs, fields)
@@ -141,12 +137,94 @@ test('-C rotates files at the size limit; every file is valid and they hold ever
   assert.equal((await cap.exited).code, 0, cap.stderr())
   const files = readdirSync(tmp.dir).sort()
   assert.deepEqual(files, ['ring.pcap', 'ring.pcap1', 'ring.pcap2'])
-  let total = 0
-  for (const f of files) {
-    const n = count(join(tmp.dir, f))
-    total += n
-    if (f !== 'ring.pcap2') assert.ok(statSync(join(tmp.dir, f)).size > 1_000_000 && statSync(join(tmp.dir, f)).size <= 1_000_000 + 1016, `${f} ends at the first packet past 1 MB`)
+  for (const f of files.slice(0, 2)) {
+    const size = statSync(join(tmp.dir, f)).size
+    assert.ok(size > 1_000_000 && size <= 1_000_000 + 1016, `${f} ends at the first packet past 1 MB (${size})`)
   }
-  assert.equal(total, 2500)
+  assert.equal(counts(...files.map((f) => join(tmp.dir, f))).reduce((a, b) => a + b, 0), 2500)
   assert.equal(endCounts(cap.stderr()).captured, 2500)
+})
+
+test('-G starts a new strftime-named file each interval; -W stops after that many files', { skip }, async (t) => {
+  const pair = createVethPair()
+  const tmp = tempDir()
+  t.after(() => { pair.cleanup(); tmp.cleanup() })
+  const cap = await startCapture(pair, ['-i', pair.iface, '-w', join(tmp.dir, 'g-%s.pcap'), '-G', '1', '-W', '2'])
+  t.after(() => cap.child.kill('SIGKILL'))
+  const sender = pair.spawn(pair.peerNs, 'python3', [join(root, 'test', 'capture', 'fixtures', 'send-frames.py'), pair.peerIface, '1000', '100', '--gap-us', '5000'])
+  t.after(() => sender.kill('SIGKILL'))
+  const { code } = await Promise.race([cap.exited, sleep(8000).then(() => ({ code: -1 }))])
+  assert.equal(code, 0, `-W 2 ends the capture after the second file: ${cap.stderr()}`)
+  const files = readdirSync(tmp.dir).sort()
+  assert.equal(files.length, 2)
+  const secs = files.map((f) => Number(/^g-(\d+)\.pcap$/.exec(f)?.[1]))
+  assert.ok(secs[1] - secs[0] >= 1, `names are the start times: ${files.join(' ')}`)
+  const total = counts(...files.map((f) => join(tmp.dir, f))).reduce((a, b) => a + b, 0)
+  assert.equal(endCounts(cap.stderr()).captured, total)
+  assert.ok(total > 50, `packets in both files (${total})`)
+})
+
+test('a full disk ends the capture with one line; the file is valid up to the last whole write', { skip }, async (t) => {
+  const pair = createVethPair()
+  const tmp = tempDir()
+  sh('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', tmp.dir])
+  let cap: Awaited<ReturnType<typeof startCapture>> | undefined
+  t.after(async () => {
+    cap?.child.kill('SIGKILL')
+    await cap?.exited
+    sh('umount', [tmp.dir])
+    pair.cleanup()
+    tmp.cleanup()
+  })
+  const file = join(tmp.dir, 'full.pcap')
+  cap = await startCapture(pair, ['-i', pair.iface, '-w', file])
+  pair.send(3000, 1000)
+  const { code } = await Promise.race([cap.exited, sleep(5000).then(() => ({ code: -1 }))])
+  assert.equal(code, 1)
+  assert.match(cap.stderr(), new RegExp(`^netkit capture: ${file}: cannot write it: no space left on device\\n$`, 'm'))
+  const n = count(file)
+  assert.ok(n > 1000 && n < 3000, `the file holds the packets written before the disk filled (${n})`)
+})
+
+test('setFilter swaps the kernel filter on a running capture; what the old one accepted is still delivered', { skip }, async (t) => {
+  const pair = createVethPair()
+  t.after(() => pair.cleanup())
+  const probe = spawn('ip', ['netns', 'exec', pair.ns, process.execPath, join(root, 'test', 'capture', 'fixtures', 'filter-swap.mjs'), pair.iface], { stdio: ['pipe', 'pipe', 'pipe'] })
+  t.after(() => probe.kill('SIGKILL'))
+  let out = ''
+  let err = ''
+  probe.stderr!.on('data', (d) => { err += d })
+  probe.stdout!.on('data', (d) => { out += d })
+  const waitFor = async (word: string): Promise<void> => {
+    for (let waited = 0; !out.includes(word); waited += 10) {
+      if (probe.exitCode !== null || waited > 10_000) throw new Error(`no '${word}' from the probe: ${out} ${err}`)
+      await sleep(10)
+    }
+  }
+  await waitFor('ready')
+  pair.send(4, 100) // 0x88b5: no filter yet
+  probe.stdin!.write('swap\n')
+  await waitFor('swapped')
+  pair.send(3, 100) // 0x88b5: rejected now
+  pair.send(2, 100, ['--ethertype', '0x88b6'])
+  await sleep(100)
+  probe.stdin!.write('end\n')
+  await waitFor('stats')
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { types: string[]; stats: { captured: number; received: number; dropped: number } }
+  assert.deepEqual(r.types, ['88b5', '88b5', '88b5', '88b5', '88b6', '88b6'])
+  assert.deepEqual(r.stats, { captured: 6, received: 6, dropped: 0 })
+})
+
+test('closing live captures in every way during a flood never crashes', { skip }, async (t) => {
+  const pair = createVethPair()
+  t.after(() => pair.cleanup())
+  const sender = pair.spawn(pair.peerNs, 'python3', [join(root, 'test', 'capture', 'fixtures', 'send-frames.py'), pair.peerIface, '3000000', '64'])
+  t.after(() => sender.kill('SIGKILL'))
+  await new Promise((resolve) => sender.stdout!.once('data', resolve))
+  const r = await run('ip', ['netns', 'exec', pair.ns, process.execPath, '--expose-gc', join(root, 'test', 'capture', 'fixtures', 'close-stress.mjs'), pair.iface, '100'], { timeoutMs: 30_000 })
+  assert.equal(r.signal, null, `no crash: ${r.stderr}`)
+  assert.equal(r.code, 0, r.stderr)
+  const [, packets, open] = /^ok (\d+) (\d+)\n$/.exec(r.stdout) ?? []
+  assert.ok(Number(packets) > 0, `packets were flowing while the captures opened and closed: ${r.stdout}`)
+  assert.equal(Number(open), 0, 'every capture was closed or finalized')
 })

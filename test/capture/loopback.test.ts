@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { have, tempDir, tsharkFields } from '../helpers/cli.js'
-import { captureSkip, createVethPair, endCounts, startCapture } from './netns.js'
+import { captureSkip, createVethPair, endCounts, startTcpdumpIn, startCapture } from './netns.js'
 
 const skip = captureSkip() || (!have('tcpdump') && 'needs tcpdump')
 
@@ -18,14 +18,8 @@ test('on lo each packet is captured once, the same packets tcpdump captures', { 
   t.after(() => { pair.cleanup(); tmp.cleanup() })
   const ours = join(tmp.dir, 'netkit.pcap')
   const theirs = join(tmp.dir, 'tcpdump.pcap')
-  const tcpdump = pair.spawn(pair.ns, 'tcpdump', ['-i', 'lo', '-n', '-Z', 'root', '--immediate-mode', '-w', theirs, 'tcp port 8080'])
-  t.after(() => tcpdump.kill('SIGKILL'))
-  const tcpdumpDone = new Promise((resolve) => tcpdump.once('close', resolve))
-  await new Promise<void>((resolve, reject) => {
-    let e = ''
-    tcpdump.stderr!.on('data', (d) => { e += d; if (e.includes('listening')) resolve() })
-    tcpdump.once('close', () => reject(new Error(`tcpdump exited: ${e}`)))
-  })
+  const tcpdump = await startTcpdumpIn(pair, pair.ns, 'lo', theirs, ['tcp port 8080'])
+  t.after(() => tcpdump.child.kill('SIGKILL'))
   const cap = await startCapture(pair, ['-i', 'lo', '-w', ours, 'tcp port 8080'])
   t.after(() => cap.child.kill('SIGKILL'))
   // A server and a client in the namespace, over its loopback: 10 requests on one connection.
@@ -38,9 +32,8 @@ test('on lo each packet is captured once, the same packets tcpdump captures', { 
     })`])
   await sleep(300)
   cap.child.kill('SIGINT')
-  tcpdump.kill('SIGINT')
   assert.equal((await cap.exited).code, 0, cap.stderr())
-  await tcpdumpDone
+  await tcpdump.stop()
   const fields = ['frame.len', 'ip.src', 'tcp.srcport', 'tcp.seq_raw', 'tcp.flags', 'tcp.len']
   const a = tsharkFields(ours, fields).trim().split('\n')
   const b = tsharkFields(theirs, fields).trim().split('\n')

@@ -137,3 +137,18 @@ export function expectedFrame(i: number, size: number, vlan?: number): Buffer {
   for (let k = 0; k < rest.length; k++) rest[k] = (i + k) & 0xff
   return Buffer.concat([h, rest])
 }
+
+/** A running tcpdump in a namespace: `stop()` ends it with SIGINT and waits until its file is complete. */
+export interface NamespaceTcpdump { child: ChildProcess; stop(): Promise<void> }
+
+/** Starts `tcpdump -i IFACE --immediate-mode -w FILE [FILTER]` in `ns` and waits until it listens. */
+export async function startTcpdumpIn(pair: VethPair, ns: string, iface: string, file: string, filter: string[] = []): Promise<NamespaceTcpdump> {
+  const child = pair.spawn(ns, 'tcpdump', ['-i', iface, '-n', '-Z', 'root', '--immediate-mode', '-w', file, ...filter])
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()))
+  await new Promise<void>((resolve, reject) => {
+    let e = ''
+    child.stderr!.on('data', (d) => { e += d; if (e.includes('listening')) resolve() })
+    child.once('close', () => reject(new Error(`tcpdump exited: ${e}`)))
+  })
+  return { child, stop: async () => { child.kill('SIGINT'); await closed } }
+}

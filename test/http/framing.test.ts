@@ -5,11 +5,13 @@
  * the failures: garbage, truncation, resets, silence, refused connections.
  */
 import assert from 'node:assert/strict'
-import type net from 'node:net'
+import net from 'node:net'
+import { once } from 'node:events'
 import { after, describe, it } from 'node:test'
 import { HttpError } from '../../src/errors.js'
 import { Transport, type HttpResponse } from '../../src/http/transport.js'
 import { freePort, rawServer, type TestServer } from './servers.js'
+import { netkit } from '../helpers/cli.js'
 
 const servers: TestServer[] = []
 const transports: Transport[] = []
@@ -195,6 +197,34 @@ describe('response framing', () => {
     const results = await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map(() => t.request({ url: s.url })))
     assert.deepEqual(results.map((r) => r.body.toString()), ['0', '1', '2', '3', '4', '5', '6', '7'])
     assert.equal(s.connections, 1)
+  })
+})
+
+describe('pipelined writes', () => {
+  it('requests gathered while a batch is in flight leave together, as wrk sends them', async () => {
+    // A raw server that counts the request heads in each read.
+    const perRead: number[] = []
+    const server = net.createServer((sock) => {
+      sock.on('data', (d) => {
+        const n = d.toString('latin1').split('\r\n\r\n').length - 1
+        perRead.push(n)
+        // Answers trickle back one by one, a few ms apart.
+        for (let k = 0; k < n; k++) setTimeout(() => sock.write('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx'), 3 * (k + 1))
+      })
+    })
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    const port = (server.address() as net.AddressInfo).port
+    try {
+      // The load generator: one connection, 4 deep, 40 requests.
+      const r = await netkit(['http', `http://127.0.0.1:${port}/`, '-c', '1', '--pipeline', '4', '-n', '40', '--json'])
+      assert.equal(r.code, 0, r.stderr)
+      assert.equal(perRead.reduce((a, b) => a + b, 0), 40)
+      // Without gathering, each answered request would be replaced at once by one written alone.
+      assert.ok(perRead.length <= 11, `requests arrived in ${perRead.length} reads: ${perRead.join(',')}`)
+    } finally {
+      server.close()
+    }
   })
 })
 

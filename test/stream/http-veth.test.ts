@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { have, root, tempDir } from '../helpers/cli.js'
 import { assertHttpLogMatchesTshark, netkitLog } from '../helpers/http-compare.js'
-import { createVethPair, type VethPair } from '../capture/netns.js'
+import { createVethPair, startTcpdumpIn, type VethPair } from '../capture/netns.js'
 
 function skipReason(): string | false {
   if (process.platform !== 'linux') return `network namespaces need Linux (this is ${process.platform})`
@@ -75,13 +75,8 @@ http {
     assert.ok(i < 100, 'nginx did not start in the namespace')
     await sleep(50)
   }
-  const tcpdump = spawn('ip', ['netns', 'exec', pair.ns, 'tcpdump', '-i', pair.iface, '-n', '-U', '--immediate-mode', '-s', '0', '-w', capture, 'tcp port 8080'], { stdio: ['ignore', 'ignore', 'pipe'] })
-  children.push(tcpdump)
-  await new Promise<void>((resolve, reject) => {
-    let err = ''
-    tcpdump.stderr!.on('data', (d) => { err += d; if (err.includes('listening on')) resolve() })
-    tcpdump.once('exit', () => reject(new Error(`tcpdump exited: ${err}`)))
-  })
+  const tcpdump = await startTcpdumpIn(pair, pair.ns, pair.iface, capture, ['tcp port 8080'])
+  children.push(tcpdump.child)
   // netkit http-log on the same interface, live, at the same time.
   const live = spawn('ip', ['netns', 'exec', pair.ns, process.execPath, join(root, 'bin', 'run.js'), 'http-log', '-i', pair.iface, '--json', 'tcp port 8080'], { stdio: ['ignore', 'pipe', 'pipe'] })
   children.push(live)
@@ -99,9 +94,8 @@ http {
   client('wrk', ['-t', '1', '-c', '2', '-d', '1s', `${base}/index.html`])
   client(process.execPath, [join(root, 'bin', 'run.js'), 'http', `${base}/text.txt`, '-c', '4', '-n', '300', '-H', 'Accept-Encoding: gzip'])
   await sleep(300)
-  tcpdump.kill('SIGINT')
   live.kill('SIGINT')
-  await new Promise((resolve) => tcpdump.once('exit', resolve))
+  await tcpdump.stop()
   await liveDone
 })
 

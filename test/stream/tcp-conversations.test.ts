@@ -8,6 +8,7 @@ import { join, relative } from 'node:path'
 import { TcpConversations } from '../../src/stream/tcp-conversations.js'
 import { corpus, needs, run, tempDir } from '../helpers/cli.js'
 import { corpusFiles } from '../helpers/corpus.js'
+import { tsharkCorpus, tsharkLines } from '../helpers/tshark-corpus.js'
 import { pcapHeader, pcapRecord } from '../helpers/capture-builder.js'
 import { streamScenarios } from '../helpers/tcp-frames.js'
 
@@ -28,13 +29,12 @@ function ipBytes(text: string): Buffer {
 
 /** Runs the table over tshark's decode of `file` and returns [tshark's, ours] stream columns. */
 async function compare(file: string): Promise<[string[], string[]]> {
-  const r = await run('tshark', ['-n', '-r', file, '-T', 'fields', '-E', 'occurrence=f', ...FIELDS.flatMap((f) => ['-e', f])])
   const table = new TcpConversations()
   const want: string[] = []
   const got: string[] = []
-  for (const line of r.stdout.split('\n')) {
-    if (!line) continue
-    const [frame, ip4s, ip4d, ip6s, ip6d, sport, dport, seq, ack, flags, stream] = line.split('\t')
+  // The first occurrence of each field (the outer header of a tunnelled packet).
+  for (const line of tsharkLines(await tsharkCorpus(file), FIELDS)) {
+    const [frame, ip4s, ip4d, ip6s, ip6d, sport, dport, seq, ack, flags, stream] = line.split('\t').map((v) => v.split(',')[0])
     if (stream === '' || sport === '') continue
     const addrs = Buffer.concat([ipBytes(ip6s || ip4s), ipBytes(ip6d || ip4d)])
     const n = addrs.length / 2

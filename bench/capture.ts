@@ -1,0 +1,128 @@
+/**
+ * Issue #7 benchmark: live capture to a file on tmpfs, `tcpdump -w` and `netkit capture -w` on
+ * the same veth interface at the same time, while bench/capture-flood.c floods it from the peer
+ * network namespace with 64- and 1514-byte frames (top speed and a paced rate).
+ * Prints frames sent, frames that reached the interface, captured, dropped, CPU ns per captured
+ * packet (all threads, from /proc/PID/task/N/schedstat, start-up excluded) and write() calls per
+ * MiB written (/proc/PID/io syscw: every write() of the process, so for netkit also the eventfd
+ * wake-ups of V8's and libuv's threads; its file writes are about one per MiB), and the
+ * netkit/tcpdump ratios. Both tools use a 4 MiB ring (-B 4096). On a small machine the flooder,
+ * the kernel's softirq work and both captures share the CPUs: compare within a run.
+ * usage (root): node --import tsx bench/capture.ts [COUNT64=2000000] [COUNT1514=400000]
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+import { captureSkip, createVethPair, endCounts, type VethPair } from '../test/capture/netns.js'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const count64 = Number(process.argv[2] ?? 2_000_000)
+const count1514 = Number(process.argv[3] ?? 400_000)
+
+const skip = captureSkip()
+if (skip) {
+  console.log(`bench/capture: skipped: ${skip}`)
+  process.exit(0)
+}
+if (spawnSync('sh', ['-c', 'command -v tcpdump && command -v cc']).status !== 0) {
+  console.log('bench/capture: skipped: needs tcpdump and a C compiler (cc)')
+  process.exit(0)
+}
+
+const work = mkdtempSync(join('/dev/shm', 'netkit-bench-capture-'))
+const flood = join(work, 'capture-flood')
+const cc = spawnSync('cc', ['-O2', '-o', flood, join(root, 'bench', 'capture-flood.c')], { encoding: 'utf8' })
+if (cc.status !== 0) throw new Error(`cc failed: ${cc.stderr}`)
+
+/** CPU nanoseconds used so far by every thread of a process. */
+function cpuNs(pid: number): number {
+  let total = 0
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      total += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0])
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return total
+}
+
+/** write() calls made so far (/proc/PID/io syscw). */
+function writeCalls(pid: number): number {
+  return Number(/syscw: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1])
+}
+
+interface Tool { name: string; child: ChildProcess; err: () => string; done: Promise<unknown>; file: string }
+
+async function start(pair: VethPair, name: string, cmd: string, args: string[], file: string): Promise<Tool> {
+  const child = spawn('ip', ['netns', 'exec', pair.ns, cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let err = ''
+  child.stderr!.on('data', (d) => { err += d })
+  const done = new Promise((resolve) => child.once('close', resolve))
+  const t0 = Date.now()
+  while (!err.includes('listening on')) {
+    if (child.exitCode !== null || Date.now() - t0 > 15_000) throw new Error(`${name} did not start: ${err}`)
+    await sleep(20)
+  }
+  return { name, child, err: () => err, done, file }
+}
+
+interface Row { run: string; tool: string; sent: number; atIface: number; captured: number; dropped: number; nsPerPkt: number; writesPerMiB: number }
+
+async function runOnce(label: string, size: number, count: number, pps?: number): Promise<Row[]> {
+  const pair = createVethPair()
+  try {
+    const td = await start(pair, 'tcpdump', 'tcpdump', ['-i', pair.iface, '-n', '-Z', 'root', '-B', '4096', '-w', join(work, 'td.pcap')], join(work, 'td.pcap'))
+    const nk = await start(pair, 'netkit', process.execPath, [join(root, 'bin', 'run.js'), 'capture', '-i', pair.iface, '-B', '4096', '-w', join(work, 'nk.pcap')], join(work, 'nk.pcap'))
+    const tools = [td, nk]
+    const cpu0 = tools.map((t) => cpuNs(t.child.pid!))
+    const rxFile = `/sys/class/net/${pair.iface}/statistics/rx_packets`
+    const rx0 = Number(pair.exec(pair.ns, 'cat', [rxFile]))
+    const out = pair.exec(pair.peerNs, flood, [pair.peerIface, String(count), String(size), ...(pps ? [String(pps)] : [])])
+    const [sent, secs] = out.trim().split(' ').map(Number)
+    await sleep(1500) // both drain their rings (tcpdump's block timeout is 1 s)
+    const rx = Number(pair.exec(pair.ns, 'cat', [rxFile])) - rx0
+    const cpu = tools.map((t, i) => cpuNs(t.child.pid!) - cpu0[i])
+    const writes = tools.map((t) => writeCalls(t.child.pid!))
+    for (const t of tools) t.child.kill('SIGINT')
+    await Promise.all(tools.map((t) => t.done))
+    return tools.map((t, i) => {
+      const c = endCounts(t.err())
+      const mib = statSync(t.file).size / 2 ** 20
+      return {
+        run: `${label} (${(sent / secs / 1000).toFixed(0)} kpps sent)`,
+        tool: t.name,
+        sent,
+        atIface: rx,
+        captured: c.captured,
+        dropped: c.dropped,
+        nsPerPkt: cpu[i] / Math.max(1, c.captured),
+        writesPerMiB: writes[i] / Math.max(mib, 1e-9),
+      }
+    })
+  } finally {
+    pair.cleanup()
+    for (const f of ['td.pcap', 'nk.pcap']) rmSync(join(work, f), { force: true })
+  }
+}
+
+try {
+  const runs: Row[][] = []
+  runs.push(await runOnce('64 B, top speed', 64, count64))
+  runs.push(await runOnce('64 B, 200 kpps', 64, Math.min(count64, 600_000), 200_000))
+  runs.push(await runOnce('1514 B, top speed', 1514, count1514))
+  runs.push(await runOnce('1514 B, 50 kpps', 1514, Math.min(count1514, 150_000), 50_000))
+  const head = ['run', 'tool', 'sent', 'at iface', 'captured', 'dropped', 'lost %', 'CPU ns/pkt', 'write()/MiB']
+  const rows = runs.flat().map((r) => [r.run, r.tool, String(r.sent), String(r.atIface), String(r.captured), String(r.dropped),
+    (100 * (1 - r.captured / r.atIface)).toFixed(2), r.nsPerPkt.toFixed(0), r.writesPerMiB.toFixed(2)])
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)))
+  for (const r of [head, ...rows]) console.log(r.map((v, c) => v.padEnd(widths[c])).join('  '))
+  console.log('')
+  for (const [td, nk] of runs) {
+    console.log(`${td.run}: netkit/tcpdump CPU per packet ${(nk.nsPerPkt / td.nsPerPkt).toFixed(2)}x (target <= 1), captured ${nk.captured} vs ${td.captured}, dropped ${nk.dropped} vs ${td.dropped}`)
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true })
+}
