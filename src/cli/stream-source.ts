@@ -5,6 +5,7 @@
  */
 import { Args, Flags } from '@oclif/core'
 import { ExitStatus, InvalidArgumentError } from '../errors.js'
+import { filterExpression } from './filter-expression.js'
 import type { TcpTracker } from '../stream/tcp-tracker.js'
 import { trackFile } from '../stream/track-file.js'
 import { trackLive } from '../stream/track-live.js'
@@ -26,8 +27,8 @@ export const streamSourceArgs = {
 export interface StreamSource { read?: string; interface?: string; count?: number; duration?: string }
 
 /** Feeds the file or the live interface to `tracker`; `command` names the command in messages. */
-export async function trackSource(command: string, flags: StreamSource, argv: unknown[], tracker: TcpTracker, afterBatch?: () => void): Promise<void> {
-  const expr = (argv as string[]).join(' ').trim()
+export async function trackSource(command: string, flags: StreamSource, raw: Parameters<typeof filterExpression>[0], tracker: TcpTracker, afterBatch?: () => void): Promise<void> {
+  const expr = filterExpression(raw)
   const warn = (w: string) => process.stderr.write(`netkit ${command}: warning: ${w}\n`)
   if (flags.read !== undefined) {
     if (expr !== '' || flags.count !== undefined || flags.duration !== undefined) {

@@ -3,6 +3,7 @@ import { NetkitCommand } from '../cli/base-command.js'
 import { outputFlags } from '../cli/common-flags.js'
 import { PacketOutput } from '../cli/packet-output.js'
 import { captureFilter } from '../capture/filter-program.js'
+import { filterExpression } from '../cli/filter-expression.js'
 import { openLive, MAX_SNAPLEN, type LiveCapture } from '../capture/live-capture.js'
 import { RotatingWriter } from '../capture/rotating-writer.js'
 import { loadConfig } from '../config.js'
@@ -39,8 +40,8 @@ export default class Capture extends NetkitCommand {
   }
 
   async run(): Promise<void> {
-    const { flags, argv } = await this.parse(Capture)
-    const expr = (argv as string[]).join(' ').trim()
+    const { flags, raw } = await this.parse(Capture)
+    const expr = filterExpression(raw)
     const duration = flags.duration === undefined ? undefined : Number(flags.duration)
     if (duration !== undefined && !(duration > 0)) throw new InvalidArgumentError(`--duration needs a positive number of seconds (got '${flags.duration}')`)
     const rotating = flags['rotate-seconds'] !== undefined || flags['file-size'] !== undefined || flags['file-count'] !== undefined

@@ -18,12 +18,12 @@ export default class HttpLog extends NetkitCommand {
   }
 
   async run(): Promise<void> {
-    const { flags, argv } = await this.parse(HttpLog)
+    const { flags, raw } = await this.parse(HttpLog)
     const out = new TextOutput()
     const log = new HttpTransactionLog((t) => out.write(flags.json ? JSON.stringify(transactionJson(t)) + '\n' : formatTransaction(t)))
     const tracker = new TcpTracker(log.handler)
     try {
-      await trackSource('http-log', flags, argv, tracker, () => out.flush())
+      await trackSource('http-log', flags, raw, tracker, () => out.flush())
     } finally {
       await out.end()
       if (tracker.budget.overflows > 0) {

@@ -16,9 +16,9 @@ export default class Streams extends NetkitCommand {
   }
 
   async run(): Promise<void> {
-    const { flags, argv } = await this.parse(Streams)
+    const { flags, raw } = await this.parse(Streams)
     const tracker = new TcpTracker()
-    await trackSource('streams', flags, argv, tracker)
+    await trackSource('streams', flags, raw, tracker)
     const all = tracker.conversations.all
     process.stdout.write(flags.json ? all.map((c) => JSON.stringify(conversationJson(c)) + '\n').join('') : conversationTable(all, tracker.firstSec, tracker.firstNsec))
   }

@@ -11,12 +11,14 @@ import { captureSkip, createVethPair, endCounts, startCapture } from './netns.js
 
 const skip = captureSkip()
 
-test('capture with `tcp port 80` records only those packets', { skip }, async (t) => {
+test('capture with a `tcp port 80` filter records only those packets', { skip }, async (t) => {
   const pair = createVethPair()
   const tmp = tempDir()
   t.after(() => { pair.cleanup(); tmp.cleanup() })
   const file = join(tmp.dir, 'port80.pcap')
-  const cap = await startCapture(pair, ['-i', pair.iface, '-w', file, 'tcp', 'port', '80'])
+  // Repeated words, as typed (`tcp port 80` spelled out both ways): the expression must reach
+  // the compiler in the order given.
+  const cap = await startCapture(pair, ['-i', pair.iface, '-w', file, 'tcp', 'dst', 'port', '80', 'or', 'tcp', 'src', 'port', '80'])
   t.after(() => cap.child.kill('SIGKILL'))
   // From the peer: connection attempts to ports 80, 81 and 8080 (nothing listens: SYN, then RST
   // back), and UDP to port 80; ARP crosses too. Only TCP with port 80 may be recorded.
