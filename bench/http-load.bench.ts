@@ -29,7 +29,36 @@ const rounds = Number(arg('--rounds', '1'))
 const have = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0
 const pin = !argv.includes('--no-pin') && have('taskset') && cpus().length >= 2
 
-interface Measured { rps: number; cpu: number; note?: string }
+/**
+ * Every client sends the same request: GET / with Host and netkit's default User-Agent (wrk
+ * sends no User-Agent of its own, autocannon none either), so the server does the same work per
+ * request whichever client asks; nginx inspects every User-Agent it is given.
+ */
+const userAgent = 'netkit'
+
+interface Measured { rps: number; cpu: number; note?: string; serverCpu?: number }
+
+/** CPU seconds (user + system) the nginx workers have used so far, from /proc/PID/stat. */
+function serverCpuSeconds(): number {
+  let ticks = 0
+  for (const pid of workerPids) {
+    try {
+      // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+      ticks += Number(fields[11]) + Number(fields[12])
+    } catch { /* the worker is gone */ }
+  }
+  return ticks / 100 // USER_HZ is 100 on Linux
+}
+let workerPids: string[] = []
+
+/** Runs one client and adds how much CPU the server spent meanwhile. */
+async function withServerCpu(run: () => Promise<Measured | null>): Promise<Measured | null> {
+  const before = serverCpuSeconds()
+  const m = await run()
+  if (m !== null) m.serverCpu = serverCpuSeconds() - before
+  return m
+}
 
 /** Runs a command, returning stdout and the CPU seconds it (and its children) used. */
 function timed(cmd: string, args: string[]): Promise<{ stdout: string; cpu: number }> {
@@ -62,7 +91,7 @@ function timed(cmd: string, args: string[]): Promise<{ stdout: string; cpu: numb
 }
 
 async function wrk(url: string, pipeline: number): Promise<Measured> {
-  const args = ['-t1', '-c10', `-d${duration}s`]
+  const args = ['-t1', '-c10', `-d${duration}s`, '-H', `User-Agent: ${userAgent}`]
   if (pipeline > 1) {
     // wrk pipelines through a Lua script: one request() call returns `pipeline` requests.
     const script = join(work, `pipeline-${pipeline}.lua`)
@@ -105,7 +134,7 @@ function findAutocannon(): string | null {
 async function autocannon(url: string, pipeline: number): Promise<Measured | null> {
   const script = findAutocannon()
   if (script === null) return null
-  const args = [script, '-c', '10', '-d', String(duration), '--json']
+  const args = [script, '-c', '10', '-d', String(duration), '--json', '-H', `User-Agent=${userAgent}`]
   if (pipeline > 1) args.push('-p', String(pipeline))
   const { stdout, cpu } = await timed(process.execPath, [...args, url])
   const report = JSON.parse(stdout) as { requests: { total: number }; duration: number; errors: number; non2xx: number }
@@ -114,7 +143,8 @@ async function autocannon(url: string, pipeline: number): Promise<Measured | nul
 
 function row(name: string, m: Measured | null): string {
   if (m === null) return `${name.padEnd(26)} ${'n/a'.padStart(10)}`
-  return `${name.padEnd(26)} ${m.rps.toFixed(0).padStart(10)} ${m.cpu.toFixed(2).padStart(8)} ${(m.rps * duration / Math.max(m.cpu, 0.001)).toFixed(0).padStart(12)}${m.note ? `  (${m.note})` : ''}`
+  const server = m.serverCpu === undefined ? '' : ` ${m.serverCpu.toFixed(2).padStart(13)} ${(m.serverCpu * 1e6 / (m.rps * duration)).toFixed(2).padStart(14)}`
+  return `${name.padEnd(26)} ${m.rps.toFixed(0).padStart(10)} ${m.cpu.toFixed(2).padStart(8)} ${(m.rps * duration / Math.max(m.cpu, 0.001)).toFixed(0).padStart(12)}${server}${m.note ? `  (${m.note})` : ''}`
 }
 
 const best = (list: Array<Measured | null>) => list.filter((m): m is Measured => m !== null).sort((a, b) => b.rps - a.rps)[0] ?? null
@@ -137,6 +167,7 @@ try {
       spawnSync('taskset', ['-pc', '0', pid])
     }
   }
+  workerPids = spawnSync('pgrep', ['-P', String(nginx.pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)
   findAutocannon()
   console.log(`nginx ${nginx.url} (1 worker), 10 connections, ${duration} s per run, ${cpus().length} CPUs: ${pin ? 'nginx pinned to CPU 0, each client to CPU 1' : 'not pinned: server and client share the CPUs'}`)
   const results: Record<string, Array<Measured | null>> = {}
@@ -149,9 +180,9 @@ try {
     ['netkit pipelined x10', () => netkit(nginx.url, 10)],
   ]
   for (let round = 0; round < rounds; round++) {
-    for (const [name, fn] of plan) (results[name] ??= []).push(await fn())
+    for (const [name, fn] of plan) (results[name] ??= []).push(await withServerCpu(fn))
   }
-  console.log(`${'client'.padEnd(26)} ${'req/s'.padStart(10)} ${'CPU s'.padStart(8)} ${'req/CPU s'.padStart(12)}`)
+  console.log(`${'client'.padEnd(26)} ${'req/s'.padStart(10)} ${'CPU s'.padStart(8)} ${'req/CPU s'.padStart(12)} ${'server CPU s'.padStart(13)} ${'server µs/req'.padStart(14)}`)
   for (const [name] of plan) for (const m of results[name]) console.log(row(name, m))
   const b = Object.fromEntries(plan.map(([name]) => [name, best(results[name])]))
   console.log('')

@@ -6,8 +6,8 @@
  * handed out). Responses are matched to requests in order (RFC 9112 section 9.3.2 pipelining).
  */
 import { connect, type Socket } from 'node:net'
-import { performance } from 'node:perf_hooks'
 import { HttpError } from '../errors.js'
+import { hold, now, release } from './clock.js'
 import type { Exchange } from './exchange.js'
 import { BodyMode, ResponseParser, type ResponseParserOwner } from './response-parser.js'
 import type { HostPool } from './host-pool.js'
@@ -50,6 +50,12 @@ const enum ConnState { Dialing, Active, Idle, Closed }
 const readBuffer = Buffer.allocUnsafe(64 * 1024)
 let lastView: Buffer = readBuffer.subarray(0, 0)
 let lastViewLength = 0
+/**
+ * Connections whose gathered requests were queued while a read was handled: they are written
+ * when the read is done (one write per connection, no tick scheduled per batch).
+ */
+const flushAfterRead: Connection[] = []
+let inRead = false
 
 /** Node error codes on an established connection, mapped to error kinds. */
 function kindOfSocketError(err: NodeJS.ErrnoException): string {
@@ -86,7 +92,7 @@ export class Connection implements ResponseParserOwner {
   keepAlive = true
   /** Why it will close after the current response, when keepAlive went false. */
   closeReason: CloseReason = 'server-close'
-  /** Absolute times (performance.now() ms); 0 = none. */
+  /** Absolute times (now() ms); 0 = none. */
   connectDeadline = 0
   idleDeadline = 0
   /** The server's Keep-Alive timeout hint in ms, or 0. */
@@ -111,7 +117,7 @@ export class Connection implements ResponseParserOwner {
     this.owner = owner
     this.pool = pool
     this.parser = new ResponseParser(this)
-    if (connectTimeout > 0) this.connectDeadline = performance.now() + connectTimeout
+    if (connectTimeout > 0) this.connectDeadline = now() + connectTimeout
     // Reads land in one buffer shared by every connection and are parsed synchronously in the
     // callback (no per-read allocation, no 'data' event); see: Node net.connect `onread`.
     const socket = connect({
@@ -138,7 +144,16 @@ export class Connection implements ResponseParserOwner {
       lastView = (buf as Buffer).subarray(0, nread)
       lastViewLength = nread
     }
-    this.parser.feed(lastView)
+    hold()
+    inRead = true
+    try {
+      this.parser.feed(lastView)
+    } finally {
+      inRead = false
+      release()
+      for (let i = 0; i < flushAfterRead.length; i++) flushAfterRead[i].flushQueued()
+      flushAfterRead.length = 0
+    }
     return true
   }
 
@@ -204,11 +219,11 @@ export class Connection implements ResponseParserOwner {
       // RFC 9110 section 10.1.1: send the head, hold the body until 100 Continue (or a while).
       this.write(spec.head, true)
       ex.bodyHeld = true
-      ex.continueDeadline = performance.now() + this.owner.expectContinueTimeout
+      ex.continueDeadline = now() + this.owner.expectContinueTimeout
     } else {
       this.write(spec.bytes, true)
     }
-    if (this.owner.responseHeaderTimeout > 0) ex.headDeadline = performance.now() + this.owner.responseHeaderTimeout
+    if (this.owner.responseHeaderTimeout > 0) ex.headDeadline = now() + this.owner.responseHeaderTimeout
     if (spec.connectionClose) this.noReuse('keepalive-disabled')
   }
 
@@ -232,7 +247,8 @@ export class Connection implements ResponseParserOwner {
   private scheduleFlush(): void {
     if (this.flushScheduled) return
     this.flushScheduled = true
-    process.nextTick(flush, this)
+    if (inRead) flushAfterRead.push(this)
+    else process.nextTick(flush, this)
   }
 
   /** Writes the gathered requests, unless they should wait for the batch in flight. */

@@ -6,7 +6,7 @@
  * (see: https://github.com/giltene/wrk2#acknowledgements). Workers reuse one Exchange each and
  * the request bytes are serialized once, so the steady state allocates next to nothing.
  */
-import { performance } from 'node:perf_hooks'
+import { now } from './clock.js'
 import type { HttpError } from '../errors.js'
 import { Exchange, type ExchangeHandler } from './exchange.js'
 import { LatencyHistogram } from './histogram.js'
@@ -79,13 +79,13 @@ class Worker implements ExchangeHandler {
     if (run.intervalMs > 0) {
       const intended = run.startedAt + ticket * run.intervalMs
       this.start = intended
-      const wait = intended - performance.now()
+      const wait = intended - now()
       if (wait > 1) {
         setTimeout(this.sendBound, wait)
         return
       }
     } else {
-      this.start = performance.now()
+      this.start = now()
     }
     this.send()
   }
@@ -98,13 +98,13 @@ class Worker implements ExchangeHandler {
 
   onResponseComplete(ex: Exchange): void {
     if (this.run.stopped) return
-    this.run.recordOk(ex.status, ex.bodyBytes, performance.now() - this.start)
+    this.run.recordOk(ex.status, ex.bodyBytes, now() - this.start)
     this.after()
   }
 
   onError(_ex: Exchange, err: HttpError): void {
     if (this.run.stopped) return
-    this.run.recordError(err.kind, performance.now() - this.start)
+    this.run.recordError(err.kind, now() - this.start)
     this.after()
   }
 
@@ -178,7 +178,7 @@ class LoadRun {
     const options = this.options
     const workers = options.connections * Math.max(1, options.transport.pipeline ?? 1)
     const finished = new Promise<void>((r) => { this.resolve = r })
-    this.startedAt = performance.now()
+    this.startedAt = now()
     let durationTimer: NodeJS.Timeout | null = null
     if (options.durationMs !== undefined) durationTimer = setTimeout(() => this.stop(), options.durationMs)
     let progressTimer: NodeJS.Timeout | null = null
@@ -186,7 +186,7 @@ class LoadRun {
       const report = options.onProgress
       progressTimer = setInterval(() => {
         const counts = this.transport.connCounts(spec.target)
-        report({ elapsedMs: performance.now() - this.startedAt, completed: this.ok + this.errorCount, errors: this.errorCount, connections: counts.active + counts.idle })
+        report({ elapsedMs: now() - this.startedAt, completed: this.ok + this.errorCount, errors: this.errorCount, connections: counts.active + counts.idle })
       }, 1000)
     }
     const list: Worker[] = []
@@ -194,7 +194,7 @@ class LoadRun {
     if (options.requests === 0) this.stop()
     for (const w of list) w.next()
     await finished
-    const elapsed = performance.now() - this.startedAt
+    const elapsed = now() - this.startedAt
     if (durationTimer) clearTimeout(durationTimer)
     if (progressTimer) clearInterval(progressTimer)
     for (const w of list) if (w.ex.active) this.inFlightAtEnd++

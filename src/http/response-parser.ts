@@ -160,26 +160,16 @@ export class ResponseParser {
       if (!this.owner.onMessageStart()) return -1
       if (this.state !== State.Head) return -1
     }
-    // Find the empty line that ends the head. A JS loop: heads are short, and a native
-    // indexOf call per line costs more than scanning the bytes here.
-    const n = buf.length
-    let end = -1
-    let lineStart = start
-    for (let i = start; i < n; i++) {
-      if (buf[i] !== LF) continue
-      if (i === lineStart || (i === lineStart + 1 && buf[lineStart] === CR)) {
-        end = i + 1
-        break
-      }
-      lineStart = i + 1
-    }
-    if (end < 0) {
+    // One pass finds the empty line that ends the head and reads the fields on the way; a head
+    // that is not all here yet is kept and read again when the rest arrives.
+    const end = this.parseHead(buf, start)
+    if (end < 0) return -1
+    if (end === 0) {
       this.messageBytes += buf.length - start
       return this.stash(buf, start, MAX_HEAD, 'response head')
     }
     if (end - start > MAX_HEAD) return this.fail(`response head longer than ${MAX_HEAD} bytes`)
     this.messageBytes += end - start
-    if (!this.parseHead(buf, start, end)) return -1
     const status = this.status
     if (status >= 100 && status < 200 && status !== 101) {
       this.owner.onInterim(status)
@@ -201,8 +191,13 @@ export class ResponseParser {
     return end
   }
 
-  /** Reads the status line and the framing fields of `buf[start, end)`; false on error. */
-  private parseHead(buf: Buffer, start: number, end: number): boolean {
+  /**
+   * Reads the status line and the framing fields of the head at `buf[start...]`. Returns the
+   * offset after its empty line, 0 when the head is not complete in `buf`, -1 on an error. Only
+   * complete lines are judged, so a head cut anywhere parses the same as a whole one.
+   */
+  private parseHead(buf: Buffer, start: number): number {
+    const n = buf.length
     this.contentLength = -1
     this.hasTransferEncoding = false
     this.chunked = false
@@ -210,48 +205,39 @@ export class ResponseParser {
     this.connectionKeepAlive = false
     this.keepAliveTimeout = -1
     // status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 section 4)
-    if (end - start < 13 || buf[start] !== 0x48 || buf[start + 1] !== 0x54 || buf[start + 2] !== 0x54 || buf[start + 3] !== 0x50 ||
+    let p = start
+    while (p < n && buf[p] !== LF) p++
+    if (p === n) return 0
+    if (p + 1 - start < 13 || buf[start] !== 0x48 || buf[start + 1] !== 0x54 || buf[start + 2] !== 0x54 || buf[start + 3] !== 0x50 ||
         buf[start + 4] !== 0x2f || buf[start + 5] !== 0x31 || buf[start + 6] !== 0x2e || !isDigit(buf[start + 7]) ||
         buf[start + 8] !== SP || !isDigit(buf[start + 9]) || !isDigit(buf[start + 10]) || !isDigit(buf[start + 11]) ||
         (buf[start + 12] !== SP && buf[start + 12] !== CR && buf[start + 12] !== LF)) {
-      this.fail(`malformed status line '${printable(buf, start, Math.min(end, start + 40))}'`)
-      return false
+      return this.fail(`malformed status line '${printable(buf, start, Math.min(p, start + 40))}'`)
     }
     this.versionMinor = buf[start + 7] - 48
     this.status = (buf[start + 9] - 48) * 100 + (buf[start + 10] - 48) * 10 + (buf[start + 11] - 48)
-    if (this.status < 100) {
-      this.fail(`invalid status code ${this.status}`)
-      return false
-    }
-    let p = start + 12
-    while (buf[p] !== LF) p++
+    if (this.status < 100) return this.fail(`invalid status code ${this.status}`)
     p++
-    while (p < end) {
+    for (;;) {
       let lf = p
-      while (buf[lf] !== LF) lf++
+      while (lf < n && buf[lf] !== LF) lf++
+      if (lf === n) return 0
       let le = lf
       if (le > p && buf[le - 1] === CR) le--
-      if (le === p) break // the empty line
+      if (le === p) return lf + 1 // the empty line
       const first = buf[p]
       if (first === SP || first === HT) { p = lf + 1; continue } // obs-fold: a continuation (RFC 9112 section 5.2)
       let colon = p
       while (colon < le && buf[colon] !== 0x3a) colon++
-      if (colon >= le || colon === p) {
-        this.fail(`malformed header line '${printable(buf, p, Math.min(le, p + 40))}'`)
-        return false
-      }
-      if (buf[colon - 1] === SP || buf[colon - 1] === HT) {
-        this.fail('whitespace between header name and colon (RFC 9112 section 5.1)')
-        return false
-      }
+      if (colon >= le || colon === p) return this.fail(`malformed header line '${printable(buf, p, Math.min(le, p + 40))}'`)
+      if (buf[colon - 1] === SP || buf[colon - 1] === HT) return this.fail('whitespace between header name and colon (RFC 9112 section 5.1)')
       let vs = colon + 1
       while (vs < le && (buf[vs] === SP || buf[vs] === HT)) vs++
       let ve = le
       while (ve > vs && (buf[ve - 1] === SP || buf[ve - 1] === HT)) ve--
-      if (!this.field(buf, p, colon, vs, ve)) return false
+      if (!this.field(buf, p, colon, vs, ve)) return -1
       p = lf + 1
     }
-    return true
   }
 
   /** Interprets one header field if it matters for framing or persistence. */

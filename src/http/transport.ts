@@ -7,7 +7,7 @@
  * after idleConnTimeout (or the server's Keep-Alive timeout, if shorter); failed requests are
  * retried by Go's rules (see connection.ts). See: https://pkg.go.dev/net/http#Transport
  */
-import { performance } from 'node:perf_hooks'
+import { now } from './clock.js'
 import { HttpError, InvalidArgumentError } from '../errors.js'
 import { Connection, type CloseReason, type ConnectionOwner } from './connection.js'
 import { Exchange, type ExchangeHandler } from './exchange.js'
@@ -146,7 +146,7 @@ export class Transport implements ConnectionOwner {
         },
       }
       const ex = new Exchange(spec, handler)
-      if (options.timeout !== undefined && options.timeout > 0) ex.deadline = performance.now() + options.timeout
+      if (options.timeout !== undefined && options.timeout > 0) ex.deadline = now() + options.timeout
       this.dispatch(ex)
     })
   }
@@ -161,7 +161,7 @@ export class Transport implements ConnectionOwner {
       return
     }
     ex.active = true
-    if (ex.deadline === 0 && this.requestTimeout > 0) ex.deadline = performance.now() + this.requestTimeout
+    if (ex.deadline === 0 && this.requestTimeout > 0) ex.deadline = now() + this.requestTimeout
     if (this.sweeper === null) this.startSweeper()
     this.getConn(this.poolFor(ex.spec.target), ex)
   }
@@ -220,11 +220,11 @@ export class Transport implements ConnectionOwner {
 
   /** Go's getConn: an idle connection (MRU), a pipelinable one, or wait (dialling if needed). */
   private getConn(pool: HostPool, ex: Exchange): void {
-    const now = performance.now()
+    const t = now()
     while (pool.idle.length > 0) {
       const conn = pool.idle.pop()!
       this.lru.remove(conn)
-      if (conn.idleDeadline > 0 && now >= conn.idleDeadline) {
+      if (conn.idleDeadline > 0 && t >= conn.idleDeadline) {
         conn.close('idle-timeout')
         continue
       }
@@ -292,7 +292,7 @@ export class Transport implements ConnectionOwner {
       const hinted = conn.keepAliveHintMs - Math.min(1000, conn.keepAliveHintMs / 4)
       timeout = timeout === 0 ? hinted : Math.min(timeout, hinted)
     }
-    conn.park(timeout > 0 ? performance.now() + timeout : 0)
+    conn.park(timeout > 0 ? now() + timeout : 0)
     pool.idle.push(conn)
     this.lru.add(conn)
     if (this.maxIdleConns > 0 && this.lru.size > this.maxIdleConns) {
@@ -318,11 +318,11 @@ export class Transport implements ConnectionOwner {
 
   /** Enforces deadlines: connect, response head, whole request (also while queued), idle. */
   private sweep(): void {
-    const now = performance.now()
+    const t = now()
     for (const pool of this.pools.values()) {
       for (let i = pool.waiters.length - 1; i >= 0; i--) {
         const ex = pool.waiters[i]
-        if (ex.deadline > 0 && now >= ex.deadline) {
+        if (ex.deadline > 0 && t >= ex.deadline) {
           pool.waiters.splice(i, 1)
           const t = pool.target
           if (pool.dialing > 0) this.fail(ex, new HttpError('connect-timeout', `timed out connecting to ${t.host}:${t.port}`))
@@ -333,10 +333,10 @@ export class Transport implements ConnectionOwner {
         const conn = pool.conns[i]
         if (conn === undefined) continue
         if (conn.isIdle) {
-          if (conn.idleDeadline > 0 && now >= conn.idleDeadline) conn.close('idle-timeout')
+          if (conn.idleDeadline > 0 && t >= conn.idleDeadline) conn.close('idle-timeout')
           else conn.unrefIfIdle()
         } else {
-          conn.checkDeadlines(now)
+          conn.checkDeadlines(t)
         }
       }
     }
@@ -388,8 +388,8 @@ export class Transport implements ConnectionOwner {
 
   onExchangeFailed(ex: Exchange, err: HttpError, retryable: boolean): void {
     if (!ex.active) return
-    const now = performance.now()
-    if (retryable && ex.attempt < MAX_ATTEMPTS && !this.closing && (ex.deadline === 0 || now < ex.deadline)) {
+    const t = now()
+    if (retryable && ex.attempt < MAX_ATTEMPTS && !this.closing && (ex.deadline === 0 || t < ex.deadline)) {
       ex.attempt++
       ex.status = 0
       ex.bodyBytes = 0
