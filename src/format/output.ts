@@ -1,15 +1,22 @@
 /**
  * TextOutput: buffered text to stdout for the per-packet formatters. Lines are gathered into
  * chunks of about 64 KiB and written with backpressure; a closed pipe (`netkit read | head`)
- * ends output quietly, as tcpdump does.
+ * ends output quietly, as tcpdump does. Lines come as strings (`write`) or as ASCII bytes put
+ * straight into a byte chunk (`byteChunk`/`bytePos`), for numbers that never need a string.
  */
 import type { Writable } from 'node:stream'
+
+/** Room a byte producer may fill past the chunk size before handing the chunk on. */
+export const BYTE_SLACK = 4096
 
 /** Buffered text output. */
 export class TextOutput {
   /** True once the reader at the other end went away (EPIPE); producers should stop. */
   closed = false
   private chunk = ''
+  private bytes: Buffer | null = null
+  /** Bytes used in the byte chunk; a producer writes at it and moves it on. */
+  bytePos = 0
   private drained: Promise<void> | null = null
 
   constructor(private readonly stream: Writable = process.stdout, private readonly chunkSize = 1 << 16) {
@@ -21,17 +28,49 @@ export class TextOutput {
 
   /** Appends text (the caller includes newlines). */
   write(text: string): void {
+    if (this.bytePos > 0) this.pushBytes()
     this.chunk += text
     if (this.chunk.length >= this.chunkSize) this.push()
   }
 
+  /**
+   * The byte chunk, with at least BYTE_SLACK bytes of room at `bytePos`. The producer writes
+   * at most that much before calling `bytesWritten()`.
+   */
+  byteChunk(): Buffer {
+    if (this.chunk.length > 0) this.push()
+    if (this.bytes === null) this.bytes = Buffer.allocUnsafe(this.chunkSize + BYTE_SLACK)
+    return this.bytes
+  }
+
+  /** Call after moving `bytePos` on: hands a full byte chunk to the stream. */
+  bytesWritten(): void {
+    if (this.bytePos >= this.chunkSize) this.pushBytes()
+  }
+
+  private pushBytes(): void {
+    const bytes = this.bytes
+    const n = this.bytePos
+    this.bytePos = 0
+    if (bytes === null || n === 0) return
+    // The stream may keep the chunk until it is written: the next line starts a new one.
+    this.bytes = null
+    if (!this.closed) this.wrote(this.stream.write(bytes.subarray(0, n)))
+  }
+
   private push(): void {
+    this.pushBytes()
     if (this.closed || this.chunk.length === 0) {
       this.chunk = ''
       return
     }
     const ok = this.stream.write(this.chunk)
     this.chunk = ''
+    this.wrote(ok)
+  }
+
+  /** Waits for 'drain' when the stream said it is full. */
+  private wrote(ok: boolean): void {
     if (!ok && this.drained === null) {
       // Resolved by 'drain', or by 'close' when the reader went away (one listener pair at a time).
       this.drained = new Promise((resolve) => {

@@ -10,9 +10,9 @@ import { formatBytes, formatNumber } from '../dissect/field-types.js'
 import type { DissectorRegistry } from '../dissect/registry.js'
 import { linkHeaderLength } from '../pcap/link-types.js'
 import { RecordKind, type RecordBatch } from '../pcap/record-batch.js'
-import { formatEpoch, formatTimeOfDay, frameFields, type FieldGetter } from './frame-fields.js'
+import { formatEpoch, formatTimeOfDay, frameFields, frameFieldWriters, type FieldByteWriter, type FieldGetter } from './frame-fields.js'
 import { hexDump } from './hex.js'
-import type { TextOutput } from './output.js'
+import { BYTE_SLACK, type TextOutput } from './output.js'
 
 /** Output formats of `-T`. */
 export const OUTPUT_FORMATS = ['text', 'verbose', 'fields', 'ndjson'] as const
@@ -43,6 +43,8 @@ export function needsDissection(options: PrintOptions): boolean {
 export class PacketPrinter {
   private readonly columns: Column[] = []
   private readonly engine: DissectionEngine | undefined
+  /** Set when every `-e` column is a frame field: lines are written as bytes, no strings made. */
+  private readonly byteColumns: FieldByteWriter[] | undefined
 
   constructor(private readonly out: TextOutput, private readonly options: PrintOptions, private readonly registry?: DissectorRegistry) {
     const names = options.fields ?? []
@@ -59,6 +61,9 @@ export class PacketPrinter {
       this.columns.push({ id })
       wanted.push(id)
     }
+    if (options.format === 'fields' && !options.hex && names.every((n) => n in frameFieldWriters) && names.length * 43 < BYTE_SLACK) {
+      this.byteColumns = names.map((n) => frameFieldWriters[n])
+    }
     if (registry && needsDissection(options)) {
       this.engine = new DissectionEngine(registry, options.format === 'verbose' || options.format === 'ndjson', wanted)
       this.engine.wantsInfo = options.format === 'text'
@@ -71,6 +76,10 @@ export class PacketPrinter {
     const out = this.out
     const { format, hex } = this.options
     const engine = this.engine
+    if (this.byteColumns !== undefined) {
+      this.writeFrameFields(batch, this.byteColumns, select)
+      return
+    }
     for (let i = 0; i < batch.count; i++) {
       if (select !== undefined && select[i] === 0) continue
       if (engine !== undefined && batch.kind[i] === RecordKind.packet) engine.dissect(batch, i)
@@ -86,6 +95,25 @@ export class PacketPrinter {
         const skip = batch.kind[i] === RecordKind.packet ? Math.min(linkHeaderLength(batch.linkType[i]), batch.capLen[i]) : 0
         out.write(hexDump(batch.data, off + skip, off + batch.capLen[i]))
       }
+    }
+  }
+
+  /** `-T fields` of frame fields only: each line's values go into the output's byte chunk. */
+  private writeFrameFields(batch: RecordBatch, columns: FieldByteWriter[], select?: Uint8Array): void {
+    const out = this.out
+    let buf = out.byteChunk()
+    for (let i = 0; i < batch.count; i++) {
+      if (select !== undefined && select[i] === 0) continue
+      let p = out.bytePos
+      p = columns[0](buf, p, batch, i)
+      for (let c = 1; c < columns.length; c++) {
+        buf[p++] = 0x09
+        p = columns[c](buf, p, batch, i)
+      }
+      buf[p++] = 0x0a
+      out.bytePos = p
+      out.bytesWritten()
+      if (out.bytePos === 0) buf = out.byteChunk()
     }
   }
 
