@@ -9,11 +9,15 @@ import { netkit, run } from './cli.js'
 /** One HTTP message as compared. */
 export interface Message { stream: string; method: string; uri: string; host: string; status: string; length: string }
 
-/** Requests and responses as tshark finds them (reassembly on), in frame order. */
-export async function tsharkMessages(file: string): Promise<{ requests: Message[]; responses: Message[] }> {
+/**
+ * Requests and responses as tshark finds them (reassembly on), in frame order. `httpPorts` are
+ * decoded as HTTP (`-d`), so no other dissector registered for a port can claim a stream.
+ */
+export async function tsharkMessages(file: string, httpPorts: number[] = []): Promise<{ requests: Message[]; responses: Message[] }> {
   const fields = ['tcp.stream', 'http.request.method', 'http.request.uri', 'http.host', 'http.response.code', 'http.content_length_header']
   // A frame may complete several messages (pipelining): take every occurrence, in order.
-  const r = await run('tshark', ['-n', '-r', file, '-Y', 'http', '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=|', ...fields.flatMap((f) => ['-e', f])], { timeoutMs: 120_000 })
+  const decodeAs = httpPorts.flatMap((p) => ['-d', `tcp.port==${p},http`])
+  const r = await run('tshark', ['-n', '-r', file, ...decodeAs, '-Y', 'http', '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=|', ...fields.flatMap((f) => ['-e', f])], { timeoutMs: 120_000 })
   assert.equal(r.code, 0, r.stderr)
   const requests: Message[] = []
   const responses: Message[] = []
@@ -43,8 +47,8 @@ export async function netkitLog(file: string): Promise<Array<Record<string, unkn
  * Asserts that netkit finds every request and response tshark finds in `file`, with the same
  * fields, and no others; returns netkit's log for further checks.
  */
-export async function assertHttpLogMatchesTshark(file: string, minRequests: number): Promise<Array<Record<string, unknown>>> {
-  const ref = await tsharkMessages(file)
+export async function assertHttpLogMatchesTshark(file: string, minRequests: number, httpPorts: number[] = []): Promise<Array<Record<string, unknown>>> {
+  const ref = await tsharkMessages(file, httpPorts)
   const log = await netkitLog(file)
   assert.ok(ref.requests.length >= minRequests, `expected at least ${minRequests} requests, tshark found ${ref.requests.length}`)
   const key = (m: Message) => `${m.stream} ${m.method} ${m.uri} ${m.host}`

@@ -21,6 +21,25 @@ export async function freePort(): Promise<number> {
   })
 }
 
+/**
+ * A free port below the kernel's ephemeral range (ip_local_port_range starts at 32768 by
+ * default), so a client's port on the same host is always the higher one. tshark tries the
+ * lower port of a TCP segment first: a server on such a port, named with `-d`, is decoded as
+ * that protocol whatever port the kernel gave the client.
+ */
+export async function freeLowPort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12000)
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = createNetServer()
+      s.once('error', () => resolve(false))
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
+    })
+    if (ok) return port
+  }
+  throw new Error('no free port between 20000 and 32000')
+}
+
 /** Waits until something accepts connections on the port. */
 export async function waitForPort(port: number, timeoutMs = 10_000, host = '127.0.0.1'): Promise<void> {
   const { connect } = await import('node:net')

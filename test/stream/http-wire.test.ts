@@ -9,7 +9,7 @@ import { connect } from 'node:net'
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { netkit, needs, run, tempDir } from '../helpers/cli.js'
-import { freePort, isRoot, startNginx, startTcpdump, type Running } from '../helpers/servers.js'
+import { freeLowPort, isRoot, startNginx, startTcpdump, type Running } from '../helpers/servers.js'
 import { assertHttpLogMatchesTshark, netkitLog } from '../helpers/http-compare.js'
 
 const skip = !isRoot() ? 'capturing on lo needs root (CI runs as root)' : needs('tcpdump', 'tshark', 'nginx', 'curl')
@@ -17,6 +17,9 @@ const { dir, cleanup } = tempDir('netkit-httpwire-')
 const capture = join(dir, 'http.pcap')
 const running: Running[] = []
 let nodeServer: http.Server | undefined
+/** Servers on ports below the ephemeral range, decoded as HTTP by tshark (see freeLowPort). */
+let nginxPort = 0
+let nodePort = 0
 
 async function curl(args: string[]): Promise<void> {
   const r = await run('curl', ['-s', '-o', '/dev/null', ...args])
@@ -40,7 +43,7 @@ before(async () => {
   writeFileSync(join(www, 'index.html'), '<html>hello</html>\n')
   writeFileSync(join(www, 'big.bin'), Buffer.alloc(300_000, 0x61))
   writeFileSync(join(www, 'text.txt'), 'lorem ipsum dolor sit amet '.repeat(4000))
-  const nginxPort = await freePort()
+  nginxPort = await freeLowPort()
   running.push(await startNginx(join(dir, 'nginx'), nginxPort, www))
   nodeServer = http.createServer((req, res) => {
     let n = 0
@@ -56,8 +59,8 @@ before(async () => {
       }
     })
   })
-  await new Promise<void>((resolve) => nodeServer!.listen(0, '127.0.0.1', resolve))
-  const nodePort = (nodeServer.address() as { port: number }).port
+  nodePort = await freeLowPort()
+  await new Promise<void>((resolve) => nodeServer!.listen(nodePort, '127.0.0.1', resolve))
   const tcpdump = await startTcpdump(capture, `tcp port ${nginxPort} or tcp port ${nodePort}`)
   const n = `http://127.0.0.1:${nginxPort}`
   const o = `http://127.0.0.1:${nodePort}`
@@ -90,7 +93,7 @@ after(async () => {
 })
 
 test('http-log finds every request and response tshark finds, with the same fields', { skip }, async () => {
-  const log = await assertHttpLogMatchesTshark(capture, 14)
+  const log = await assertHttpLogMatchesTshark(capture, 14, [nginxPort, nodePort])
   // Methods and statuses the capture was built to hold.
   const seen = new Set(log.map((t) => `${t.method} ${t.status}`))
   for (const want of ['GET 200', 'GET 404', 'HEAD 200', 'GET 304', 'POST 201']) assert.ok(seen.has(want), `no ${want}`)
