@@ -13,19 +13,30 @@ export function formatEpoch(sec: number, nsec: number): string {
   return `${sec}.${ns.length >= 9 ? ns : '000000000'.slice(ns.length) + ns}`
 }
 
+/** The interface number tshark 4 prints for record i (within its pcapng section), or -1. */
+function interfaceId(b: RecordBatch, i: number): number {
+  const iface = b.iface[i]
+  return iface < 0 ? -1 : b.interfaces[iface]?.localId ?? iface
+}
+
 /** Getters for the frame fields, by Wireshark name. */
 export const frameFields: Record<string, FieldGetter> = {
   'frame.number': (b, i) => String(b.firstNumber + i),
   'frame.time_epoch': (b, i) => formatEpoch(b.tsSec[i], b.tsNsec[i]),
   'frame.len': (b, i) => String(b.origLen[i]),
   'frame.cap_len': (b, i) => String(b.capLen[i]),
-  // tshark 4 numbers interfaces within their pcapng section.
-  'frame.interface_id': (b, i) => (b.iface[i] < 0 ? '' : String(b.interfaces[b.iface[i]]?.localId ?? b.iface[i])),
+  'frame.interface_id': (b, i) => {
+    const id = interfaceId(b, i)
+    return id < 0 ? '' : String(id)
+  },
 }
+
+/** Most bytes a frame field's value takes (an epoch of 2^53 seconds with nine decimals). */
+export const MAX_FRAME_FIELD_BYTES = 42
 
 /**
  * Writes frame field values as ASCII bytes at `p` of `buf` and returns the new end: the same
- * text as the getters above, without making a string. At most 42 bytes each.
+ * text as the getters above, without making a string. At most MAX_FRAME_FIELD_BYTES each.
  */
 export type FieldByteWriter = (buf: Buffer, p: number, batch: RecordBatch, i: number) => number
 
@@ -61,7 +72,10 @@ export const frameFieldWriters: Record<string, FieldByteWriter> = {
   'frame.time_epoch': (buf, p, b, i) => putEpoch(buf, p, b.tsSec[i], b.tsNsec[i]),
   'frame.len': (buf, p, b, i) => putUint(buf, p, b.origLen[i]),
   'frame.cap_len': (buf, p, b, i) => putUint(buf, p, b.capLen[i]),
-  'frame.interface_id': (buf, p, b, i) => (b.iface[i] < 0 ? p : putUint(buf, p, b.interfaces[b.iface[i]]?.localId ?? b.iface[i])),
+  'frame.interface_id': (buf, p, b, i) => {
+    const id = interfaceId(b, i)
+    return id < 0 ? p : putUint(buf, p, id)
+  },
 }
 
 /** Local time of day as tcpdump prints it (`HH:MM:SS.ffffff`), or with nanoseconds. */

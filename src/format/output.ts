@@ -15,7 +15,7 @@ export class TextOutput {
   closed = false
   private chunk = ''
   private bytes: Buffer | null = null
-  /** Bytes used in the byte chunk; a producer writes at it and moves it on. */
+  /** Bytes used in the byte chunk; a producer writes from here. */
   bytePos = 0
   private drained: Promise<void> | null = null
 
@@ -35,7 +35,7 @@ export class TextOutput {
 
   /**
    * The byte chunk, with at least BYTE_SLACK bytes of room at `bytePos`. The producer writes
-   * at most that much before calling `bytesWritten()`.
+   * at most that much, then calls `commitBytes` with where it stopped.
    */
   byteChunk(): Buffer {
     if (this.chunk.length > 0) this.push()
@@ -43,9 +43,11 @@ export class TextOutput {
     return this.bytes
   }
 
-  /** Call after moving `bytePos` on: hands a full byte chunk to the stream. */
-  bytesWritten(): void {
-    if (this.bytePos >= this.chunkSize) this.pushBytes()
+  /** Keeps the bytes written up to `end`; returns the chunk to write the next ones into. */
+  commitBytes(end: number): Buffer {
+    this.bytePos = end
+    if (end >= this.chunkSize) this.pushBytes()
+    return this.byteChunk()
   }
 
   private pushBytes(): void {

@@ -10,7 +10,7 @@ import { formatBytes, formatNumber } from '../dissect/field-types.js'
 import type { DissectorRegistry } from '../dissect/registry.js'
 import { linkHeaderLength } from '../pcap/link-types.js'
 import { RecordKind, type RecordBatch } from '../pcap/record-batch.js'
-import { formatEpoch, formatTimeOfDay, frameFields, frameFieldWriters, type FieldByteWriter, type FieldGetter } from './frame-fields.js'
+import { formatEpoch, formatTimeOfDay, frameFields, frameFieldWriters, MAX_FRAME_FIELD_BYTES, type FieldByteWriter, type FieldGetter } from './frame-fields.js'
 import { hexDump } from './hex.js'
 import { BYTE_SLACK, type TextOutput } from './output.js'
 
@@ -61,7 +61,7 @@ export class PacketPrinter {
       this.columns.push({ id })
       wanted.push(id)
     }
-    if (options.format === 'fields' && !options.hex && names.every((n) => n in frameFieldWriters) && names.length * 43 < BYTE_SLACK) {
+    if (options.format === 'fields' && !options.hex && names.every((n) => n in frameFieldWriters) && names.length * (MAX_FRAME_FIELD_BYTES + 1) < BYTE_SLACK) {
       this.byteColumns = names.map((n) => frameFieldWriters[n])
     }
     if (registry && needsDissection(options)) {
@@ -104,16 +104,13 @@ export class PacketPrinter {
     let buf = out.byteChunk()
     for (let i = 0; i < batch.count; i++) {
       if (select !== undefined && select[i] === 0) continue
-      let p = out.bytePos
-      p = columns[0](buf, p, batch, i)
+      let p = columns[0](buf, out.bytePos, batch, i)
       for (let c = 1; c < columns.length; c++) {
         buf[p++] = 0x09
         p = columns[c](buf, p, batch, i)
       }
       buf[p++] = 0x0a
-      out.bytePos = p
-      out.bytesWritten()
-      if (out.bytePos === 0) buf = out.byteChunk()
+      buf = out.commitBytes(p)
     }
   }
 

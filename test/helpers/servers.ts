@@ -11,12 +11,19 @@ import { setTimeout as sleep } from 'node:timers/promises'
 
 /** A free TCP port on 127.0.0.1. */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  const port = await tryPort(0)
+  if (port === null) throw new Error('no free port on 127.0.0.1')
+  return port
+}
+
+/** Listens on `port` of 127.0.0.1 (0: any) and closes again; the port it got, or null if taken. */
+function tryPort(port: number): Promise<number | null> {
+  return new Promise((resolve) => {
     const s = createNetServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
+    s.once('error', () => resolve(null))
+    s.listen(port, '127.0.0.1', () => {
+      const got = (s.address() as { port: number }).port
+      s.close(() => resolve(got))
     })
   })
 }
@@ -29,13 +36,8 @@ export async function freePort(): Promise<number> {
  */
 export async function freeLowPort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 12000)
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = createNetServer()
-      s.once('error', () => resolve(false))
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
-    })
-    if (ok) return port
+    const port = await tryPort(20000 + Math.floor(Math.random() * 12000))
+    if (port !== null) return port
   }
   throw new Error('no free port between 20000 and 32000')
 }
