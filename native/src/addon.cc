@@ -1,12 +1,24 @@
-// The JS face of PacketRing: a `Capture` class. Packets reach JS a ring block (or several) at a
-// time through read(), which copies into the caller's RecordBatch arrays; readiness comes from a
-// uv_poll on the socket, one JS call per wake-up, never one per packet (serialport's Poller model).
+// The JS face of PacketRing: a `Capture` class. Once start() is called, a capture thread of its
+// own waits on the socket (poll), copies each ready ring block into a free chunk (a RecordBatch's
+// arrays, lent by JS), hands the block back to the kernel at once, and queues the chunk; JS is
+// woken through a uv_async handle, at most once per block and never once per packet, takes the
+// filled chunks in order and gives each back when done with it. The ring keeps draining while
+// the JS thread is busy (a garbage collection, a slow write or dissector): only when every chunk
+// is full and waiting for JS does the ring fill, and then the kernel drops and counts.
 #include <napi.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <uv.h>
 
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
+#include <vector>
 
 #include "packet-ring.h"
 
@@ -39,8 +51,10 @@ class Capture : public Napi::ObjectWrap<Capture> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "Capture", {
-      InstanceMethod<&Capture::Read>("read"),
-      InstanceMethod<&Capture::Ready>("ready"),
+      InstanceMethod<&Capture::Start>("start"),
+      InstanceMethod<&Capture::Take>("take"),
+      InstanceMethod<&Capture::Give>("give"),
+      InstanceMethod<&Capture::Finish>("finish"),
       InstanceMethod<&Capture::Wait>("wait"),
       InstanceMethod<&Capture::SetFilter>("setFilter"),
       InstanceMethod<&Capture::Stats>("stats"),
@@ -50,7 +64,9 @@ class Capture : public Napi::ObjectWrap<Capture> {
       InstanceMethod<&Capture::Close>("close"),
       InstanceAccessor<&Capture::BlockRoom>("blockRoom"),
       InstanceAccessor<&Capture::MaxPackets>("maxPacketsPerBlock"),
+      InstanceAccessor<&Capture::BlockCount>("blockCount"),
       InstanceAccessor<&Capture::Closed>("closed"),
+      InstanceAccessor<&Capture::Ended>("ended"),
     });
   }
 
@@ -86,70 +102,206 @@ class Capture : public Napi::ObjectWrap<Capture> {
   ~Capture() override { Shutdown(); }
 
  private:
-  // read(data, offset, capLen, origLen, tsSec, tsNsec, layout?) -> packets copied (0 when no block is ready).
-  Napi::Value Read(const Napi::CallbackInfo& info) {
+  // start(chunks, counts, layout): chunks is an array of [data: Buffer, offset:
+  // Uint32Array, capLen: Uint32Array, origLen: Uint32Array, tsSec: Float64Array, tsNsec:
+  // Uint32Array], each with room for one ring block (blockRoom bytes, maxPacketsPerBlock
+  // packets); counts[k] receives chunk k's packet count. Every chunk starts out free.
+  Napi::Value Start(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 6 || !info[0].IsBuffer() || !info[1].IsTypedArray() || !info[2].IsTypedArray() ||
-        !info[3].IsTypedArray() || !info[4].IsTypedArray() || !info[5].IsTypedArray())
-      throw Napi::TypeError::New(env, "usage: read(data: Buffer, offset: Uint32Array, capLen: Uint32Array, origLen: Uint32Array, tsSec: Float64Array, tsNsec: Uint32Array)");
-    auto data = info[0].As<Napi::Buffer<uint8_t>>();
-    auto u32 = [&](int i) {
-      auto t = info[i].As<Napi::TypedArray>();
-      if (t.TypedArrayType() != napi_uint32_array) throw Napi::TypeError::New(env, "read: metadata arrays must be Uint32Array");
-      return t.As<Napi::Uint32Array>();
-    };
-    auto off = u32(1), cap = u32(2), orig = u32(3), nsec = u32(5);
-    auto secT = info[4].As<Napi::TypedArray>();
-    if (secT.TypedArrayType() != napi_float64_array) throw Napi::TypeError::New(env, "read: tsSec must be a Float64Array");
-    auto sec = secT.As<Napi::Float64Array>();
-    size_t capacity = off.ElementLength();
-    for (size_t n : {cap.ElementLength(), orig.ElementLength(), sec.ElementLength(), nsec.ElementLength()}) capacity = std::min(capacity, n);
-    uint32_t layout = info.Length() > 6 && info[6].IsNumber() ? info[6].As<Napi::Number>().Uint32Value() : 0;
-    if (layout > 4) throw Napi::TypeError::New(env, "read: layout must be 0 (plain), 1 (pcap, µs), 2 (pcap, ns), 3 (pcapng, µs) or 4 (pcapng, ns)");
-    BatchArrays a{data.Data(), data.Length(), off.Data(), cap.Data(), orig.Data(), sec.Data(), nsec.Data(), capacity, static_cast<netkit::Layout>(layout)};
-    size_t used = 0;
-    try {
-      return Napi::Number::New(env, static_cast<double>(ring_.read(a, &used)));
-    } catch (const std::runtime_error& e) {
-      throw Napi::Error::New(env, e.what());
+    const char* usage = "usage: start(chunks: Array<[Buffer, Uint32Array, Uint32Array, Uint32Array, Float64Array, Uint32Array]>, counts: Uint32Array, layout: 0..4)";
+    if (info.Length() < 3 || !info[0].IsArray() || !info[1].IsTypedArray() || !info[2].IsNumber()) throw Napi::TypeError::New(env, usage);
+    if (thread_.joinable() || ended_) throw Napi::Error::New(env, "start: the capture thread was started already");
+    if (ring_.fd() < 0) throw Napi::Error::New(env, "start: the capture is closed");
+    uint32_t layout = info[2].As<Napi::Number>().Uint32Value();
+    if (layout > 4) throw Napi::TypeError::New(env, "start: layout must be 0 (plain), 1 (pcap, µs), 2 (pcap, ns), 3 (pcapng, µs) or 4 (pcapng, ns)");
+    auto countsT = info[1].As<Napi::TypedArray>();
+    if (countsT.TypedArrayType() != napi_uint32_array) throw Napi::TypeError::New(env, "start: counts must be a Uint32Array");
+    auto counts = countsT.As<Napi::Uint32Array>();
+    auto list = info[0].As<Napi::Array>();
+    if (list.Length() == 0 || counts.ElementLength() < list.Length()) throw Napi::TypeError::New(env, "start: at least one chunk, and a count slot for each");
+    std::vector<BatchArrays> chunks;
+    for (uint32_t k = 0; k < list.Length(); k++) {
+      Napi::Value v = list.Get(k);
+      if (!v.IsArray()) throw Napi::TypeError::New(env, usage);
+      auto c = v.As<Napi::Array>();
+      if (c.Length() < 6 || !c.Get(0u).IsBuffer()) throw Napi::TypeError::New(env, usage);
+      auto typed = [&](uint32_t i, napi_typedarray_type type) {
+        Napi::Value t = c.Get(i);
+        if (!t.IsTypedArray() || t.As<Napi::TypedArray>().TypedArrayType() != type) throw Napi::TypeError::New(env, usage);
+        return t.As<Napi::TypedArray>();
+      };
+      auto data = c.Get(0u).As<Napi::Buffer<uint8_t>>();
+      auto off = typed(1, napi_uint32_array).As<Napi::Uint32Array>();
+      auto cap = typed(2, napi_uint32_array).As<Napi::Uint32Array>();
+      auto orig = typed(3, napi_uint32_array).As<Napi::Uint32Array>();
+      auto sec = typed(4, napi_float64_array).As<Napi::Float64Array>();
+      auto nsec = typed(5, napi_uint32_array).As<Napi::Uint32Array>();
+      size_t capacity = off.ElementLength();
+      for (size_t n : {cap.ElementLength(), orig.ElementLength(), sec.ElementLength(), nsec.ElementLength()}) capacity = std::min(capacity, n);
+      if (capacity < ring_.maxPacketsPerBlock() || data.Length() < ring_.blockRoom()) throw Napi::RangeError::New(env, "start: each chunk needs room for one ring block (blockRoom bytes, maxPacketsPerBlock packets)");
+      chunks.push_back(BatchArrays{data.Data(), data.Length(), off.Data(), cap.Data(), orig.Data(), sec.Data(), nsec.Data(), capacity, static_cast<netkit::Layout>(layout)});
     }
-  }
-
-  Napi::Value Ready(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), ring_.ready()); }
-
-  // wait(callback): calls callback(status, events) once when the socket is readable (a block was
-  // retired) or in error, then stops watching until the next wait().
-  Napi::Value Wait(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsFunction()) throw Napi::TypeError::New(env, "usage: wait(callback: (status: number, events: number) => void)");
-    if (ring_.fd() < 0) throw Napi::Error::New(env, "wait: the capture is closed");
-    callback_ = Napi::Persistent(info[0].As<Napi::Function>());
-    if (poll_ == nullptr) {
-      uv_loop_t* loop = nullptr;
-      if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw Napi::Error::New(env, "wait: no event loop");
-      poll_ = new uv_poll_t;
-      int r = uv_poll_init(loop, poll_, ring_.fd());
-      if (r != 0) { delete poll_; poll_ = nullptr; throw Napi::Error::New(env, std::string("uv_poll_init: ") + uv_strerror(r)); }
-      poll_->data = this;
-    }
-    int r = uv_poll_start(poll_, UV_READABLE | UV_DISCONNECT, &Capture::OnPoll);
-    if (r != 0) throw Napi::Error::New(env, std::string("uv_poll_start: ") + uv_strerror(r));
+    wakeFd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wakeFd_ < 0) throw Napi::Error::New(env, std::string("eventfd: ") + std::strerror(errno));
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw Napi::Error::New(env, "start: no event loop");
+    async_ = new uv_async_t;
+    int r = uv_async_init(loop, async_, &Capture::OnAsync);
+    if (r != 0) { delete async_; async_ = nullptr; throw Napi::Error::New(env, std::string("uv_async_init: ") + uv_strerror(r)); }
+    async_->data = this;
+    // Only a pending wait() keeps the process alive, as a listening socket does.
+    uv_unref(reinterpret_cast<uv_handle_t*>(async_));
+    // Keeps the arrays alive (and their memory where the thread writes) while the thread runs.
+    keep_ = Napi::Persistent(Napi::Object(env, info[0]));
+    keepCounts_ = Napi::Persistent(Napi::Object(env, info[1]));
+    chunks_ = std::move(chunks);
+    counts_ = counts.Data();
+    free_.clear();
+    for (size_t k = chunks_.size(); k-- > 0;) free_.push_back(static_cast<int>(k));
+    thread_ = std::thread([this] { Run(); });
     return env.Undefined();
   }
 
-  static void OnPoll(uv_poll_t* handle, int status, int events) {
+  // The capture thread: moves ready ring blocks into free chunks until told to stop, told to
+  // finish (and the ring holds no ready block), or the socket fails.
+  void Run() {
+    for (;;) {
+      bool finishing;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        if (stop_) break;
+        finishing = finishing_;
+      }
+      if (!ring_.ready()) {
+        if (finishing) break;
+        pollfd p[2] = {{ring_.fd(), POLLIN, 0}, {wakeFd_, POLLIN, 0}};
+        int r = ::poll(p, 2, -1);
+        if (r < 0) {
+          if (errno == EINTR) continue;
+          threadErrno_ = errno;
+          break;
+        }
+        if (p[1].revents & POLLIN) {
+          uint64_t v;
+          (void)!::read(wakeFd_, &v, sizeof v);
+        }
+        // POLLERR with no block left to hand over: the interface went down or away (SO_ERROR says).
+        if ((p[0].revents & (POLLERR | POLLHUP | POLLNVAL)) && !ring_.ready()) {
+          failed_ = true;
+          break;
+        }
+        continue;
+      }
+      int k;
+      {
+        std::unique_lock<std::mutex> l(mu_);
+        freed_.wait(l, [this] { return stop_ || !free_.empty(); });
+        if (stop_) break;
+        k = free_.back();
+        free_.pop_back();
+      }
+      size_t used = 0;
+      size_t n = 0;
+      try {
+        n = ring_.read(chunks_[k], &used);
+      } catch (const std::runtime_error&) {
+        threadErrno_ = EINVAL;
+        break;
+      }
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        counts_[k] = static_cast<uint32_t>(n);
+        filled_.push_back(k);
+      }
+      uv_async_send(async_);
+    }
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      ended_ = true;
+    }
+    uv_async_send(async_);
+  }
+
+  // wait(callback): calls callback() once, on the JS thread, when a chunk is filled or the thread
+  // ended (at once if either is so already). Only while a wait is pending does the capture hold
+  // the callback, and keep the process alive; otherwise an abandoned capture can be collected.
+  Napi::Value Wait(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsFunction()) throw Napi::TypeError::New(env, "usage: wait(callback: () => void)");
+    if (async_ == nullptr) throw Napi::Error::New(env, "wait: the capture thread is not running");
+    callback_ = Napi::Persistent(info[0].As<Napi::Function>());
+    uv_ref(reinterpret_cast<uv_handle_t*>(async_));
+    bool now;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      now = ended_ || !filled_.empty();
+    }
+    if (now) uv_async_send(async_);
+    return env.Undefined();
+  }
+
+  static void OnAsync(uv_async_t* handle) {
     auto* self = static_cast<Capture*>(handle->data);
-    if (self == nullptr) return;
-    uv_poll_stop(handle);
-    if (self->callback_.IsEmpty()) return;
+    if (self == nullptr || self->callback_.IsEmpty()) return;
+    uv_unref(reinterpret_cast<uv_handle_t*>(handle));
     Napi::Env env = self->Env();
     Napi::HandleScope scope(env);
     Napi::Function cb = self->callback_.Value();
     self->callback_.Reset();
     try {
-      cb.MakeCallback(env.Global(), {Napi::Number::New(env, status), Napi::Number::New(env, events)}, self->ctx_);
+      cb.MakeCallback(env.Global(), {}, self->ctx_);
     } catch (const Napi::Error& e) {
       napi_fatal_exception(env, e.Value());  // surfaces as 'uncaughtException', like any callback's throw
+    }
+  }
+
+  // take() -> index of the oldest filled chunk (counts[k] packets), or -1 when none is waiting.
+  Napi::Value Take(const Napi::CallbackInfo& info) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (filled_.empty()) return Napi::Number::New(info.Env(), -1);
+    int k = filled_.front();
+    filled_.pop_front();
+    return Napi::Number::New(info.Env(), k);
+  }
+
+  // give(k): chunk k is free for the thread to fill again.
+  Napi::Value Give(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "usage: give(chunk: number)");
+    int k = info[0].As<Napi::Number>().Int32Value();
+    if (k < 0 || static_cast<size_t>(k) >= chunks_.size()) throw Napi::RangeError::New(env, "give: no such chunk");
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      free_.push_back(k);
+    }
+    freed_.notify_one();
+    return env.Undefined();
+  }
+
+  // finish(): the thread hands over what the ring holds now and then ends (ended becomes true).
+  Napi::Value Finish(const Napi::CallbackInfo& info) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      finishing_ = true;
+    }
+    Wake();
+    return info.Env().Undefined();
+  }
+
+  // True once the thread has ended and every filled chunk was taken; `failed` when the socket
+  // failed (see socketError()).
+  Napi::Value Ended(const Napi::CallbackInfo& info) {
+    std::lock_guard<std::mutex> l(mu_);
+    Napi::Env env = info.Env();
+    if (!ended_ || !filled_.empty()) return Napi::Boolean::New(env, false);
+    if (failed_ || threadErrno_ != 0) return Napi::String::New(env, "failed");
+    return Napi::Boolean::New(env, true);
+  }
+
+  void Wake() {
+    if (wakeFd_ >= 0) {
+      uint64_t one = 1;
+      (void)!::write(wakeFd_, &one, sizeof one);
     }
   }
 
@@ -158,6 +310,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsBuffer()) throw Napi::TypeError::New(env, "usage: setFilter(program: Buffer) with 8-byte struct sock_filter entries");
     std::vector<sock_filter> prog = Program(env, info[0], "setFilter");
+    if (thread_.joinable()) throw Napi::Error::New(env, "setFilter: the capture thread owns the ring; use rejectAll() and replaceFilter()");
     try {
       ring_.setFilter(prog);
     } catch (const std::runtime_error& e) {
@@ -221,27 +374,58 @@ class Capture : public Napi::ObjectWrap<Capture> {
 
   Napi::Value BlockRoom(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(ring_.blockRoom())); }
   Napi::Value MaxPackets(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(ring_.maxPacketsPerBlock())); }
+  Napi::Value BlockCount(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ring_.blockCount()); }
   Napi::Value Closed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), ring_.fd() < 0); }
 
-  // Stops the poll before the fd closes (libuv forbids closing a polled fd); the handle is freed
-  // in its close callback, after libuv is done with it. Safe to call twice and from the finalizer.
+  // Stops and joins the thread before the ring is unmapped; the async handle is freed in its close
+  // callback, after libuv is done with it. Safe to call twice and from the finalizer.
   void Shutdown() {
-    if (poll_ != nullptr) {
-      poll_->data = nullptr;
-      uv_poll_stop(poll_);
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-      poll_ = nullptr;
+    if (thread_.joinable()) {
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        stop_ = true;
+      }
+      freed_.notify_all();
+      Wake();
+      thread_.join();
+    }
+    if (async_ != nullptr) {
+      async_->data = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(async_), [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
+      async_ = nullptr;
+    }
+    if (wakeFd_ >= 0) { ::close(wakeFd_); wakeFd_ = -1; }
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      filled_.clear();
+      ended_ = true;
     }
     callback_.Reset();
+    keep_.Reset();
+    keepCounts_.Reset();
     ring_.close();
   }
 
   PacketRing ring_;
-  uv_poll_t* poll_ = nullptr;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable freed_;
+  std::vector<BatchArrays> chunks_;
+  uint32_t* counts_ = nullptr;
+  std::vector<int> free_;
+  std::deque<int> filled_;
+  bool stop_ = false;
+  bool finishing_ = false;
+  bool ended_ = false;
+  bool failed_ = false;
+  int threadErrno_ = 0;
+  int wakeFd_ = -1;
+  uv_async_t* async_ = nullptr;
+  Napi::ObjectReference keep_;
+  Napi::ObjectReference keepCounts_;
   Napi::FunctionReference callback_;
   Napi::AsyncContext ctx_;
 };
-
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Capture", Capture::Define(env));
   return exports;

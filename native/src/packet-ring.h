@@ -80,6 +80,7 @@ class PacketRing {
   void close();
 
   int fd() const { return fd_; }
+  uint32_t blockCount() const { return blockNr_; }
   bool cooked() const { return cooked_; }
   /** Largest room read() may need for one block (block bytes plus header growth). */
   size_t blockRoom() const { return blockSize_ + maxPacketsPerBlock() * kPacketGrowth; }

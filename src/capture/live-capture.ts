@@ -1,7 +1,8 @@
 /**
  * Live capture: `openLive(options)` opens an AF_PACKET ring on one interface (or every interface)
  * and hands out RecordBatches of whole ring blocks as an async iterable. The event loop stays
- * free: the addon watches the socket with uv_poll and JS runs once per wake-up, never per packet.
+ * free: the addon's capture thread moves each ready ring block into one of a few batches and
+ * wakes JS once per block at most, never per packet; the ring drains even while JS is busy.
  */
 import { constants as osConstants } from 'node:os'
 import { CaptureError, CaptureUnavailableError, InvalidArgumentError, NetkitError } from '../errors.js'
@@ -71,7 +72,10 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
   readonly interfaces: readonly InterfaceInfo[]
   /** Why the capture ended on its own (e.g. the interface went down), when it did. */
   endReason: string | undefined
-  private readonly batch: RecordBatch
+  /** The batches the capture thread fills, one ring block each, and their packet counts. */
+  private readonly chunks: RecordBatch[] = []
+  private readonly counts: Uint32Array
+  private started = false
   private captured = 0
   private closed = false
   private wake: (() => void) | undefined
@@ -86,13 +90,18 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
     this.recordLayout = layout
     this.layoutCode = LAYOUT_CODES[layout]
     this.interfaces = [info]
-    // Room for several whole blocks per batch, so a busy ring empties in few wake-ups.
-    const blocks = 4
-    this.batch = new RecordBatch(native.maxPacketsPerBlock * blocks)
-    this.batch.data = Buffer.allocUnsafe(native.blockRoom * blocks)
-    this.batch.interfaces = this.interfaces
-    this.batch.linkType.fill(info.linkType)
-    this.batch.iface.fill(0)
+    // Enough batches to hold the ring's worth again, so a pause of the JS thread as long as the
+    // ring takes to fill costs no packet; each batch holds one ring block.
+    const n = Math.max(4, Math.min(16, native.blockCount + 2))
+    for (let k = 0; k < n; k++) {
+      const b = new RecordBatch(native.maxPacketsPerBlock)
+      b.data = Buffer.allocUnsafe(native.blockRoom)
+      b.interfaces = this.interfaces
+      b.linkType.fill(info.linkType)
+      b.iface.fill(0)
+      this.chunks.push(b)
+    }
+    this.counts = new Uint32Array(n)
   }
 
   /** The link type every packet has (LINKTYPE_*). */
@@ -139,7 +148,11 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
     } catch {
       // The socket is failing already; close() below still ends the capture.
     }
-    this.stopping = setTimeout(() => this.close(), this.latencyMs * 2 + 20)
+    // After the timer the thread hands over what is left and ends; the iteration delivers it.
+    this.stopping = setTimeout(() => {
+      if (this.started) this.native.finish()
+      else this.close()
+    }, this.latencyMs * 2 + 20)
   }
 
   /** Stops now: the socket closes (the kernel leaves promiscuous mode) and iteration ends. Safe twice. */
@@ -154,25 +167,36 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
     wake?.()
   }
 
-  /** Batches as the ring fills; ends after close() or when the interface goes away. */
+  /** Batches as the ring fills; ends after close(), after stop() has delivered the rest, or when the interface goes away. */
   async *[Symbol.asyncIterator](): AsyncIterator<RecordBatch> {
-    const b = this.batch
+    if (this.started) throw new CaptureError('a live capture can be iterated once')
+    this.started = true
+    let held = -1
     try {
-      while (!this.closed) {
-        if (!this.native.ready()) {
-          const status = await this.readable()
-          if (this.closed) break
-          if (status < 0) {
-            // The socket failed (libuv reports POLLERR as EBADF); what happened is in SO_ERROR.
-            // Deliver what the ring still holds, then end.
-            yield * this.drainRing()
-            this.fail()
-            break
-          }
-          if (!this.native.ready()) continue
+      if (this.closed) return
+      this.native.start(this.chunks.map((b) => [b.data, b.offset, b.capLen, b.origLen, b.tsSec, b.tsNsec]), this.counts, this.layoutCode)
+      for (;;) {
+        if (held >= 0 && !this.closed) this.native.give(held)
+        held = -1
+        if (this.closed) break
+        const k = this.native.take()
+        if (k < 0) {
+          const ended = this.native.ended
+          if (ended === 'failed') this.fail()
+          if (ended) break
+          await new Promise<void>((resolve) => {
+            this.wake = resolve // close() ends the wait too
+            this.native.wait(() => {
+              this.wake = undefined
+              resolve()
+            })
+          })
+          continue
         }
-        const n = this.native.read(b.data, b.offset, b.capLen, b.origLen, b.tsSec, b.tsNsec, this.layoutCode)
+        held = k
+        const n = this.counts[k]
         if (n === 0) continue
+        const b = this.chunks[k]
         b.count = n
         b.firstNumber = this.captured + 1
         this.captured += n
@@ -180,18 +204,6 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
       }
     } finally {
       this.close()
-    }
-  }
-
-  private *drainRing(): Generator<RecordBatch> {
-    const b = this.batch
-    for (;;) {
-      const n = this.native.read(b.data, b.offset, b.capLen, b.origLen, b.tsSec, b.tsNsec, this.layoutCode)
-      if (n === 0) return
-      b.count = n
-      b.firstNumber = this.captured + 1
-      this.captured += n
-      yield b
     }
   }
 
@@ -203,16 +215,6 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
     } else {
       this.endReason = `capture on ${this.ifaceName} failed: ${errnoName(errno)}`
     }
-  }
-
-  private readable(): Promise<number> {
-    return new Promise((resolve) => {
-      this.wake = () => resolve(0)
-      this.native.wait((status) => {
-        this.wake = undefined
-        resolve(status)
-      })
-    })
   }
 }
 

@@ -42,19 +42,31 @@ export interface NativeStats {
 /** One open AF_PACKET socket with its TPACKET_V3 ring. */
 export interface NativeCapture {
   /**
-   * Copies every ready ring block that fits into the arrays and returns the blocks to the kernel;
-   * returns packets copied. `layout` 1 or 2 puts a pcap record header (µs or ns) before each
-   * packet's bytes, 3 or 4 makes each a pcapng EPB of interface 0 (µs or ns), records back to
-   * back; 0 (default) aligns each packet to 8 bytes.
+   * Starts the capture thread. Each chunk is one RecordBatch's arrays with room for one ring block
+   * (blockRoom bytes, maxPacketsPerBlock packets); the thread copies each ready block into a free
+   * chunk, laid out per `layout` (0 plain: each packet 8-byte aligned; 1 or 2: pcap records, µs or
+   * ns; 3 or 4: pcapng EPBs of interface 0, µs or ns; records back to back), sets counts[k] to its
+   * packets and returns the block to the kernel.
    */
-  read(data: Buffer, offset: Uint32Array, capLen: Uint32Array, origLen: Uint32Array, tsSec: Float64Array, tsNsec: Uint32Array, layout?: 0 | 1 | 2 | 3 | 4): number
-  /** True when the next ring block is ready (no system call). */
-  ready(): boolean
-  /** Calls back once when the socket is readable or failed (status < 0 is a libuv error code). */
-  wait(callback: (status: number, events: number) => void): void
+  start(chunks: Array<[Buffer, Uint32Array, Uint32Array, Uint32Array, Float64Array, Uint32Array]>, counts: Uint32Array, layout: 0 | 1 | 2 | 3 | 4): void
+  /**
+   * Calls back once, on the JS thread, when a chunk is filled or the thread ended (at once if so
+   * already). Only a pending wait keeps the process alive and the capture from being collected.
+   */
+  wait(callback: () => void): void
+  /** The oldest filled chunk's index, or -1 when none is waiting. */
+  take(): number
+  /** Gives a taken chunk back to the thread. */
+  give(chunk: number): void
+  /** The thread hands over what the ring holds now, then ends. */
+  finish(): void
+  /** true once the thread ended and every filled chunk was taken; 'failed' if it ended because the socket failed. */
+  readonly ended: boolean | 'failed'
+  /** Number of blocks in the ring. */
+  readonly blockCount: number
   /**
    * Attaches a classic BPF program (8-byte struct sock_filter entries) with libpcap's swap:
-   * reject-all, discard what the ring holds, the program; the counters restart.
+   * reject-all, discard what the ring holds, the program; the counters restart. Only before start().
    */
   setFilter(program: Buffer): void
   stats(): NativeStats
@@ -64,7 +76,7 @@ export interface NativeCapture {
   rejectAll(): void
   /** The socket's pending errno (SO_ERROR; ENETDOWN when the interface went down or away), cleared by reading. */
   socketError(): number
-  /** Closes the socket; safe twice and while waiting (the pending callback is dropped). */
+  /** Stops the thread and closes the socket; safe twice (filled chunks not taken are dropped). */
   close(): void
   /** Bytes of `data` one ring block may need. */
   readonly blockRoom: number
