@@ -3,6 +3,7 @@
  * `code` (`NETKIT_ERR_*`), a one-line message that says what went wrong and what to do, the exit
  * status the CLI uses for it, and the underlying `cause` when there is one.
  */
+import { constants as osConstants } from 'node:os'
 
 /** Exit statuses, as DESIGN.md fixes them. */
 export const ExitStatus = {
@@ -120,4 +121,10 @@ export function fileAccessError(file: string, err: unknown, doing: string): File
   }
   const reason = (e && e.code && reasons[e.code]) ?? (e instanceof Error ? e.message : String(err))
   return new FileAccessError(file, `cannot ${doing}: ${reason}`, { cause: err })
+}
+
+/** An Error for an errno number, with its name as `code` (ENOSPC, ...) as node:fs would give. */
+export function errnoError(errno: number): NodeJS.ErrnoException {
+  const code = Object.entries(osConstants.errno).find(([, v]) => v === errno)?.[0] ?? `errno ${errno}`
+  return Object.assign(new Error(code), { code, errno })
 }

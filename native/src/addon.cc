@@ -6,14 +6,17 @@
 // the JS thread is busy (a garbage collection, a slow write or dissector): only when every chunk
 // is full and waiting for JS does the ring fill, and then the kernel drops and counts.
 #include <napi.h>
+#include <limits.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -52,6 +55,8 @@ class Capture : public Napi::ObjectWrap<Capture> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "Capture", {
       InstanceMethod<&Capture::Start>("start"),
+      InstanceMethod<&Capture::StartWriter>("startWriter"),
+      InstanceMethod<&Capture::WriterStats>("writerStats"),
       InstanceMethod<&Capture::Take>("take"),
       InstanceMethod<&Capture::Give>("give"),
       InstanceMethod<&Capture::Finish>("finish"),
@@ -141,6 +146,177 @@ class Capture : public Napi::ObjectWrap<Capture> {
       if (capacity < ring_.maxPacketsPerBlock() || data.Length() < ring_.blockRoom()) throw Napi::RangeError::New(env, "start: each chunk needs room for one ring block (blockRoom bytes, maxPacketsPerBlock packets)");
       chunks.push_back(BatchArrays{data.Data(), data.Length(), off.Data(), cap.Data(), orig.Data(), sec.Data(), nsec.Data(), capacity, static_cast<netkit::Layout>(layout)});
     }
+    // Keeps the arrays alive (and their memory where the thread writes) while the thread runs.
+    keep_ = Napi::Persistent(Napi::Object(env, info[0]));
+    keepCounts_ = Napi::Persistent(Napi::Object(env, info[1]));
+    chunks_ = std::move(chunks);
+    counts_ = counts.Data();
+    free_.clear();
+    for (size_t k = chunks_.size(); k-- > 0;) free_.push_back(static_cast<int>(k));
+    StartThread(env, [this] { Run(); });
+    return env.Undefined();
+  }
+
+  // startWriter(fd, layout, maxPackets, fileBytes): the capture thread writes every block to the
+  // open file `fd` itself, as pcap (layout 1, 2) or pcapng EPB (3, 4) records, and JS is woken only
+  // when it ends (finish(), close(), maxPackets written (0: no limit), or an error). Pcap blocks of
+  // large packets go out in place from the ring with writev() (no copy in user space); others are
+  // laid out in one buffer and written with one write(). A failed write cuts the file back to its
+  // last whole record (it was `fileBytes` long at the start) and ends the thread; see writerStats().
+  Napi::Value StartWriter(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 4 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber() || !info[3].IsNumber())
+      throw Napi::TypeError::New(env, "usage: startWriter(fd: number, layout: 1..4, maxPackets: number, fileBytes: number)");
+    if (thread_.joinable() || ended_) throw Napi::Error::New(env, "startWriter: the capture thread was started already");
+    if (ring_.fd() < 0) throw Napi::Error::New(env, "startWriter: the capture is closed");
+    uint32_t layout = info[1].As<Napi::Number>().Uint32Value();
+    if (layout < 1 || layout > 4) throw Napi::TypeError::New(env, "startWriter: layout must be 1 (pcap, µs), 2 (pcap, ns), 3 (pcapng, µs) or 4 (pcapng, ns)");
+    outFd_ = info[0].As<Napi::Number>().Int32Value();
+    double max = info[2].As<Napi::Number>().DoubleValue();
+    maxPackets_ = max > 0 && max < 9e15 ? static_cast<uint64_t>(max) : 0;
+    committed_ = static_cast<uint64_t>(info[3].As<Napi::Number>().DoubleValue());
+    layout_ = static_cast<netkit::Layout>(layout);
+    const size_t room = ring_.blockRoom(), packets = ring_.maxPacketsPerBlock();
+    buf_.resize(room);
+    off_.resize(packets); cap_.resize(packets); orig_.resize(packets); nsec_.resize(packets); sec_.resize(packets);
+    iov_.reserve(packets);
+    StartThread(env, [this] { RunWriter(); });
+    return env.Undefined();
+  }
+
+  // writerStats() -> { packets, capturedBytes, fileBytes, errno }: what the writer thread wrote.
+  Napi::Value WriterStats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::lock_guard<std::mutex> l(mu_);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("packets", Napi::Number::New(env, static_cast<double>(written_)));
+    o.Set("capturedBytes", Napi::Number::New(env, static_cast<double>(capturedBytes_)));
+    o.Set("fileBytes", Napi::Number::New(env, static_cast<double>(committed_)));
+    o.Set("errno", Napi::Number::New(env, writeErrno_));
+    return o;
+  }
+
+  // Writes bytes out whole; false (errno set) on failure.
+  static bool WriteAll(int fd, const uint8_t* p, size_t n) {
+    while (n > 0) {
+      ssize_t w = ::write(fd, p, n);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return false;
+      }
+      p += w;
+      n -= static_cast<size_t>(w);
+    }
+    return true;
+  }
+
+  // Writes the iovecs out whole, IOV_MAX at a time; false (errno set) on failure.
+  static bool WriteAllV(int fd, std::vector<iovec>& iov) {
+    size_t i = 0;
+    while (i < iov.size()) {
+      int cnt = static_cast<int>(std::min<size_t>(IOV_MAX, iov.size() - i));
+      ssize_t w = ::writev(fd, iov.data() + i, cnt);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return false;
+      }
+      size_t left = static_cast<size_t>(w);
+      while (i < iov.size() && left >= iov[i].iov_len) left -= iov[i++].iov_len;
+      if (left > 0) {  // a short write: go on from inside this iovec
+        iov[i].iov_base = static_cast<uint8_t*>(iov[i].iov_base) + left;
+        iov[i].iov_len -= left;
+      }
+    }
+    return true;
+  }
+
+  void RunWriter() {
+    const bool pcap = layout_ == netkit::Layout::PcapMicro || layout_ == netkit::Layout::PcapNano;
+    BatchArrays a{buf_.data(), buf_.size(), off_.data(), cap_.data(), orig_.data(), sec_.data(), nsec_.data(), off_.size(), layout_};
+    for (;;) {
+      bool finishing;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        if (stop_) break;
+        finishing = finishing_;
+      }
+      if (!ring_.ready()) {
+        if (finishing || !WaitReady()) break;
+        continue;
+      }
+      const size_t limit = maxPackets_ == 0 ? SIZE_MAX : static_cast<size_t>(maxPackets_ - written_);
+      size_t n = 0, bytes = 0;
+      uint64_t captured = 0;
+      bool ok = true;
+      try {
+        if (pcap && ring_.blockMeanPacket() >= kInPlaceMean) {
+          iov_.clear();
+          n = ring_.prepareInPlace(layout_, limit, iov_, &bytes, &captured);
+          ok = WriteAllV(outFd_, iov_);
+          ring_.releaseCurrent();
+        } else {
+          n = ring_.read(a, &bytes);
+          if (n > limit) n = limit;
+          bytes = 0;
+          for (size_t i = 0; i < n; i++) captured += cap_[i];
+          if (n > 0) bytes = off_[n - 1] + (pcap ? cap_[n - 1] : ((cap_[n - 1] + 3) & ~3u) + 4);
+          ok = WriteAll(outFd_, buf_.data(), bytes);
+        }
+      } catch (const std::runtime_error&) {
+        errno = EINVAL;
+        ok = false;
+      }
+      if (!ok) {
+        const int err = errno;
+        // Keep the file valid: cut off what a failed write left of a record.
+        (void)!::ftruncate(outFd_, static_cast<off_t>(committed_));
+        std::lock_guard<std::mutex> l(mu_);
+        writeErrno_ = err;
+        break;
+      }
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        written_ += n;
+        capturedBytes_ += captured;
+        committed_ += bytes;
+      }
+      if (maxPackets_ != 0 && written_ >= maxPackets_) break;
+    }
+    EndThread();
+  }
+
+  // Waits for the socket: true when a block may be ready (or a wake-up came), false when the
+  // socket failed with no block left (failed_ or threadErrno_ set).
+  bool WaitReady() {
+    pollfd p[2] = {{ring_.fd(), POLLIN, 0}, {wakeFd_, POLLIN, 0}};
+    int r = ::poll(p, 2, -1);
+    if (r < 0) {
+      if (errno == EINTR) return true;
+      threadErrno_ = errno;
+      return false;
+    }
+    if (p[1].revents & POLLIN) {
+      uint64_t v;
+      (void)!::read(wakeFd_, &v, sizeof v);
+    }
+    // POLLERR with no block left to hand over: the interface went down or away (SO_ERROR says).
+    if ((p[0].revents & (POLLERR | POLLHUP | POLLNVAL)) && !ring_.ready()) {
+      failed_ = true;
+      return false;
+    }
+    return true;
+  }
+
+  void EndThread() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      ended_ = true;
+    }
+    uv_async_send(async_);
+  }
+
+  // The eventfd that wakes the thread's poll, the uv_async that wakes JS, then the thread.
+  void StartThread(Napi::Env env, std::function<void()> body) {
     wakeFd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wakeFd_ < 0) throw Napi::Error::New(env, std::string("eventfd: ") + std::strerror(errno));
     uv_loop_t* loop = nullptr;
@@ -151,15 +327,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
     async_->data = this;
     // Only a pending wait() keeps the process alive, as a listening socket does.
     uv_unref(reinterpret_cast<uv_handle_t*>(async_));
-    // Keeps the arrays alive (and their memory where the thread writes) while the thread runs.
-    keep_ = Napi::Persistent(Napi::Object(env, info[0]));
-    keepCounts_ = Napi::Persistent(Napi::Object(env, info[1]));
-    chunks_ = std::move(chunks);
-    counts_ = counts.Data();
-    free_.clear();
-    for (size_t k = chunks_.size(); k-- > 0;) free_.push_back(static_cast<int>(k));
-    thread_ = std::thread([this] { Run(); });
-    return env.Undefined();
+    thread_ = std::thread(std::move(body));
   }
 
   // The capture thread: moves ready ring blocks into free chunks until told to stop, told to
@@ -173,23 +341,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
         finishing = finishing_;
       }
       if (!ring_.ready()) {
-        if (finishing) break;
-        pollfd p[2] = {{ring_.fd(), POLLIN, 0}, {wakeFd_, POLLIN, 0}};
-        int r = ::poll(p, 2, -1);
-        if (r < 0) {
-          if (errno == EINTR) continue;
-          threadErrno_ = errno;
-          break;
-        }
-        if (p[1].revents & POLLIN) {
-          uint64_t v;
-          (void)!::read(wakeFd_, &v, sizeof v);
-        }
-        // POLLERR with no block left to hand over: the interface went down or away (SO_ERROR says).
-        if ((p[0].revents & (POLLERR | POLLHUP | POLLNVAL)) && !ring_.ready()) {
-          failed_ = true;
-          break;
-        }
+        if (finishing || !WaitReady()) break;
         continue;
       }
       int k;
@@ -215,11 +367,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
       }
       uv_async_send(async_);
     }
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      ended_ = true;
-    }
-    uv_async_send(async_);
+    EndThread();
   }
 
   // wait(callback): calls callback() once, on the JS thread, when a chunk is filled or the thread
@@ -406,6 +554,9 @@ class Capture : public Napi::ObjectWrap<Capture> {
     ring_.close();
   }
 
+  // Blocks whose packets average this many bytes or more are written in place (writev).
+  static constexpr size_t kInPlaceMean = 512;
+
   PacketRing ring_;
   std::thread thread_;
   std::mutex mu_;
@@ -421,6 +572,18 @@ class Capture : public Napi::ObjectWrap<Capture> {
   int threadErrno_ = 0;
   int wakeFd_ = -1;
   uv_async_t* async_ = nullptr;
+  // The writer thread's file, layout, limit, scratch, and what it wrote (under mu_).
+  int outFd_ = -1;
+  netkit::Layout layout_ = netkit::Layout::PcapMicro;
+  uint64_t maxPackets_ = 0;
+  std::vector<uint8_t> buf_;
+  std::vector<uint32_t> off_, cap_, orig_, nsec_;
+  std::vector<double> sec_;
+  std::vector<iovec> iov_;
+  uint64_t written_ = 0;
+  uint64_t capturedBytes_ = 0;
+  uint64_t committed_ = 0;
+  int writeErrno_ = 0;
   Napi::ObjectReference keep_;
   Napi::ObjectReference keepCounts_;
   Napi::FunctionReference callback_;

@@ -118,12 +118,7 @@ size_t PacketRing::read(const BatchArrays& a, size_t* bytesUsed) {
     auto* h = reinterpret_cast<tpacket3_hdr*>(reinterpret_cast<uint8_t*>(bd) + bd->hdr.bh1.offset_to_first_pkt);
     for (uint32_t i = 0; i < n; i++) {
       auto* sll = reinterpret_cast<const sockaddr_ll*>(reinterpret_cast<uint8_t*>(h) + TPACKET_ALIGN(sizeof(tpacket3_hdr)));
-      const bool outgoing = sll->sll_pkttype == PACKET_OUTGOING;
-      // As libpcap's linux_check_direction: a packet sent on loopback is also received there, so
-      // its outgoing copy is dropped to show it once; then the -Q direction.
-      const bool keep = (!outgoing || sll->sll_ifindex != loopbackIfindex_) &&
-                        (direction_ == Direction::InOut || (direction_ == Direction::In ? !outgoing : outgoing));
-      if (keep) {
+      if (keep(sll)) {
         const uint8_t* frame = reinterpret_cast<uint8_t*>(h) + h->tp_mac;
         uint32_t cap = h->tp_snaplen, orig = h->tp_len;
         const bool pcapng = a.layout == Layout::PcapngMicro || a.layout == Layout::PcapngNano;
@@ -198,6 +193,77 @@ size_t PacketRing::read(const BatchArrays& a, size_t* bytesUsed) {
     releaseBlock();
   }
   *bytesUsed = used;
+  return count;
+}
+
+bool PacketRing::keep(const sockaddr_ll* sll) const {
+  const bool outgoing = sll->sll_pkttype == PACKET_OUTGOING;
+  // As libpcap's linux_check_direction: a packet sent on loopback is also received there, so its
+  // outgoing copy is dropped to show it once; then the -Q direction.
+  return (!outgoing || sll->sll_ifindex != loopbackIfindex_) &&
+         (direction_ == Direction::InOut || (direction_ == Direction::In ? !outgoing : outgoing));
+}
+
+size_t PacketRing::blockMeanPacket() const {
+  auto* bd = reinterpret_cast<tpacket_block_desc*>(map_ + static_cast<size_t>(cursor_) * blockSize_);
+  const uint32_t n = bd->hdr.bh1.num_pkts;
+  return n == 0 ? 0 : bd->hdr.bh1.blk_len / n;
+}
+
+size_t PacketRing::prepareInPlace(Layout layout, size_t limit, std::vector<iovec>& iov, size_t* recordBytes, uint64_t* capturedBytes) {
+  auto* bd = reinterpret_cast<tpacket_block_desc*>(map_ + static_cast<size_t>(cursor_) * blockSize_);
+  const uint32_t n = bd->hdr.bh1.num_pkts;
+  auto* h = reinterpret_cast<tpacket3_hdr*>(reinterpret_cast<uint8_t*>(bd) + bd->hdr.bh1.offset_to_first_pkt);
+  size_t count = 0;
+  for (uint32_t i = 0; i < n && count < limit; i++) {
+    uint8_t* base = reinterpret_cast<uint8_t*>(h);
+    const uint32_t next = h->tp_next_offset;
+    const auto* sll = reinterpret_cast<const sockaddr_ll*>(base + TPACKET_ALIGN(sizeof(tpacket3_hdr)));
+    if (keep(sll)) {
+      // Everything the record needs is read before the headroom is written over.
+      const sockaddr_ll addr = *sll;
+      const uint32_t mac = h->tp_mac, cap = h->tp_snaplen, sec = h->tp_sec, nsec = h->tp_nsec, status = h->tp_status;
+      const uint16_t tci = static_cast<uint16_t>(h->hv1.tp_vlan_tci);
+      const uint16_t tpid = (status & TP_STATUS_VLAN_TPID_VALID) ? h->hv1.tp_vlan_tpid : ETH_P_8021Q;
+      uint32_t orig = h->tp_len;
+      // The kernel puts the frame at least TPACKET3_HDRLEN (68) bytes in; 16 + 20 are needed.
+      if (mac < 16 + kSll2Len) throw std::runtime_error("prepareInPlace: no headroom before the packet");
+      uint8_t* frame = base + mac;
+      uint8_t* start = frame;
+      uint32_t out = cap;
+      if (cooked_) {
+        start = frame - kSll2Len;
+        std::memcpy(start, &addr.sll_protocol, 2);
+        put16(start + 2, 0);
+        put32(start + 4, static_cast<uint32_t>(addr.sll_ifindex));
+        put16(start + 8, addr.sll_hatype);
+        start[10] = addr.sll_pkttype;
+        start[11] = addr.sll_halen > 8 ? 8 : addr.sll_halen;
+        std::memset(start + 12, 0, 8);
+        std::memcpy(start + 12, addr.sll_addr, start[11]);
+        out = cap + kSll2Len;
+        orig += kSll2Len;
+      } else if (((status & TP_STATUS_VLAN_VALID) || tci != 0) && cap >= 12) {
+        start = frame - kVlanTagLen;
+        std::memmove(start, frame, 12);
+        put16(start + 12, tpid);
+        put16(start + 14, tci);
+        out = cap + kVlanTagLen;
+        orig += kVlanTagLen;
+      }
+      if (out > snaplen_) out = snaplen_;
+      uint8_t* rec = start - 16;
+      put32le(rec, sec);
+      put32le(rec + 4, layout == Layout::PcapNano ? nsec : nsec / 1000);
+      put32le(rec + 8, out);
+      put32le(rec + 12, orig);
+      iov.push_back(iovec{rec, 16 + static_cast<size_t>(out)});
+      *recordBytes += 16 + static_cast<size_t>(out);
+      *capturedBytes += out;
+      count++;
+    }
+    h = reinterpret_cast<tpacket3_hdr*>(base + next);
+  }
   return count;
 }
 

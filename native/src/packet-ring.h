@@ -5,6 +5,7 @@
 #pragma once
 
 #include <linux/filter.h>
+#include <sys/uio.h>
 #include <linux/if_packet.h>
 #include <cstddef>
 #include <cstdint>
@@ -66,6 +67,18 @@ class PacketRing {
   void setFilter(const std::vector<sock_filter>& program);
   /** Copies ready blocks into `a` until none is ready or the next does not fit; returns packets. */
   size_t read(const BatchArrays& a, size_t* bytesUsed);
+  /**
+   * Turns the ready block at the cursor into classic pcap records where they lie (µs or ns per
+   * `layout`, 1 or 2): each record header, and the VLAN tag or LINUX_SLL2 header netkit adds, is
+   * written into the ring's own headroom before the packet (the tpacket3_hdr and sockaddr_ll
+   * already read), so one writev() of `iov` puts up to IOV_MAX records in the file with no copy in
+   * user space. At most `limit` packets; the block stays user-owned until releaseCurrent().
+   */
+  size_t prepareInPlace(Layout layout, size_t limit, std::vector<iovec>& iov, size_t* recordBytes, uint64_t* capturedBytes);
+  /** Hands the block at the cursor back to the kernel (after prepareInPlace and its write). */
+  void releaseCurrent() { releaseBlock(); }
+  /** Mean bytes per packet in the ready block at the cursor (ring bytes, headers included). */
+  size_t blockMeanPacket() const;
   /** True when the block at the cursor is ready (user-owned). */
   bool ready() const;
   /** Attaches a program as it is (no swap): for a ring the caller drains itself. */
@@ -94,6 +107,7 @@ class PacketRing {
   void releaseBlock();
   void drain();
   void attach(const std::vector<sock_filter>& program);
+  bool keep(const sockaddr_ll* sll) const;
 
   int fd_ = -1;
   bool cooked_ = false;

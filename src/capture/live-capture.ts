@@ -59,6 +59,17 @@ export interface LiveCaptureStats {
   dropped: number
 }
 
+/** What LiveCapture.writeTo wrote. */
+export interface WriteToResult {
+  packets: number
+  /** Packet bytes written (captured lengths). */
+  capturedBytes: number
+  /** File size after the last whole record written. */
+  fileBytes: number
+  /** errno of the write that failed, or 0. */
+  errno: number
+}
+
 /** The default and largest snapshot length (tcpdump's MAXIMUM_SNAPLEN). */
 export const MAX_SNAPLEN = 262144
 
@@ -76,6 +87,7 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
   private readonly chunks: RecordBatch[] = []
   private readonly counts: Uint32Array
   private started = false
+  private writing = false
   private captured = 0
   private closed = false
   private wake: (() => void) | undefined
@@ -109,10 +121,42 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
     return this.interfaces[0].linkType
   }
 
-  /** Counters so far: the kernel's accumulated PACKET_STATISTICS and what was handed out. */
+  /** Counters so far: the kernel's accumulated PACKET_STATISTICS and what was handed out or written. */
   stats(): LiveCaptureStats {
     const s = this.native.stats()
-    return { captured: this.captured, received: s.received, dropped: s.dropped }
+    const captured = this.writing ? this.native.writerStats().packets : this.captured
+    return { captured, received: s.received, dropped: s.dropped }
+  }
+
+  /**
+   * Instead of iterating: the addon's capture thread appends every packet to the open file `fd`
+   * itself, as records of this capture's layout (pcap or pcapng, not plain), and the promise
+   * resolves when it ends — after stop() has written the rest, close(), `maxPackets` packets, the
+   * interface going away (endReason), or a failed write (`errno`; the file is cut back to its last
+   * whole record: pass the file's size so far as `fileBytes`). Blocks of large packets go from the
+   * ring to the file in place with writev(), with no copy in user space.
+   */
+  async writeTo(fd: number, options: { maxPackets?: number; fileBytes: number }): Promise<WriteToResult> {
+    if (this.started) throw new CaptureError('a live capture is either iterated or written, once')
+    if (this.layoutCode === 0) throw new InvalidArgumentError("writeTo needs a file record layout (recordLayout 'pcap-us', 'pcap-ns', 'pcapng-us' or 'pcapng-ns')")
+    this.started = true
+    this.writing = true
+    if (!this.closed) {
+      this.native.startWriter(fd, this.layoutCode as 1 | 2 | 3 | 4, options.maxPackets ?? 0, options.fileBytes)
+      while (!this.closed && !this.native.ended) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve
+          this.native.wait(() => {
+            this.wake = undefined
+            resolve()
+          })
+        })
+      }
+      if (this.native.ended === 'failed') this.fail()
+    }
+    const result = this.native.writerStats()
+    this.close()
+    return result
   }
 
   /**

@@ -54,6 +54,15 @@ export interface NativeCapture {
    * already). Only a pending wait keeps the process alive and the capture from being collected.
    */
   wait(callback: () => void): void
+  /**
+   * Starts the capture thread as the file's writer instead: it appends every ring block to the open
+   * file `fd` as pcap (layout 1 µs, 2 ns) or pcapng EPB (3, 4) records, at most maxPackets (0: no
+   * limit), and ends after finish(), close(), the limit, or a failed write (the file is then cut
+   * back to its last whole record; it was fileBytes long at the start). wait() calls back at the end.
+   */
+  startWriter(fd: number, layout: 1 | 2 | 3 | 4, maxPackets: number, fileBytes: number): void
+  /** What the writer thread wrote, and the errno of a failed write (0 if none). */
+  writerStats(): { packets: number; capturedBytes: number; fileBytes: number; errno: number }
   /** The oldest filled chunk's index, or -1 when none is waiting. */
   take(): number
   /** Gives a taken chunk back to the thread. */

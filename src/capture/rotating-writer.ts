@@ -202,6 +202,21 @@ export class RotatingWriter {
     return to - from
   }
 
+  /**
+   * Lends the current file's descriptor to `write` (which appends whole records, as live capture's
+   * writer thread does) and counts what it reports; not with rotation, not for stdout.
+   */
+  async writeThrough<T extends { packets: number; capturedBytes: number; fileBytes: number }>(write: (fd: number, fileBytes: number) => Promise<T>): Promise<T> {
+    if (this.o.rotateSeconds !== undefined || this.o.fileSizeBytes !== undefined) throw new InvalidArgumentError('writeThrough: not with -C or -G')
+    const w = this.writer
+    const start = w.fileBytes
+    const fd = w.lendFd()
+    const result = await write(fd, start)
+    w.adopt(result.packets, result.capturedBytes, result.fileBytes - start)
+    this.packets += result.packets
+    return result
+  }
+
   /** Hands buffered records to the kernel (the file is then valid up to here). */
   flush(): void {
     this.writer.flush()

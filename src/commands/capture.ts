@@ -8,7 +8,7 @@ import { openLive, MAX_SNAPLEN, type LiveCapture } from '../capture/live-capture
 import { RotatingWriter } from '../capture/rotating-writer.js'
 import { loadConfig } from '../config.js'
 import { loadDissectors } from '../dissect/plugin-loader.js'
-import { ExitStatus, InvalidArgumentError } from '../errors.js'
+import { ExitStatus, InvalidArgumentError, errnoError, fileAccessError } from '../errors.js'
 import { needsDissection, type OutputFormat } from '../format/packet-printer.js'
 import { linkTypeDescription, linkTypeName } from '../pcap/link-types.js'
 
@@ -89,13 +89,41 @@ export default class Capture extends NetkitCommand {
     }
     const info = capture.interfaces[0]
     process.stderr.write(`listening on ${flags.interface}, link-type ${linkTypeName(info.linkType)} (${linkTypeDescription(info.linkType)}), snapshot length ${info.snaplen} bytes\n`)
-    const captured = await this.loop(capture, file, output, flags.count ?? Infinity, duration)
+    // A plain -w file is written by the capture thread itself (no JS per block); rotation and
+    // stdout go through the batch loop.
+    const direct = file !== undefined && !rotating && flags.write !== '-'
+    const captured = direct
+      ? await this.writeDirect(capture, file!, flags.count, duration)
+      : await this.loop(capture, file, output, flags.count ?? Infinity, duration)
     const s = capture.stats()
     process.stderr.write(`${captured} packet${captured === 1 ? '' : 's'} captured\n${s.received} packet${s.received === 1 ? '' : 's'} received by filter\n${s.dropped} packet${s.dropped === 1 ? '' : 's'} dropped by kernel\n`)
     if (capture.endReason) {
       process.stderr.write(`netkit capture: ${capture.endReason}\n`)
       process.exitCode = ExitStatus.runtime
     }
+  }
+
+  /** Lets the capture thread write the file until a stop condition; returns packets written. */
+  private async writeDirect(capture: LiveCapture, file: RotatingWriter, count: number | undefined, duration: number | undefined): Promise<number> {
+    let signals = 0
+    const stop = (): void => { if (signals++ === 0) capture.stop(); else capture.close() }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+    process.on('SIGHUP', stop)
+    const timer = duration === undefined ? undefined : setTimeout(() => capture.stop(), duration * 1000)
+    let result
+    try {
+      result = await file.writeThrough((fd, fileBytes) => capture.writeTo(fd, { maxPackets: count, fileBytes }))
+    } finally {
+      if (timer) clearTimeout(timer)
+      capture.close()
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      process.off('SIGHUP', stop)
+      file.close(capture.stats())
+    }
+    if (result.errno !== 0) throw fileAccessError(file.current, errnoError(result.errno), 'write it')
+    return result.packets
   }
 
   /** Moves batches from the ring to the file or stdout until a stop condition; returns packets kept. */

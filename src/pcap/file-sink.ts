@@ -92,6 +92,21 @@ export class FileSink {
     this.committed += n
   }
 
+  /**
+   * Flushes and lends the file descriptor to a writer outside this sink (live capture's native
+   * writer thread), which appends whole records; adopt() then counts what it wrote.
+   */
+  lendFd(): number {
+    if (!this.ownsFd) throw new Error('lendFd: the sink writes to stdout')
+    this.flush()
+    return this.fd
+  }
+
+  /** Counts bytes of whole records appended through a lent descriptor. */
+  adopt(bytes: number): void {
+    this.committed += bytes
+  }
+
   /** Flushes and closes (idempotent). With `sync`, fsyncs first. */
   close(sync = false): void {
     if (this.closed) return

@@ -202,6 +202,16 @@ export class PcapngWriter implements CaptureWriter {
     this.sink.flush()
   }
 
+  lendFd(): number {
+    return this.sink.lendFd()
+  }
+
+  adopt(packets: number, capturedBytes: number, fileBytes: number): void {
+    this.packets += packets
+    this.bytes += capturedBytes
+    this.sink.adopt(fileBytes)
+  }
+
   close(): void {
     this.sink.close()
   }

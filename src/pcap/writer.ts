@@ -23,6 +23,13 @@ export interface CaptureWriter {
   flush(): void
   /** Flushes and closes. */
   close(): void
+  /**
+   * Flushes and lends the file's descriptor to another writer that appends whole records (live
+   * capture's writer thread); throws for stdout. adopt() then counts what that writer appended.
+   */
+  lendFd(): number
+  /** Counts records appended through the lent descriptor. */
+  adopt(packets: number, capturedBytes: number, fileBytes: number): void
 }
 
 /** Options for createCaptureWriter. */

@@ -218,13 +218,13 @@ test('setFilter swaps the kernel filter on a running capture; what the old one a
 test('closing live captures in every way during a flood never crashes', { skip }, async (t) => {
   const pair = createVethPair()
   t.after(() => pair.cleanup())
-  const sender = pair.spawn(pair.peerNs, 'python3', [join(root, 'test', 'capture', 'fixtures', 'send-frames.py'), pair.peerIface, '3000000', '64'])
-  t.after(() => sender.kill('SIGKILL'))
+  const sender = pair.spawn(pair.peerNs, 'python3', [join(root, 'test', 'capture', 'fixtures', 'send-frames.py'), pair.peerIface, '100000000', '64'])
+  t.after(() => sender.kill('SIGKILL')) // the flood outlasts the probe: a capture waiting on it is never stuck
   await new Promise((resolve) => sender.stdout!.once('data', resolve))
   const r = await run('ip', ['netns', 'exec', pair.ns, process.execPath, '--expose-gc', join(root, 'test', 'capture', 'fixtures', 'close-stress.mjs'), pair.iface, '100'], { timeoutMs: 30_000 })
   assert.equal(r.signal, null, `no crash: ${r.stderr}`)
   assert.equal(r.code, 0, r.stderr)
   const [, packets, open] = /^ok (\d+) (\d+)\n$/.exec(r.stdout) ?? []
   assert.ok(Number(packets) > 0, `packets were flowing while the captures opened and closed: ${r.stdout}`)
-  assert.equal(Number(open), 0, 'every capture was closed or finalized')
+  assert.equal(Number(open), 0, `every capture was closed or finalized: ${r.stderr}`)
 })
