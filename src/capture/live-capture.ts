@@ -85,7 +85,7 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
   endReason: string | undefined
   /** The batches the capture thread fills, one ring block each, and their packet counts. */
   private readonly chunks: RecordBatch[] = []
-  private readonly counts: Uint32Array
+  private counts = new Uint32Array(0)
   private started = false
   private writing = false
   private captured = 0
@@ -102,12 +102,19 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
     this.recordLayout = layout
     this.layoutCode = LAYOUT_CODES[layout]
     this.interfaces = [info]
-    // Enough batches to hold the ring's worth again, so a pause of the JS thread as long as the
-    // ring takes to fill costs no packet; each batch holds one ring block.
-    const n = Math.max(4, Math.min(16, native.blockCount + 2))
+  }
+
+  /**
+   * The batches for iteration, made on its first step (writeTo needs none): enough to hold the
+   * ring's worth again, so a pause of the JS thread as long as the ring takes to fill costs no
+   * packet; each holds one ring block.
+   */
+  private makeChunks(): void {
+    const n = Math.max(4, Math.min(16, this.native.blockCount + 2))
+    const info = this.interfaces[0]
     for (let k = 0; k < n; k++) {
-      const b = new RecordBatch(native.maxPacketsPerBlock)
-      b.data = Buffer.allocUnsafe(native.blockRoom)
+      const b = new RecordBatch(this.native.maxPacketsPerBlock)
+      b.data = Buffer.allocUnsafe(this.native.blockRoom)
       b.interfaces = this.interfaces
       b.linkType.fill(info.linkType)
       b.iface.fill(0)
@@ -218,6 +225,7 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
     let held = -1
     try {
       if (this.closed) return
+      this.makeChunks()
       this.native.start(this.chunks.map((b) => [b.data, b.offset, b.capLen, b.origLen, b.tsSec, b.tsNsec]), this.counts, this.layoutCode)
       for (;;) {
         if (held >= 0 && !this.closed) this.native.give(held)
