@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -157,12 +158,14 @@ class Capture : public Napi::ObjectWrap<Capture> {
     return env.Undefined();
   }
 
-  // startWriter(fd, layout, maxPackets, fileBytes): the capture thread writes every block to the
-  // open file `fd` itself, as pcap (layout 1, 2) or pcapng EPB (3, 4) records, and JS is woken only
-  // when it ends (finish(), close(), maxPackets written (0: no limit), or an error). Pcap blocks of
-  // large packets go out in place from the ring with writev() (no copy in user space); others are
-  // laid out in one buffer and written with one write(). A failed write cuts the file back to its
-  // last whole record (it was `fileBytes` long at the start) and ends the thread; see writerStats().
+  // startWriter(fd, layout, maxPackets, fileBytes): the addon writes the open file `fd` itself, as
+  // pcap (layout 1, 2) or pcapng EPB (3, 4) records, with two threads: a reader that takes each
+  // ready ring block and a writer that appends it; JS is woken only when they end (finish(),
+  // close(), maxPackets written (0: no limit), the socket failing, or a failed write). Pcap blocks
+  // of large packets go out in place from the ring with writev() (no copy in user space) while the
+  // writer keeps up; other blocks, and any block while the writer is behind, are copied into a
+  // spill buffer and given back to the kernel at once. A failed write cuts the file back to its
+  // last whole record (it was `fileBytes` long at the start); see writerStats().
   Napi::Value StartWriter(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 4 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber() || !info[3].IsNumber())
@@ -177,10 +180,19 @@ class Capture : public Napi::ObjectWrap<Capture> {
     committed_ = static_cast<uint64_t>(info[3].As<Napi::Number>().DoubleValue());
     layout_ = static_cast<netkit::Layout>(layout);
     const size_t room = ring_.blockRoom(), packets = ring_.maxPacketsPerBlock();
-    buf_.resize(room);
-    off_.resize(packets); cap_.resize(packets); orig_.resize(packets); nsec_.resize(packets); sec_.resize(packets);
-    iov_.reserve(packets);
-    StartThread(env, [this] { RunWriter(); });
+    const size_t spills = std::max<size_t>(4, std::min<size_t>(16, ring_.blockCount() + 2));
+    spills_.resize(spills);
+    for (size_t k = 0; k < spills; k++) {
+      Spill& sp = spills_[k];
+      sp.data.resize(room);
+      sp.off.resize(packets); sp.cap.resize(packets); sp.orig.resize(packets); sp.nsec.resize(packets); sp.sec.resize(packets);
+      sp.arrays = BatchArrays{sp.data.data(), sp.data.size(), sp.off.data(), sp.cap.data(), sp.orig.data(), sp.sec.data(), sp.nsec.data(), packets, layout_};
+      freeSpills_.push_back(static_cast<int>(k));
+    }
+    iovs_.resize(ring_.blockCount());
+    for (auto& v : iovs_) v.reserve(packets);
+    StartThread(env, [this] { RunDrain(); });
+    writer_ = std::thread([this] { RunWriter(); });
     return env.Undefined();
   }
 
@@ -230,9 +242,18 @@ class Capture : public Napi::ObjectWrap<Capture> {
     return true;
   }
 
-  void RunWriter() {
+  // The writer's reader: hands each ready block to the writer thread, in place (its records
+  // laid out in the ring's headroom, for writev) while the writer keeps up, or copied into a
+  // spill buffer and given back to the kernel at once when the writer is behind (a write that
+  // stalls) or the block's packets are small (one write() of a buffer is then cheaper).
+  void RunDrain() {
     const bool pcap = layout_ == netkit::Layout::PcapMicro || layout_ == netkit::Layout::PcapNano;
-    BatchArrays a{buf_.data(), buf_.size(), off_.data(), cap_.data(), orig_.data(), sec_.data(), nsec_.data(), off_.size(), layout_};
+    const uint32_t nr = ring_.blockCount();
+    // In-place blocks the writer may hold at once: all but two, so the kernel always has a block
+    // to fill and one to go on to; later blocks are copied out and given back, so a stalled
+    // write() does not fill the ring.
+    const size_t inPlaceDepth = nr > 3 ? nr - 2 : 1;
+    uint32_t cur = ring_.cursor();
     for (;;) {
       bool finishing;
       {
@@ -240,31 +261,113 @@ class Capture : public Napi::ObjectWrap<Capture> {
         if (stop_) break;
         finishing = finishing_;
       }
-      if (!ring_.ready()) {
-        if (finishing || !WaitReady()) break;
+      if (!ring_.readyAt(cur)) {
+        if (finishing) break;
+        std::unique_lock<std::mutex> l(mu_);
+        if (inPlaceQueued_ > 0) {
+          // poll() calls the socket readable while the block before the kernel's is user-owned,
+          // as one the writer holds in place is: wait for the writer instead, and look at the
+          // ring every millisecond meanwhile (a stalled write must not keep later blocks waiting).
+          freed_.wait_for(l, std::chrono::milliseconds(1), [this] { return stop_ || inPlaceQueued_ == 0; });
+          continue;
+        }
+        l.unlock();
+        if (!WaitReady(cur)) break;
         continue;
       }
-      const size_t limit = maxPackets_ == 0 ? SIZE_MAX : static_cast<size_t>(maxPackets_ - written_);
-      size_t n = 0, bytes = 0;
-      uint64_t captured = 0;
-      bool ok = true;
+      Entry e;
+      bool inPlace = false;
+      if (pcap && ring_.blockMeanPacket(cur) >= kInPlaceMean) {
+        std::lock_guard<std::mutex> l(mu_);
+        inPlace = inPlaceQueued_ < inPlaceDepth || freeSpills_.empty();
+      }
       try {
-        if (pcap && ring_.blockMeanPacket() >= kInPlaceMean) {
-          iov_.clear();
-          n = ring_.prepareInPlace(layout_, limit, iov_, &bytes, &captured);
-          ok = WriteAllV(outFd_, iov_);
-          ring_.releaseCurrent();
+        if (inPlace) {
+          iovs_[cur].clear();
+          e.block = static_cast<int>(cur);
+          e.n = ring_.prepareInPlace(cur, layout_, SIZE_MAX, iovs_[cur], &e.bytes, &e.captured);
+          std::lock_guard<std::mutex> l(mu_);
+          inPlaceQueued_++;
+          queue_.push_back(e);
         } else {
-          n = ring_.read(a, &bytes);
-          if (n > limit) n = limit;
-          bytes = 0;
-          for (size_t i = 0; i < n; i++) captured += cap_[i];
-          if (n > 0) bytes = off_[n - 1] + (pcap ? cap_[n - 1] : ((cap_[n - 1] + 3) & ~3u) + 4);
-          ok = WriteAll(outFd_, buf_.data(), bytes);
+          {
+            std::unique_lock<std::mutex> l(mu_);
+            freed_.wait(l, [this] { return stop_ || !freeSpills_.empty(); });
+            if (stop_) break;
+            e.spill = freeSpills_.back();
+            freeSpills_.pop_back();
+          }
+          Spill& sp = spills_[e.spill];
+          size_t count = 0, used = 0;
+          ring_.copyBlock(cur, sp.arrays, &count, &used);
+          ring_.releaseAt(cur);
+          e.n = count;
+          e.bytes = used;
+          for (size_t i = 0; i < count; i++) e.captured += sp.cap[i];
+          std::lock_guard<std::mutex> l(mu_);
+          queue_.push_back(e);
         }
       } catch (const std::runtime_error&) {
-        errno = EINVAL;
-        ok = false;
+        threadErrno_ = EINVAL;
+        break;
+      }
+      queued_.notify_one();
+      cur = (cur + 1) % nr;
+    }
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      Entry end;
+      end.end = true;
+      queue_.push_back(end);
+    }
+    queued_.notify_one();
+  }
+
+  // The writer thread: writes the queued blocks in order, at most maxPackets_ packets, and gives
+  // each back (the ring block, or the spill buffer) once written.
+  void RunWriter() {
+    const bool pcap = layout_ == netkit::Layout::PcapMicro || layout_ == netkit::Layout::PcapNano;
+    for (;;) {
+      Entry e;
+      {
+        std::unique_lock<std::mutex> l(mu_);
+        queued_.wait(l, [this] { return stop_ || !queue_.empty(); });
+        if (stop_ || queue_.front().end) break;
+        e = queue_.front();
+        queue_.pop_front();
+      }
+      const size_t k = maxPackets_ == 0 ? e.n : std::min<size_t>(e.n, maxPackets_ - written_);
+      size_t bytes = e.bytes;
+      uint64_t captured = e.captured;
+      bool ok;
+      if (e.block >= 0) {
+        std::vector<iovec>& iov = iovs_[e.block];
+        if (k < e.n) {
+          iov.resize(k);
+          bytes = 0;
+          captured = 0;
+          for (const iovec& v : iov) { bytes += v.iov_len; captured += v.iov_len - 16; }
+        }
+        ok = WriteAllV(outFd_, iov);
+        ring_.releaseAt(static_cast<uint32_t>(e.block));
+        {
+          std::lock_guard<std::mutex> l(mu_);
+          inPlaceQueued_--;
+        }
+        freed_.notify_all();
+      } else {
+        Spill& sp = spills_[e.spill];
+        if (k < e.n) {
+          bytes = k == 0 ? 0 : sp.off[k - 1] + (pcap ? sp.cap[k - 1] : ((sp.cap[k - 1] + 3) & ~3u) + 4);
+          captured = 0;
+          for (size_t i = 0; i < k; i++) captured += sp.cap[i];
+        }
+        ok = WriteAll(outFd_, sp.data.data(), bytes);
+        {
+          std::lock_guard<std::mutex> l(mu_);
+          freeSpills_.push_back(e.spill);
+        }
+        freed_.notify_one();
       }
       if (!ok) {
         const int err = errno;
@@ -274,20 +377,24 @@ class Capture : public Napi::ObjectWrap<Capture> {
         writeErrno_ = err;
         break;
       }
-      {
-        std::lock_guard<std::mutex> l(mu_);
-        written_ += n;
-        capturedBytes_ += captured;
-        committed_ += bytes;
-      }
+      std::lock_guard<std::mutex> l(mu_);
+      written_ += k;
+      capturedBytes_ += captured;
+      committed_ += bytes;
       if (maxPackets_ != 0 && written_ >= maxPackets_) break;
     }
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;  // the reader ends too (it may be waiting for a spill buffer or the socket)
+    }
+    freed_.notify_all();
+    Wake();
     EndThread();
   }
 
   // Waits for the socket: true when a block may be ready (or a wake-up came), false when the
   // socket failed with no block left (failed_ or threadErrno_ set).
-  bool WaitReady() {
+  bool WaitReady(uint32_t index) {
     pollfd p[2] = {{ring_.fd(), POLLIN, 0}, {wakeFd_, POLLIN, 0}};
     int r = ::poll(p, 2, -1);
     if (r < 0) {
@@ -300,7 +407,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
       (void)!::read(wakeFd_, &v, sizeof v);
     }
     // POLLERR with no block left to hand over: the interface went down or away (SO_ERROR says).
-    if ((p[0].revents & (POLLERR | POLLHUP | POLLNVAL)) && !ring_.ready()) {
+    if ((p[0].revents & (POLLERR | POLLHUP | POLLNVAL)) && !ring_.readyAt(index)) {
       failed_ = true;
       return false;
     }
@@ -341,7 +448,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
         finishing = finishing_;
       }
       if (!ring_.ready()) {
-        if (finishing || !WaitReady()) break;
+        if (finishing || !WaitReady(ring_.cursor())) break;
         continue;
       }
       int k;
@@ -534,8 +641,10 @@ class Capture : public Napi::ObjectWrap<Capture> {
         stop_ = true;
       }
       freed_.notify_all();
+      queued_.notify_all();
       Wake();
       thread_.join();
+      if (writer_.joinable()) writer_.join();
     }
     if (async_ != nullptr) {
       async_->data = nullptr;
@@ -576,10 +685,29 @@ class Capture : public Napi::ObjectWrap<Capture> {
   int outFd_ = -1;
   netkit::Layout layout_ = netkit::Layout::PcapMicro;
   uint64_t maxPackets_ = 0;
-  std::vector<uint8_t> buf_;
-  std::vector<uint32_t> off_, cap_, orig_, nsec_;
-  std::vector<double> sec_;
-  std::vector<iovec> iov_;
+  struct Spill {
+    std::vector<uint8_t> data;
+    std::vector<uint32_t> off, cap, orig, nsec;
+    std::vector<double> sec;
+    BatchArrays arrays{};
+  };
+  // A block handed from the reader to the writer: in place (ring block `block`, its iovecs in
+  // iovs_[block]) or copied (spill buffer `spill`); `end` closes the queue.
+  struct Entry {
+    int block = -1;
+    int spill = -1;
+    size_t n = 0;
+    size_t bytes = 0;
+    uint64_t captured = 0;
+    bool end = false;
+  };
+  std::thread writer_;
+  std::condition_variable queued_;
+  std::deque<Entry> queue_;
+  std::vector<Spill> spills_;
+  std::vector<int> freeSpills_;
+  std::vector<std::vector<iovec>> iovs_;
+  size_t inPlaceQueued_ = 0;
   uint64_t written_ = 0;
   uint64_t capturedBytes_ = 0;
   uint64_t committed_ = 0;

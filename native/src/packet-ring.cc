@@ -93,107 +93,119 @@ void PacketRing::open(const RingOptions& o) {
   }
 }
 
-bool PacketRing::ready() const {
+bool PacketRing::readyAt(uint32_t index) const {
   if (map_ == nullptr) return false;
-  auto* bd = reinterpret_cast<tpacket_block_desc*>(map_ + static_cast<size_t>(cursor_) * blockSize_);
-  return (__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) != 0;
+  return (__atomic_load_n(&block(index)->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) != 0;
+}
+
+void PacketRing::releaseAt(uint32_t index) {
+  __atomic_store_n(&block(index)->hdr.bh1.block_status, static_cast<uint32_t>(TP_STATUS_KERNEL), __ATOMIC_RELEASE);
 }
 
 void PacketRing::releaseBlock() {
-  auto* bd = reinterpret_cast<tpacket_block_desc*>(map_ + static_cast<size_t>(cursor_) * blockSize_);
-  __atomic_store_n(&bd->hdr.bh1.block_status, static_cast<uint32_t>(TP_STATUS_KERNEL), __ATOMIC_RELEASE);
+  releaseAt(cursor_);
   cursor_ = (cursor_ + 1) % blockNr_;
 }
 
 size_t PacketRing::read(const BatchArrays& a, size_t* bytesUsed) {
   size_t count = 0, used = 0;
   while (ready()) {
-    auto* bd = reinterpret_cast<tpacket_block_desc*>(map_ + static_cast<size_t>(cursor_) * blockSize_);
-    const uint32_t n = bd->hdr.bh1.num_pkts;
     // Whole blocks only, so each goes back to the kernel as soon as it is copied.
-    if (count + n > a.capacity || used + bd->hdr.bh1.blk_len + static_cast<size_t>(n) * kPacketGrowth > a.dataLen) {
+    if (!fits(cursor_, a, count, used)) {
       if (count == 0) throw std::runtime_error("read: the batch is smaller than one ring block");
       break;
     }
-    auto* h = reinterpret_cast<tpacket3_hdr*>(reinterpret_cast<uint8_t*>(bd) + bd->hdr.bh1.offset_to_first_pkt);
-    for (uint32_t i = 0; i < n; i++) {
-      auto* sll = reinterpret_cast<const sockaddr_ll*>(reinterpret_cast<uint8_t*>(h) + TPACKET_ALIGN(sizeof(tpacket3_hdr)));
-      if (keep(sll)) {
-        const uint8_t* frame = reinterpret_cast<uint8_t*>(h) + h->tp_mac;
-        uint32_t cap = h->tp_snaplen, orig = h->tp_len;
-        const bool pcapng = a.layout == Layout::PcapngMicro || a.layout == Layout::PcapngNano;
-        const size_t header = a.layout == Layout::Plain ? 0 : pcapng ? 28 : 16;
-        uint8_t* rec = a.data + used;
-        uint8_t* dst = rec + header;
-        uint32_t out = 0;
-        if (cooked_) {
-          std::memcpy(dst, &sll->sll_protocol, 2);  // already in network order
-          put16(dst + 2, 0);
-          put32(dst + 4, static_cast<uint32_t>(sll->sll_ifindex));
-          put16(dst + 8, sll->sll_hatype);
-          dst[10] = sll->sll_pkttype;
-          dst[11] = sll->sll_halen > 8 ? 8 : sll->sll_halen;
-          std::memset(dst + 12, 0, 8);
-          std::memcpy(dst + 12, sll->sll_addr, dst[11]);
-          std::memcpy(dst + kSll2Len, frame, cap);
-          out = kSll2Len + cap;
-          orig += kSll2Len;
-        } else if (((h->tp_status & TP_STATUS_VLAN_VALID) || h->hv1.tp_vlan_tci != 0) && cap >= 12) {
-          // (Kernels before 3.0 set the TCI without TP_STATUS_VLAN_VALID; libpcap checks both.)
-          // The kernel strips the outer 802.1Q tag into metadata; put it back after the MACs as
-          // libpcap does, so the file shows the frame as it was on the wire.
-          const uint16_t tpid = (h->tp_status & TP_STATUS_VLAN_TPID_VALID) ? h->hv1.tp_vlan_tpid : ETH_P_8021Q;
-          std::memcpy(dst, frame, 12);
-          put16(dst + 12, tpid);
-          put16(dst + 14, static_cast<uint16_t>(h->hv1.tp_vlan_tci));
-          std::memcpy(dst + 12 + kVlanTagLen, frame + 12, cap - 12);
-          out = cap + kVlanTagLen;
-          orig += kVlanTagLen;
-        } else {
-          std::memcpy(dst, frame, cap);
-          out = cap;
-        }
-        if (out > snaplen_) out = snaplen_;
-        a.offset[count] = static_cast<uint32_t>(used + header);
-        a.capLen[count] = out;
-        a.origLen[count] = orig;
-        a.tsSec[count] = h->tp_sec;
-        a.tsNsec[count] = h->tp_nsec;
-        if (a.layout == Layout::Plain) {
-          used += (out + 7) & ~7u;
-        } else if (pcapng) {
-          // EPB: type 6, total length, interface 0, 64-bit timestamp in if_tsresol units (high
-          // word first), captured and original lengths, bytes padded to 4, total length again.
-          const uint64_t ts = a.layout == Layout::PcapngNano
-              ? static_cast<uint64_t>(h->tp_sec) * 1000000000u + h->tp_nsec
-              : static_cast<uint64_t>(h->tp_sec) * 1000000u + h->tp_nsec / 1000;
-          const uint32_t padded = (out + 3) & ~3u;
-          const uint32_t total = 32 + padded;
-          put32le(rec, 6);
-          put32le(rec + 4, total);
-          put32le(rec + 8, 0);
-          put32le(rec + 12, static_cast<uint32_t>(ts >> 32));
-          put32le(rec + 16, static_cast<uint32_t>(ts));
-          put32le(rec + 20, out);
-          put32le(rec + 24, orig);
-          std::memset(dst + out, 0, padded - out);
-          put32le(dst + padded, total);
-          used += total;
-        } else {
-          put32le(rec, h->tp_sec);
-          put32le(rec + 4, a.layout == Layout::PcapNano ? h->tp_nsec : h->tp_nsec / 1000);
-          put32le(rec + 8, out);
-          put32le(rec + 12, orig);
-          used += header + out;
-        }
-        count++;
-      }
-      h = reinterpret_cast<tpacket3_hdr*>(reinterpret_cast<uint8_t*>(h) + h->tp_next_offset);
-    }
+    copyBlock(cursor_, a, &count, &used);
     releaseBlock();
   }
   *bytesUsed = used;
   return count;
+}
+
+bool PacketRing::fits(uint32_t index, const BatchArrays& a, size_t count, size_t used) const {
+  const auto* bd = block(index);
+  const uint32_t n = bd->hdr.bh1.num_pkts;
+  return count + n <= a.capacity && used + bd->hdr.bh1.blk_len + static_cast<size_t>(n) * kPacketGrowth <= a.dataLen;
+}
+
+void PacketRing::copyBlock(uint32_t index, const BatchArrays& a, size_t* countIo, size_t* usedIo) {
+  auto* bd = block(index);
+  const uint32_t n = bd->hdr.bh1.num_pkts;
+  auto* h = reinterpret_cast<tpacket3_hdr*>(reinterpret_cast<uint8_t*>(bd) + bd->hdr.bh1.offset_to_first_pkt);
+  for (uint32_t i = 0; i < n; i++) {
+    auto* sll = reinterpret_cast<const sockaddr_ll*>(reinterpret_cast<uint8_t*>(h) + TPACKET_ALIGN(sizeof(tpacket3_hdr)));
+    if (keep(sll)) {
+      const uint8_t* frame = reinterpret_cast<uint8_t*>(h) + h->tp_mac;
+      uint32_t cap = h->tp_snaplen, orig = h->tp_len;
+      const bool pcapng = a.layout == Layout::PcapngMicro || a.layout == Layout::PcapngNano;
+      const size_t header = a.layout == Layout::Plain ? 0 : pcapng ? 28 : 16;
+      uint8_t* rec = a.data + *usedIo;
+      uint8_t* dst = rec + header;
+      uint32_t out = 0;
+      if (cooked_) {
+        std::memcpy(dst, &sll->sll_protocol, 2);  // already in network order
+        put16(dst + 2, 0);
+        put32(dst + 4, static_cast<uint32_t>(sll->sll_ifindex));
+        put16(dst + 8, sll->sll_hatype);
+        dst[10] = sll->sll_pkttype;
+        dst[11] = sll->sll_halen > 8 ? 8 : sll->sll_halen;
+        std::memset(dst + 12, 0, 8);
+        std::memcpy(dst + 12, sll->sll_addr, dst[11]);
+        std::memcpy(dst + kSll2Len, frame, cap);
+        out = kSll2Len + cap;
+        orig += kSll2Len;
+      } else if (((h->tp_status & TP_STATUS_VLAN_VALID) || h->hv1.tp_vlan_tci != 0) && cap >= 12) {
+        // (Kernels before 3.0 set the TCI without TP_STATUS_VLAN_VALID; libpcap checks both.)
+        // The kernel strips the outer 802.1Q tag into metadata; put it back after the MACs as
+        // libpcap does, so the file shows the frame as it was on the wire.
+        const uint16_t tpid = (h->tp_status & TP_STATUS_VLAN_TPID_VALID) ? h->hv1.tp_vlan_tpid : ETH_P_8021Q;
+        std::memcpy(dst, frame, 12);
+        put16(dst + 12, tpid);
+        put16(dst + 14, static_cast<uint16_t>(h->hv1.tp_vlan_tci));
+        std::memcpy(dst + 12 + kVlanTagLen, frame + 12, cap - 12);
+        out = cap + kVlanTagLen;
+        orig += kVlanTagLen;
+      } else {
+        std::memcpy(dst, frame, cap);
+        out = cap;
+      }
+      if (out > snaplen_) out = snaplen_;
+      a.offset[*countIo] = static_cast<uint32_t>(*usedIo + header);
+      a.capLen[*countIo] = out;
+      a.origLen[*countIo] = orig;
+      a.tsSec[*countIo] = h->tp_sec;
+      a.tsNsec[*countIo] = h->tp_nsec;
+      if (a.layout == Layout::Plain) {
+        *usedIo += (out + 7) & ~7u;
+      } else if (pcapng) {
+        // EPB: type 6, total length, interface 0, 64-bit timestamp in if_tsresol units (high
+        // word first), captured and original lengths, bytes padded to 4, total length again.
+        const uint64_t ts = a.layout == Layout::PcapngNano
+            ? static_cast<uint64_t>(h->tp_sec) * 1000000000u + h->tp_nsec
+            : static_cast<uint64_t>(h->tp_sec) * 1000000u + h->tp_nsec / 1000;
+        const uint32_t padded = (out + 3) & ~3u;
+        const uint32_t total = 32 + padded;
+        put32le(rec, 6);
+        put32le(rec + 4, total);
+        put32le(rec + 8, 0);
+        put32le(rec + 12, static_cast<uint32_t>(ts >> 32));
+        put32le(rec + 16, static_cast<uint32_t>(ts));
+        put32le(rec + 20, out);
+        put32le(rec + 24, orig);
+        std::memset(dst + out, 0, padded - out);
+        put32le(dst + padded, total);
+        *usedIo += total;
+      } else {
+        put32le(rec, h->tp_sec);
+        put32le(rec + 4, a.layout == Layout::PcapNano ? h->tp_nsec : h->tp_nsec / 1000);
+        put32le(rec + 8, out);
+        put32le(rec + 12, orig);
+        *usedIo += header + out;
+      }
+      (*countIo)++;
+    }
+    h = reinterpret_cast<tpacket3_hdr*>(reinterpret_cast<uint8_t*>(h) + h->tp_next_offset);
+  }
 }
 
 bool PacketRing::keep(const sockaddr_ll* sll) const {
@@ -204,14 +216,14 @@ bool PacketRing::keep(const sockaddr_ll* sll) const {
          (direction_ == Direction::InOut || (direction_ == Direction::In ? !outgoing : outgoing));
 }
 
-size_t PacketRing::blockMeanPacket() const {
-  auto* bd = reinterpret_cast<tpacket_block_desc*>(map_ + static_cast<size_t>(cursor_) * blockSize_);
+size_t PacketRing::blockMeanPacket(uint32_t index) const {
+  const auto* bd = block(index);
   const uint32_t n = bd->hdr.bh1.num_pkts;
   return n == 0 ? 0 : bd->hdr.bh1.blk_len / n;
 }
 
-size_t PacketRing::prepareInPlace(Layout layout, size_t limit, std::vector<iovec>& iov, size_t* recordBytes, uint64_t* capturedBytes) {
-  auto* bd = reinterpret_cast<tpacket_block_desc*>(map_ + static_cast<size_t>(cursor_) * blockSize_);
+size_t PacketRing::prepareInPlace(uint32_t index, Layout layout, size_t limit, std::vector<iovec>& iov, size_t* recordBytes, uint64_t* capturedBytes) {
+  auto* bd = block(index);
   const uint32_t n = bd->hdr.bh1.num_pkts;
   auto* h = reinterpret_cast<tpacket3_hdr*>(reinterpret_cast<uint8_t*>(bd) + bd->hdr.bh1.offset_to_first_pkt);
   size_t count = 0;

@@ -72,15 +72,22 @@ class PacketRing {
    * `layout`, 1 or 2): each record header, and the VLAN tag or LINUX_SLL2 header netkit adds, is
    * written into the ring's own headroom before the packet (the tpacket3_hdr and sockaddr_ll
    * already read), so one writev() of `iov` puts up to IOV_MAX records in the file with no copy in
-   * user space. At most `limit` packets; the block stays user-owned until releaseCurrent().
+   * user space. At most `limit` packets; the block stays user-owned until releaseAt().
    */
-  size_t prepareInPlace(Layout layout, size_t limit, std::vector<iovec>& iov, size_t* recordBytes, uint64_t* capturedBytes);
-  /** Hands the block at the cursor back to the kernel (after prepareInPlace and its write). */
-  void releaseCurrent() { releaseBlock(); }
-  /** Mean bytes per packet in the ready block at the cursor (ring bytes, headers included). */
-  size_t blockMeanPacket() const;
+  size_t prepareInPlace(uint32_t index, Layout layout, size_t limit, std::vector<iovec>& iov, size_t* recordBytes, uint64_t* capturedBytes);
+  /** Mean bytes per packet in the ready block `index` (ring bytes, headers included). */
+  size_t blockMeanPacket(uint32_t index) const;
+  /**
+   * Block-indexed access, for a reader that hands blocks to another thread (the cursor is not
+   * used): readiness, whether a block's output fits a batch, copying it (read()'s layout), release.
+   * Blocks may go back to the kernel out of order.
+   */
+  bool readyAt(uint32_t index) const;
+  bool fits(uint32_t index, const BatchArrays& a, size_t count, size_t used) const;
+  void copyBlock(uint32_t index, const BatchArrays& a, size_t* count, size_t* used);
+  void releaseAt(uint32_t index);
   /** True when the block at the cursor is ready (user-owned). */
-  bool ready() const;
+  bool ready() const { return readyAt(cursor_); }
   /** Attaches a program as it is (no swap): for a ring the caller drains itself. */
   void replaceFilter(const std::vector<sock_filter>& program);
   /** Attaches a reject-all filter: nothing more enters the ring, so a stop can drain it exactly. */
@@ -94,6 +101,7 @@ class PacketRing {
 
   int fd() const { return fd_; }
   uint32_t blockCount() const { return blockNr_; }
+  uint32_t cursor() const { return cursor_; }
   bool cooked() const { return cooked_; }
   /** Largest room read() may need for one block (block bytes plus header growth). */
   size_t blockRoom() const { return blockSize_ + maxPacketsPerBlock() * kPacketGrowth; }
@@ -108,6 +116,7 @@ class PacketRing {
   void drain();
   void attach(const std::vector<sock_filter>& program);
   bool keep(const sockaddr_ll* sll) const;
+  tpacket_block_desc* block(uint32_t index) const { return reinterpret_cast<tpacket_block_desc*>(map_ + static_cast<size_t>(index) * blockSize_); }
 
   int fd_ = -1;
   bool cooked_ = false;
