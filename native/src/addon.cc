@@ -190,6 +190,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
       freeSpills_.push_back(static_cast<int>(k));
     }
     iovs_.resize(ring_.blockCount());
+    held_.assign(ring_.blockCount(), 0);
     for (auto& v : iovs_) v.reserve(packets);
     StartThread(env, [this] { RunDrain(); });
     writer_ = std::thread([this] { RunWriter(); });
@@ -261,6 +262,15 @@ class Capture : public Napi::ObjectWrap<Capture> {
         if (stop_) break;
         finishing = finishing_;
       }
+      {
+        // A block the writer still holds in place is user-owned but not new: wait until it is
+        // written and given back (the reader may come round to it while the writer is behind).
+        std::unique_lock<std::mutex> l(mu_);
+        if (held_[cur]) {
+          freed_.wait_for(l, std::chrono::milliseconds(1), [this, cur] { return stop_ || !held_[cur]; });
+          continue;
+        }
+      }
       if (!ring_.readyAt(cur)) {
         if (finishing) break;
         std::unique_lock<std::mutex> l(mu_);
@@ -288,6 +298,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
           e.n = ring_.prepareInPlace(cur, layout_, SIZE_MAX, iovs_[cur], &e.bytes, &e.captured);
           std::lock_guard<std::mutex> l(mu_);
           inPlaceQueued_++;
+          held_[cur] = 1;
           queue_.push_back(e);
         } else {
           {
@@ -353,6 +364,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
         {
           std::lock_guard<std::mutex> l(mu_);
           inPlaceQueued_--;
+          held_[e.block] = 0;
         }
         freed_.notify_all();
       } else {
@@ -708,6 +720,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
   std::vector<int> freeSpills_;
   std::vector<std::vector<iovec>> iovs_;
   size_t inPlaceQueued_ = 0;
+  std::vector<char> held_;  // ring blocks the writer holds in place
   uint64_t written_ = 0;
   uint64_t capturedBytes_ = 0;
   uint64_t committed_ = 0;
