@@ -105,21 +105,13 @@ export default class Capture extends NetkitCommand {
 
   /** Lets the capture thread write the file until a stop condition; returns packets written. */
   private async writeDirect(capture: LiveCapture, file: RotatingWriter, count: number | undefined, duration: number | undefined): Promise<number> {
-    let signals = 0
-    const stop = (): void => { if (signals++ === 0) capture.stop(); else capture.close() }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
-    process.on('SIGHUP', stop)
-    const timer = duration === undefined ? undefined : setTimeout(() => capture.stop(), duration * 1000)
+    const undo = stopOnSignalsAndTime(capture, duration)
     let result
     try {
       result = await file.writeThrough((fd, fileBytes) => capture.writeTo(fd, { maxPackets: count, fileBytes }))
     } finally {
-      if (timer) clearTimeout(timer)
+      undo()
       capture.close()
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-      process.off('SIGHUP', stop)
       file.close(capture.stats())
     }
     if (result.errno !== 0) throw fileAccessError(file.current, errnoError(result.errno), 'write it')
@@ -128,13 +120,7 @@ export default class Capture extends NetkitCommand {
 
   /** Moves batches from the ring to the file or stdout until a stop condition; returns packets kept. */
   private async loop(capture: LiveCapture, file: RotatingWriter | undefined, output: PacketOutput | undefined, count: number, duration: number | undefined): Promise<number> {
-    // The first signal stops cleanly (the ring drains); a second one does not wait for that.
-    let signals = 0
-    const stop = (): void => { if (signals++ === 0) capture.stop(); else capture.close() }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
-    process.on('SIGHUP', stop)
-    const timer = duration === undefined ? undefined : setTimeout(() => capture.stop(), duration * 1000)
+    const undo = stopOnSignalsAndTime(capture, duration)
     let left = count
     let kept = 0
     // The file stays valid up to about a second ago even if the process is killed or traffic stops.
@@ -163,15 +149,28 @@ export default class Capture extends NetkitCommand {
       }
       if (failure !== undefined) throw failure
     } finally {
-      if (timer) clearTimeout(timer)
+      undo()
       if (flusher) clearInterval(flusher)
       capture.close()
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-      process.off('SIGHUP', stop)
       file?.close(capture.stats())
       await output?.close()
     }
     return kept
+  }
+}
+
+/**
+ * Stops the capture on SIGINT, SIGTERM or SIGHUP and after `duration` seconds: the first signal
+ * stops cleanly (the ring drains), a second one does not wait for that. Returns the undo.
+ */
+function stopOnSignalsAndTime(capture: LiveCapture, duration: number | undefined): () => void {
+  let signals = 0
+  const stop = (): void => { if (signals++ === 0) capture.stop(); else capture.close() }
+  const names = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+  for (const name of names) process.on(name, stop)
+  const timer = duration === undefined ? undefined : setTimeout(() => capture.stop(), duration * 1000)
+  return () => {
+    if (timer) clearTimeout(timer)
+    for (const name of names) process.off(name, stop)
   }
 }

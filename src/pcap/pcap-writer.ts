@@ -6,6 +6,7 @@
 import { InvalidArgumentError } from '../errors.js'
 import { FileSink } from './file-sink.js'
 import { RecordKind, type InterfaceInfo, type RecordBatch } from './record-batch.js'
+import { SinkWriter } from './sink-writer.js'
 import type { CaptureWriter } from './writer.js'
 
 /** Options for a classic pcap file. */
@@ -16,12 +17,11 @@ export interface PcapWriterOptions {
 }
 
 /** Writes a classic pcap file. */
-export class PcapWriter implements CaptureWriter {
-  packets = 0
-  bytes = 0
+export class PcapWriter extends SinkWriter implements CaptureWriter {
   private readonly nano: boolean
 
-  constructor(private readonly sink: FileSink, private readonly options: PcapWriterOptions) {
+  constructor(sink: FileSink, private readonly options: PcapWriterOptions) {
+    super(sink)
     this.nano = options.nanosecond ?? false
     const { buf, at } = sink.reserve(24)
     buf.writeUInt32LE(this.nano ? 0xa1b23c4d : 0xa1b2c3d4, at)
@@ -31,15 +31,6 @@ export class PcapWriter implements CaptureWriter {
     buf.writeUInt32LE(0, at + 12) // sigfigs
     buf.writeUInt32LE(options.snaplen || 262144, at + 16)
     buf.writeUInt32LE(options.linkType, at + 20)
-  }
-
-  get path(): string {
-    return this.sink.path
-  }
-
-  /** Bytes written to the file, headers included (flushed or buffered). */
-  get fileBytes(): number {
-    return this.sink.committed + this.sink.pending
   }
 
   writeBatch(batch: RecordBatch, interfaces: readonly InterfaceInfo[], select?: Uint8Array): void {
@@ -60,16 +51,6 @@ export class PcapWriter implements CaptureWriter {
     return this.nano
   }
 
-  /**
-   * Appends records already in this file's layout (16-byte little-endian headers in its time unit,
-   * then the bytes, back to back), e.g. as live capture lays them out: one copy for many records.
-   */
-  appendRecords(records: Uint8Array, packets: number, capturedBytes: number): void {
-    this.sink.write(records)
-    this.packets += packets
-    this.bytes += capturedBytes
-  }
-
   /** Appends one record. A missing timestamp (NaN seconds) is written as 0. */
   writeRecord(data: Buffer, offset: number, capLen: number, origLen: number, sec: number, nsec: number): void {
     const { buf, at } = this.sink.reserve(16 + capLen)
@@ -80,23 +61,5 @@ export class PcapWriter implements CaptureWriter {
     data.copy(buf, at + 16, offset, offset + capLen)
     this.packets++
     this.bytes += capLen
-  }
-
-  flush(): void {
-    this.sink.flush()
-  }
-
-  lendFd(): number {
-    return this.sink.lendFd()
-  }
-
-  adopt(packets: number, capturedBytes: number, fileBytes: number): void {
-    this.packets += packets
-    this.bytes += capturedBytes
-    this.sink.adopt(fileBytes)
-  }
-
-  close(): void {
-    this.sink.close()
   }
 }

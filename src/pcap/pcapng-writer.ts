@@ -7,6 +7,7 @@
 import { FileSink } from './file-sink.js'
 import { BlockType } from './pcapng-parser.js'
 import { RecordKind, type InterfaceInfo, type RecordBatch } from './record-batch.js'
+import { SinkWriter } from './sink-writer.js'
 import type { CaptureWriter } from './writer.js'
 
 /** Options for a pcapng file. */
@@ -69,15 +70,14 @@ export function splitTimestamp(sec: number, unitsPerSec: number, frac: number): 
 }
 
 /** Writes a pcapng file. */
-export class PcapngWriter implements CaptureWriter {
-  packets = 0
-  bytes = 0
+export class PcapngWriter extends SinkWriter implements CaptureWriter {
   private readonly nano: boolean
   /** Source interface id (or -1 for pcap's single interface) -> IDB index in this file. */
   private readonly idbOf = new Map<number, number>()
   private idbCount = 0
 
-  constructor(private readonly sink: FileSink, private readonly options: PcapngWriterOptions = {}) {
+  constructor(sink: FileSink, private readonly options: PcapngWriterOptions = {}) {
+    super(sink)
     this.nano = options.nanosecond ?? false
     const app = options.application ?? 'netkit'
     const body = Buffer.concat([
@@ -88,14 +88,6 @@ export class PcapngWriter implements CaptureWriter {
     ])
     sink.write(block(BlockType.SHB, body))
     options.interfaces?.forEach((info, i) => this.interfaceFor(i, info))
-  }
-
-  get path(): string {
-    return this.sink.path
-  }
-
-  get fileBytes(): number {
-    return this.sink.committed + this.sink.pending
   }
 
   /** The IDB index for source interface `id`, writing the IDB the first time. */
@@ -145,16 +137,6 @@ export class PcapngWriter implements CaptureWriter {
     return this.nano
   }
 
-  /**
-   * Appends EPBs already laid out for this file (little-endian, its time unit, interface `idb`
-   * of the interfaces given at creation), e.g. as live capture lays them out: one copy for many.
-   */
-  appendRecords(records: Uint8Array, packets: number, capturedBytes: number): void {
-    this.sink.write(records)
-    this.packets += packets
-    this.bytes += capturedBytes
-  }
-
   /** Appends one EPB. A missing timestamp (NaN seconds) is written as 0. */
   writeEpb(idb: number, data: Buffer, offset: number, capLen: number, origLen: number, sec: number, nsec: number): void {
     const padded = (capLen + 3) & ~3
@@ -196,23 +178,5 @@ export class PcapngWriter implements CaptureWriter {
     head.writeUInt32LE(Number(units >> 32n), 4)
     head.writeUInt32LE(Number(units & 0xffffffffn), 8)
     this.sink.write(block(BlockType.ISB, Buffer.concat([head, ...opts])))
-  }
-
-  flush(): void {
-    this.sink.flush()
-  }
-
-  lendFd(): number {
-    return this.sink.lendFd()
-  }
-
-  adopt(packets: number, capturedBytes: number, fileBytes: number): void {
-    this.packets += packets
-    this.bytes += capturedBytes
-    this.sink.adopt(fileBytes)
-  }
-
-  close(): void {
-    this.sink.close()
   }
 }
