@@ -335,22 +335,66 @@ class Capture : public Napi::ObjectWrap<Capture> {
   }
 
   // The writer thread: writes the queued blocks in order, at most maxPackets_ packets, and gives
-  // each back (the ring block, or the spill buffer) once written.
+  // each back (the ring block, or the spill buffer) once written. Spill buffers are gathered
+  // into one writev() of a MiB or more (blocks of small packets hold half a MiB of records or
+  // less); the gathered ones go out earlier when an in-place block comes next, when the reader
+  // would run short of buffers, after half a second without a new block, and at the end.
   void RunWriter() {
     const bool pcap = layout_ == netkit::Layout::PcapMicro || layout_ == netkit::Layout::PcapNano;
+    const size_t maxHeld = spills_.size() > 2 ? spills_.size() - 2 : 1;
+    std::vector<int> held;
+    std::vector<iovec> gather;
+    size_t heldBytes = 0, heldPackets = 0;
+    uint64_t heldCaptured = 0;
+    uint64_t accepted = 0;  // packets taken for writing (written, or gathered), for the limit
+    auto flushHeld = [&]() -> bool {
+      if (held.empty()) return true;
+      const bool good = WriteAllV(outFd_, gather);
+      const int err = errno;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        for (int sp : held) freeSpills_.push_back(sp);
+        if (good) {
+          written_ += heldPackets;
+          capturedBytes_ += heldCaptured;
+          committed_ += heldBytes;
+        }
+      }
+      freed_.notify_all();
+      held.clear();
+      gather.clear();
+      heldBytes = heldPackets = 0;
+      heldCaptured = 0;
+      errno = err;
+      return good;
+    };
+    bool ok = true;
     for (;;) {
       Entry e;
+      bool have = false, end = false;
       {
         std::unique_lock<std::mutex> l(mu_);
-        queued_.wait(l, [this] { return stop_ || !queue_.empty(); });
-        if (stop_ || queue_.front().end) break;
-        e = queue_.front();
-        queue_.pop_front();
+        auto some = [this] { return stop_ || !queue_.empty(); };
+        if (held.empty()) queued_.wait(l, some);
+        else queued_.wait_for(l, std::chrono::milliseconds(500), some);
+        if (stop_) break;
+        if (!queue_.empty()) {
+          end = queue_.front().end;
+          if (!end) {
+            e = queue_.front();
+            queue_.pop_front();
+            have = true;
+          }
+        }
       }
-      const size_t k = maxPackets_ == 0 ? e.n : std::min<size_t>(e.n, maxPackets_ - written_);
+      if (!have) {  // the end, or half a second without a block
+        if (!(ok = flushHeld()) || end) break;
+        continue;
+      }
+      const size_t k = maxPackets_ == 0 ? e.n : std::min<size_t>(e.n, maxPackets_ - accepted);
+      accepted += k;
       size_t bytes = e.bytes;
       uint64_t captured = e.captured;
-      bool ok;
       if (e.block >= 0) {
         std::vector<iovec>& iov = iovs_[e.block];
         if (k < e.n) {
@@ -359,14 +403,21 @@ class Capture : public Napi::ObjectWrap<Capture> {
           captured = 0;
           for (const iovec& v : iov) { bytes += v.iov_len; captured += v.iov_len - 16; }
         }
-        ok = WriteAllV(outFd_, iov);
+        ok = flushHeld() && WriteAllV(outFd_, iov);
+        const int err = errno;
         ring_.releaseAt(static_cast<uint32_t>(e.block));
         {
           std::lock_guard<std::mutex> l(mu_);
           inPlaceQueued_--;
           held_[e.block] = 0;
+          if (ok) {
+            written_ += k;
+            capturedBytes_ += captured;
+            committed_ += bytes;
+          }
         }
         freed_.notify_all();
+        errno = err;
       } else {
         Spill& sp = spills_[e.spill];
         if (k < e.n) {
@@ -374,26 +425,22 @@ class Capture : public Napi::ObjectWrap<Capture> {
           captured = 0;
           for (size_t i = 0; i < k; i++) captured += sp.cap[i];
         }
-        ok = WriteAll(outFd_, sp.data.data(), bytes);
-        {
-          std::lock_guard<std::mutex> l(mu_);
-          freeSpills_.push_back(e.spill);
-        }
-        freed_.notify_one();
+        held.push_back(e.spill);
+        gather.push_back(iovec{sp.data.data(), bytes});
+        heldBytes += bytes;
+        heldPackets += k;
+        heldCaptured += captured;
+        if (heldBytes >= kWriteBytes || held.size() >= maxHeld || (maxPackets_ != 0 && accepted >= maxPackets_)) ok = flushHeld();
       }
-      if (!ok) {
-        const int err = errno;
-        // Keep the file valid: cut off what a failed write left of a record.
-        (void)!::ftruncate(outFd_, static_cast<off_t>(committed_));
-        std::lock_guard<std::mutex> l(mu_);
-        writeErrno_ = err;
-        break;
-      }
+      if (!ok || (maxPackets_ != 0 && accepted >= maxPackets_)) break;
+    }
+    if (ok) ok = flushHeld();  // a close() while records were gathered: they are whole, keep them
+    if (!ok) {
+      const int err = errno;
+      // Keep the file valid: cut off what a failed write left of a record.
+      (void)!::ftruncate(outFd_, static_cast<off_t>(committed_));
       std::lock_guard<std::mutex> l(mu_);
-      written_ += k;
-      capturedBytes_ += captured;
-      committed_ += bytes;
-      if (maxPackets_ != 0 && written_ >= maxPackets_) break;
+      writeErrno_ = err;
     }
     {
       std::lock_guard<std::mutex> l(mu_);
@@ -677,6 +724,8 @@ class Capture : public Napi::ObjectWrap<Capture> {
 
   // Blocks whose packets average this many bytes or more are written in place (writev).
   static constexpr size_t kInPlaceMean = 512;
+  // The least a gathered write of spill buffers aims for: one write() per MiB.
+  static constexpr size_t kWriteBytes = 1u << 20;
 
   PacketRing ring_;
   std::thread thread_;
