@@ -7,8 +7,8 @@
  * Prints frames sent, frames that reached the interface, captured, dropped, CPU ns per captured
  * packet (all threads, from /proc/PID/task/N/schedstat, start-up excluded) and write() calls per
  * MiB written (/proc/PID/io syscw: every write() of the process, so for netkit also the eventfd
- * wake-ups of V8's and libuv's threads; its file writes are about one per MiB), and the
- * netkit/tcpdump ratios. Both tools use a 4 MiB ring (-B 4096). On a small machine the flooder,
+ * wake-ups of V8's and libuv's threads; its file writes alone are one per MiB or fewer, as
+ * `strace -f -e trace=write,writev` shows), and the netkit/tcpdump ratios. Both tools use a 4 MiB ring (-B 4096). On a small machine the flooder,
  * the kernel's softirq work and both captures share the CPUs: compare within a run.
  * usage (root): node --import tsx bench/capture.ts [COUNT64=2000000] [COUNT1514=400000] [--together]
  */
