@@ -123,8 +123,14 @@ export function fileAccessError(file: string, err: unknown, doing: string): File
   return new FileAccessError(file, `cannot ${doing}: ${reason}`, { cause: err })
 }
 
-/** An Error for an errno number, with its name as `code` (ENOSPC, ...) as node:fs would give. */
+/** The name of an errno number (ENOSPC, ...), or `errno N` for one node does not know. */
+export function errnoName(errno: number): string {
+  for (const [name, value] of Object.entries(osConstants.errno)) if (value === errno) return name
+  return `errno ${errno}`
+}
+
+/** An Error for an errno number, with its name as `code`, as node:fs would give. */
 export function errnoError(errno: number): NodeJS.ErrnoException {
-  const code = Object.entries(osConstants.errno).find(([, v]) => v === errno)?.[0] ?? `errno ${errno}`
+  const code = errnoName(errno)
   return Object.assign(new Error(code), { code, errno })
 }

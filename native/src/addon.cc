@@ -209,20 +209,6 @@ class Capture : public Napi::ObjectWrap<Capture> {
     return o;
   }
 
-  // Writes bytes out whole; false (errno set) on failure.
-  static bool WriteAll(int fd, const uint8_t* p, size_t n) {
-    while (n > 0) {
-      ssize_t w = ::write(fd, p, n);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        return false;
-      }
-      p += w;
-      n -= static_cast<size_t>(w);
-    }
-    return true;
-  }
-
   // Writes the iovecs out whole, IOV_MAX at a time; false (errno set) on failure.
   static bool WriteAllV(int fd, std::vector<iovec>& iov) {
     size_t i = 0;
@@ -262,26 +248,22 @@ class Capture : public Napi::ObjectWrap<Capture> {
         if (stop_) break;
         finishing = finishing_;
       }
+      const bool ready = ring_.readyAt(cur);
+      if (!ready && finishing) break;
       {
-        // A block the writer still holds in place is user-owned but not new: wait until it is
-        // written and given back (the reader may come round to it while the writer is behind).
+        // Wait for the writer, looking at the ring every millisecond meanwhile (a stalled write
+        // must not keep later blocks waiting), when the block here is one it still holds in
+        // place (user-owned but not new: the reader came round to it while the writer is behind),
+        // or when nothing is ready and it holds any: poll() calls the socket readable while the
+        // block before the kernel's is user-owned, so it would not wait.
         std::unique_lock<std::mutex> l(mu_);
-        if (held_[cur]) {
-          freed_.wait_for(l, std::chrono::milliseconds(1), [this, cur] { return stop_ || !held_[cur]; });
+        auto waitHere = [this, cur, ready] { return held_[cur] || (!ready && inPlaceQueued_ > 0); };
+        if (waitHere()) {
+          freed_.wait_for(l, std::chrono::milliseconds(1), [this, &waitHere] { return stop_ || !waitHere(); });
           continue;
         }
       }
-      if (!ring_.readyAt(cur)) {
-        if (finishing) break;
-        std::unique_lock<std::mutex> l(mu_);
-        if (inPlaceQueued_ > 0) {
-          // poll() calls the socket readable while the block before the kernel's is user-owned,
-          // as one the writer holds in place is: wait for the writer instead, and look at the
-          // ring every millisecond meanwhile (a stalled write must not keep later blocks waiting).
-          freed_.wait_for(l, std::chrono::milliseconds(1), [this] { return stop_ || inPlaceQueued_ == 0; });
-          continue;
-        }
-        l.unlock();
+      if (!ready) {
         if (!WaitReady(cur)) break;
         continue;
       }

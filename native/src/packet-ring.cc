@@ -131,14 +131,14 @@ bool PacketRing::fits(uint32_t index, const BatchArrays& a, size_t count, size_t
 void PacketRing::copyBlock(uint32_t index, const BatchArrays& a, size_t* countIo, size_t* usedIo) {
   auto* bd = block(index);
   const uint32_t n = bd->hdr.bh1.num_pkts;
+  const bool pcapng = a.layout == Layout::PcapngMicro || a.layout == Layout::PcapngNano;
+  const size_t header = a.layout == Layout::Plain ? 0 : pcapng ? 28 : 16;
   auto* h = reinterpret_cast<tpacket3_hdr*>(reinterpret_cast<uint8_t*>(bd) + bd->hdr.bh1.offset_to_first_pkt);
   for (uint32_t i = 0; i < n; i++) {
     auto* sll = reinterpret_cast<const sockaddr_ll*>(reinterpret_cast<uint8_t*>(h) + TPACKET_ALIGN(sizeof(tpacket3_hdr)));
     if (keep(sll)) {
       const uint8_t* frame = reinterpret_cast<uint8_t*>(h) + h->tp_mac;
       uint32_t cap = h->tp_snaplen, orig = h->tp_len;
-      const bool pcapng = a.layout == Layout::PcapngMicro || a.layout == Layout::PcapngNano;
-      const size_t header = a.layout == Layout::Plain ? 0 : pcapng ? 28 : 16;
       uint8_t* rec = a.data + *usedIo;
       uint8_t* dst = rec + header;
       uint32_t out = 0;

@@ -68,7 +68,7 @@ class PacketRing {
   /** Copies ready blocks into `a` until none is ready or the next does not fit; returns packets. */
   size_t read(const BatchArrays& a, size_t* bytesUsed);
   /**
-   * Turns the ready block at the cursor into classic pcap records where they lie (µs or ns per
+   * Turns the ready block `index` into classic pcap records where they lie (µs or ns per
    * `layout`, 1 or 2): each record header, and the VLAN tag or LINUX_SLL2 header netkit adds, is
    * written into the ring's own headroom before the packet (the tpacket3_hdr and sockaddr_ll
    * already read), so one writev() of `iov` puts up to IOV_MAX records in the file with no copy in

@@ -5,7 +5,7 @@
  * wakes JS once per block at most, never per packet; the ring drains even while JS is busy.
  */
 import { constants as osConstants } from 'node:os'
-import { CaptureError, CaptureUnavailableError, InvalidArgumentError, NetkitError } from '../errors.js'
+import { CaptureError, CaptureUnavailableError, InvalidArgumentError, NetkitError, errnoName } from '../errors.js'
 import { LinkType } from '../pcap/link-types.js'
 import { RecordBatch, type InterfaceInfo } from '../pcap/record-batch.js'
 import { encodeBpfProgram, type BpfInstruction } from './bpf-program.js'
@@ -150,15 +150,7 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
     this.writing = true
     if (!this.closed) {
       this.native.startWriter(fd, this.layoutCode as 1 | 2 | 3 | 4, options.maxPackets ?? 0, options.fileBytes)
-      while (!this.closed && !this.native.ended) {
-        await new Promise<void>((resolve) => {
-          this.wake = resolve
-          this.native.wait(() => {
-            this.wake = undefined
-            resolve()
-          })
-        })
-      }
+      while (!this.closed && !this.native.ended) await this.threadNews()
       if (this.native.ended === 'failed') this.fail()
     }
     const result = this.native.writerStats()
@@ -236,13 +228,7 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
           const ended = this.native.ended
           if (ended === 'failed') this.fail()
           if (ended) break
-          await new Promise<void>((resolve) => {
-            this.wake = resolve // close() ends the wait too
-            this.native.wait(() => {
-              this.wake = undefined
-              resolve()
-            })
-          })
+          await this.threadNews()
           continue
         }
         held = k
@@ -259,6 +245,17 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
     }
   }
 
+  /** Resolves when the capture thread filled a batch or ended, or when close() is called. */
+  private threadNews(): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = resolve
+      this.native.wait(() => {
+        this.wake = undefined
+        resolve()
+      })
+    })
+  }
+
   private fail(): void {
     const errno = this.native.socketError()
     const gone = findInterface(this.ifaceName) === undefined
@@ -270,10 +267,6 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
   }
 }
 
-function errnoName(errno: number): string {
-  for (const [name, value] of Object.entries(osConstants.errno)) if (value === errno) return name
-  return `errno ${errno}`
-}
 
 /** Opens a live capture. Throws CaptureUnavailableError (exit 3) when this machine or user cannot capture. */
 export function openLive(options: LiveCaptureOptions): LiveCapture {
