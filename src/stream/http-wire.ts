@@ -45,6 +45,17 @@ function emptyMessage(): WireMessage {
   }
 }
 
+/**
+ * True when data[start, end) begins like an HTTP/1.x start line: `HTTP/` (a status line), or a
+ * method token of capitals followed by a space (a request line).
+ */
+function startsMessage(data: Buffer, start: number, end: number): boolean {
+  if (end - start >= 5 && data.toString('latin1', start, start + 5) === 'HTTP/') return true
+  let p = start
+  while (p < end && p - start < 20 && ((data[p] >= 0x41 && data[p] <= 0x5a) || data[p] === 0x5f || data[p] === 0x2d)) p++
+  return p - start >= 3 && p < end && data[p] === 0x20
+}
+
 /** Parses one direction's byte stream into messages. */
 export class HttpWireParser {
   /** Set when the stream is evidently not HTTP (or damaged past resync). */
@@ -55,6 +66,12 @@ export class HttpWireParser {
   private msg: WireMessage = emptyMessage()
   private left = 0
   private line = ''
+  /**
+   * After lost bytes: where the next message starts is unknown, so segments are skipped until
+   * one begins with a start line (as tshark tries each segment), rather than parsing the middle
+   * of a message as one and giving the direction up.
+   */
+  private resync = false
 
   /**
    * @param onMessage receives each complete message
@@ -67,6 +84,10 @@ export class HttpWireParser {
 
   /** Feeds in-order bytes. */
   push(data: Buffer, start: number, end: number, frame: number, time: number): void {
+    if (this.resync) {
+      if (!startsMessage(data, start, end)) return
+      this.resync = false
+    }
     let p = start
     while (p < end && !this.dead) {
       switch (this.state) {
@@ -154,8 +175,9 @@ export class HttpWireParser {
     }
   }
 
-  /** Bytes were lost: resynchronise at the next message (a body in progress is cut short). */
+  /** Bytes were lost: a body in progress is cut short, and parsing resumes at the next segment that starts a message. */
   gap(): void {
+    this.resync = true
     if (this.state === State.Start) return
     if (this.state !== State.Headers) {
       this.msg.truncated = true

@@ -131,6 +131,43 @@ test('a capture reordered and duplicated gives the same http-log', { skip }, asy
   assert.deepEqual(messy, clean)
 })
 
+/**
+ * Copies a classic pcap file of Ethernet/IPv4/TCP frames without the first frame sent from
+ * `port` whose payload continues a message (does not begin with `HTTP/`): a segment lost by the
+ * capture in the middle of a response body. Returns whether one was found.
+ */
+function dropMidBodySegment(src: string, dst: string, port: number): boolean {
+  const b = readFileSync(src)
+  const out: Buffer[] = [b.subarray(0, 24)]
+  let dropped = false
+  for (let off = 24; off + 16 <= b.length;) {
+    const len = b.readUInt32LE(off + 8)
+    const rec = b.subarray(off, off + 16 + len)
+    off += 16 + len
+    const ip = 16 + 14
+    const tcp = ip + (rec[ip] & 0x0f) * 4
+    const payload = tcp + (rec[tcp + 12] >> 4) * 4
+    const body = rec.subarray(payload)
+    if (!dropped && rec.readUInt16BE(tcp) === port && body.length > 1000 && body.toString('latin1', 0, 5) !== 'HTTP/') {
+      dropped = true
+      continue
+    }
+    out.push(rec)
+  }
+  writeFileSync(dst, Buffer.concat(out))
+  return dropped
+}
+
+test('a segment lost mid-body: parsing resumes at the next message, as tshark does', { skip }, async () => {
+  const damaged = join(dir, 'lost-segment.pcap')
+  assert.ok(dropMidBodySegment(capture, damaged, nginxPort), 'the capture has a response body over several segments')
+  const pick = (t: Record<string, unknown>) => [t.stream, t.method, t.uri, t.status].join(' ')
+  const clean = (await netkitLog(capture)).map(pick).sort()
+  const lossy = (await netkitLog(damaged)).map(pick).sort()
+  // Every response after the gap on that connection is still found and paired.
+  assert.deepEqual(lossy, clean)
+})
+
 test('follow (ascii, hex, raw) and streams equal tshark on the capture', { skip }, async () => {
   const conv = await run('tshark', ['-n', '-q', '-r', capture, '-z', 'conv,tcp'])
   const ours = await netkit(['streams', '-r', capture])
