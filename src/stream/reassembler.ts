@@ -91,6 +91,25 @@ export class Reassembler {
     this.checkFin(frame)
   }
 
+  /**
+   * The other side acknowledged everything before `ack`. Bytes of this direction that were
+   * acknowledged but never seen were received by the peer and lost only to the capture (what
+   * Wireshark flags as "ACKed unseen segment"): they will not come, so the gap before them is
+   * given up at once instead of holding later data until a cap is reached.
+   */
+  acked(ack: number, frame: number, time: number): void {
+    if (this.ended || this.held.length === 0 || seqDiff(ack, this.next) <= 0) return
+    this.time = time
+    const first = this.held[0].seq
+    if (seqDiff(ack, first) >= 0) this.skipToHeld(frame)
+    else {
+      // Part of the gap is acknowledged: that part is lost; the rest may still arrive.
+      this.sink.gap?.(seqDiff(ack, this.next), frame, this.time)
+      this.next = ack
+    }
+    this.checkFin(frame)
+  }
+
   /** Flushes at the end of the capture: held data after a gap is handed on past the gap. */
   finish(frame: number, time: number): void {
     if (this.ended) return

@@ -70,6 +70,7 @@ export class TcpTracker {
       }
       if (r === null) continue
       ;(place.fromA ? r.a : r.b).segment(seg.seq, seg.flags, data, seg.payloadStart, seg.payloadEnd, frame, time)
+      if (seg.flags & 0x10) (place.fromA ? r.b : r.a).acked(seg.ack, frame, time)
     }
   }
 

@@ -138,17 +138,24 @@ export function expectedFrame(i: number, size: number, vlan?: number): Buffer {
   return Buffer.concat([h, rest])
 }
 
-/** A running tcpdump in a namespace: `stop()` ends it with SIGINT and waits until its file is complete. */
-export interface NamespaceTcpdump { child: ChildProcess; stop(): Promise<void> }
+/**
+ * A running tcpdump in a namespace: `stop()` ends it with SIGINT, waits until its file is
+ * complete, and gives the counts tcpdump printed at exit.
+ */
+export interface NamespaceTcpdump { child: ChildProcess; stop(): Promise<ReturnType<typeof endCounts>> }
 
-/** Starts `tcpdump -i IFACE --immediate-mode -w FILE [FILTER]` in `ns` and waits until it listens. */
+/**
+ * Starts `tcpdump -i IFACE --immediate-mode -B 32768 -w FILE [FILTER]` in `ns` and waits until it
+ * listens. The 32 MiB buffer (libpcap's default is 2 MiB) keeps the oracle from dropping packets
+ * while the clients, the server and netkit share two cores.
+ */
 export async function startTcpdumpIn(pair: VethPair, ns: string, iface: string, file: string, filter: string[] = []): Promise<NamespaceTcpdump> {
-  const child = pair.spawn(ns, 'tcpdump', ['-i', iface, '-n', '-Z', 'root', '--immediate-mode', '-w', file, ...filter])
+  const child = pair.spawn(ns, 'tcpdump', ['-i', iface, '-n', '-Z', 'root', '--immediate-mode', '-B', '32768', '-w', file, ...filter])
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()))
+  let e = ''
   await new Promise<void>((resolve, reject) => {
-    let e = ''
     child.stderr!.on('data', (d) => { e += d; if (e.includes('listening')) resolve() })
     child.once('close', () => reject(new Error(`tcpdump exited: ${e}`)))
   })
-  return { child, stop: async () => { child.kill('SIGINT'); await closed } }
+  return { child, stop: async () => { child.kill('SIGINT'); await closed; return endCounts(e) } }
 }

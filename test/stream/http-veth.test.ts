@@ -25,6 +25,8 @@ let pair: VethPair | undefined
 const children: Array<ReturnType<typeof spawn>> = []
 let liveLog = ''
 let liveErr = ''
+/** What tcpdump printed at exit: its file misses the packets it dropped. */
+let tcpdumpDropped = NaN
 
 /** Runs a client in the client namespace; it must succeed. */
 function client(cmd: string, args: string[]): string {
@@ -95,7 +97,7 @@ http {
   client(process.execPath, [join(root, 'bin', 'run.js'), 'http', `${base}/text.txt`, '-c', '4', '-n', '300', '-H', 'Accept-Encoding: gzip'])
   await sleep(300)
   live.kill('SIGINT')
-  await tcpdump.stop()
+  tcpdumpDropped = (await tcpdump.stop()).dropped
   await liveDone
 })
 
@@ -120,5 +122,16 @@ test('http-log -i on the live interface logs the same transactions as from the f
   const fromWire = liveLog.trim().split('\n').map((l) => pick(JSON.parse(l))).sort()
   assert.match(liveErr, /\d+ packets captured\n\d+ packets received by filter\n0 packets dropped by kernel/)
   assert.ok(fromWire.length >= 500, `live log has ${fromWire.length} transactions`)
-  assert.deepEqual(fromWire, fromFile)
+  if (tcpdumpDropped === 0) return assert.deepEqual(fromWire, fromFile)
+  // tcpdump lost packets: the transactions those carried are missing from its file (or cut
+  // short), but every whole one that is there was logged live too.
+  const live = new Map<string, number>()
+  for (const t of fromWire) live.set(t, (live.get(t) ?? 0) + 1)
+  const whole = (await netkitLog(capture)).filter((t) => t.cut_short !== true).map(pick)
+  for (const t of whole) {
+    const n = live.get(t) ?? 0
+    assert.ok(n > 0, `${t} is in tcpdump's file (which lost ${tcpdumpDropped} packets) but not in the live log`)
+    live.set(t, n - 1)
+  }
+  assert.ok(fromFile.length >= fromWire.length * 0.9, `the file has ${fromFile.length} of the ${fromWire.length} live transactions`)
 })
