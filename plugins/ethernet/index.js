@@ -28,17 +28,10 @@ export const ethernet = defineDissector({
     }
     ctx.set(f.type, type)
     // What tcpdump -n prints for a frame nothing above decodes; upper layers replace it.
-    if (ctx.wantsInfo) ctx.info(`${mac(d, o + 6)} > ${mac(d, o)}, ethertype 0x${type.toString(16).padStart(4, '0')}, length ${view.reported}`)
+    if (ctx.wantsInfo) ctx.infoLine().ether(d, o + 6).text(' > ').ether(d, o).text(', ethertype 0x').hex(type, 4).text(', length ').dec(view.reported)
     ctx.next('ethertype', type, 14)
   },
 })
-
-/** @param {Buffer} d @param {number} o */
-function mac(d, o) {
-  let s = ''
-  for (let i = 0; i < 6; i++) s += (i ? ':' : '') + d[o + i].toString(16).padStart(2, '0')
-  return s
-}
 
 /** @param {string} name @param {string} title @param {number[]} types */
 function tag(name, title, types) {

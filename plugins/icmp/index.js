@@ -25,15 +25,25 @@ export default defineDissector({
     if (type === 0 || type === 8) {
       const id = ctx.add(f.ident, 4, 2)
       const seq = ctx.add(f.seq, 6, 2)
-      if (ctx.wantsInfo) ctx.info(`${prefix(ctx)}ICMP ${NAMES[type]}, id ${id}, seq ${seq}, length ${view.reported}`)
+      if (ctx.wantsInfo) prefix(view, ctx).text('ICMP ').text(NAMES[type]).text(', id ').dec(id).text(', seq ').dec(seq).text(', length ').dec(view.reported)
       return
     }
-    if (ctx.wantsInfo) ctx.info(`${prefix(ctx)}ICMP ${NAMES[/** @type {keyof NAMES} */ (type)] ?? `type ${type}`}, length ${view.reported}`)
+    if (ctx.wantsInfo) {
+      const line = prefix(view, ctx).text('ICMP ')
+      const name = NAMES[/** @type {keyof NAMES} */ (type)]
+      if (name !== undefined) line.text(name)
+      else line.text('type ').dec(type)
+      line.text(', length ').dec(view.reported)
+    }
     if (ERRORS.has(type) && view.captured > 8) ctx.next('ip.version', view.u8(8) >> 4, 8)
   },
 })
 
-/** @param {import('netkit').DissectContext} ctx */
-function prefix(ctx) {
-  return ctx.addrLength === 4 ? `IP ${ctx.addressText('src')} > ${ctx.addressText('dst')}: ` : ''
+/**
+ * Starts the summary line: "IP a > b: " over IPv4 (nothing otherwise); returns it for the rest.
+ * @param {import('netkit').ByteView} view @param {import('netkit').DissectContext} ctx
+ */
+function prefix(view, ctx) {
+  const line = ctx.infoLine()
+  return ctx.addrLength === 4 ? line.text('IP ').ipv4(view.data, ctx.srcOffset).text(' > ').ipv4(view.data, ctx.dstOffset).text(': ') : line
 }

@@ -73,7 +73,10 @@ export default defineDissector({
       }
     }
     if (total < hl) return ctx.malformed(`bogus IP length (${total}, less than header length ${hl})`)
-    if (ctx.wantsInfo) ctx.info(`IP ${ctx.addressText('src')} > ${ctx.addressText('dst')}: ip-proto-${proto} ${total - hl}`)
+    if (ctx.wantsInfo) {
+      const d = view.data, o = view.offset
+      ctx.infoLine().text('IP ').ipv4(d, o + 12).text(' > ').ipv4(d, o + 16).text(': ip-proto-').dec(proto).char(0x20).dec(total - hl)
+    }
     ctx.limit(0, total)
     if ((fo & 0x3fff) !== 0) return // a fragment: not reassembled
     ctx.next('ip.proto', proto, hl)

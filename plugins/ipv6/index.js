@@ -35,7 +35,7 @@ const ipv6 = defineDissector({
     ctx.add(f.dst, 24, 16)
     if (ctx.wants(f.addr)) { ctx.add(f.addr, 8, 16); ctx.add(f.addr, 24, 16) }
     ctx.setAddresses(view.offset + 8, view.offset + 24, 16)
-    if (ctx.wantsInfo) ctx.info(`IP6 ${ctx.addressText('src')} > ${ctx.addressText('dst')}`)
+    if (ctx.wantsInfo) ctx.infoLine().text('IP6 ').address(view.data, view.offset + 8, 16).text(' > ').address(view.data, view.offset + 24, 16)
     // A jumbogram says 0 here (RFC 2675); otherwise the payload length bounds the layers above.
     if (plen !== 0) ctx.limit(0, 40 + plen)
     ctx.next('ip.proto', nxt, 40)

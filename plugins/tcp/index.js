@@ -4,7 +4,7 @@
 // the payload goes to the tcp.port table (lower port first), then to heuristics.
 import { defineDissector, TcpConversations } from 'netkit'
 import { endpoints } from '../udp/index.js'
-import { tcpdumpText } from './tcpdump-line.js'
+import { tcpdumpInfo } from './tcpdump-line.js'
 
 const newTable = () => new TcpConversations()
 
@@ -98,7 +98,7 @@ export default defineDissector({
       ctx.add(f.options, 20, hl - 20)
       options(view, ctx, f, hl)
     }
-    if (ctx.wantsInfo) ctx.info(`${endpoints(ctx, sport, dport)}: ${tcpdumpText(view, ctx, { sport, dport, seq, ack, flags, hl, win, payload })}`)
+    if (ctx.wantsInfo) tcpdumpInfo(endpoints(view, ctx, sport, dport).text(': '), view, ctx, sport, dport, seq, ack, flags, hl, win, payload)
     // A FIN with no data still goes up: it completes a message read until the sender closes.
     if ((payload > 0 && view.captured > hl) || (flags & 0x01 && flow >= 0)) {
       if (flow >= 0) ctx.nextStream('tcp.port', lo, hl, hi, flow, flags & 0x02 ? (seq + 1) >>> 0 : seq, (flags & 0x01) !== 0)

@@ -22,7 +22,7 @@ export default defineDissector({
     const length = ctx.add(f.length, 4, 2)
     ctx.add(f.checksum, 6, 2)
     ctx.set(f.checksumStatus, 2)
-    if (ctx.wantsInfo) ctx.info(`${endpoints(ctx, sport, dport)}: UDP, length ${Math.max(0, length - 8)}`)
+    if (ctx.wantsInfo) endpoints(view, ctx, sport, dport).text(': UDP, length ').dec(Math.max(0, length - 8))
     if (length < 8) return ctx.malformed(`bogus UDP length (${length}, must be at least 8)`)
     if (length > view.reported) return ctx.malformed(`bogus UDP length (${length}, more than the ${view.reported} bytes the IP layer carries)`)
     ctx.limit(0, length)
@@ -32,10 +32,13 @@ export default defineDissector({
 })
 
 /**
- * tcpdump's "IP a.b.c.d.port > e.f.g.h.port" (IP6 for IPv6).
- * @param {import('netkit').DissectContext} ctx @param {number} sport @param {number} dport
+ * Starts the summary line with tcpdump's "IP a.b.c.d.port > e.f.g.h.port" (IP6 for IPv6) and
+ * returns it for the rest.
+ * @param {import('netkit').ByteView} view @param {import('netkit').DissectContext} ctx
+ * @param {number} sport @param {number} dport
  */
-export function endpoints(ctx, sport, dport) {
-  const v = ctx.addrLength === 16 ? 'IP6' : 'IP'
-  return `${v} ${ctx.addressText('src')}.${sport} > ${ctx.addressText('dst')}.${dport}`
+export function endpoints(view, ctx, sport, dport) {
+  const n = ctx.addrLength
+  return ctx.infoLine().text(n === 16 ? 'IP6 ' : 'IP ').address(view.data, ctx.srcOffset, n).char(0x2e).dec(sport)
+    .text(' > ').address(view.data, ctx.dstOffset, n).char(0x2e).dec(dport)
 }

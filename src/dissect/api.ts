@@ -5,9 +5,11 @@
  */
 import type { ByteView } from './byte-view.js'
 import type { FieldSpec, FieldType } from './field-types.js'
+import type { InfoLine } from './info-line.js'
 
 export type { FieldSpec, FieldType }
 export { ByteView } from './byte-view.js'
+export { InfoLine } from './info-line.js'
 
 /** An entry in a dissector table: `{ table: 'ethertype', key: 0x0800 }`. */
 export interface TableEntry {
@@ -71,6 +73,12 @@ export interface DissectContext {
    * (http's ": HTTP: GET / HTTP/1.1" adds to tcp's).
    */
   info(text: string, append?: boolean): void
+  /**
+   * Like info(), but gives the line to write into piece by piece (`.text()`, `.dec()`,
+   * `.address()`, ...): no string is made, which matters at a million packets. Call it only
+   * when `wantsInfo`; with `append` the pieces go after what the layers below wrote.
+   */
+  infoLine(append?: boolean): InfoLine
   /** Network-layer addresses for the layers above: absolute offsets in `view.data`, 4 or 16 bytes. */
   setAddresses(srcOffset: number, dstOffset: number, length: number): void
   readonly srcOffset: number

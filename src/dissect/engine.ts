@@ -8,13 +8,14 @@
 import type { RecordBatch } from '../pcap/record-batch.js'
 import type { DissectContext } from './api.js'
 import { ByteView, TRUNCATED } from './byte-view.js'
-import { ipv6Text, type FieldSpec } from './field-types.js'
+import { ipv6Text } from './field-types.js'
+import { InfoLine } from './info-line.js'
 import { PacketFields, type LayerRecord } from './packet-fields.js'
-import type { DissectorRegistry, RegisteredDissector } from './registry.js'
+import type { DissectorRegistry, DissectorTable, RegisteredDissector } from './registry.js'
 
 /** A dispatch over a TCP stream: the table and keys, and where the segment sits in the stream. */
 interface StreamDispatch {
-  table: string
+  table: DissectorTable
   key: number | string
   alt: number | string | undefined
   flow: number
@@ -48,14 +49,19 @@ export class DissectionEngine implements DissectContext {
   srcOffset = -1
   dstOffset = -1
   addrLength = 0
-  /** Summary pieces of the current packet (when wantsInfo). */
-  infoParts: string[] = []
-  /** Names of the layers of the current packet, for frame.protocols. */
+  /** The summary line of the current packet (when wantsInfo); see hasInfo. */
+  readonly line = new InfoLine()
+  /** Whether a layer set the summary line of the current packet. */
+  hasInfo = false
+  /** Names of the layers of the current packet, for frame.protocols: the first protocolCount. */
   readonly protocols: string[] = []
+  protocolCount = 0
   private readonly wanted: Uint8Array
+  /** Per field id: 1 for number types (uint, int, bool), whose add() reads a value. */
+  private readonly numeric: Uint8Array
   private readonly view = new ByteView()
   private readonly runState = new Map<string, unknown>()
-  private nextTable: string | undefined
+  private nextTable: DissectorTable | undefined
   private nextKey: number | string = 0
   private nextAlt: number | string | undefined
   private nextAt = 0
@@ -76,21 +82,66 @@ export class DissectionEngine implements DissectContext {
    * frame.protocols is not one of them: the layers then do not show).
    */
   prune = false
-  private readonly useful = new Map<RegisteredDissector, boolean>()
+  /** Per dissector index: 0 not yet known, 1 leads to a wanted field, 2 does not. */
+  private readonly useful: Uint8Array
+  /** Tables as dissectors name them in next(), and their names (a short list, scanned: faster than a Map). */
+  private readonly tableNames: string[] = []
+  private readonly tableList: DissectorTable[] = []
+  private readonly linkTable: DissectorTable
 
   constructor(readonly registry: DissectorRegistry, wantAll: boolean, wantedFields: Iterable<number> = []) {
-    this.store = new PacketFields(registry.fields.length)
-    this.wanted = new Uint8Array(registry.fields.length)
+    const n = registry.fields.length
+    this.store = new PacketFields(n)
+    this.wanted = new Uint8Array(n)
     if (wantAll) this.wanted.fill(1)
     for (const id of wantedFields) this.wanted[id] = 1
+    this.numeric = new Uint8Array(n)
+    for (let id = 0; id < n; id++) {
+      const t = registry.fields[id].type
+      if (t === 'uint' || t === 'int' || t === 'bool') this.numeric[id] = 1
+    }
+    this.useful = new Uint8Array(registry.dissectors.length)
+    this.linkTable = this.table('link')
+  }
+
+  /** The dissector table named `name`. */
+  private table(name: string): DissectorTable {
+    const names = this.tableNames
+    for (let i = 0; i < names.length; i++) if (names[i] === name) return this.tableList[i]
+    const t = this.registry.table(name)
+    if (names.length < 32) {
+      names.push(name)
+      this.tableList.push(t)
+    }
+    return t
+  }
+
+  /** frame.protocols of the current packet (`eth:ethertype:ip:tcp`). */
+  protocolsText(): string {
+    const p = this.protocols
+    let s = ''
+    for (let i = 0; i < this.protocolCount; i++) s += i === 0 ? p[i] : ':' + p[i]
+    return s
+  }
+
+  /** Forgets the current packet without decoding another (a record that is not a packet). */
+  clear(): void {
+    this.store.reset()
+    this.protocolCount = 0
+    this.hasInfo = false
+    this.line.pos = 0
+  }
+
+  private pushProtocol(name: string): void {
+    this.protocols[this.protocolCount++] = name
   }
 
   /** Decodes record i of the batch; its fields are then in `store`. */
   dissect(batch: RecordBatch, i: number): void {
-    const store = this.store
-    store.reset()
-    this.protocols.length = 0
-    if (this.wantsInfo) this.infoParts.length = 0
+    this.store.reset()
+    this.protocolCount = 0
+    this.hasInfo = false
+    this.line.pos = 0
     this.frame = batch.firstNumber + i
     this.linkType = batch.linkType[i]
     this.sec = batch.tsSec[i]
@@ -102,12 +153,11 @@ export class DissectionEngine implements DissectContext {
     const start = batch.offset[i]
     this.end = start + batch.capLen[i]
     this.reportedEnd = start + batch.origLen[i]
-    this.run(batch.data, 'link', batch.linkType[i], undefined, start)
+    this.run(batch.data, this.linkTable, batch.linkType[i], undefined, start)
   }
 
   /** Follows the tables from `table`/`key` at `at`, layer after layer. */
-  private run(data: Buffer, table: string, key: number | string, alt: number | string | undefined, at: number): void {
-    const reg = this.registry
+  private run(data: Buffer, table: DissectorTable, key: number | string, alt: number | string | undefined, at: number): void {
     for (let depth = 0; depth < MAX_LAYERS; depth++) {
       const stream = this.streamNext
       this.streamNext = undefined
@@ -116,11 +166,10 @@ export class DissectionEngine implements DissectContext {
       const d = held !== undefined ? held.reg : this.find(data, table, key, alt, at)
       if (d !== undefined && this.prune && !this.leadsToWanted(d)) return
       if (d === undefined) {
-        if (table !== 'link' && this.reportedEnd - at > 0) this.dataLayer(at)
+        if (table !== this.linkTable && this.reportedEnd - at > 0) this.dataLayer(at)
         return
       }
-      const label = reg.tableLabel(table)
-      if (label !== undefined) this.protocols.push(label)
+      if (table.label !== undefined) this.pushProtocol(table.label)
       this.nextTable = undefined
       if (stream !== undefined) return this.runStream(data, d, at, stream)
       if (!this.layerOnce(d, data, at, this.end, this.reportedEnd)) return
@@ -133,13 +182,12 @@ export class DissectionEngine implements DissectContext {
   }
 
   /** The dissector for a table dispatch: by key, by the alternative key, then by heuristics. */
-  private find(data: Buffer, table: string, key: number | string, alt: number | string | undefined, at: number): RegisteredDissector | undefined {
-    const reg = this.registry
-    let d = reg.lookup(table, key)
-    if (d === undefined && alt !== undefined) d = reg.lookup(table, alt)
+  private find(data: Buffer, table: DissectorTable, key: number | string, alt: number | string | undefined, at: number): RegisteredDissector | undefined {
+    let d = table.get(key)
+    if (d === undefined && alt !== undefined) d = table.get(alt)
     if (d !== undefined) return d
-    const heur = reg.heuristicsFor(table)
-    if (heur === undefined || this.end <= at) return undefined
+    const heur = table.heuristics
+    if (heur.length === 0 || this.end <= at) return undefined
     const view = this.view.set(data, at, this.end - at, Math.max(0, this.reportedEnd - at))
     for (const h of heur) {
       try { if (h.def.recognize!(view)) return h } catch { /* not this one */ }
@@ -151,10 +199,11 @@ export class DissectionEngine implements DissectContext {
   private layerOnce(d: RegisteredDissector, data: Buffer, at: number, end: number, reportedEnd: number): boolean {
     const store = this.store
     const view = this.view.set(data, at, Math.max(0, end - at), Math.max(0, reportedEnd - at))
-    this.protocols.push(d.def.name)
-    const layer = store.openLayer(d.def.name, at, view.captured)
+    const name = d.def.name
+    this.pushProtocol(name)
+    const layer = store.openLayer(name, at, view.captured)
     this.layer = layer
-    store.push(d.protoId, 0, at, view.captured, undefined, data)
+    if (this.wanted[d.protoId] === 1) store.pushBytes(d.protoId, at, view.captured, data)
     this.need = 0
     this.pdu = -1
     try {
@@ -179,7 +228,7 @@ export class DissectionEngine implements DissectContext {
     const store = this.store
     const layer = store.layers[--store.layerCount]
     store.rollback(layer.firstOcc)
-    if (this.protocols[this.protocols.length - 1] === d.def.name) this.protocols.pop()
+    if (this.protocolCount > 0 && this.protocols[this.protocolCount - 1] === d.def.name) this.protocolCount--
   }
 
   /**
@@ -223,9 +272,9 @@ export class DissectionEngine implements DissectContext {
     this.reportedEnd = reported
     for (let n = 0; n < MAX_LAYERS && from < to; n++) {
       // Pipelined PDUs in one segment show the protocol once in frame.protocols, as tshark does.
-      const shown = n > 0 && this.protocols[this.protocols.length - 1] === d.def.name
+      const shown = n > 0 && this.protocolCount > 0 && this.protocols[this.protocolCount - 1] === d.def.name
       if (!this.layerOnce(d, buf, from, to, reported)) return
-      if (shown) this.protocols.splice(this.protocols.lastIndexOf(d.def.name), 1)
+      if (shown) this.protocolCount--
       const need = this.need
       const pdu = this.pdu
       if (need !== 0 && !(need === -1 && s.fin)) {
@@ -256,13 +305,18 @@ export class DissectionEngine implements DissectContext {
 
   /** Whether running `d` can record a wanted field (cached per dissector). */
   private leadsToWanted(d: RegisteredDissector): boolean {
-    let yes = this.useful.get(d)
-    if (yes === undefined) this.useful.set(d, (yes = this.registry.leadsTo(d, this.wanted)))
-    return yes
+    let u = this.useful[d.index]
+    if (u === 0) this.useful[d.index] = u = this.registry.leadsTo(d, this.wanted) ? 1 : 2
+    return u === 1
+  }
+
+  /** Whether a dispatch would find `d` worth running. */
+  private usable(d: RegisteredDissector | undefined): boolean {
+    return d !== undefined && (!this.prune || this.leadsToWanted(d))
   }
 
   private dataLayer(at: number): void {
-    this.protocols.push('data')
+    this.pushProtocol('data')
     const layer = this.store.openLayer('data', at, Math.max(0, this.end - at))
     layer.endOcc = this.store.count
   }
@@ -271,26 +325,22 @@ export class DissectionEngine implements DissectContext {
 
   add(field: number, at: number, size: number): number {
     const view = this.view
-    const spec: FieldSpec = this.registry.fields[field]
-    let value = 0
-    switch (spec.type) {
-      case 'uint': case 'int': case 'bool':
-        value = size === 1 ? view.u8(at) : size === 2 ? view.u16(at) : size === 4 ? view.u32(at) : (view.u16(at) << 8) | view.u8(at + 2)
-        if (this.wanted[field] === 1) this.store.push(field, value, -1, 0)
-        return value
-      default:
-        view.need(at, size)
-        if (this.wanted[field] === 1) this.store.push(field, 0, view.offset + at, size, undefined, view.data)
-        return 0
+    if (this.numeric[field] === 1) {
+      const value = size === 1 ? view.u8(at) : size === 2 ? view.u16(at) : size === 4 ? view.u32(at) : (view.u16(at) << 8) | view.u8(at + 2)
+      if (this.wanted[field] === 1) this.store.pushNumber(field, value)
+      return value
     }
+    view.need(at, size)
+    if (this.wanted[field] === 1) this.store.pushBytes(field, view.offset + at, size, view.data)
+    return 0
   }
 
   set(field: number, value: number): void {
-    if (this.wanted[field] === 1) this.store.push(field, value, -1, 0)
+    if (this.wanted[field] === 1) this.store.pushNumber(field, value)
   }
 
   setText(field: number, value: string): void {
-    if (this.wanted[field] === 1) this.store.push(field, 0, -1, 0, value)
+    if (this.wanted[field] === 1) this.store.pushText(field, value)
   }
 
   wants(field: number): boolean {
@@ -298,22 +348,22 @@ export class DissectionEngine implements DissectContext {
   }
 
   next(table: string, key: number | string, at: number, altKey?: number | string): void {
-    this.nextTable = table
+    this.nextTable = this.table(table)
     this.nextKey = key
     this.nextAlt = altKey
     this.nextAt = this.view.offset + at
   }
 
   hasNext(table: string, key: number | string, altKey?: number | string): boolean {
-    const reg = this.registry
-    const usable = (d: RegisteredDissector | undefined) => d !== undefined && (!this.prune || this.leadsToWanted(d))
-    return usable(reg.lookup(table, key)) || (altKey !== undefined && usable(reg.lookup(table, altKey))) ||
-      (reg.heuristicsFor(table)?.some(usable) ?? false)
+    const t = this.table(table)
+    if (this.usable(t.get(key)) || (altKey !== undefined && this.usable(t.get(altKey)))) return true
+    for (const h of t.heuristics) if (this.usable(h)) return true
+    return false
   }
 
   nextStream(table: string, key: number | string, at: number, altKey: number | string | undefined, flow: number, seq: number, fin: boolean): void {
     this.next(table, key, at, altKey)
-    this.streamNext = { table, key, alt: altKey, flow, seq, fin }
+    this.streamNext = { table: this.nextTable!, key, alt: altKey, flow, seq, fin }
   }
 
   needMore(bytes: number): void {
@@ -339,8 +389,13 @@ export class DissectionEngine implements DissectContext {
   }
 
   info(text: string, append = false): void {
-    if (!append) this.infoParts.length = 0
-    this.infoParts.push(text)
+    this.infoLine(append).text(text)
+  }
+
+  infoLine(append = false): InfoLine {
+    if (!append) this.line.pos = 0
+    this.hasInfo = true
+    return this.line
   }
 
   setAddresses(srcOffset: number, dstOffset: number, length: number): void {

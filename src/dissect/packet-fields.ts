@@ -61,15 +61,44 @@ export class PacketFields {
 
   /** Appends an occurrence of `id`; returns its index. */
   push(id: number, num: number, off: number, len: number, text?: string, buf?: Buffer): number {
-    let k = this.count
-    if (k === this.field.length) this.grow()
-    k = this.count++
-    this.field[k] = id
+    const k = this.slot(id)
     this.num[k] = num
     this.off[k] = off
     this.len[k] = len
     this.text[k] = text
     this.buf[k] = buf
+    return k
+  }
+
+  /** Appends a number occurrence of `id`. */
+  pushNumber(id: number, num: number): void {
+    const k = this.slot(id)
+    this.num[k] = num
+    this.off[k] = -1
+    if (this.text[k] !== undefined) this.text[k] = undefined
+  }
+
+  /** Appends an occurrence of `id` that is the bytes buf[off, off + len). */
+  pushBytes(id: number, off: number, len: number, buf: Buffer): void {
+    const k = this.slot(id)
+    this.off[k] = off
+    this.len[k] = len
+    this.buf[k] = buf
+    if (this.text[k] !== undefined) this.text[k] = undefined
+  }
+
+  /** Appends a text occurrence of `id`. */
+  pushText(id: number, text: string): void {
+    const k = this.slot(id)
+    this.off[k] = -1
+    this.text[k] = text
+  }
+
+  /** Takes the next occurrence index for `id` and links it into the field's chain. */
+  private slot(id: number): number {
+    if (this.count === this.field.length) this.grow()
+    const k = this.count++
+    this.field[k] = id
     this.next[k] = -1
     if (this.gen[id] !== this.generation) {
       this.gen[id] = this.generation

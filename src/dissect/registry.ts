@@ -16,10 +16,45 @@ export interface RegisteredDissector {
   source: string
   /** Id of the protocol's own field (`tcp`), recorded for every layer it decodes. */
   protoId: number
+  /** Position in the registry's list (engines keep per-dissector facts in arrays by it). */
+  index: number
 }
 
 /** Tables whose dispatch shows in frame.protocols as a layer of its own (as tshark shows them). */
 const TABLE_LABELS: Record<string, string> = { ethertype: 'ethertype' }
+
+/**
+ * One dissector table (`ethertype`, `tcp.port`, ...): its entries by key and its heuristics.
+ * Engines hold on to these objects, so a dispatch costs one lookup by key.
+ */
+export class DissectorTable {
+  readonly entries = new Map<number | string, RegisteredDissector>()
+  readonly heuristics: RegisteredDissector[] = []
+  /** Entries under integer keys 0..65535 (ports, ethertypes, protocol numbers), by index. */
+  private readonly small: Array<RegisteredDissector | undefined> = []
+  /** The layer this table's dispatch adds to frame.protocols (`ethertype`), if any. */
+  readonly label: string | undefined
+
+  constructor(readonly name: string) {
+    this.label = Object.hasOwn(TABLE_LABELS, name) ? TABLE_LABELS[name] : undefined
+  }
+
+  /** The dissector under `key`. */
+  get(key: number | string): RegisteredDissector | undefined {
+    if (typeof key === 'number' && key >= 0 && key <= 0xffff && (key | 0) === key) return this.small[key]
+    return this.entries.get(key)
+  }
+
+  /** Puts `reg` under `key`. */
+  set(key: number | string, reg: RegisteredDissector): void {
+    this.entries.set(key, reg)
+    if (typeof key === 'number' && key >= 0 && key <= 0xffff && (key | 0) === key) {
+      // Filled up to the key so the array stays a plain list (holes read as undefined).
+      while (this.small.length < key) this.small.push(undefined)
+      this.small[key] = reg
+    }
+  }
+}
 
 /** The registry of one run. */
 export class DissectorRegistry {
@@ -30,8 +65,7 @@ export class DissectorRegistry {
   /** Id of the protocol's own field (`ip`, `tcp`): set when the layer is present. */
   readonly protocolField = new Map<string, number>()
   readonly dissectors: RegisteredDissector[] = []
-  private readonly tables = new Map<string, Map<number | string, RegisteredDissector>>()
-  private readonly heuristics = new Map<string, RegisteredDissector[]>()
+  private readonly tables = new Map<string, DissectorTable>()
 
   /** Registers a dissector; throws PluginError on a duplicate name, field or table entry. */
   register(def: DissectorDefinition, source = 'builtin'): RegisteredDissector {
@@ -46,25 +80,18 @@ export class DissectorRegistry {
       }
     }
     for (const e of def.register ?? []) {
-      const owner = this.tables.get(e.table)?.get(e.key)
+      const owner = this.tables.get(e.table)?.entries.get(e.key)
       if (owner) throw new PluginError(`${source}: ${e.table} ${String(e.key)} is already taken by '${owner.def.name}'`)
     }
-    const ids: Record<string, number> = {}
     const protoId = this.addField({ name: def.name, type: 'none', label: def.title ?? def.name })
     this.protocolField.set(def.name, protoId)
-    for (const [key, spec] of Object.entries(def.fields)) ids[key] = this.addField(spec)
-    const reg: RegisteredDissector = { def, ids, source, protoId }
+    // Made in one go, not a key at a time: V8 keeps such an object's properties fast, and every
+    // `f.seq` in a dissect function reads it (one added key by key turns into a dictionary).
+    const ids: Record<string, number> = Object.fromEntries(Object.entries(def.fields).map(([key, spec]) => [key, this.addField(spec)]))
+    const reg: RegisteredDissector = { def, ids, source, protoId, index: this.dissectors.length }
     this.dissectors.push(reg)
-    for (const e of def.register ?? []) {
-      let t = this.tables.get(e.table)
-      if (!t) this.tables.set(e.table, (t = new Map()))
-      t.set(e.key, reg)
-    }
-    for (const table of def.heuristic ?? []) {
-      let list = this.heuristics.get(table)
-      if (!list) this.heuristics.set(table, (list = []))
-      list.push(reg)
-    }
+    for (const e of def.register ?? []) this.table(e.table).set(e.key, reg)
+    for (const table of def.heuristic ?? []) this.table(table).heuristics.push(reg)
     return reg
   }
 
@@ -77,22 +104,18 @@ export class DissectorRegistry {
     return id
   }
 
+  /** The table named `name` (made empty on first use, so engines can hold it before plugins fill it). */
+  table(name: string): DissectorTable {
+    let t = this.tables.get(name)
+    if (t === undefined) this.tables.set(name, (t = new DissectorTable(name)))
+    return t
+  }
+
   /** The dissector in `table` under `key`. */
   lookup(table: string, key: number | string): RegisteredDissector | undefined {
-    return this.tables.get(table)?.get(key)
+    return this.tables.get(table)?.entries.get(key)
   }
 
-  /** Heuristic dissectors tried on `table`'s payload when no key matched. */
-  heuristicsFor(table: string): RegisteredDissector[] | undefined {
-    return this.heuristics.get(table)
-  }
-
-  /** The layer label a table dispatch adds to frame.protocols (`ethertype`), if any. */
-  tableLabel(table: string): string | undefined {
-    return TABLE_LABELS[table]
-  }
-
-  /** Tables and their entries, for `netkit dissectors`. */
   /**
    * Whether running `d` can lead to a wanted field: it records one, hands on to a table where a
    * dissector can, or does not say where it hands on.
@@ -103,16 +126,18 @@ export class DissectorRegistry {
     for (const table of d.def.handsOn) {
       if (seen.has(table)) continue
       seen.add(table)
-      const candidates = [...(this.tables.get(table)?.values() ?? []), ...(this.heuristics.get(table) ?? [])]
+      const t = this.tables.get(table)
+      const candidates = t === undefined ? [] : [...t.entries.values(), ...t.heuristics]
       if (candidates.some((c) => this.leadsTo(c, wanted, seen))) return true
     }
     return false
   }
 
+  /** Tables and their entries, for `netkit dissectors`. */
   tableEntries(): Array<{ table: string; key: number | string; dissector: string }> {
     const out: Array<{ table: string; key: number | string; dissector: string }> = []
-    for (const [table, m] of this.tables) for (const [key, d] of m) out.push({ table, key, dissector: d.def.name })
-    for (const [table, list] of this.heuristics) for (const d of list) out.push({ table, key: 'heuristic', dissector: d.def.name })
+    for (const [table, t] of this.tables) for (const [key, d] of t.entries) out.push({ table, key, dissector: d.def.name })
+    for (const [table, t] of this.tables) for (const d of t.heuristics) out.push({ table, key: 'heuristic', dissector: d.def.name })
     return out
   }
 }

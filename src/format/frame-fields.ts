@@ -78,6 +78,32 @@ export const frameFieldWriters: Record<string, FieldByteWriter> = {
   },
 }
 
+/** The second whose `HH:MM:SS.` putTimeOfDay last wrote, and those nine bytes. */
+let clockSec = NaN
+const clockText = Buffer.alloc(9)
+
+/**
+ * Writes the local time of day as formatTimeOfDay gives it, at `p` of `buf` (at most 18 bytes);
+ * returns the new end. The hours, minutes and seconds are worked out once per second.
+ */
+export function putTimeOfDay(buf: Buffer, p: number, sec: number, nsec: number, nano = false): number {
+  if (Number.isNaN(sec)) return p + buf.write(formatTimeOfDay(sec, nsec, nano), p, 'latin1')
+  if (sec !== clockSec) {
+    clockText.write(formatTimeOfDay(sec, 0), 0, 9, 'latin1')
+    clockSec = sec
+  }
+  for (let i = 0; i < 9; i++) buf[p + i] = clockText[i]
+  p += 9
+  let frac = nano ? nsec : Math.floor(nsec / 1000)
+  const digits = nano ? 9 : 6
+  for (let q = p + digits - 1; q >= p; q--) {
+    const d = frac % 10
+    buf[q] = 48 + d
+    frac = (frac - d) / 10
+  }
+  return p + digits
+}
+
 /** Local time of day as tcpdump prints it (`HH:MM:SS.ffffff`), or with nanoseconds. */
 export function formatTimeOfDay(sec: number, nsec: number, nano = false): string {
   if (Number.isNaN(sec)) return '--:--:--.' + (nano ? '---------' : '------')

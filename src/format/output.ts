@@ -50,6 +50,22 @@ export class TextOutput {
     return this.byteChunk()
   }
 
+  /** Appends bytes src[from, to) (a line made elsewhere) to the byte chunk. */
+  writeBytes(src: Uint8Array, from: number, to: number): void {
+    const n = to - from
+    const buf = this.byteChunk()
+    if (n > BYTE_SLACK) {
+      // Longer than the room a chunk guarantees: hand what is there on, then a copy of these.
+      this.pushBytes()
+      if (!this.closed) this.wrote(this.stream.write(Buffer.from(src.subarray(from, to))))
+      return
+    }
+    let p = this.bytePos
+    if (n <= 64) for (let i = from; i < to; i++) buf[p++] = src[i]
+    else { buf.set(src.subarray(from, to), p); p += n }
+    this.commitBytes(p)
+  }
+
   private pushBytes(): void {
     const bytes = this.bytes
     const n = this.bytePos

@@ -6,11 +6,13 @@
  */
 import { InvalidArgumentError } from '../errors.js'
 import { DissectionEngine } from '../dissect/engine.js'
-import { formatBytes, formatNumber } from '../dissect/field-types.js'
+import { formatBytes, formatNumber, type FieldSpec } from '../dissect/field-types.js'
+import { InfoLine } from '../dissect/info-line.js'
 import type { DissectorRegistry } from '../dissect/registry.js'
 import { linkHeaderLength } from '../pcap/link-types.js'
 import { RecordKind, type RecordBatch } from '../pcap/record-batch.js'
-import { formatEpoch, formatTimeOfDay, frameFields, frameFieldWriters, MAX_FRAME_FIELD_BYTES, type FieldByteWriter, type FieldGetter } from './frame-fields.js'
+import { putFieldValue } from './field-bytes.js'
+import { formatEpoch, formatTimeOfDay, frameFields, frameFieldWriters, MAX_FRAME_FIELD_BYTES, putTimeOfDay, putUint, type FieldByteWriter, type FieldGetter } from './frame-fields.js'
 import { hexDump } from './hex.js'
 import { BYTE_SLACK, type TextOutput } from './output.js'
 
@@ -31,7 +33,7 @@ export interface PrintOptions {
 }
 
 /** How one `-e` column is produced. */
-type Column = { frame: FieldGetter } | { protocols: true } | { id: number }
+type Column = { frame: FieldGetter; write: FieldByteWriter | undefined } | { protocols: true } | { id: number; spec: FieldSpec }
 
 /** Whether a field list needs any dissector (frame.* fields alone do not). */
 export function needsDissection(options: PrintOptions): boolean {
@@ -45,6 +47,8 @@ export class PacketPrinter {
   private readonly engine: DissectionEngine | undefined
   /** Set when every `-e` column is a frame field: lines are written as bytes, no strings made. */
   private readonly byteColumns: FieldByteWriter[] | undefined
+  /** The `-T fields` line being made (bytes, copied into the output). */
+  private readonly line = new InfoLine()
 
   constructor(private readonly out: TextOutput, private readonly options: PrintOptions, private readonly registry?: DissectorRegistry) {
     const names = options.fields ?? []
@@ -54,11 +58,11 @@ export class PacketPrinter {
     if (options.format !== 'fields' && names.length > 0) throw new InvalidArgumentError('-e FIELD works with -T fields only')
     const wanted: number[] = []
     for (const name of names) {
-      if (name in frameFields) { this.columns.push({ frame: frameFields[name] }); continue }
+      if (name in frameFields) { this.columns.push({ frame: frameFields[name], write: frameFieldWriters[name] }); continue }
       if (name === 'frame.protocols') { this.columns.push({ protocols: true }); continue }
       const id = registry?.fieldByName.get(name)
       if (id === undefined) throw new InvalidArgumentError(`unknown field '${name}' (netkit dissectors lists every field)`)
-      this.columns.push({ id })
+      this.columns.push({ id, spec: registry!.fields[id] })
       wanted.push(id)
     }
     if (options.format === 'fields' && !options.hex && names.every((n) => n in frameFieldWriters) && names.length * (MAX_FRAME_FIELD_BYTES + 1) < BYTE_SLACK) {
@@ -83,12 +87,12 @@ export class PacketPrinter {
     for (let i = 0; i < batch.count; i++) {
       if (select !== undefined && select[i] === 0) continue
       if (engine !== undefined && batch.kind[i] === RecordKind.packet) engine.dissect(batch, i)
-      else if (engine !== undefined) { engine.store.reset(); engine.protocols.length = 0; engine.infoParts.length = 0 }
+      else if (engine !== undefined) engine.clear()
       switch (format) {
-        case 'fields': out.write(this.fieldsLine(batch, i)); break
+        case 'fields': this.fieldsLine(batch, i); break
         case 'ndjson': out.write(this.ndjsonLine(batch, i)); break
         case 'verbose': out.write(this.verbose(batch, i)); break
-        default: out.write(this.textLine(batch, i))
+        default: this.textLine(batch, i)
       }
       if (hex) {
         const off = batch.offset[i]
@@ -114,16 +118,6 @@ export class PacketPrinter {
     }
   }
 
-  /** Every occurrence of field `id` in the current packet, joined by ',' (tshark's default). */
-  private values(id: number, data: Buffer): string {
-    const store = this.engine!.store
-    let k = store.firstOf(id)
-    if (k === -1) return ''
-    let s = this.valueText(k, data)
-    for (k = store.next[k]; k !== -1; k = store.next[k]) s += ',' + this.valueText(k, data)
-    return s
-  }
-
   private valueText(k: number, data: Buffer): string {
     const store = this.engine!.store
     const spec = this.registry!.fields[store.field[k]]
@@ -133,35 +127,86 @@ export class PacketPrinter {
     return formatNumber(spec, store.num[k])
   }
 
-  private fieldsLine(batch: RecordBatch, i: number): string {
-    let line = ''
+  /** One `-T fields` line: made as bytes in `line`, then copied into the output. */
+  private fieldsLine(batch: RecordBatch, i: number): void {
+    const line = this.line
+    line.pos = 0
+    const packet = batch.kind[i] === RecordKind.packet
     for (let c = 0; c < this.columns.length; c++) {
       const col = this.columns[c]
-      if (c > 0) line += '\t'
-      if ('frame' in col) line += col.frame(batch, i)
-      else if ('protocols' in col) line += this.protocolsOf(batch, i)
-      else if (batch.kind[i] === RecordKind.packet) line += this.values(col.id, batch.data)
+      if (c > 0) line.char(0x09)
+      if ('frame' in col) {
+        if (col.write === undefined) line.text(col.frame(batch, i))
+        else {
+          // Frame fields are short: room for the longest, then written in place.
+          if (line.pos + MAX_FRAME_FIELD_BYTES > line.buf.length) line.text(col.frame(batch, i))
+          else line.pos = col.write(line.buf, line.pos, batch, i)
+        }
+      } else if ('protocols' in col) {
+        if (packet && this.engine) line.text(this.engine.protocolsText())
+      } else if (packet) this.putValues(col.id, col.spec, batch.data)
     }
-    return line + '\n'
+    line.char(0x0a)
+    this.out.writeBytes(line.buf, 0, line.pos)
   }
 
-  private protocolsOf(batch: RecordBatch, i: number): string {
-    if (batch.kind[i] !== RecordKind.packet) return ''
-    return this.engine ? this.engine.protocols.join(':') : ''
+  /** Every occurrence of field `id` in the current packet, joined by ',' (tshark's default). */
+  private putValues(id: number, spec: FieldSpec, data: Buffer): void {
+    const store = this.engine!.store
+    let k = store.firstOf(id)
+    if (k === -1) return
+    putFieldValue(this.line, spec, store, k, data)
+    for (k = store.next[k]; k !== -1; k = store.next[k]) {
+      this.line.char(0x2c)
+      putFieldValue(this.line, spec, store, k, data)
+    }
   }
 
-  private textLine(batch: RecordBatch, i: number): string {
+  /** One `-T text` line: the time of day, the summary the dissectors wrote, damage markers. */
+  private textLine(batch: RecordBatch, i: number): void {
+    const out = this.out
+    const engine = this.engine
+    if (batch.kind[i] !== RecordKind.packet || engine === undefined || engine.line.pos > BYTE_SLACK - 64) {
+      out.write(this.textLineString(batch, i))
+      return
+    }
+    const buf = out.byteChunk()
+    let p = putTimeOfDay(buf, out.bytePos, batch.tsSec[i], batch.tsNsec[i], this.options.nano)
+    buf[p++] = 0x20
+    if (engine.hasInfo) {
+      const line = engine.line
+      const src = line.buf
+      const n = line.pos
+      if (n <= 128) for (let j = 0; j < n; j++) buf[p++] = src[j]
+      else { buf.set(src.subarray(0, n), p); p += n }
+    } else {
+      p += buf.write('length ', p, 'latin1')
+      p = putUint(buf, p, batch.origLen[i])
+    }
+    const store = engine.store
+    let marks = ''
+    for (let l = 0; l < store.layerCount; l++) if (store.layers[l].status !== 'ok') marks += damageText(store.layers[l])
+    if (marks !== '') {
+      if ((p - out.bytePos) + marks.length * 3 + 1 > BYTE_SLACK) {
+        out.commitBytes(p)
+        out.write(marks + '\n')
+        return
+      }
+      p += buf.write(marks, p, 'utf8')
+    }
+    buf[p++] = 0x0a
+    out.commitBytes(p)
+  }
+
+  /** textLine as a string (records that are not packets, and very long lines). */
+  private textLineString(batch: RecordBatch, i: number): string {
     const t = formatTimeOfDay(batch.tsSec[i], batch.tsNsec[i], this.options.nano)
     if (batch.kind[i] !== RecordKind.packet) return `${t} pcapng custom block, length ${batch.capLen[i]}\n`
     const engine = this.engine
-    let line = engine && engine.infoParts.length > 0 ? engine.infoParts.join('') : `length ${batch.origLen[i]}`
+    let line = engine && engine.hasInfo ? engine.line.toString() : `length ${batch.origLen[i]}`
     if (engine) {
       const store = engine.store
-      for (let l = 0; l < store.layerCount; l++) {
-        const layer = store.layers[l]
-        if (layer.status === 'truncated') line += ` [|${layer.name}]`
-        else if (layer.status === 'malformed') line += ` [Malformed Packet: ${layer.name}${layer.reason ? `: ${layer.reason}` : ''}]`
-      }
+      for (let l = 0; l < store.layerCount; l++) line += damageText(store.layers[l])
     }
     return `${t} ${line}\n`
   }
@@ -173,7 +218,7 @@ export class PacketPrinter {
     if (iface !== '') s += `,"interface_id":${iface}`
     const engine = this.engine
     if (!engine || batch.kind[i] !== RecordKind.packet) return s + '}}\n'
-    s += `,"protocols":${JSON.stringify(engine.protocols.join(':'))}}`
+    s += `,"protocols":${JSON.stringify(engine.protocolsText())}}`
     const store = engine.store
     const seen = new Map<string, number>()
     for (let l = 0; l < store.layerCount; l++) {
@@ -207,7 +252,7 @@ export class PacketPrinter {
     s += `    Frame Number: ${batch.firstNumber + i}\n    Frame Length: ${len} bytes\n    Capture Length: ${cap} bytes\n`
     const engine = this.engine
     if (!engine || batch.kind[i] !== RecordKind.packet) return s + '\n'
-    s += `    [Protocols in frame: ${engine.protocols.join(':')}]\n`
+    s += `    [Protocols in frame: ${engine.protocolsText()}]\n`
     const store = engine.store
     for (let l = 0; l < store.layerCount; l++) {
       const layer = store.layers[l]
@@ -223,4 +268,11 @@ export class PacketPrinter {
     }
     return s + '\n'
   }
+}
+
+/** The marker a damaged layer adds to its text line (` [|tcp]`, ` [Malformed Packet: ...]`), or ''. */
+function damageText(layer: { name: string; status: string; reason?: string }): string {
+  if (layer.status === 'truncated') return ` [|${layer.name}]`
+  if (layer.status === 'malformed') return ` [Malformed Packet: ${layer.name}${layer.reason ? `: ${layer.reason}` : ''}]`
+  return ''
 }

@@ -1,0 +1,196 @@
+/**
+ * InfoLine: the summary line of `-T text` (tcpdump's one line per packet), built as UTF-8 bytes
+ * in one reused buffer. Dissectors write it piece by piece (text, numbers, addresses) so that a
+ * line costs no string per packet; the printer copies the bytes into its output chunk.
+ */
+
+import { ipv6Text } from './field-types.js'
+
+const HEX_DIGITS = '0123456789abcdef'
+/** The character codes of HEX_DIGITS. */
+const HEX_CODES = Uint8Array.from(HEX_DIGITS, (c) => c.charCodeAt(0))
+
+/** A growable byte line with writers for the pieces summary lines are made of. */
+export class InfoLine {
+  /** The bytes; [0, pos) is the line so far. */
+  buf: Buffer = Buffer.allocUnsafe(1024)
+  /** End of the line so far. */
+  pos = 0
+
+  /** Appends text (UTF-8, as output is). */
+  text(s: string): this {
+    const n = s.length
+    if (this.pos + n > this.buf.length) this.grow(n * 3)
+    const buf = this.buf
+    let p = this.pos
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i)
+      if (c >= 0x80) {
+        // Not ASCII: the rest goes through the encoder (rare: summary text is ASCII).
+        this.pos = p
+        this.utf8(s.slice(i))
+        return this
+      }
+      buf[p++] = c
+    }
+    this.pos = p
+    return this
+  }
+
+  /** Appends one ASCII character by its code. */
+  char(code: number): this {
+    if (this.pos + 1 > this.buf.length) this.grow(1)
+    this.buf[this.pos++] = code
+    return this
+  }
+
+  /** Appends a number in decimal, as String(n) writes it. */
+  dec(n: number): this {
+    if (n >>> 0 !== n) return n >= 0 && n <= 0x1fffffffffffff && n === Math.floor(n) ? this.bigDec(n) : this.text(String(n))
+    if (this.pos + 10 > this.buf.length) this.grow(10)
+    const buf = this.buf
+    const digits = n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6
+      : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10
+    let q = this.pos + digits
+    this.pos = q
+    // Integer division by 10 on 32 bits (the float division and floor cost more).
+    while (n >= 10) {
+      const t = (n / 10) >>> 0
+      buf[--q] = 48 + n - t * 10
+      n = t
+    }
+    buf[--q] = 48 + n
+    return this
+  }
+
+  /** dec() for integers past 2^32 (up to 2^53). */
+  private bigDec(n: number): this {
+    if (this.pos + 16 > this.buf.length) this.grow(16)
+    let digits = 1
+    for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++
+    let q = this.pos + digits
+    this.pos = q
+    do {
+      const d = n % 10
+      this.buf[--q] = 48 + d
+      n = (n - d) / 10
+    } while (n > 0)
+    return this
+  }
+
+  /** Appends an unsigned 32-bit number in lower-case hex, padded to `digits` (no 0x). */
+  hex(n: number, digits = 1): this {
+    n >>>= 0
+    let len = 1
+    for (let t = n >>> 4; t !== 0; t >>>= 4) len++
+    if (len < digits) len = digits
+    if (this.pos + len > this.buf.length) this.grow(len)
+    const buf = this.buf
+    for (let q = this.pos + len - 1; q >= this.pos; q--) {
+      buf[q] = HEX_CODES[n & 15]
+      n >>>= 4
+    }
+    this.pos += len
+    return this
+  }
+
+  /** Appends data[off, off + n) as two hex digits a byte. */
+  hexBytes(data: Uint8Array, off: number, n: number): this {
+    if (this.pos + n * 2 > this.buf.length) this.grow(n * 2)
+    const buf = this.buf
+    let p = this.pos
+    for (let i = 0; i < n; i++) {
+      const b = data[off + i]
+      buf[p++] = HEX_CODES[b >> 4]
+      buf[p++] = HEX_CODES[b & 15]
+    }
+    this.pos = p
+    return this
+  }
+
+  /** Appends the dotted IPv4 address at data[off]. */
+  ipv4(data: Uint8Array, off: number): this {
+    if (this.pos + 15 > this.buf.length) this.grow(15)
+    const buf = this.buf
+    let p = this.pos
+    for (let i = 0; i < 4; i++) {
+      if (i > 0) buf[p++] = 0x2e
+      const b = data[off + i]
+      if (b >= 100) {
+        const h = (b / 100) | 0
+        const t = ((b - h * 100) / 10) | 0
+        buf[p++] = 48 + h
+        buf[p++] = 48 + t
+        buf[p++] = 48 + b - h * 100 - t * 10
+      } else if (b >= 10) {
+        const t = (b / 10) | 0
+        buf[p++] = 48 + t
+        buf[p++] = 48 + b - t * 10
+      } else buf[p++] = 48 + b
+    }
+    this.pos = p
+    return this
+  }
+
+  /** Appends a network address: dotted IPv4 (len 4) or RFC 5952 IPv6 (len 16); nothing for 0. */
+  address(data: Uint8Array, off: number, len: number): this {
+    if (len === 4) return this.ipv4(data, off)
+    if (len === 16) return this.text(ipv6Text(data as Buffer, off))
+    return this
+  }
+
+  /** Appends the MAC address at data[off] (`02:00:00:00:00:01`). */
+  ether(data: Uint8Array, off: number): this {
+    if (this.pos + 17 > this.buf.length) this.grow(17)
+    const buf = this.buf
+    let p = this.pos
+    for (let i = 0; i < 6; i++) {
+      if (i > 0) buf[p++] = 0x3a
+      const b = data[off + i]
+      buf[p++] = HEX_CODES[b >> 4]
+      buf[p++] = HEX_CODES[b & 15]
+    }
+    this.pos = p
+    return this
+  }
+
+  /**
+   * Appends bytes data[from, to) taken as Latin-1 text (each byte one character), encoded as
+   * UTF-8: a request line as its bytes, the same text `view.text()` would give.
+   */
+  latin1(data: Uint8Array, from: number, to: number): this {
+    const n = to - from
+    if (this.pos + n * 2 > this.buf.length) this.grow(n * 2)
+    const buf = this.buf
+    let p = this.pos
+    for (let i = from; i < to; i++) {
+      const b = data[i]
+      if (b < 0x80) buf[p++] = b
+      else {
+        buf[p++] = 0xc0 | (b >> 6)
+        buf[p++] = 0x80 | (b & 0x3f)
+      }
+    }
+    this.pos = p
+    return this
+  }
+
+  /** The line as a string (tests, and callers that want text). */
+  toString(): string {
+    return this.buf.toString('utf8', 0, this.pos)
+  }
+
+  private utf8(s: string): void {
+    const need = Buffer.byteLength(s)
+    if (this.pos + need > this.buf.length) this.grow(need)
+    this.pos += this.buf.write(s, this.pos, 'utf8')
+  }
+
+  private grow(extra: number): void {
+    let size = this.buf.length * 2
+    while (size < this.pos + extra) size *= 2
+    const next = Buffer.allocUnsafe(size)
+    this.buf.copy(next, 0, 0, this.pos)
+    this.buf = next
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * FlowTable: values kept per pair of endpoints (address and port, twice), found from the
+ * packet's bytes without making a key string or any other object per lookup. The caller puts
+ * the endpoints in the order it wants the key to have (tcpdump's "lower port first", say); the
+ * table compares them exactly. Keys hash with a random per-table key, so crafted addresses
+ * cannot pile every flow into one chain.
+ */
+import { randomBytes } from 'node:crypto'
+
+interface Entry<T> {
+  /** Address words (4 each, IPv4 in the first) and ports with the address length: 10 words. */
+  key: Uint32Array
+  value: T
+  chain: Entry<T> | undefined
+}
+
+/** A map from endpoint pairs to values. */
+export class FlowTable<T> {
+  private readonly buckets = new Map<number, Entry<T>>()
+  private readonly words = new Uint32Array(10)
+  private readonly seed: Uint32Array = new Uint32Array(randomBytes(16).buffer)
+  private entries = 0
+
+  /** Number of endpoint pairs held. */
+  get size(): number {
+    return this.entries
+  }
+
+  /**
+   * The value for endpoints (data[aOff, aOff + addrLen), aPort) and (data[bOff, ...), bPort),
+   * in that order; addrLen is 4 or 16.
+   */
+  get(data: Uint8Array, aOff: number, bOff: number, addrLen: number, aPort: number, bPort: number): T | undefined {
+    const w = this.fill(data, aOff, bOff, addrLen, aPort, bPort)
+    let e = this.buckets.get(this.hash(w))
+    while (e !== undefined && !sameKey(e.key, w)) e = e.chain
+    return e?.value
+  }
+
+  /** Sets the value for the endpoints (as get() takes them). */
+  set(data: Uint8Array, aOff: number, bOff: number, addrLen: number, aPort: number, bPort: number, value: T): void {
+    const w = this.fill(data, aOff, bOff, addrLen, aPort, bPort)
+    const h = this.hash(w)
+    const head = this.buckets.get(h)
+    for (let e = head; e !== undefined; e = e.chain) {
+      if (sameKey(e.key, w)) {
+        e.value = value
+        return
+      }
+    }
+    this.buckets.set(h, { key: Uint32Array.from(w), value, chain: head })
+    this.entries++
+  }
+
+  /** Forgets every pair. */
+  clear(): void {
+    this.buckets.clear()
+    this.entries = 0
+  }
+
+  private fill(data: Uint8Array, aOff: number, bOff: number, addrLen: number, aPort: number, bPort: number): Uint32Array {
+    const w = this.words
+    const n = addrLen >>> 2
+    for (let i = 0; i < 4; i++) {
+      if (i < n) {
+        const a = aOff + i * 4
+        const b = bOff + i * 4
+        w[i] = ((data[a] << 24) | (data[a + 1] << 16) | (data[a + 2] << 8) | data[a + 3]) >>> 0
+        w[5 + i] = ((data[b] << 24) | (data[b + 1] << 16) | (data[b + 2] << 8) | data[b + 3]) >>> 0
+      } else {
+        w[i] = 0
+        w[5 + i] = 0
+      }
+    }
+    w[4] = (aPort | (addrLen << 16)) >>> 0
+    w[9] = bPort >>> 0
+    return w
+  }
+
+  /** A keyed 32-bit hash of the ten key words (multiply-xorshift rounds seeded per table). */
+  private hash(w: Uint32Array): number {
+    const s = this.seed
+    let h = s[0] ^ s[1]
+    for (let i = 0; i < 10; i++) {
+      h = Math.imul(h ^ w[i] ^ s[(i & 1) + 2], 0x9e3779b1)
+      h ^= h >>> 15
+      h = Math.imul(h, 0x85ebca77)
+      h ^= h >>> 13
+    }
+    return (h ^ s[0]) >>> 0
+  }
+}
+
+function sameKey(a: Uint32Array, b: Uint32Array): boolean {
+  for (let i = 0; i < 10; i++) if (a[i] !== b[i]) return false
+  return true
+}
