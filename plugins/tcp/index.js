@@ -6,7 +6,8 @@ import { defineDissector, TcpConversations } from 'netkit'
 import { endpoints } from '../udp/index.js'
 import { tcpdumpInfo } from './tcpdump-line.js'
 
-const newTable = () => new TcpConversations()
+// Only the numbering is needed here: conversations replaced by port reuse are not retained.
+const newTable = () => new TcpConversations({ retain: false })
 
 export default defineDissector({
   name: 'tcp',

@@ -67,9 +67,17 @@ export class ByteView {
 
   /** Index of `byte` in [from, to) of the captured bytes, or -1. */
   indexOf(byte: number, from: number, to = this.captured): number {
+    const data = this.data
+    const start = this.offset + Math.max(0, from)
     const end = this.offset + Math.min(to, this.captured)
-    const i = this.data.indexOf(byte, this.offset + from)
-    return i === -1 || i >= end ? -1 : i - this.offset
+    if (end - start <= 256) {
+      // Short ranges (a method name, a header line) are scanned here: Buffer's indexOf has no
+      // end and would run on through the rest of the batch when the byte is absent.
+      for (let i = start; i < end; i++) if (data[i] === byte) return i - this.offset
+      return -1
+    }
+    const i = data.subarray(start, end).indexOf(byte)
+    return i === -1 ? -1 : start + i - this.offset
   }
 
   /** Latin-1 text of [at, at + n) (allocates: for values that are printed). */

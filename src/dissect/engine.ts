@@ -60,7 +60,13 @@ export class DissectionEngine implements DissectContext {
   /** Per field id: 1 for number types (uint, int, bool), whose add() reads a value. */
   private readonly numeric: Uint8Array
   private readonly view = new ByteView()
-  private readonly runState = new Map<string, unknown>()
+  /**
+   * Run state by key: the first keys in a short list, scanned (dissectors ask for theirs on
+   * every packet, and this beats hashing the key), any more in a Map.
+   */
+  private readonly stateKeys: string[] = []
+  private readonly stateValues: unknown[] = []
+  private readonly moreState = new Map<string, unknown>()
   private nextTable: DissectorTable | undefined
   private nextKey: number | string = 0
   private nextAlt: number | string | undefined
@@ -199,7 +205,7 @@ export class DissectionEngine implements DissectContext {
   private layerOnce(d: RegisteredDissector, data: Buffer, at: number, end: number, reportedEnd: number): boolean {
     const store = this.store
     const view = this.view.set(data, at, Math.max(0, end - at), Math.max(0, reportedEnd - at))
-    const name = d.def.name
+    const name = d.name
     this.pushProtocol(name)
     const layer = store.openLayer(name, at, view.captured)
     this.layer = layer
@@ -207,7 +213,7 @@ export class DissectionEngine implements DissectContext {
     this.need = 0
     this.pdu = -1
     try {
-      d.def.dissect(view, this, d.ids)
+      d.dissect.call(d.def, view, this, d.ids)
     } catch (err) {
       layer.endOcc = store.count
       if (err === TRUNCATED) layer.status = 'truncated'
@@ -228,7 +234,7 @@ export class DissectionEngine implements DissectContext {
     const store = this.store
     const layer = store.layers[--store.layerCount]
     store.rollback(layer.firstOcc)
-    if (this.protocolCount > 0 && this.protocols[this.protocolCount - 1] === d.def.name) this.protocolCount--
+    if (this.protocolCount > 0 && this.protocols[this.protocolCount - 1] === d.name) this.protocolCount--
   }
 
   /**
@@ -272,7 +278,7 @@ export class DissectionEngine implements DissectContext {
     this.reportedEnd = reported
     for (let n = 0; n < MAX_LAYERS && from < to; n++) {
       // Pipelined PDUs in one segment show the protocol once in frame.protocols, as tshark does.
-      const shown = n > 0 && this.protocolCount > 0 && this.protocols[this.protocolCount - 1] === d.def.name
+      const shown = n > 0 && this.protocolCount > 0 && this.protocols[this.protocolCount - 1] === d.name
       if (!this.layerOnce(d, buf, from, to, reported)) return
       if (shown) this.protocolCount--
       const need = this.need
@@ -412,11 +418,15 @@ export class DissectionEngine implements DissectContext {
   }
 
   state<T>(key: string, create: () => T): T {
-    let v = this.runState.get(key) as T | undefined
-    if (v === undefined) {
-      v = create()
-      this.runState.set(key, v)
-    }
+    const keys = this.stateKeys
+    for (let i = 0; i < keys.length; i++) if (keys[i] === key) return this.stateValues[i] as T
+    let v = this.moreState.get(key) as T | undefined
+    if (v !== undefined) return v
+    v = create()
+    if (keys.length < 16) {
+      keys.push(key)
+      this.stateValues.push(v)
+    } else this.moreState.set(key, v)
     return v
   }
 }

@@ -18,6 +18,12 @@ export interface RegisteredDissector {
   protoId: number
   /** Position in the registry's list (engines keep per-dissector facts in arrays by it). */
   index: number
+  /**
+   * def.name and def.dissect, kept here too: every definition object has a shape of its own,
+   * so reading them through `def` in the engine's per-layer path is a megamorphic load.
+   */
+  name: string
+  dissect: DissectorDefinition['dissect']
 }
 
 /** Tables whose dispatch shows in frame.protocols as a layer of its own (as tshark shows them). */
@@ -88,7 +94,7 @@ export class DissectorRegistry {
     // Made in one go, not a key at a time: V8 keeps such an object's properties fast, and every
     // `f.seq` in a dissect function reads it (one added key by key turns into a dictionary).
     const ids: Record<string, number> = Object.fromEntries(Object.entries(def.fields).map(([key, spec]) => [key, this.addField(spec)]))
-    const reg: RegisteredDissector = { def, ids, source, protoId, index: this.dissectors.length }
+    const reg: RegisteredDissector = { def, ids, source, protoId, index: this.dissectors.length, name: def.name, dissect: def.dissect }
     this.dissectors.push(reg)
     for (const e of def.register ?? []) this.table(e.table).set(e.key, reg)
     for (const table of def.heuristic ?? []) this.table(table).heuristics.push(reg)

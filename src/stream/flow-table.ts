@@ -16,7 +16,9 @@ interface Entry<T> {
 
 /** A map from endpoint pairs to values. */
 export class FlowTable<T> {
-  private readonly buckets = new Map<number, Entry<T>>()
+  /** Chains by hash & mask; doubled when there are more entries than buckets. */
+  private buckets: Array<Entry<T> | undefined> = new Array(64).fill(undefined)
+  private mask = 63
   private readonly words = new Uint32Array(10)
   private readonly seed: Uint32Array = new Uint32Array(randomBytes(16).buffer)
   private entries = 0
@@ -32,7 +34,7 @@ export class FlowTable<T> {
    */
   get(data: Uint8Array, aOff: number, bOff: number, addrLen: number, aPort: number, bPort: number): T | undefined {
     const w = this.fill(data, aOff, bOff, addrLen, aPort, bPort)
-    let e = this.buckets.get(this.hash(w))
+    let e = this.buckets[this.hash(w) & this.mask]
     while (e !== undefined && !sameKey(e.key, w)) e = e.chain
     return e?.value
   }
@@ -40,22 +42,38 @@ export class FlowTable<T> {
   /** Sets the value for the endpoints (as get() takes them). */
   set(data: Uint8Array, aOff: number, bOff: number, addrLen: number, aPort: number, bPort: number, value: T): void {
     const w = this.fill(data, aOff, bOff, addrLen, aPort, bPort)
-    const h = this.hash(w)
-    const head = this.buckets.get(h)
+    const b = this.hash(w) & this.mask
+    const head = this.buckets[b]
     for (let e = head; e !== undefined; e = e.chain) {
       if (sameKey(e.key, w)) {
         e.value = value
         return
       }
     }
-    this.buckets.set(h, { key: Uint32Array.from(w), value, chain: head })
-    this.entries++
+    this.buckets[b] = { key: Uint32Array.from(w), value, chain: head }
+    if (++this.entries > this.buckets.length) this.rehash(this.buckets.length * 2)
   }
 
   /** Forgets every pair. */
   clear(): void {
-    this.buckets.clear()
+    this.buckets = new Array(64).fill(undefined)
+    this.mask = 63
     this.entries = 0
+  }
+
+  private rehash(size: number): void {
+    const old = this.buckets
+    this.buckets = new Array(size).fill(undefined)
+    this.mask = size - 1
+    for (let head of old) {
+      while (head !== undefined) {
+        const next = head.chain
+        const b = this.hash(head.key) & this.mask
+        head.chain = this.buckets[b]
+        this.buckets[b] = head
+        head = next
+      }
+    }
   }
 
   private fill(data: Uint8Array, aOff: number, bOff: number, addrLen: number, aPort: number, bPort: number): Uint32Array {

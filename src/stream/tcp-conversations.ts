@@ -74,17 +74,29 @@ function side(): FlowSide {
 
 /** The conversation table of one capture. */
 export class TcpConversations {
-  /** Conversations in index order (tcp.stream i is conversations[i]) while retained. */
+  /**
+   * Conversations in index order (tcp.stream i is conversations[i]) while retained; empty when
+   * the table was made with `{ retain: false }`.
+   */
   readonly all: TcpConversation[] = []
+  /**
+   * Whether `all` keeps every conversation (`netkit streams` lists them at the end). A
+   * dissector that only numbers streams does not: a conversation replaced by port reuse is
+   * then garbage, and memory follows the flows that can still get packets.
+   */
+  private readonly retain: boolean
+  private created = 0
   private readonly buckets = new Map<number, TcpConversation>()
   private readonly place: SegmentPlace = { conversation: undefined as unknown as TcpConversation, fromA: true }
   private readonly words = new Uint32Array(10)
   private readonly seed: Uint32Array = new Uint32Array(randomBytes(16).buffer)
-  private dropped = 0
+  constructor(options: { retain?: boolean } = {}) {
+    this.retain = options.retain ?? true
+  }
 
   /** Number of conversations (the next tcp.stream index). */
   get count(): number {
-    return this.all.length + this.dropped
+    return this.created
   }
 
   /**
@@ -138,7 +150,8 @@ export class TcpConversations {
         ab: side(), ba: side(), lowIsA: low, key: Uint32Array.from(w), chain: this.buckets.get(h),
       }
       this.buckets.set(h, conv)
-      this.all.push(conv)
+      this.created++
+      if (this.retain) this.all.push(conv)
       fromA = true
     }
     const mine = fromA ? conv.ab : conv.ba
@@ -203,7 +216,6 @@ export class TcpConversations {
     if (n > 0) {
       this.all.length = 0
       this.all.push(...keep)
-      this.dropped += n
     }
     return n
   }

@@ -24,7 +24,8 @@ interface Reassembly {
 
 /** Tracks TCP conversations across batches. */
 export class TcpTracker {
-  readonly conversations = new TcpConversations()
+  /** The conversations; every one is kept only without a handler (the `streams` listing needs them all). */
+  readonly conversations: TcpConversations
   readonly budget: ReassemblyBudget
   /** Frames seen, and frames that carried a TCP segment. */
   frames = 0
@@ -38,6 +39,7 @@ export class TcpTracker {
   private lastTime = 0
 
   constructor(private readonly handler?: ConversationHandler, budget?: ReassemblyBudget) {
+    this.conversations = new TcpConversations({ retain: handler === undefined })
     this.budget = budget ?? new ReassemblyBudget()
   }
 
