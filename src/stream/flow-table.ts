@@ -95,18 +95,23 @@ export class FlowTable<T> {
     return w
   }
 
-  /** A keyed 32-bit hash of the ten key words (multiply-xorshift rounds seeded per table). */
+  /**
+   * A keyed 32-bit hash of the ten key words: one multiply-xorshift round a word (zero words of
+   * IPv4 addresses included, they are cheap) and a final mix, seeded per table.
+   */
   private hash(w: Uint32Array): number {
     const s = this.seed
-    let h = s[0] ^ s[1]
+    let h = s[0]
     for (let i = 0; i < 10; i++) {
-      h = Math.imul(h ^ w[i] ^ s[(i & 1) + 2], 0x9e3779b1)
-      h ^= h >>> 15
-      h = Math.imul(h, 0x85ebca77)
-      h ^= h >>> 13
+      h = Math.imul(h ^ w[i], 0x9e3779b1)
+      h ^= h >>> 16
     }
-    return (h ^ s[0]) >>> 0
+    h = Math.imul(h ^ s[1], 0x85ebca77)
+    h ^= h >>> 13
+    h = Math.imul(h ^ s[2], 0xc2b2ae3d)
+    return (h ^ (h >>> 16) ^ s[3]) >>> 0
   }
+
 }
 
 function sameKey(a: Uint32Array, b: Uint32Array): boolean {
