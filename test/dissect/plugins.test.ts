@@ -8,12 +8,17 @@ import { join } from 'node:path'
 import { netkit, root, tempDir } from '../helpers/cli.js'
 import { pcapHeader, pcapRecord } from '../helpers/capture-builder.js'
 
-/** The ```js example of docs/plugins.md. */
-function docExample(): string {
+/** The ```js examples of docs/plugins.md, in order. */
+function docExamples(): string[] {
   const doc = readFileSync(join(root, 'docs', 'plugins.md'), 'utf8')
-  const m = /```js\n([\s\S]*?)```/.exec(doc)
-  assert.ok(m, 'docs/plugins.md has a js example')
-  return m[1]
+  const blocks = [...doc.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1])
+  assert.ok(blocks.length >= 2, 'docs/plugins.md has the plugin and its InfoLine variant')
+  return blocks
+}
+
+/** The worked example plugin of docs/plugins.md. */
+function docExample(): string {
+  return docExamples()[0]
 }
 
 /** An Ethernet/IPv4/UDP frame to port 9999 carrying `payload`. */
@@ -68,6 +73,19 @@ test('the docs example plugin decodes NKP with its fields', async (t) => {
   const json = JSON.parse((await netkit(['read', '-r', pcap, '-T', 'ndjson', '-c', '1'], { cwd: dir })).stdout)
   assert.deepEqual(json.nkp, { 'nkp.version': 1, 'nkp.type': 1, 'nkp.seq': 1, 'nkp.length': 8, 'nkp.payload': 'hi there' })
   assert.equal(json.udp['udp.dstport'], 9999) // earlier layers keep their values
+})
+
+test("the docs' InfoLine version of the summary prints the same line", async (t) => {
+  const { dir, pcap } = setup(t)
+  const [plugin, infoLine] = docExamples()
+  const old = /^ *if \(ctx\.wantsInfo\) ctx\.info\(.*$/m
+  assert.match(plugin, old)
+  writeFileSync(join(dir, 'nkp.js'), plugin.replace(old, infoLine.trimEnd()))
+  const r = await netkit(['read', '-r', pcap], { cwd: dir })
+  assert.equal(r.stderr, '')
+  const lines = r.stdout.split('\n')
+  assert.match(lines[0], /IP 10\.0\.0\.1\.5000 > 10\.0\.0\.2\.9999: UDP, length 18: NKP hello seq 1, 8 bytes$/)
+  assert.match(lines[1], /: NKP data seq 2, 9 bytes$/)
 })
 
 test('netkit dissectors shows the plugin, its table and its fields', async (t) => {
