@@ -66,6 +66,18 @@ export class ResponseParser {
   private state = State.Head
   private pending: Buffer | null = null
   private remaining = 0
+  /**
+   * The last complete head parsed (status line to empty line) and what it said: a server sends
+   * the same bytes again and again (nginx changes only Date, once a second), and bytes equal to
+   * these parse to the same values, so one compare replaces the scan.
+   */
+  private lastHead: Buffer | null = null
+  private lastHeadLength = 0
+  private lastStatus = 0
+  private lastVersionMinor = 1
+  private lastContentLength = -1
+  private lastFlags = 0
+  private lastKeepAliveTimeout = -1
 
   constructor(private readonly owner: ResponseParserOwner) {}
 
@@ -197,6 +209,40 @@ export class ResponseParser {
    * complete lines are judged, so a head cut anywhere parses the same as a whole one.
    */
   private parseHead(buf: Buffer, start: number): number {
+    const last = this.lastHead
+    const length = this.lastHeadLength
+    if (last !== null && buf.length - start >= length && buf.compare(last, 0, length, start, start + length) === 0) {
+      this.status = this.lastStatus
+      this.versionMinor = this.lastVersionMinor
+      this.contentLength = this.lastContentLength
+      const f = this.lastFlags
+      this.hasTransferEncoding = (f & 1) !== 0
+      this.chunked = (f & 2) !== 0
+      this.connectionClose = (f & 4) !== 0
+      this.connectionKeepAlive = (f & 8) !== 0
+      this.keepAliveTimeout = this.lastKeepAliveTimeout
+      return start + length
+    }
+    const end = this.scanHead(buf, start)
+    if (end > 0 && end - start <= 1024) this.rememberHead(buf, start, end)
+    return end
+  }
+
+  /** Keeps a copy of the head just parsed, and its values, for parseHead's compare. */
+  private rememberHead(buf: Buffer, start: number, end: number): void {
+    const length = end - start
+    if (this.lastHead === null) this.lastHead = Buffer.allocUnsafe(1024)
+    buf.copy(this.lastHead, 0, start, end)
+    this.lastHeadLength = length
+    this.lastStatus = this.status
+    this.lastVersionMinor = this.versionMinor
+    this.lastContentLength = this.contentLength
+    this.lastFlags = (this.hasTransferEncoding ? 1 : 0) | (this.chunked ? 2 : 0) | (this.connectionClose ? 4 : 0) | (this.connectionKeepAlive ? 8 : 0)
+    this.lastKeepAliveTimeout = this.keepAliveTimeout
+  }
+
+  /** parseHead's scan, byte by byte. */
+  private scanHead(buf: Buffer, start: number): number {
     const n = buf.length
     this.contentLength = -1
     this.hasTransferEncoding = false
