@@ -10,7 +10,8 @@
  * wake-ups of V8's and libuv's threads; its file writes alone are one per MiB or fewer, as
  * `strace -f -e trace=write,writev` shows), and the netkit/tcpdump ratios. Both tools use a 4 MiB ring (-B 4096). On a small machine the flooder,
  * the kernel's softirq work and both captures share the CPUs: compare within a run.
- * usage (root): node --import tsx bench/capture.ts [COUNT64=2000000] [COUNT1514=400000] [--together]
+ * usage (root): node --import tsx bench/capture.ts [COUNT64=2000000] [COUNT1514=400000] [--together] [--only TEXT]
+ * (--only runs the rows whose label contains TEXT, e.g. --only '1514 B, 300')
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs'
@@ -20,7 +21,9 @@ import { fileURLToPath } from 'node:url'
 import { captureSkip, createVethPair, endCounts, type VethPair } from '../test/capture/netns.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const args = process.argv.slice(2).filter((a) => !a.startsWith('--'))
+const onlyAt = process.argv.indexOf('--only')
+const only = onlyAt > 0 ? process.argv[onlyAt + 1] : undefined
+const args = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--only')
 const together = process.argv.includes('--together')
 const count64 = Number(args[0] ?? 2_000_000)
 const count1514 = Number(args[1] ?? 400_000)
@@ -143,6 +146,7 @@ try {
     ['1514 B, 50 kpps', 1514, Math.min(count1514, 150_000), 50_000],
   ]
   for (const [label, size, count, pps] of plan) {
+    if (only !== undefined && !label.includes(only)) continue
     const rows: Row[] = []
     for (const which of modes) rows.push(...await runOnce(label, size, count, pps, which))
     runs.push(rows)

@@ -87,7 +87,8 @@ const clockText = Buffer.alloc(9)
  * returns the new end. The hours, minutes and seconds are worked out once per second.
  */
 export function putTimeOfDay(buf: Buffer, p: number, sec: number, nsec: number, nano = false): number {
-  if (Number.isNaN(sec)) return p + buf.write(formatTimeOfDay(sec, nsec, nano), p, 'latin1')
+  // No time, or a fraction out of range in the file (tcpdump prints all its digits): as text.
+  if (Number.isNaN(sec) || nsec < 0 || nsec > 999_999_999) return p + buf.write(formatTimeOfDay(sec, nsec, nano), p, 'latin1')
   if (sec !== clockSec) {
     clockText.write(formatTimeOfDay(sec, 0), 0, 9, 'latin1')
     clockSec = sec

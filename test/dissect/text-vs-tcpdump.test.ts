@@ -26,3 +26,13 @@ test('TCP lines of -T text equal tcpdump -n -r on real captures', { skip: needs(
   }
   assert.ok(compared >= 80, `compared ${compared} lines`)
 })
+
+test('a microsecond fraction out of range prints in full, as tcpdump prints it', { skip: needs('tcpdump') }, async () => {
+  // Record 2 of this file says 1000000 µs. (Record 3 says 2^31 µs: netkit keeps nanoseconds in
+  // 32 bits and wraps it to 0 as tshark does, where tcpdump prints .2147483648.)
+  const file = join(corpus, 'tcpdump', 'timestamp_invalid_micro.pcap')
+  const ref = (await run('tcpdump', ['-n', '-r', file])).stdout.split('\n')
+  const got = (await netkit(['read', '-r', file])).stdout.split('\n')
+  assert.match(ref[1], /^\d\d:\d\d:\d\d\.1000000 /)
+  assert.deepEqual(got.slice(0, 2), ref.slice(0, 2))
+})
