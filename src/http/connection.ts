@@ -118,6 +118,10 @@ export class Connection implements ResponseParserOwner {
   /** Requests in outQueue (written later), and whether a flush is scheduled. */
   private queuedRequests = 0
   private flushScheduled = false
+  /** gathered()'s last batch of one repeated buffer: the batch, its buffer, and how many. */
+  private repeat: Buffer | null = null
+  private repeatOf: Buffer | null = null
+  private repeatCount = 0
   private unrefed = false
   /** In-flight requests that are not idempotent (nothing may be pipelined behind them). */
   private unsafeInflight = 0
@@ -269,9 +273,27 @@ export class Connection implements ResponseParserOwner {
     if (q.length === 0) return
     const unanswered = this.inflight.length - this.queuedRequests
     if (unanswered > 0 && this.queuedRequests < this.owner.pipeline) return // onComplete flushes
-    if (this.state !== ConnState.Closed) this.socket.write(q.length === 1 ? q[0] : Buffer.concat(q))
+    if (this.state !== ConnState.Closed) this.socket.write(q.length === 1 ? q[0] : this.gathered(q))
     q.length = 0
     this.queuedRequests = 0
+  }
+
+  /**
+   * The queued buffers as one. A load run queues the same request bytes again and again, so the
+   * last batch's concatenation is kept and written again when it is the same buffer as often
+   * (never changed after: the socket may still hold it).
+   */
+  private gathered(q: Buffer[]): Buffer {
+    const first = q[0]
+    let same = true
+    for (let i = 1; i < q.length && same; i++) same = q[i] === first
+    if (!same) return Buffer.concat(q)
+    if (this.repeatOf !== first || this.repeatCount !== q.length) {
+      this.repeat = Buffer.concat(q)
+      this.repeatOf = first
+      this.repeatCount = q.length
+    }
+    return this.repeat!
   }
 
   /** Sends a held-back body (100 Continue arrived, or waiting for it timed out). */
