@@ -35,7 +35,7 @@ export class FlowTable<T> {
   get(data: Uint8Array, aOff: number, bOff: number, addrLen: number, aPort: number, bPort: number): T | undefined {
     const w = this.fill(data, aOff, bOff, addrLen, aPort, bPort)
     let e = this.buckets[this.hash(w) & this.mask]
-    while (e !== undefined && !sameKey(e.key, w)) e = e.chain
+    while (e !== undefined && !sameEndpointWords(e.key, w)) e = e.chain
     return e?.value
   }
 
@@ -45,7 +45,7 @@ export class FlowTable<T> {
     const b = this.hash(w) & this.mask
     const head = this.buckets[b]
     for (let e = head; e !== undefined; e = e.chain) {
-      if (sameKey(e.key, w)) {
+      if (sameEndpointWords(e.key, w)) {
         e.value = value
         return
       }
@@ -95,26 +95,32 @@ export class FlowTable<T> {
     return w
   }
 
-  /**
-   * A keyed 32-bit hash of the ten key words: one multiply-xorshift round a word (zero words of
-   * IPv4 addresses included, they are cheap) and a final mix, seeded per table.
-   */
   private hash(w: Uint32Array): number {
-    const s = this.seed
-    let h = s[0]
-    for (let i = 0; i < 10; i++) {
-      h = Math.imul(h ^ w[i], 0x9e3779b1)
-      h ^= h >>> 16
-    }
-    h = Math.imul(h ^ s[1], 0x85ebca77)
-    h ^= h >>> 13
-    h = Math.imul(h ^ s[2], 0xc2b2ae3d)
-    return (h ^ (h >>> 16) ^ s[3]) >>> 0
+    return hashEndpointWords(w, this.seed)
   }
+
 
 }
 
-function sameKey(a: Uint32Array, b: Uint32Array): boolean {
+/**
+ * A keyed 32-bit hash of ten endpoint key words (4 address words and a port word, twice): one
+ * multiply-xorshift round a word (the zero words of IPv4 addresses included, they are cheap)
+ * and a final mix, with a table's random 4-word seed.
+ */
+export function hashEndpointWords(w: Uint32Array, seed: Uint32Array): number {
+  let h = seed[0]
+  for (let i = 0; i < 10; i++) {
+    h = Math.imul(h ^ w[i], 0x9e3779b1)
+    h ^= h >>> 16
+  }
+  h = Math.imul(h ^ seed[1], 0x85ebca77)
+  h ^= h >>> 13
+  h = Math.imul(h ^ seed[2], 0xc2b2ae3d)
+  return (h ^ (h >>> 16) ^ seed[3]) >>> 0
+}
+
+/** Whether two ten-word endpoint keys (as hashEndpointWords takes them) are equal. */
+export function sameEndpointWords(a: Uint32Array, b: Uint32Array): boolean {
   for (let i = 0; i < 10; i++) if (a[i] !== b[i]) return false
   return true
 }

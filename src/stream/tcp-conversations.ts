@@ -11,6 +11,7 @@
  * Idle closed conversations can be expired to bound memory on long captures.
  */
 import { randomBytes } from 'node:crypto'
+import { hashEndpointWords, sameEndpointWords } from './flow-table.js'
 import { addressText } from './tcp-segment.js'
 
 /** TCP flag bits (RFC 9293 section 3.1). */
@@ -131,7 +132,7 @@ export class TcpConversations {
     w[9] = low ? dport : sport
     const h = this.hash(w)
     let conv = this.buckets.get(h)
-    while (conv !== undefined && !sameKey(conv.key, w)) conv = conv.chain
+    while (conv !== undefined && !sameEndpointWords(conv.key, w)) conv = conv.chain
     let fromA = conv === undefined ? true : conv.lowIsA === low
     if (conv !== undefined && (flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN) {
       const mine = fromA ? conv.ab : conv.ba
@@ -173,22 +174,10 @@ export class TcpConversations {
     return this.place
   }
 
-  /**
-   * A keyed 32-bit hash of the ten key words: one multiply-xorshift round a word (zero words of
-   * IPv4 addresses included, they are cheap) and a final mix, seeded per table.
-   */
   private hash(w: Uint32Array): number {
-    const s = this.seed
-    let h = s[0]
-    for (let i = 0; i < 10; i++) {
-      h = Math.imul(h ^ w[i], 0x9e3779b1)
-      h ^= h >>> 16
-    }
-    h = Math.imul(h ^ s[1], 0x85ebca77)
-    h ^= h >>> 13
-    h = Math.imul(h ^ s[2], 0xc2b2ae3d)
-    return (h ^ (h >>> 16) ^ s[3]) >>> 0
+    return hashEndpointWords(w, this.seed)
   }
+
 
 
   private unlink(h: number, conv: TcpConversation): void {
@@ -224,9 +213,4 @@ export class TcpConversations {
     }
     return n
   }
-}
-
-function sameKey(a: Uint32Array, b: Uint32Array): boolean {
-  for (let i = 0; i < 10; i++) if (a[i] !== b[i]) return false
-  return true
 }
