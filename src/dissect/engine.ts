@@ -54,7 +54,7 @@ export class DissectionEngine implements DissectContext {
   /** Whether a layer set the summary line of the current packet. */
   hasInfo = false
   /** Names of the layers of the current packet, for frame.protocols: the first protocolCount. */
-  readonly protocols: string[] = []
+  private readonly names: string[] = []
   protocolCount = 0
   private readonly wanted: Uint8Array
   /** Per field id: 1 for number types (uint, int, bool), whose add() reads a value. */
@@ -122,9 +122,14 @@ export class DissectionEngine implements DissectContext {
     return t
   }
 
+  /** The layers of the current packet, in order (`['eth', 'ethertype', 'ip', 'tcp']`). */
+  get protocols(): string[] {
+    return this.names.slice(0, this.protocolCount)
+  }
+
   /** frame.protocols of the current packet (`eth:ethertype:ip:tcp`). */
   protocolsText(): string {
-    const p = this.protocols
+    const p = this.names
     let s = ''
     for (let i = 0; i < this.protocolCount; i++) s += i === 0 ? p[i] : ':' + p[i]
     return s
@@ -139,15 +144,12 @@ export class DissectionEngine implements DissectContext {
   }
 
   private pushProtocol(name: string): void {
-    this.protocols[this.protocolCount++] = name
+    this.names[this.protocolCount++] = name
   }
 
   /** Decodes record i of the batch; its fields are then in `store`. */
   dissect(batch: RecordBatch, i: number): void {
-    this.store.reset()
-    this.protocolCount = 0
-    this.hasInfo = false
-    this.line.pos = 0
+    this.clear()
     this.frame = batch.firstNumber + i
     this.linkType = batch.linkType[i]
     this.sec = batch.tsSec[i]
@@ -234,7 +236,7 @@ export class DissectionEngine implements DissectContext {
     const store = this.store
     const layer = store.layers[--store.layerCount]
     store.rollback(layer.firstOcc)
-    if (this.protocolCount > 0 && this.protocols[this.protocolCount - 1] === d.name) this.protocolCount--
+    if (this.protocolCount > 0 && this.names[this.protocolCount - 1] === d.name) this.protocolCount--
   }
 
   /**
@@ -278,7 +280,7 @@ export class DissectionEngine implements DissectContext {
     this.reportedEnd = reported
     for (let n = 0; n < MAX_LAYERS && from < to; n++) {
       // Pipelined PDUs in one segment show the protocol once in frame.protocols, as tshark does.
-      const shown = n > 0 && this.protocolCount > 0 && this.protocols[this.protocolCount - 1] === d.name
+      const shown = n > 0 && this.protocolCount > 0 && this.names[this.protocolCount - 1] === d.name
       if (!this.layerOnce(d, buf, from, to, reported)) return
       if (shown) this.protocolCount--
       const need = this.need
@@ -311,9 +313,12 @@ export class DissectionEngine implements DissectContext {
 
   /** Whether running `d` can record a wanted field (cached per dissector). */
   private leadsToWanted(d: RegisteredDissector): boolean {
-    let u = this.useful[d.index]
-    if (u === 0) this.useful[d.index] = u = this.registry.leadsTo(d, this.wanted) ? 1 : 2
-    return u === 1
+    const u = this.useful[d.index]
+    if (u === 1 || u === 2) return u === 1
+    // Not known yet (or registered after this engine was made, past the array: not cached).
+    const yes = this.registry.leadsTo(d, this.wanted)
+    if (d.index < this.useful.length) this.useful[d.index] = yes ? 1 : 2
+    return yes
   }
 
   /** Whether a dispatch would find `d` worth running. */
