@@ -15,6 +15,12 @@ export class TextOutput {
   closed = false
   private chunk = ''
   private bytes: Buffer | null = null
+  /**
+   * A byte chunk the stream took whole at once (a file, /dev/null, a pipe with room): it is
+   * written out and no longer the stream's, so it is reused. Otherwise every 64 KiB of output is
+   * a new buffer, and when lines make no JS garbage those pile up outside the heap until a GC.
+   */
+  private spare: Buffer | null = null
   /** Bytes used in the byte chunk; a producer writes from here. */
   bytePos = 0
   private drained: Promise<void> | null = null
@@ -39,7 +45,10 @@ export class TextOutput {
    */
   byteChunk(): Buffer {
     if (this.chunk.length > 0) this.push()
-    if (this.bytes === null) this.bytes = Buffer.allocUnsafe(this.chunkSize + BYTE_SLACK)
+    if (this.bytes === null) {
+      this.bytes = this.spare ?? Buffer.allocUnsafe(this.chunkSize + BYTE_SLACK)
+      this.spare = null
+    }
     return this.bytes
   }
 
@@ -71,9 +80,11 @@ export class TextOutput {
     const n = this.bytePos
     this.bytePos = 0
     if (bytes === null || n === 0) return
-    // The stream may keep the chunk until it is written: the next line starts a new one.
+    // The stream may keep the chunk until it is written: the next line starts in another one.
     this.bytes = null
-    if (!this.closed) this.wrote(this.stream.write(bytes.subarray(0, n)))
+    if (this.closed) return
+    this.wrote(this.stream.write(bytes.subarray(0, n)))
+    if (this.stream.writableLength === 0) this.spare = bytes
   }
 
   private push(): void {
