@@ -175,6 +175,15 @@ export class InfoLine {
     return this
   }
 
+  /**
+   * The buffer, with room for `n` more bytes at `pos`: for writers that put bytes in
+   * themselves and then move `pos` on.
+   */
+  room(n: number): Buffer {
+    if (this.pos + n > this.buf.length) this.grow(n)
+    return this.buf
+  }
+
   /** The line as a string (tests, and callers that want text). */
   toString(): string {
     return this.buf.toString('utf8', 0, this.pos)

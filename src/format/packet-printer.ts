@@ -8,10 +8,11 @@ import { InvalidArgumentError } from '../errors.js'
 import { DissectionEngine } from '../dissect/engine.js'
 import { formatBytes, formatNumber, type FieldSpec } from '../dissect/field-types.js'
 import { InfoLine } from '../dissect/info-line.js'
-import type { DissectorRegistry } from '../dissect/registry.js'
+import { DissectorRegistry } from '../dissect/registry.js'
 import { linkHeaderLength } from '../pcap/link-types.js'
 import { RecordKind, type RecordBatch } from '../pcap/record-batch.js'
 import { putFieldValue } from './field-bytes.js'
+import { NdjsonLine } from './ndjson-line.js'
 import { formatEpoch, formatTimeOfDay, frameFields, frameFieldWriters, MAX_FRAME_FIELD_BYTES, putTimeOfDay, putUint, type FieldByteWriter, type FieldGetter } from './frame-fields.js'
 import { hexDump } from './hex.js'
 import { BYTE_SLACK, type TextOutput } from './output.js'
@@ -47,8 +48,9 @@ export class PacketPrinter {
   private readonly engine: DissectionEngine | undefined
   /** Set when every `-e` column is a frame field: lines are written as bytes, no strings made. */
   private readonly byteColumns: FieldByteWriter[] | undefined
-  /** The `-T fields` line being made (bytes, copied into the output). */
+  /** The `-T fields` or `-T ndjson` line being made (bytes, copied into the output). */
   private readonly line = new InfoLine()
+  private readonly ndjson: NdjsonLine | undefined
 
   constructor(private readonly out: TextOutput, private readonly options: PrintOptions, private readonly registry?: DissectorRegistry) {
     const names = options.fields ?? []
@@ -68,6 +70,7 @@ export class PacketPrinter {
     if (options.format === 'fields' && !options.hex && names.every((n) => n in frameFieldWriters) && names.length * (MAX_FRAME_FIELD_BYTES + 1) < BYTE_SLACK) {
       this.byteColumns = names.map((n) => frameFieldWriters[n])
     }
+    if (options.format === 'ndjson') this.ndjson = new NdjsonLine(registry ?? new DissectorRegistry())
     if (registry && needsDissection(options)) {
       this.engine = new DissectionEngine(registry, options.format === 'verbose' || options.format === 'ndjson', wanted)
       this.engine.wantsInfo = options.format === 'text'
@@ -90,7 +93,11 @@ export class PacketPrinter {
       else if (engine !== undefined) engine.clear()
       switch (format) {
         case 'fields': this.fieldsLine(batch, i); break
-        case 'ndjson': out.write(this.ndjsonLine(batch, i)); break
+        case 'ndjson':
+          this.line.pos = 0
+          this.ndjson!.write(this.line, batch, i, engine)
+          out.writeBytes(this.line.buf, 0, this.line.pos)
+          break
         case 'verbose': out.write(this.verbose(batch, i)); break
         default: this.textLine(batch, i)
       }
@@ -137,11 +144,8 @@ export class PacketPrinter {
       if (c > 0) line.char(0x09)
       if ('frame' in col) {
         if (col.write === undefined) line.text(col.frame(batch, i))
-        else {
-          // Frame fields are short: room for the longest, then written in place.
-          if (line.pos + MAX_FRAME_FIELD_BYTES > line.buf.length) line.text(col.frame(batch, i))
-          else line.pos = col.write(line.buf, line.pos, batch, i)
-        }
+        // Frame fields are short: room for the longest, then written in place.
+        else line.pos = col.write(line.room(MAX_FRAME_FIELD_BYTES), line.pos, batch, i)
       } else if ('protocols' in col) {
         if (packet && this.engine) line.text(this.engine.protocolsText())
       } else if (packet) this.putValues(col.id, col.spec, batch.data)
@@ -209,36 +213,6 @@ export class PacketPrinter {
       for (let l = 0; l < store.layerCount; l++) line += damageText(store.layers[l])
     }
     return `${t} ${line}\n`
-  }
-
-  private ndjsonLine(batch: RecordBatch, i: number): string {
-    const epoch = formatEpoch(batch.tsSec[i], batch.tsNsec[i])
-    let s = `{"frame":{"number":${batch.firstNumber + i},"time_epoch":${epoch === '' ? 'null' : epoch},"len":${batch.origLen[i]},"cap_len":${batch.capLen[i]}`
-    const iface = frameFields['frame.interface_id'](batch, i)
-    if (iface !== '') s += `,"interface_id":${iface}`
-    const engine = this.engine
-    if (!engine || batch.kind[i] !== RecordKind.packet) return s + '}}\n'
-    s += `,"protocols":${JSON.stringify(engine.protocolsText())}}`
-    const store = engine.store
-    const seen = new Map<string, number>()
-    for (let l = 0; l < store.layerCount; l++) {
-      const layer = store.layers[l]
-      const n = seen.get(layer.name) ?? 0
-      seen.set(layer.name, n + 1)
-      const key = n === 0 ? layer.name : `${layer.name}#${n + 1}`
-      const obj: Record<string, unknown> = {}
-      for (let k = layer.firstOcc; k < layer.endOcc; k++) {
-        const spec = this.registry!.fields[store.field[k]]
-        if (spec.type === 'none') continue
-        const v = store.text[k] !== undefined || store.off[k] >= 0 ? this.valueText(k, batch.data) : spec.hexDigits !== undefined && spec.type !== 'bool' ? formatNumber(spec, store.num[k]) : store.num[k]
-        const prev = obj[spec.name]
-        obj[spec.name] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v]
-      }
-      if (layer.status !== 'ok') obj._status = layer.status
-      if (layer.reason) obj._reason = layer.reason
-      s += `,${JSON.stringify(key)}:${JSON.stringify(obj)}`
-    }
-    return s + '}\n'
   }
 
   private verbose(batch: RecordBatch, i: number): string {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict'
 import { InfoLine } from '../../src/dissect/info-line.js'
 import { ipv6Text } from '../../src/dissect/field-types.js'
 import { FlowTable } from '../../src/stream/flow-table.js'
+import { putJsonString } from '../../src/format/ndjson-line.js'
 
 test('dec, hex and the address writers print what String() and the formatters print', () => {
   const numbers = [0, 7, 9, 10, 99, 100, 65535, 99999, 100000, 4294967295, 4294967296, 2 ** 53 - 1, -1, -42, 1.5, NaN]
@@ -55,4 +56,18 @@ test('FlowTable: values by endpoint pair, in the given order, IPv4 and IPv6, pas
   assert.equal(t.size, 3001)
   t.clear()
   assert.equal(t.get(data, v4a, v4b, 4, 7, 80), undefined)
+})
+
+test('putJsonString writes what JSON.stringify writes', () => {
+  const samples = ['', 'plain', 'quote " and \\ back', 'ctl \u0000\u0001\b\t\n\f\r\u001f\u007f', 'é ✓ 𝄞', 'lone \ud800 x \udc00 y \ud83d', 'pair \ud83d\ude00 end']
+  for (let i = 0; i < 500; i++) {
+    let s = ''
+    for (let j = 0; j < 1 + (i % 40); j++) s += String.fromCharCode([0x22, 0x5c, 0x0a, 0x41, 0xe9, 0xd800, 0xdc00, 0x20ac, Math.floor(Math.random() * 0x10000)][Math.floor(Math.random() * 9)])
+    samples.push(s)
+  }
+  for (const s of samples) {
+    const line = new InfoLine()
+    putJsonString(line, s)
+    assert.equal(line.toString(), JSON.stringify(s), JSON.stringify(s))
+  }
 })

@@ -1,0 +1,169 @@
+/**
+ * NdjsonLine: one `-T ndjson` object per packet, written as bytes into an InfoLine: the same
+ * text JSON.stringify gives for `{"frame": {...}, "eth": {"eth.dst": ..., ...}, ...}` (numbers
+ * as numbers, 0x-hex fields as strings, a field that occurs more than once in a layer as an
+ * array where it first occurs), without building the objects and strings per packet.
+ */
+import type { DissectionEngine } from '../dissect/engine.js'
+import { formatBytes, formatNumber, type FieldSpec } from '../dissect/field-types.js'
+import type { InfoLine } from '../dissect/info-line.js'
+import type { DissectorRegistry } from '../dissect/registry.js'
+import { RecordKind, type RecordBatch } from '../pcap/record-batch.js'
+import { frameFieldWriters, MAX_FRAME_FIELD_BYTES } from './frame-fields.js'
+
+const HEX = '0123456789abcdef'
+
+/** Appends `s` as a JSON string (JSON.stringify's escapes). */
+export function putJsonString(line: InfoLine, s: string): void {
+  line.char(0x22)
+  let from = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    let esc: string | undefined
+    if (c === 0x22) esc = '\\"'
+    else if (c === 0x5c) esc = '\\\\'
+    else if (c < 0x20) esc = c === 8 ? '\\b' : c === 9 ? '\\t' : c === 10 ? '\\n' : c === 12 ? '\\f' : c === 13 ? '\\r' : '\\u00' + HEX[c >> 4] + HEX[c & 15]
+    else if (c >= 0xd800 && c <= 0xdfff) {
+      // A surrogate pair stays as it is; a lone surrogate is escaped (well-formed JSON.stringify).
+      if (c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+        i++
+        continue
+      }
+      esc = '\\u' + c.toString(16)
+    }
+    if (esc === undefined) continue
+    if (i > from) line.text(s.slice(from, i))
+    line.text(esc)
+    from = i + 1
+  }
+  if (from === 0) line.text(s)
+  else if (from < s.length) line.text(s.slice(from))
+  line.char(0x22)
+}
+
+/** Appends bytes data[from, to) taken as Latin-1 text, as a JSON string. */
+function putJsonLatin1(line: InfoLine, data: Uint8Array, from: number, to: number): void {
+  let plain = true
+  for (let i = from; i < to; i++) {
+    const b = data[i]
+    if (b < 0x20 || b === 0x22 || b === 0x5c) { plain = false; break }
+  }
+  if (!plain) return putJsonString(line, Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1', from, to))
+  line.char(0x22).latin1(data, from, to).char(0x22)
+}
+
+/** Writes ndjson lines for the engine's current packet. */
+export class NdjsonLine {
+  /** `"name":` for each field id, JSON-escaped once. */
+  private readonly keys: string[]
+  /** Per field id: the stamp of the layer that wrote it (a repeat in that layer is in its array). */
+  private readonly written: Uint32Array
+  private stamp = 0
+  /** How many times each layer name was seen in the current packet (`ip`, then `ip#2`). */
+  private readonly seen = new Map<string, number>()
+
+  constructor(private readonly registry: DissectorRegistry) {
+    this.keys = registry.fields.map((f) => JSON.stringify(f.name) + ':')
+    this.written = new Uint32Array(registry.fields.length)
+  }
+
+  /** Writes record i's line (with its newline) into `line`. */
+  write(line: InfoLine, batch: RecordBatch, i: number, engine: DissectionEngine | undefined): void {
+    line.text('{"frame":{"number":').dec(batch.firstNumber + i).text(',"time_epoch":')
+    this.frameField(line, 'frame.time_epoch', batch, i, 'null')
+    line.text(',"len":').dec(batch.origLen[i]).text(',"cap_len":').dec(batch.capLen[i])
+    const at = line.pos
+    line.text(',"interface_id":')
+    const before = line.pos
+    this.frameField(line, 'frame.interface_id', batch, i, '')
+    if (line.pos === before) line.pos = at
+    if (!engine || batch.kind[i] !== RecordKind.packet) {
+      line.text('}}\n')
+      return
+    }
+    line.text(',"protocols":')
+    putJsonString(line, engine.protocolsText())
+    line.char(0x7d)
+    const store = engine.store
+    const fields = this.registry.fields
+    const seen = this.seen
+    seen.clear()
+    for (let l = 0; l < store.layerCount; l++) {
+      const layer = store.layers[l]
+      const n = seen.get(layer.name) ?? 0
+      seen.set(layer.name, n + 1)
+      line.char(0x2c)
+      putJsonString(line, n === 0 ? layer.name : `${layer.name}#${n + 1}`)
+      line.text(':{')
+      const stamp = ++this.stamp
+      let first = true
+      for (let k = layer.firstOcc; k < layer.endOcc; k++) {
+        const id = store.field[k]
+        const spec = fields[id]
+        if (spec.type === 'none' || this.written[id] === stamp) continue
+        this.written[id] = stamp
+        if (!first) line.char(0x2c)
+        first = false
+        line.text(this.keys[id])
+        let j = store.next[k]
+        if (j === -1 || j >= layer.endOcc) {
+          this.value(line, spec, engine, k, batch.data)
+          continue
+        }
+        line.char(0x5b)
+        this.value(line, spec, engine, k, batch.data)
+        for (; j !== -1 && j < layer.endOcc; j = store.next[j]) {
+          line.char(0x2c)
+          this.value(line, spec, engine, j, batch.data)
+        }
+        line.char(0x5d)
+      }
+      if (layer.status !== 'ok') {
+        line.text(first ? '"_status":' : ',"_status":')
+        putJsonString(line, layer.status)
+        first = false
+      }
+      if (layer.reason) {
+        line.text(first ? '"_reason":' : ',"_reason":')
+        putJsonString(line, layer.reason)
+      }
+      line.char(0x7d)
+    }
+    line.text('}\n')
+  }
+
+  /** A frame field's value as its byte writer prints it, or `absent` when it prints nothing. */
+  private frameField(line: InfoLine, name: string, batch: RecordBatch, i: number, absent: string): void {
+    const start = line.pos
+    line.pos = frameFieldWriters[name](line.room(MAX_FRAME_FIELD_BYTES), start, batch, i)
+    if (line.pos === start) line.text(absent)
+  }
+
+  /** One occurrence's value: text and byte fields as strings, numbers as numbers (0x-hex ones as strings). */
+  private value(line: InfoLine, spec: FieldSpec, engine: DissectionEngine, k: number, data: Buffer): void {
+    const store = engine.store
+    const text = store.text[k]
+    if (text !== undefined) return putJsonString(line, text)
+    const off = store.off[k]
+    if (off >= 0) {
+      const buf = store.buf[k] ?? data
+      if (spec.type === 'string') return putJsonLatin1(line, buf, off, off + store.len[k])
+      // Addresses and hex bytes never need escaping.
+      line.char(0x22)
+      if (spec.type === 'ipv4') line.ipv4(buf, off)
+      else if (spec.type === 'ether') line.ether(buf, off)
+      else if (spec.type === 'bytes') line.hexBytes(buf, off, store.len[k])
+      else line.text(formatBytes(spec, buf, off, store.len[k]))
+      line.char(0x22)
+      return
+    }
+    const v = store.num[k]
+    if (spec.hexDigits !== undefined && spec.type !== 'bool') {
+      if (v >= 0 && v <= 0xffffffff && v === Math.floor(v)) line.text('"0x').hex(v, spec.hexDigits).char(0x22)
+      else line.char(0x22).text(formatNumber(spec, v)).char(0x22)
+      return
+    }
+    if (Number.isFinite(v)) line.dec(v)
+    else line.text('null')
+  }
+}
