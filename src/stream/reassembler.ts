@@ -100,9 +100,12 @@ export class Reassembler {
   acked(ack: number, frame: number, time: number): void {
     if (this.ended || this.held.length === 0 || seqDiff(ack, this.next) <= 0) return
     this.time = time
-    const first = this.held[0].seq
-    if (seqDiff(ack, first) >= 0) this.skipToHeld(frame)
-    else {
+    // Every gap the ACK covers goes: held data after one may end at another.
+    while (this.held.length > 0 && seqDiff(ack, this.next) > 0) {
+      if (seqDiff(ack, this.held[0].seq) >= 0) {
+        this.skipToHeld(frame)
+        continue
+      }
       // Part of the gap is acknowledged: that part is lost; the rest may still arrive.
       this.sink.gap?.(seqDiff(ack, this.next), frame, this.time)
       this.next = ack
