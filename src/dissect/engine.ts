@@ -49,10 +49,19 @@ export class DissectionEngine implements DissectContext {
   srcOffset = -1
   dstOffset = -1
   addrLength = 0
-  /** The summary line of the current packet (when wantsInfo); see hasInfo. */
+  /**
+   * The summary line of the current packet (when wantsInfo) is line.buf[lineStart, line.pos),
+   * when hasInfo. A layer that replaces the line starts a new one after the old (lineStart
+   * moves on), so a layer that throws half-way through its line can be undone.
+   */
   readonly line = new InfoLine()
+  lineStart = 0
   /** Whether a layer set the summary line of the current packet. */
   hasInfo = false
+  /** The line as it was before the current layer's infoLine() (undoStart -1: nothing to undo). */
+  private undoStart = -1
+  private undoPos = 0
+  private undoHas = false
   /** Names of the layers of the current packet, for frame.protocols: the first protocolCount. */
   private readonly names: string[] = []
   protocolCount = 0
@@ -141,6 +150,12 @@ export class DissectionEngine implements DissectContext {
     this.protocolCount = 0
     this.hasInfo = false
     this.line.pos = 0
+    this.lineStart = 0
+  }
+
+  /** The summary line as text ('' when no layer set one). */
+  infoText(): string {
+    return this.hasInfo ? this.line.buf.toString('utf8', this.lineStart, this.line.pos) : ''
   }
 
   private pushProtocol(name: string): void {
@@ -214,10 +229,17 @@ export class DissectionEngine implements DissectContext {
     if (this.wanted[d.protoId] === 1) store.pushBytes(d.protoId, at, view.captured, data)
     this.need = 0
     this.pdu = -1
+    this.undoStart = -1
     try {
       d.dissect.call(d.def, view, this, d.ids)
     } catch (err) {
       layer.endOcc = store.count
+      if (this.undoStart >= 0) {
+        // A line written through infoLine() may be half done: the line is the layers' below.
+        this.lineStart = this.undoStart
+        this.line.pos = this.undoPos
+        this.hasInfo = this.undoHas
+      }
       if (err === TRUNCATED) layer.status = 'truncated'
       else {
         layer.status = 'malformed'
@@ -401,10 +423,14 @@ export class DissectionEngine implements DissectContext {
 
   info(text: string, append = false): void {
     this.infoLine(append).text(text)
+    this.undoStart = -1 // whole: it stands even if the layer fails later, as it always did
   }
 
   infoLine(append = false): InfoLine {
-    if (!append) this.line.pos = 0
+    this.undoStart = this.lineStart
+    this.undoPos = this.line.pos
+    this.undoHas = this.hasInfo
+    if (!append) this.lineStart = this.line.pos
     this.hasInfo = true
     return this.line
   }

@@ -76,6 +76,8 @@ export class PacketFields {
     this.num[k] = num
     this.off[k] = -1
     if (this.text[k] !== undefined) this.text[k] = undefined
+    // Let go of the buffer an earlier packet's bytes were in (a reassembled PDU can be large).
+    if (this.buf[k] !== undefined) this.buf[k] = undefined
   }
 
   /** Appends an occurrence of `id` that is the bytes buf[off, off + len). */
@@ -92,6 +94,7 @@ export class PacketFields {
     const k = this.slot(id)
     this.off[k] = -1
     this.text[k] = text
+    if (this.buf[k] !== undefined) this.buf[k] = undefined
   }
 
   /** Takes the next occurrence index for `id` and links it into the field's chain. */

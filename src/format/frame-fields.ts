@@ -42,6 +42,8 @@ export type FieldByteWriter = (buf: Buffer, p: number, batch: RecordBatch, i: nu
 
 /** Writes a non-negative integer (exact up to 2^53) in decimal. */
 export function putUint(buf: Buffer, p: number, n: number): number {
+  // Past 2^53 the digit loop would invent digits: String() prints what the value is.
+  if (n > Number.MAX_SAFE_INTEGER) return p + buf.write(String(n), p, 'latin1')
   if (n < 10) {
     buf[p] = 48 + n
     return p + 1
@@ -90,7 +92,10 @@ export function putTimeOfDay(buf: Buffer, p: number, sec: number, nsec: number, 
   // No time, or a fraction out of range in the file (tcpdump prints all its digits): as text.
   if (Number.isNaN(sec) || nsec < 0 || nsec > 999_999_999) return p + buf.write(formatTimeOfDay(sec, nsec, nano), p, 'latin1')
   if (sec !== clockSec) {
-    clockText.write(formatTimeOfDay(sec, 0), 0, 9, 'latin1')
+    const t = formatTimeOfDay(sec, 0)
+    // Seconds past Date's range print as NaN: the text path writes those whole.
+    if (t.length !== 15) return p + buf.write(formatTimeOfDay(sec, nsec, nano), p, 'latin1')
+    clockText.write(t, 0, 9, 'latin1')
     clockSec = sec
   }
   for (let i = 0; i < 9; i++) buf[p + i] = clockText[i]

@@ -95,7 +95,7 @@ export class NdjsonLine {
       line.char(0x2c)
       putJsonString(line, n === 0 ? layer.name : `${layer.name}#${n + 1}`)
       line.text(':{')
-      const stamp = ++this.stamp
+      const stamp = this.nextStamp()
       let first = true
       for (let k = layer.firstOcc; k < layer.endOcc; k++) {
         const id = store.field[k]
@@ -130,6 +130,16 @@ export class NdjsonLine {
       line.char(0x7d)
     }
     line.text('}\n')
+  }
+
+  /** A new layer stamp; on wrapping round the marks start over, so no old one can match. */
+  private nextStamp(): number {
+    this.stamp = (this.stamp + 1) >>> 0
+    if (this.stamp === 0) {
+      this.written.fill(0)
+      this.stamp = 1
+    }
+    return this.stamp
   }
 
   /** A frame field's value as its byte writer prints it, or `absent` when it prints nothing. */

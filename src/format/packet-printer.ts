@@ -170,7 +170,7 @@ export class PacketPrinter {
   private textLine(batch: RecordBatch, i: number): void {
     const out = this.out
     const engine = this.engine
-    if (batch.kind[i] !== RecordKind.packet || engine === undefined || engine.line.pos > BYTE_SLACK - 64) {
+    if (batch.kind[i] !== RecordKind.packet || engine === undefined || engine.line.pos - engine.lineStart > BYTE_SLACK - 64) {
       out.write(this.textLineString(batch, i))
       return
     }
@@ -178,11 +178,11 @@ export class PacketPrinter {
     let p = putTimeOfDay(buf, out.bytePos, batch.tsSec[i], batch.tsNsec[i], this.options.nano)
     buf[p++] = 0x20
     if (engine.hasInfo) {
-      const line = engine.line
-      const src = line.buf
-      const n = line.pos
-      if (n <= 128) for (let j = 0; j < n; j++) buf[p++] = src[j]
-      else { buf.set(src.subarray(0, n), p); p += n }
+      const src = engine.line.buf
+      const from = engine.lineStart
+      const n = engine.line.pos - from
+      if (n <= 128) for (let j = 0; j < n; j++) buf[p++] = src[from + j]
+      else { buf.set(src.subarray(from, from + n), p); p += n }
     } else {
       p += buf.write('length ', p, 'latin1')
       p = putUint(buf, p, batch.origLen[i])
@@ -207,7 +207,7 @@ export class PacketPrinter {
     const t = formatTimeOfDay(batch.tsSec[i], batch.tsNsec[i], this.options.nano)
     if (batch.kind[i] !== RecordKind.packet) return `${t} pcapng custom block, length ${batch.capLen[i]}\n`
     const engine = this.engine
-    let line = engine && engine.hasInfo ? engine.line.toString() : `length ${batch.origLen[i]}`
+    let line = engine && engine.hasInfo ? engine.infoText() : `length ${batch.origLen[i]}`
     if (engine) {
       const store = engine.store
       for (let l = 0; l < store.layerCount; l++) line += damageText(store.layers[l])

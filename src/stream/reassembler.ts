@@ -54,6 +54,9 @@ export class Reassembler {
   private heldBytes = 0
   /** Time of the segment being handled (handed to the sink with its data). */
   private time = 0
+  /** An ACK from the other side passed a gap (acked()): up to where, and whether still to settle. */
+  private ackedTo = 0
+  private ackedPending = false
 
   constructor(private readonly sink: StreamSink, private readonly budget: ReassemblyBudget) {}
 
@@ -88,17 +91,34 @@ export class Reassembler {
       this.sink.end?.('rst', frame, this.time)
       return
     }
+    this.settleAcked(frame, time)
     this.checkFin(frame)
   }
 
   /**
    * The other side acknowledged everything before `ack`. Bytes of this direction that were
    * acknowledged but never seen were received by the peer and lost only to the capture (what
-   * Wireshark flags as "ACKed unseen segment"): they will not come, so the gap before them is
-   * given up at once instead of holding later data until a cap is reached.
+   * Wireshark flags as "ACKed unseen segment"): they will not come. The gap is given up at the
+   * next segment of the conversation that does not fill it, not at the ACK itself: a capture
+   * can show an ACK before the segment it covers (merged or multi-queue captures), and that
+   * segment must still fill its gap. Until then later data is held as for any gap.
    */
   acked(ack: number, frame: number, time: number): void {
-    if (this.ended || this.held.length === 0 || seqDiff(ack, this.next) <= 0) return
+    if (this.ended) return
+    this.settleAcked(frame, time)
+    if (this.next === -1 || seqDiff(ack, this.next) <= 0) return
+    // Only a gap counts: data held after it, or a FIN seen past it.
+    if (this.held.length > 0 || (this.finSeq !== -1 && seqDiff(this.finSeq, this.next) > 0)) {
+      this.ackedTo = ack
+      this.ackedPending = true
+    }
+  }
+
+  /** Gives up, now, a gap an earlier ACK covered and nothing since has filled. */
+  private settleAcked(frame: number, time: number): void {
+    if (!this.ackedPending) return
+    this.ackedPending = false
+    const ack = this.ackedTo
     this.time = time
     // Every gap the ACK covers goes: held data after one may end at another.
     while (this.held.length > 0 && seqDiff(ack, this.next) > 0) {
@@ -109,6 +129,11 @@ export class Reassembler {
       // Part of the gap is acknowledged: that part is lost; the rest may still arrive.
       this.sink.gap?.(seqDiff(ack, this.next), frame, this.time)
       this.next = ack
+    }
+    // Bytes lost before a FIN the peer acknowledged: the direction ends at the FIN.
+    if (this.held.length === 0 && this.finSeq !== -1 && seqDiff(this.finSeq, this.next) > 0 && seqDiff(ack, this.finSeq) >= 0) {
+      this.sink.gap?.(seqDiff(this.finSeq, this.next), frame, this.time)
+      this.next = this.finSeq
     }
     this.checkFin(frame)
   }

@@ -199,7 +199,11 @@ export class TcpConversations {
   expire(time: number, idleSeconds: number, onDrop?: (c: TcpConversation) => void): number {
     const keep: TcpConversation[] = []
     let n = 0
-    for (const c of this.all) {
+    // Without `all`, the conversations that can still get packets are the ones in the chains.
+    const live: TcpConversation[] = []
+    if (this.retain) live.push(...this.all)
+    else for (const first of this.buckets.values()) for (let c: TcpConversation | undefined = first; c !== undefined; c = c.chain) live.push(c)
+    for (const c of live) {
       const closed = (c.ab.fin && c.ba.fin) || c.ab.rst || c.ba.rst
       if (closed && c.lastTime < time - idleSeconds) {
         this.unlink(this.hash(c.key), c)
@@ -207,7 +211,7 @@ export class TcpConversations {
         n++
       } else keep.push(c)
     }
-    if (n > 0) {
+    if (n > 0 && this.retain) {
       this.all.length = 0
       this.all.push(...keep)
     }

@@ -24,7 +24,10 @@ interface Reassembly {
 
 /** Tracks TCP conversations across batches. */
 export class TcpTracker {
-  /** The conversations; every one is kept only without a handler (the `streams` listing needs them all). */
+  /**
+   * The conversations. Only a tracker without a handler (the `streams` listing) keeps every one
+   * in `conversations.all`; with a handler `all` stays empty and memory follows the live flows.
+   */
   readonly conversations: TcpConversations
   readonly budget: ReassemblyBudget
   /** Frames seen, and frames that carried a TCP segment. */

@@ -121,3 +121,18 @@ test('--config names the configuration from any folder', async (t) => {
   const r = await netkit(['read', '-r', pcap, '--config', join(dir, '.netkitrc.json'), '-T', 'fields', '-e', 'nkp.payload', '-c', '1'])
   assert.equal(r.stdout, 'hi there\n')
 })
+
+test('a layer that fails half-way through its infoLine() leaves the line of the layers below', async (t) => {
+  const { dir, cleanup } = tempDir('netkit-plugin-')
+  t.after(cleanup)
+  writeFileSync(join(dir, 'half.js'), `import { defineDissector } from 'netkit'
+export default defineDissector({ name: 'half', fields: {}, register: [{ table: 'udp.port', key: 9999 }],
+  dissect(view, ctx) { if (ctx.wantsInfo) ctx.infoLine(true).text(': HALF ').dec(view.u8(0)).text(' ').dec(view.u8(50)) } })
+`)
+  writeFileSync(join(dir, '.netkitrc.json'), JSON.stringify({ plugins: ['./half.js'] }))
+  const pcap = join(dir, 'half.pcap')
+  writeFileSync(pcap, Buffer.concat([pcapHeader(), pcapRecord(1, 0, udpFrame(Buffer.from('abc')))]))
+  const r = await netkit(['read', '-r', pcap], { cwd: dir })
+  assert.equal(r.stderr, '')
+  assert.match(r.stdout, /IP 10\.0\.0\.1\.5000 > 10\.0\.0\.2\.9999: UDP, length 3 \[\|half\]\n$/)
+})

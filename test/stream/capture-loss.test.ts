@@ -10,6 +10,7 @@ import { netkit, needs, tempDir } from '../helpers/cli.js'
 import { pcapHeader, pcapRecord } from '../helpers/capture-builder.js'
 import { A, B, F, tcpFrame } from '../helpers/tcp-frames.js'
 import { assertHttpLogMatchesTshark } from '../helpers/http-compare.js'
+import { Reassembler, ReassemblyBudget } from '../../src/stream/reassembler.js'
 
 const { dir, cleanup } = tempDir('netkit-loss-')
 test.after(cleanup)
@@ -62,4 +63,47 @@ test('http-log of a lossy keep-alive capture equals tshark', { skip: needs('tsha
   const file = join(dir, 'lossy-small.pcap')
   lossyCapture(file, 300, 50)
   await assertHttpLogMatchesTshark(file, 299, [80])
+})
+
+/** A Reassembler whose sink records what it hands on: data as text, gaps as `[gap N]`, the end. */
+function recorder() {
+  const out: string[] = []
+  let ended = ''
+  const r = new Reassembler({
+    data: (d, s, e) => { out.push(d.toString('latin1', s, e)) },
+    gap: (n) => { out.push(`[gap ${n}]`) },
+    end: (how) => { ended = how },
+  }, new ReassemblyBudget())
+  return { r, out, ended: () => ended }
+}
+
+test('an ACK seen before the segment it covers (a reordered capture) loses nothing', () => {
+  const { r, out } = recorder()
+  r.segment(99, 0x02, Buffer.alloc(0), 0, 0, 1, 0) // SYN: data starts at 100
+  r.segment(105, 0x18, Buffer.from('world'), 0, 5, 2, 0) // held: 100..104 not seen yet
+  r.acked(110, 3, 0) // the peer has everything up to 110
+  r.segment(100, 0x18, Buffer.from('hello'), 0, 5, 4, 0) // ... and here are 100..104
+  assert.deepEqual(out, ['hello', 'world'])
+})
+
+test('bytes the peer ACKed that never come are given up at the next segment', () => {
+  const { r, out } = recorder()
+  r.segment(99, 0x02, Buffer.alloc(0), 0, 0, 1, 0)
+  r.segment(105, 0x18, Buffer.from('world'), 0, 5, 2, 0)
+  r.acked(110, 3, 0)
+  r.segment(110, 0x18, Buffer.from('again'), 0, 5, 4, 0)
+  assert.deepEqual(out, ['[gap 5]', 'world', 'again'])
+})
+
+test('bytes lost before a FIN the peer ACKed: the direction ends', () => {
+  const { r, out, ended } = recorder()
+  r.segment(99, 0x02, Buffer.alloc(0), 0, 0, 1, 0)
+  r.segment(100, 0x18, Buffer.from('hello'), 0, 5, 2, 0)
+  r.segment(120, 0x11, Buffer.alloc(0), 0, 0, 3, 0) // FIN at 120: 105..119 never seen
+  r.acked(121, 4, 0)
+  assert.equal(r.closed, false)
+  r.acked(121, 5, 0) // the next packet of the conversation settles it
+  assert.deepEqual(out, ['hello', '[gap 15]'])
+  assert.equal(r.closed, true)
+  assert.equal(ended(), 'fin')
 })

@@ -63,3 +63,19 @@ test('tcp.stream numbering equals tshark on port-reuse scenarios', { skip: needs
     assert.deepEqual(got, want, name)
   }
 })
+
+test('expire() forgets idle closed conversations, with or without `all` kept', () => {
+  for (const retain of [true, false]) {
+    const table = new TcpConversations({ retain })
+    const data = Buffer.from([10, 0, 0, 1, 10, 0, 0, 2])
+    const seg = (src: number, sport: number, dport: number, flags: number, t: number) =>
+      table.lookup(data, src, 4 - src, 4, sport, dport, 1, 1, flags, 1, t, 0, 60, 0).conversation
+    const c = seg(0, 1000, 80, 0x11, 1) // FIN from A
+    seg(4, 80, 1000, 0x11, 2) // FIN from B
+    const open = seg(0, 2000, 80, 0x10, 2)
+    assert.equal(table.expire(100, 10), 1, `retain ${retain}`)
+    assert.equal(table.all.length, retain ? 1 : 0)
+    assert.notEqual(seg(0, 1000, 80, 0x10, 101), c, 'the expired conversation is not found again')
+    assert.equal(seg(0, 2000, 80, 0x10, 101), open, 'an open one stays')
+  }
+})
