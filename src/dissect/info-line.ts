@@ -10,6 +10,37 @@ const HEX_DIGITS = '0123456789abcdef'
 /** The character codes of HEX_DIGITS. */
 const HEX_CODES = Uint8Array.from(HEX_DIGITS, (c) => c.charCodeAt(0))
 
+/**
+ * Writes a non-negative integer in decimal at `p` of `buf` as String(n) does (at most 24 bytes)
+ * and returns the new end.
+ */
+export function putUint(buf: Buffer, p: number, n: number): number {
+  if (n >>> 0 === n) {
+    const digits = n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6
+      : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10
+    let q = p + digits
+    // Integer division by 10 on 32 bits (the float division and floor cost more).
+    while (n >= 10) {
+      const t = (n / 10) >>> 0
+      buf[--q] = 48 + n - t * 10
+      n = t
+    }
+    buf[--q] = 48 + n
+    return p + digits
+  }
+  // Past 2^53 the digit loop would invent digits: String() prints what the value is.
+  if (n > Number.MAX_SAFE_INTEGER) return p + buf.write(String(n), p, 'latin1')
+  let digits = 1
+  for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++
+  let q = p + digits
+  do {
+    const d = n % 10
+    buf[--q] = 48 + d
+    n = (n - d) / 10
+  } while (n > 0)
+  return p + digits
+}
+
 /** A growable byte line with writers for the pieces summary lines are made of. */
 export class InfoLine {
   /** The bytes; [0, pos) is the line so far. */
@@ -46,35 +77,8 @@ export class InfoLine {
 
   /** Appends a number in decimal, as String(n) writes it. */
   dec(n: number): this {
-    if (n >>> 0 !== n) return n >= 0 && n <= 0x1fffffffffffff && n === Math.floor(n) ? this.bigDec(n) : this.text(String(n))
-    if (this.pos + 10 > this.buf.length) this.grow(10)
-    const buf = this.buf
-    const digits = n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6
-      : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10
-    let q = this.pos + digits
-    this.pos = q
-    // Integer division by 10 on 32 bits (the float division and floor cost more).
-    while (n >= 10) {
-      const t = (n / 10) >>> 0
-      buf[--q] = 48 + n - t * 10
-      n = t
-    }
-    buf[--q] = 48 + n
-    return this
-  }
-
-  /** dec() for integers past 2^32 (up to 2^53). */
-  private bigDec(n: number): this {
-    if (this.pos + 16 > this.buf.length) this.grow(16)
-    let digits = 1
-    for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++
-    let q = this.pos + digits
-    this.pos = q
-    do {
-      const d = n % 10
-      this.buf[--q] = 48 + d
-      n = (n - d) / 10
-    } while (n > 0)
+    if (n >= 0 && n === Math.floor(n)) this.pos = putUint(this.room(24), this.pos, n)
+    else this.text(String(n))
     return this
   }
 

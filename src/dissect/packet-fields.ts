@@ -59,17 +59,6 @@ export class PacketFields {
     this.generation++
   }
 
-  /** Appends an occurrence of `id`; returns its index. */
-  push(id: number, num: number, off: number, len: number, text?: string, buf?: Buffer): number {
-    const k = this.slot(id)
-    this.num[k] = num
-    this.off[k] = off
-    this.len[k] = len
-    this.text[k] = text
-    this.buf[k] = buf
-    return k
-  }
-
   /** Appends a number occurrence of `id`. */
   pushNumber(id: number, num: number): void {
     const k = this.slot(id)

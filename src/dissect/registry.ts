@@ -29,6 +29,11 @@ export interface RegisteredDissector {
 /** Tables whose dispatch shows in frame.protocols as a layer of its own (as tshark shows them). */
 const TABLE_LABELS: Record<string, string> = { ethertype: 'ethertype' }
 
+/** Whether a table key goes in DissectorTable's array: an integer 0..65535. */
+function isSmallKey(key: number | string): key is number {
+  return typeof key === 'number' && key >= 0 && key <= 0xffff && (key | 0) === key
+}
+
 /**
  * One dissector table (`ethertype`, `tcp.port`, ...): its entries by key and its heuristics.
  * Engines hold on to these objects, so a dispatch costs one lookup by key.
@@ -47,14 +52,13 @@ export class DissectorTable {
 
   /** The dissector under `key`. */
   get(key: number | string): RegisteredDissector | undefined {
-    if (typeof key === 'number' && key >= 0 && key <= 0xffff && (key | 0) === key) return this.small[key]
-    return this.entries.get(key)
+    return isSmallKey(key) ? this.small[key] : this.entries.get(key)
   }
 
   /** Puts `reg` under `key`. */
   set(key: number | string, reg: RegisteredDissector): void {
     this.entries.set(key, reg)
-    if (typeof key === 'number' && key >= 0 && key <= 0xffff && (key | 0) === key) {
+    if (isSmallKey(key)) {
       // Filled up to the key so the array stays a plain list (holes read as undefined).
       while (this.small.length < key) this.small.push(undefined)
       this.small[key] = reg

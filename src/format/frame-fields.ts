@@ -1,6 +1,7 @@
 /**
  * The frame.* fields (the record itself, before any dissector), printed as tshark prints them.
  */
+import { putUint } from '../dissect/info-line.js'
 import type { RecordBatch } from '../pcap/record-batch.js'
 
 /** Formats record i's value for a frame field, as `tshark -T fields` prints it ('' when absent). */
@@ -40,25 +41,6 @@ export const MAX_FRAME_FIELD_BYTES = 42
  */
 export type FieldByteWriter = (buf: Buffer, p: number, batch: RecordBatch, i: number) => number
 
-/** Writes a non-negative integer (exact up to 2^53) in decimal. */
-export function putUint(buf: Buffer, p: number, n: number): number {
-  // Past 2^53 the digit loop would invent digits: String() prints what the value is.
-  if (n > Number.MAX_SAFE_INTEGER) return p + buf.write(String(n), p, 'latin1')
-  if (n < 10) {
-    buf[p] = 48 + n
-    return p + 1
-  }
-  let digits = 1
-  for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++
-  let q = p + digits
-  do {
-    const d = n % 10
-    buf[--q] = 48 + d
-    n = (n - d) / 10
-  } while (n > 0)
-  return p + digits
-}
-
 /** frame.time_epoch as formatEpoch writes it. */
 function putEpoch(buf: Buffer, p: number, sec: number, nsec: number): number {
   if (Number.isNaN(sec)) return p
@@ -89,15 +71,17 @@ const clockText = Buffer.alloc(9)
  * returns the new end. The hours, minutes and seconds are worked out once per second.
  */
 export function putTimeOfDay(buf: Buffer, p: number, sec: number, nsec: number, nano = false): number {
-  // No time, or a fraction out of range in the file (tcpdump prints all its digits): as text.
-  if (Number.isNaN(sec) || nsec < 0 || nsec > 999_999_999) return p + buf.write(formatTimeOfDay(sec, nsec, nano), p, 'latin1')
-  if (sec !== clockSec) {
+  if (sec !== clockSec && !Number.isNaN(sec)) {
     const t = formatTimeOfDay(sec, 0)
-    // Seconds past Date's range print as NaN: the text path writes those whole.
-    if (t.length !== 15) return p + buf.write(formatTimeOfDay(sec, nsec, nano), p, 'latin1')
-    clockText.write(t, 0, 9, 'latin1')
-    clockSec = sec
+    // Seconds past Date's range print as NaN: those stay uncached, for the text path below.
+    if (t.length === 15) {
+      clockText.write(t, 0, 9, 'latin1')
+      clockSec = sec
+    }
   }
+  // No time, one past Date's range, or a fraction out of range in the file (tcpdump prints all
+  // its digits): as text.
+  if (sec !== clockSec || nsec < 0 || nsec > 999_999_999) return p + buf.write(formatTimeOfDay(sec, nsec, nano), p, 'latin1')
   for (let i = 0; i < 9; i++) buf[p + i] = clockText[i]
   p += 9
   let frac = nano ? nsec : Math.floor(nsec / 1000)

@@ -5,13 +5,16 @@
  * array where it first occurs), without building the objects and strings per packet.
  */
 import type { DissectionEngine } from '../dissect/engine.js'
-import { formatBytes, formatNumber, type FieldSpec } from '../dissect/field-types.js'
+import type { FieldSpec } from '../dissect/field-types.js'
 import type { InfoLine } from '../dissect/info-line.js'
 import type { DissectorRegistry } from '../dissect/registry.js'
 import { RecordKind, type RecordBatch } from '../pcap/record-batch.js'
-import { frameFieldWriters, MAX_FRAME_FIELD_BYTES } from './frame-fields.js'
+import { putFieldValue } from './field-bytes.js'
+import { frameFieldWriters, MAX_FRAME_FIELD_BYTES, type FieldByteWriter } from './frame-fields.js'
 
 const HEX = '0123456789abcdef'
+const epochWriter = frameFieldWriters['frame.time_epoch']
+const interfaceWriter = frameFieldWriters['frame.interface_id']
 
 /** Appends `s` as a JSON string (JSON.stringify's escapes). */
 export function putJsonString(line: InfoLine, s: string): void {
@@ -70,12 +73,12 @@ export class NdjsonLine {
   /** Writes record i's line (with its newline) into `line`. */
   write(line: InfoLine, batch: RecordBatch, i: number, engine: DissectionEngine | undefined): void {
     line.text('{"frame":{"number":').dec(batch.firstNumber + i).text(',"time_epoch":')
-    this.frameField(line, 'frame.time_epoch', batch, i, 'null')
+    this.frameField(line, epochWriter, batch, i, 'null')
     line.text(',"len":').dec(batch.origLen[i]).text(',"cap_len":').dec(batch.capLen[i])
     const at = line.pos
     line.text(',"interface_id":')
     const before = line.pos
-    this.frameField(line, 'frame.interface_id', batch, i, '')
+    this.frameField(line, interfaceWriter, batch, i, '')
     if (line.pos === before) line.pos = at
     if (!engine || batch.kind[i] !== RecordKind.packet) {
       line.text('}}\n')
@@ -143,9 +146,9 @@ export class NdjsonLine {
   }
 
   /** A frame field's value as its byte writer prints it, or `absent` when it prints nothing. */
-  private frameField(line: InfoLine, name: string, batch: RecordBatch, i: number, absent: string): void {
+  private frameField(line: InfoLine, write: FieldByteWriter, batch: RecordBatch, i: number, absent: string): void {
     const start = line.pos
-    line.pos = frameFieldWriters[name](line.room(MAX_FRAME_FIELD_BYTES), start, batch, i)
+    line.pos = write(line.room(MAX_FRAME_FIELD_BYTES), start, batch, i)
     if (line.pos === start) line.text(absent)
   }
 
@@ -155,24 +158,15 @@ export class NdjsonLine {
     const text = store.text[k]
     if (text !== undefined) return putJsonString(line, text)
     const off = store.off[k]
-    if (off >= 0) {
-      const buf = store.buf[k] ?? data
-      if (spec.type === 'string') return putJsonLatin1(line, buf, off, off + store.len[k])
-      // Addresses and hex bytes never need escaping.
+    if (off >= 0 && spec.type === 'string') return putJsonLatin1(line, store.buf[k] ?? data, off, off + store.len[k])
+    if (off >= 0 || (spec.hexDigits !== undefined && spec.type !== 'bool')) {
+      // Addresses, hex bytes and 0x numbers print as -T fields prints them, and need no escapes.
       line.char(0x22)
-      if (spec.type === 'ipv4') line.ipv4(buf, off)
-      else if (spec.type === 'ether') line.ether(buf, off)
-      else if (spec.type === 'bytes') line.hexBytes(buf, off, store.len[k])
-      else line.text(formatBytes(spec, buf, off, store.len[k]))
+      putFieldValue(line, spec, store, k, data)
       line.char(0x22)
       return
     }
     const v = store.num[k]
-    if (spec.hexDigits !== undefined && spec.type !== 'bool') {
-      if (v >= 0 && v <= 0xffffffff && v === Math.floor(v)) line.text('"0x').hex(v, spec.hexDigits).char(0x22)
-      else line.char(0x22).text(formatNumber(spec, v)).char(0x22)
-      return
-    }
     if (Number.isFinite(v)) line.dec(v)
     else line.text('null')
   }

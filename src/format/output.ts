@@ -9,6 +9,19 @@ import type { Writable } from 'node:stream'
 /** Room a byte producer may fill past the chunk size before handing the chunk on. */
 export const BYTE_SLACK = 4096
 
+/**
+ * Copies src[from, to) to dst at `p` and returns the new end: a loop for a short line (cheaper
+ * than making the subarray TypedArray.set needs), set() for a long one.
+ */
+export function copyBytes(dst: Uint8Array, p: number, src: Uint8Array, from: number, to: number): number {
+  if (to - from <= 128) {
+    for (let i = from; i < to; i++) dst[p++] = src[i]
+    return p
+  }
+  dst.set(src.subarray(from, to), p)
+  return p + (to - from)
+}
+
 /** Buffered text output. */
 export class TextOutput {
   /** True once the reader at the other end went away (EPIPE); producers should stop. */
@@ -69,10 +82,7 @@ export class TextOutput {
       if (!this.closed) this.wrote(this.stream.write(Buffer.from(src.subarray(from, to))))
       return
     }
-    let p = this.bytePos
-    if (n <= 64) for (let i = from; i < to; i++) buf[p++] = src[i]
-    else { buf.set(src.subarray(from, to), p); p += n }
-    this.commitBytes(p)
+    this.commitBytes(copyBytes(buf, this.bytePos, src, from, to))
   }
 
   private pushBytes(): void {

@@ -7,15 +7,15 @@
 import { InvalidArgumentError } from '../errors.js'
 import { DissectionEngine } from '../dissect/engine.js'
 import { formatBytes, formatNumber, type FieldSpec } from '../dissect/field-types.js'
-import { InfoLine } from '../dissect/info-line.js'
+import { InfoLine, putUint } from '../dissect/info-line.js'
 import { DissectorRegistry } from '../dissect/registry.js'
 import { linkHeaderLength } from '../pcap/link-types.js'
 import { RecordKind, type RecordBatch } from '../pcap/record-batch.js'
 import { putFieldValue } from './field-bytes.js'
 import { NdjsonLine } from './ndjson-line.js'
-import { formatEpoch, formatTimeOfDay, frameFields, frameFieldWriters, MAX_FRAME_FIELD_BYTES, putTimeOfDay, putUint, type FieldByteWriter, type FieldGetter } from './frame-fields.js'
+import { formatEpoch, formatTimeOfDay, frameFields, frameFieldWriters, MAX_FRAME_FIELD_BYTES, putTimeOfDay, type FieldByteWriter } from './frame-fields.js'
 import { hexDump } from './hex.js'
-import { BYTE_SLACK, type TextOutput } from './output.js'
+import { BYTE_SLACK, copyBytes, type TextOutput } from './output.js'
 
 /** Output formats of `-T`. */
 export const OUTPUT_FORMATS = ['text', 'verbose', 'fields', 'ndjson'] as const
@@ -34,7 +34,7 @@ export interface PrintOptions {
 }
 
 /** How one `-e` column is produced. */
-type Column = { frame: FieldGetter; write: FieldByteWriter | undefined } | { protocols: true } | { id: number; spec: FieldSpec }
+type Column = { frame: FieldByteWriter } | { protocols: true } | { id: number; spec: FieldSpec }
 
 /** Whether a field list needs any dissector (frame.* fields alone do not). */
 export function needsDissection(options: PrintOptions): boolean {
@@ -60,7 +60,7 @@ export class PacketPrinter {
     if (options.format !== 'fields' && names.length > 0) throw new InvalidArgumentError('-e FIELD works with -T fields only')
     const wanted: number[] = []
     for (const name of names) {
-      if (name in frameFields) { this.columns.push({ frame: frameFields[name], write: frameFieldWriters[name] }); continue }
+      if (name in frameFieldWriters) { this.columns.push({ frame: frameFieldWriters[name] }); continue }
       if (name === 'frame.protocols') { this.columns.push({ protocols: true }); continue }
       const id = registry?.fieldByName.get(name)
       if (id === undefined) throw new InvalidArgumentError(`unknown field '${name}' (netkit dissectors lists every field)`)
@@ -142,11 +142,9 @@ export class PacketPrinter {
     for (let c = 0; c < this.columns.length; c++) {
       const col = this.columns[c]
       if (c > 0) line.char(0x09)
-      if ('frame' in col) {
-        if (col.write === undefined) line.text(col.frame(batch, i))
-        // Frame fields are short: room for the longest, then written in place.
-        else line.pos = col.write(line.room(MAX_FRAME_FIELD_BYTES), line.pos, batch, i)
-      } else if ('protocols' in col) {
+      // Frame fields are short: room for the longest, then written in place.
+      if ('frame' in col) line.pos = col.frame(line.room(MAX_FRAME_FIELD_BYTES), line.pos, batch, i)
+      else if ('protocols' in col) {
         if (packet && this.engine) line.text(this.engine.protocolsText())
       } else if (packet) this.putValues(col.id, col.spec, batch.data)
     }
@@ -178,11 +176,7 @@ export class PacketPrinter {
     let p = putTimeOfDay(buf, out.bytePos, batch.tsSec[i], batch.tsNsec[i], this.options.nano)
     buf[p++] = 0x20
     if (engine.hasInfo) {
-      const src = engine.line.buf
-      const from = engine.lineStart
-      const n = engine.line.pos - from
-      if (n <= 128) for (let j = 0; j < n; j++) buf[p++] = src[from + j]
-      else { buf.set(src.subarray(from, from + n), p); p += n }
+      p = copyBytes(buf, p, engine.line.buf, engine.lineStart, engine.line.pos)
     } else {
       p += buf.write('length ', p, 'latin1')
       p = putUint(buf, p, batch.origLen[i])
