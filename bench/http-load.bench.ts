@@ -3,8 +3,12 @@
  * 10 connections for the same duration, one after the other in one run. Prints requests/s and
  * the client's CPU seconds (user + system, from /usr/bin/time or /proc) and the ratios the issue
  * sets as targets: netkit >= 1.3x autocannon, >= 0.8x wrk; pipelined x10 >= wrk pipelined x10.
+ * The clients take turns, round after round (3 by default), and the ratios are those of the
+ * medians, with the spread of the per-round ratios beside them: on a shared virtual machine one
+ * run can be a fifth slower than the next for reasons of the host's. Each row also shows the CPU
+ * time the host took from this machine meanwhile (steal, from /proc/stat).
  *
- *   npm run build && node --import tsx bench/http-load.bench.ts [--duration 5] [--rounds 1] [--no-pin]
+ *   npm run build && node --import tsx bench/http-load.bench.ts [--duration 5] [--rounds 3] [--no-pin]
  *
  * The machine may have only 2 cores, shared by nginx and the client. By default nginx (one
  * worker) is pinned to CPU 0 and each client to CPU 1 with taskset, so every client gets the same
@@ -25,7 +29,7 @@ const arg = (name: string, fallback: string) => {
   return i >= 0 ? argv[i + 1] : fallback
 }
 const duration = Number(arg('--duration', '5'))
-const rounds = Number(arg('--rounds', '1'))
+const rounds = Math.max(1, Number(arg('--rounds', '3')))
 const have = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0
 const pin = !argv.includes('--no-pin') && have('taskset') && cpus().length >= 2
 
@@ -36,7 +40,7 @@ const pin = !argv.includes('--no-pin') && have('taskset') && cpus().length >= 2
  */
 const userAgent = 'netkit'
 
-interface Measured { rps: number; cpu: number; note?: string; serverCpu?: number }
+interface Measured { rps: number; cpu: number; note?: string; serverCpu?: number; steal?: number }
 
 /** CPU seconds (user + system) the nginx workers have used so far, from /proc/PID/stat. */
 function serverCpuSeconds(): number {
@@ -52,11 +56,22 @@ function serverCpuSeconds(): number {
 }
 let workerPids: string[] = []
 
-/** Runs one client and adds how much CPU the server spent meanwhile. */
+/** The machine's CPU time so far, in ticks: all of it, and what the host took (steal). */
+function cpuTicks(): { total: number; steal: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+  return { total: f.slice(0, 8).reduce((a, b) => a + b, 0), steal: f[7] ?? 0 }
+}
+
+/** Runs one client and adds how much CPU the server spent meanwhile, and the host's steal. */
 async function withServerCpu(run: () => Promise<Measured | null>): Promise<Measured | null> {
   const before = serverCpuSeconds()
+  const ticks = cpuTicks()
   const m = await run()
-  if (m !== null) m.serverCpu = serverCpuSeconds() - before
+  if (m !== null) {
+    m.serverCpu = serverCpuSeconds() - before
+    const after = cpuTicks()
+    m.steal = (after.steal - ticks.steal) / Math.max(1, after.total - ticks.total)
+  }
   return m
 }
 
@@ -144,11 +159,26 @@ async function autocannon(url: string, pipeline: number): Promise<Measured | nul
 function row(name: string, m: Measured | null): string {
   if (m === null) return `${name.padEnd(26)} ${'n/a'.padStart(10)}`
   const server = m.serverCpu === undefined ? '' : ` ${m.serverCpu.toFixed(2).padStart(13)} ${(m.serverCpu * 1e6 / (m.rps * duration)).toFixed(2).padStart(14)}`
-  return `${name.padEnd(26)} ${m.rps.toFixed(0).padStart(10)} ${m.cpu.toFixed(2).padStart(8)} ${(m.rps * duration / Math.max(m.cpu, 0.001)).toFixed(0).padStart(12)}${server}${m.note ? `  (${m.note})` : ''}`
+  const steal = m.steal === undefined ? '' : ` ${(100 * m.steal).toFixed(1).padStart(7)}`
+  return `${name.padEnd(26)} ${m.rps.toFixed(0).padStart(10)} ${m.cpu.toFixed(2).padStart(8)} ${(m.rps * duration / Math.max(m.cpu, 0.001)).toFixed(0).padStart(12)}${server}${steal}${m.note ? `  (${m.note})` : ''}`
 }
 
-const best = (list: Array<Measured | null>) => list.filter((m): m is Measured => m !== null).sort((a, b) => b.rps - a.rps)[0] ?? null
-const ratio = (a: Measured | null, b: Measured | null) => (a && b ? (a.rps / b.rps).toFixed(2) : 'n/a')
+/** The median of the measured req/s (the mean of the middle two for an even count), or null. */
+function median(list: Array<Measured | null>): number | null {
+  const v = list.filter((m): m is Measured => m !== null).map((m) => m.rps).sort((a, b) => a - b)
+  if (v.length === 0) return null
+  return v.length % 2 === 1 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2
+}
+
+/** The ratio of the medians, and the lowest and highest ratio of the rounds' own runs. */
+function ratio(a: Array<Measured | null>, b: Array<Measured | null>): string {
+  const ma = median(a)
+  const mb = median(b)
+  if (ma === null || mb === null) return 'n/a'
+  const perRound = a.flatMap((m, i) => (m && b[i] ? [m.rps / b[i]!.rps] : []))
+  const spread = perRound.length > 1 ? `  (rounds ${Math.min(...perRound).toFixed(2)}-${Math.max(...perRound).toFixed(2)})` : ''
+  return `${(ma / mb).toFixed(2)}${spread}`
+}
 
 if (nginxBinary() === null || !have('wrk')) {
   console.log('bench needs nginx and wrk (apt-get install nginx wrk); skipped')
@@ -182,14 +212,15 @@ try {
   for (let round = 0; round < rounds; round++) {
     for (const [name, fn] of plan) (results[name] ??= []).push(await withServerCpu(fn))
   }
-  console.log(`${'client'.padEnd(26)} ${'req/s'.padStart(10)} ${'CPU s'.padStart(8)} ${'req/CPU s'.padStart(12)} ${'server CPU s'.padStart(13)} ${'server µs/req'.padStart(14)}`)
+  console.log(`${'client'.padEnd(26)} ${'req/s'.padStart(10)} ${'CPU s'.padStart(8)} ${'req/CPU s'.padStart(12)} ${'server CPU s'.padStart(13)} ${'server µs/req'.padStart(14)} ${'steal %'.padStart(7)}`)
   for (const [name] of plan) for (const m of results[name]) console.log(row(name, m))
-  const b = Object.fromEntries(plan.map(([name]) => [name, best(results[name])]))
+  const r = (a: string, b: string) => ratio(results[a], results[b])
   console.log('')
-  console.log(`netkit / autocannon            ${ratio(b.netkit, b.autocannon)}  (target >= 1.3)`)
-  console.log(`netkit / wrk                   ${ratio(b.netkit, b.wrk)}  (target >= 0.8)`)
-  console.log(`netkit x10 / wrk x10           ${ratio(b['netkit pipelined x10'], b['wrk pipelined x10'])}  (target >= 1.0)`)
-  console.log(`netkit x10 / autocannon x10    ${ratio(b['netkit pipelined x10'], b['autocannon pipelined x10'])}`)
+  console.log(`ratios of the medians of ${rounds} round${rounds === 1 ? '' : 's'}:`)
+  console.log(`netkit / autocannon            ${r('netkit', 'autocannon')}  target >= 1.3`)
+  console.log(`netkit / wrk                   ${r('netkit', 'wrk')}  target >= 0.8`)
+  console.log(`netkit x10 / wrk x10           ${r('netkit pipelined x10', 'wrk pipelined x10')}  target >= 1.0`)
+  console.log(`netkit x10 / autocannon x10    ${r('netkit pipelined x10', 'autocannon pipelined x10')}`)
 } finally {
   await nginx.stop()
   rmSync(work, { recursive: true, force: true })
