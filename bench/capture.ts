@@ -6,9 +6,9 @@
  * a flood of more bytes per second than that cannot be written whole by any tool.
  * Prints frames sent, frames that reached the interface, captured, dropped, CPU ns per captured
  * packet (all threads, from /proc/PID/task/N/schedstat, start-up excluded) and write() calls per
- * MiB written (/proc/PID/io syscw: every write() of the process, so for netkit also the eventfd
- * wake-ups of V8's and libuv's threads; its file writes alone are one per MiB or fewer, as
- * `strace -f -e trace=write,writev` shows), and the netkit/tcpdump ratios. Both tools use a 4 MiB ring (-B 4096). On a small machine the flooder,
+ * MiB written (syscw of /proc/PID/io: for tcpdump every write() it made, for netkit those of its
+ * writer thread, the one that writes the file; node's other threads write eventfds to wake each
+ * other), and the netkit/tcpdump ratios. Both tools use a 4 MiB ring (-B 4096). On a small machine the flooder,
  * the kernel's softirq work and both captures share the CPUs: compare within a run.
  * Each row shows the CPU time the host took from this virtual machine meanwhile (steal); a row at
  * half the file system's ceiling shows the tools where the file system is not the limit.
@@ -58,9 +58,23 @@ function cpuNs(pid: number): number {
   return total
 }
 
-/** write() calls made so far (/proc/PID/io syscw). */
-function writeCalls(pid: number): number {
-  return Number(/syscw: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1])
+/**
+ * write() calls made so far (syscw of /proc/PID/io, or of /proc/PID/task/TID/io): of the whole
+ * process, or only of its threads named `thread` (netkit's writer thread, which makes every
+ * write of the file and, at its end, two wake-ups; node's own threads write eventfds).
+ */
+function writeCalls(pid: number, thread?: string): number {
+  const syscw = (path: string) => Number(/syscw: (\d+)/.exec(readFileSync(path, 'utf8'))?.[1] ?? 0)
+  if (thread === undefined) return syscw(`/proc/${pid}/io`)
+  let total = 0
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      if (readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8').trim() === thread) total += syscw(`/proc/${pid}/task/${task}/io`)
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return total
 }
 
 interface Tool { name: string; child: ChildProcess; err: () => string; done: Promise<unknown>; file: string }
@@ -103,7 +117,7 @@ async function runOnce(label: string, size: number, count: number, pps: number |
     const ticks1 = cpuTicks()
     const steal = (ticks1.steal - ticks0.steal) / Math.max(1, ticks1.total - ticks0.total)
     const cpu = tools.map((t, i) => cpuNs(t.child.pid!) - cpu0[i])
-    const writes = tools.map((t) => writeCalls(t.child.pid!))
+    const writes = tools.map((t) => writeCalls(t.child.pid!, t.name === 'netkit' ? 'netkit-writer' : undefined))
     for (const t of tools) t.child.kill('SIGINT')
     await Promise.all(tools.map((t) => t.done))
     return tools.map((t, i) => {

@@ -8,6 +8,7 @@
 #include <napi.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -234,6 +235,8 @@ class Capture : public Napi::ObjectWrap<Capture> {
   // spill buffer and given back to the kernel at once when the writer is behind (a write that
   // stalls) or the block's packets are small (one write() of a buffer is then cheaper).
   void RunDrain() {
+    // Named so that ps, top -H and /proc/PID/task/TID/comm tell the threads apart.
+    pthread_setname_np(pthread_self(), "netkit-ring");
     const bool pcap = layout_ == netkit::Layout::PcapMicro || layout_ == netkit::Layout::PcapNano;
     const uint32_t nr = ring_.blockCount();
     // In-place blocks the writer may hold at once: all but two, so the kernel always has a block
@@ -322,6 +325,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
   // less); the gathered ones go out earlier when an in-place block comes next, when the reader
   // would run short of buffers, after half a second without a new block, and at the end.
   void RunWriter() {
+    pthread_setname_np(pthread_self(), "netkit-writer");
     const bool pcap = layout_ == netkit::Layout::PcapMicro || layout_ == netkit::Layout::PcapNano;
     const size_t maxHeld = spills_.size() > 2 ? spills_.size() - 2 : 1;
     std::vector<int> held;
@@ -481,6 +485,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
   // The capture thread: moves ready ring blocks into free chunks until told to stop, told to
   // finish (and the ring holds no ready block), or the socket fails.
   void Run() {
+    pthread_setname_np(pthread_self(), "netkit-ring");
     for (;;) {
       bool finishing;
       {
