@@ -9,6 +9,9 @@ import type { Writable } from 'node:stream'
 /** Room a byte producer may fill past the chunk size before handing the chunk on. */
 export const BYTE_SLACK = 4096
 
+/** Written chunks kept for reuse (output waiting in a full pipe needs no more than a few). */
+const MAX_FREE_CHUNKS = 16
+
 /**
  * Copies src[from, to) to dst at `p` and returns the new end: a loop for a short line (cheaper
  * than making the subarray TypedArray.set needs), set() for a long one.
@@ -30,10 +33,18 @@ export class TextOutput {
   private bytes: Buffer | null = null
   /**
    * A byte chunk the stream took whole at once (a file, /dev/null, a pipe with room): it is
-   * written out and no longer the stream's, so it is reused. Otherwise every 64 KiB of output is
-   * a new buffer, and when lines make no JS garbage those pile up outside the heap until a GC.
+   * written out and no longer the stream's, so it is reused. Otherwise every 64 KiB of output
+   * would be a new buffer, and when lines make no JS garbage those pile up outside the heap
+   * until a GC.
    */
   private spare: Buffer | null = null
+  /**
+   * Byte chunks the stream held for a while (a full pipe) and has written since: their write
+   * callbacks put them here. Those callbacks run when the event loop gets a turn, which the
+   * producer gives it while it waits for 'drain'; a chunk taken whole at once goes to `spare`
+   * instead (its callback comes later, maybe only after many batches).
+   */
+  private readonly free: Buffer[] = []
   /** Bytes used in the byte chunk; a producer writes from here. */
   bytePos = 0
   private drained: Promise<void> | null = null
@@ -59,7 +70,7 @@ export class TextOutput {
   byteChunk(): Buffer {
     if (this.chunk.length > 0) this.push()
     if (this.bytes === null) {
-      this.bytes = this.spare ?? Buffer.allocUnsafe(this.chunkSize + BYTE_SLACK)
+      this.bytes = this.spare ?? this.free.pop() ?? Buffer.allocUnsafe(this.chunkSize + BYTE_SLACK)
       this.spare = null
     }
     return this.bytes
@@ -93,8 +104,15 @@ export class TextOutput {
     // The stream may keep the chunk until it is written: the next line starts in another one.
     this.bytes = null
     if (this.closed) return
-    this.wrote(this.stream.write(bytes.subarray(0, n)))
-    if (this.stream.writableLength === 0) this.spare = bytes
+    let taken = false
+    this.wrote(this.stream.write(bytes.subarray(0, n), (err) => {
+      // Writable calls back after write() returned, so `taken` is settled by then.
+      if (!taken && err == null && this.free.length < MAX_FREE_CHUNKS) this.free.push(bytes)
+    }))
+    if (this.stream.writableLength === 0) {
+      taken = true
+      this.spare = bytes
+    }
   }
 
   private push(): void {
