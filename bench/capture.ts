@@ -100,7 +100,16 @@ function cpuTicks(): { total: number; steal: number } {
   return { total: f.slice(0, 8).reduce((a, b) => a + b, 0), steal: f[7] ?? 0 }
 }
 
+/**
+ * On a virtual machine whose host takes back the memory the guest frees (free page reporting,
+ * after about 2 s), pages freed moments ago are written fast and others at the host's pace: a
+ * run that starts right after the last one's file was deleted would write faster than one that
+ * starts later. Every run, and the ceiling's measure, waits this long first, so each starts alike.
+ */
+const SETTLE_MS = 5000
+
 async function runOnce(label: string, size: number, count: number, pps: number | undefined, which: Array<'tcpdump' | 'netkit'>): Promise<Row[]> {
+  await sleep(SETTLE_MS)
   const pair = createVethPair()
   try {
     const tools: Tool[] = []
@@ -142,10 +151,7 @@ async function runOnce(label: string, size: number, count: number, pps: number |
   }
 }
 
-/**
- * MB/s at which the capture directory's file system takes new data: 1 GiB in 1 MiB write() calls
- * into a fresh file (the first few hundred MB can land on pages freed moments ago and go faster).
- */
+/** MB/s at which the capture directory's file system takes new data: 1 GiB in 1 MiB write() calls into a fresh file. */
 function fileSystemCeiling(): number {
   const path = join(work, 'ceiling')
   const chunk = Buffer.alloc(1 << 20, 1)
@@ -159,6 +165,7 @@ function fileSystemCeiling(): number {
 }
 
 try {
+  await sleep(SETTLE_MS)
   const ceiling = fileSystemCeiling()
   console.log(`the capture files' file system (tmpfs) takes new data at ${ceiling.toFixed(0)} MB/s here; a flood of more bytes per second than that loses packets whatever the tool`)
   console.log(together ? 'tcpdump and netkit capture the same flood at the same time\n' : 'tcpdump and netkit each capture the same flood alone, one after the other (--together: both at once)\n')
