@@ -168,7 +168,7 @@ try {
   await sleep(SETTLE_MS)
   const ceiling = fileSystemCeiling()
   console.log(`the capture files' file system (tmpfs) takes new data at ${ceiling.toFixed(0)} MB/s here; a flood of more bytes per second than that loses packets whatever the tool`)
-  console.log(together ? 'tcpdump and netkit capture the same flood at the same time\n' : 'tcpdump and netkit each capture the same flood alone, one after the other (--together: both at once)\n')
+  console.log(together ? 'tcpdump and netkit capture the same flood at the same time\n' : 'tcpdump and netkit each capture the same flood alone, one after the other, taking turns at going first (--together: both at once)\n')
   const runs: Row[][] = []
   const modes: Array<Array<'tcpdump' | 'netkit'>> = together ? [['tcpdump', 'netkit']] : [['tcpdump'], ['netkit']]
   const plan: Array<[string, number, number, number | undefined]> = [
@@ -184,10 +184,14 @@ try {
   if (half > 50_000 && half < 300_000 && half !== 200_000) {
     plan.push([`1514 B, half the file system's ceiling`, 1514, Math.min(count1514, half), half])
   }
+  let row = 0
   for (const [label, size, count, pps] of plan) {
     if (only !== undefined && !label.includes(only)) continue
     const rows: Row[] = []
-    for (const which of modes) rows.push(...await runOnce(label, size, count, pps, which))
+    // Alone, the tools take turns at going first, row by row.
+    const order = row++ % 2 === 0 ? modes : [...modes].reverse()
+    for (const which of order) rows.push(...await runOnce(label, size, count, pps, which))
+    rows.sort((a, b) => (a.tool === b.tool ? 0 : a.tool === 'tcpdump' ? -1 : 1))
     runs.push(rows)
   }
   const head = ['run', 'tool', 'sent', 'at iface', 'captured', 'dropped', 'lost %', 'CPU ns/pkt', 'write()/MiB', 'steal %']
