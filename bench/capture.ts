@@ -21,6 +21,7 @@ import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { captureSkip, createVethPair, endCounts, type VethPair } from '../test/capture/netns.js'
+import { stealMeter } from './lib/measure.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const onlyAt = process.argv.indexOf('--only')
@@ -94,12 +95,6 @@ async function start(pair: VethPair, name: string, cmd: string, args: string[], 
 
 interface Row { run: string; tool: string; sent: number; atIface: number; captured: number; dropped: number; nsPerPkt: number; writesPerMiB: number; floodMBs: number; steal: number }
 
-/** The machine's CPU time so far, in ticks: all of it, and what the host took (steal). */
-function cpuTicks(): { total: number; steal: number } {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
-  return { total: f.slice(0, 8).reduce((a, b) => a + b, 0), steal: f[7] ?? 0 }
-}
-
 /**
  * On a virtual machine whose host takes back the memory the guest frees (free page reporting,
  * after about 2 s), pages freed moments ago are written fast and others at the host's pace: a
@@ -118,13 +113,12 @@ async function runOnce(label: string, size: number, count: number, pps: number |
     const cpu0 = tools.map((t) => cpuNs(t.child.pid!))
     const rxFile = `/sys/class/net/${pair.iface}/statistics/rx_packets`
     const rx0 = Number(pair.exec(pair.ns, 'cat', [rxFile]))
-    const ticks0 = cpuTicks()
+    const steal = stealMeter()
     const out = pair.exec(pair.peerNs, flood, [pair.peerIface, String(count), String(size), ...(pps ? [String(pps)] : [])])
     const [sent, secs] = out.trim().split(' ').map(Number)
     await sleep(1500) // both drain their rings (tcpdump's block timeout is 1 s)
     const rx = Number(pair.exec(pair.ns, 'cat', [rxFile])) - rx0
-    const ticks1 = cpuTicks()
-    const steal = (ticks1.steal - ticks0.steal) / Math.max(1, ticks1.total - ticks0.total)
+    const stolen = steal()
     const cpu = tools.map((t, i) => cpuNs(t.child.pid!) - cpu0[i])
     const writes = tools.map((t) => writeCalls(t.child.pid!, t.name === 'netkit' ? 'netkit-writer' : undefined))
     for (const t of tools) t.child.kill('SIGINT')
@@ -142,7 +136,7 @@ async function runOnce(label: string, size: number, count: number, pps: number |
         nsPerPkt: cpu[i] / Math.max(1, c.captured),
         writesPerMiB: writes[i] / Math.max(mib, 1e-9),
         floodMBs: sent * (size + 16) / secs / 1e6,
-        steal,
+        steal: stolen,
       }
     })
   } finally {

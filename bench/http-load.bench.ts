@@ -22,6 +22,7 @@ import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { root } from '../test/helpers/cli.js'
 import { nginxBinary, startNginx } from '../test/http/servers.js'
+import { have, stealMeter } from './lib/measure.js'
 
 const argv = process.argv.slice(2)
 const arg = (name: string, fallback: string) => {
@@ -30,7 +31,6 @@ const arg = (name: string, fallback: string) => {
 }
 const duration = Number(arg('--duration', '5'))
 const rounds = Math.max(1, Number(arg('--rounds', '3')))
-const have = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0
 const pin = !argv.includes('--no-pin') && have('taskset') && cpus().length >= 2
 
 /**
@@ -56,21 +56,14 @@ function serverCpuSeconds(): number {
 }
 let workerPids: string[] = []
 
-/** The machine's CPU time so far, in ticks: all of it, and what the host took (steal). */
-function cpuTicks(): { total: number; steal: number } {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
-  return { total: f.slice(0, 8).reduce((a, b) => a + b, 0), steal: f[7] ?? 0 }
-}
-
 /** Runs one client and adds how much CPU the server spent meanwhile, and the host's steal. */
 async function withServerCpu(run: () => Promise<Measured | null>): Promise<Measured | null> {
   const before = serverCpuSeconds()
-  const ticks = cpuTicks()
+  const steal = stealMeter()
   const m = await run()
   if (m !== null) {
     m.serverCpu = serverCpuSeconds() - before
-    const after = cpuTicks()
-    m.steal = (after.steal - ticks.steal) / Math.max(1, after.total - ticks.total)
+    m.steal = steal()
   }
   return m
 }

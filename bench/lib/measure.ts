@@ -41,6 +41,22 @@ function once(cmd: string, args: string[], env: NodeJS.ProcessEnv): Measurement 
   return { wallS, cpuS: user + sys, maxRssKiB: rss, status: r.status }
 }
 
+/**
+ * Starts counting the CPU time the host takes from this virtual machine (steal, from /proc/stat);
+ * the returned function gives it as a fraction of all the machine's CPU time since.
+ */
+export function stealMeter(): () => number {
+  const ticks = () => {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+    return { total: f.slice(0, 8).reduce((a, b) => a + b, 0), steal: f[7] ?? 0 }
+  }
+  const start = ticks()
+  return () => {
+    const now = ticks()
+    return (now.steal - start.steal) / Math.max(1, now.total - start.total)
+  }
+}
+
 /** Whether a command is on PATH. */
 export function have(tool: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0

@@ -32,17 +32,12 @@ export class TextOutput {
   private chunk = ''
   private bytes: Buffer | null = null
   /**
-   * A byte chunk the stream took whole at once (a file, /dev/null, a pipe with room): it is
-   * written out and no longer the stream's, so it is reused. Otherwise every 64 KiB of output
-   * would be a new buffer, and when lines make no JS garbage those pile up outside the heap
-   * until a GC.
-   */
-  private spare: Buffer | null = null
-  /**
-   * Byte chunks the stream held for a while (a full pipe) and has written since: their write
-   * callbacks put them here. Those callbacks run when the event loop gets a turn, which the
-   * producer gives it while it waits for 'drain'; a chunk taken whole at once goes to `spare`
-   * instead (its callback comes later, maybe only after many batches).
+   * Byte chunks the stream has written out, for reuse: otherwise every 64 KiB of output would
+   * be a new buffer, and when lines make no JS garbage those pile up outside the heap until a
+   * GC. A chunk the stream took whole at once (a file, /dev/null, a pipe with room) comes back
+   * at once; one a full pipe held comes back through its write callback, which runs when the
+   * producer gives the event loop a turn waiting for 'drain' (a taken chunk's callback may come
+   * only after many batches, so it is not waited for).
    */
   private readonly free: Buffer[] = []
   /** Bytes used in the byte chunk; a producer writes from here. */
@@ -69,10 +64,7 @@ export class TextOutput {
    */
   byteChunk(): Buffer {
     if (this.chunk.length > 0) this.push()
-    if (this.bytes === null) {
-      this.bytes = this.spare ?? this.free.pop() ?? Buffer.allocUnsafe(this.chunkSize + BYTE_SLACK)
-      this.spare = null
-    }
+    this.bytes ??= this.free.pop() ?? Buffer.allocUnsafe(this.chunkSize + BYTE_SLACK)
     return this.bytes
   }
 
@@ -111,7 +103,7 @@ export class TextOutput {
     }))
     if (this.stream.writableLength === 0) {
       taken = true
-      this.spare = bytes
+      if (this.free.length < MAX_FREE_CHUNKS) this.free.push(bytes)
     }
   }
 

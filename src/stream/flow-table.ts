@@ -98,8 +98,6 @@ export class FlowTable<T> {
   private hash(w: Uint32Array): number {
     return hashEndpointWords(w, this.seed)
   }
-
-
 }
 
 /**

@@ -178,8 +178,6 @@ export class TcpConversations {
     return hashEndpointWords(w, this.seed)
   }
 
-
-
   private unlink(h: number, conv: TcpConversation): void {
     let head = this.buckets.get(h)
     if (head === conv) {
@@ -199,17 +197,20 @@ export class TcpConversations {
   expire(time: number, idleSeconds: number, onDrop?: (c: TcpConversation) => void): number {
     const keep: TcpConversation[] = []
     let n = 0
-    // Without `all`, the conversations that can still get packets are the ones in the chains.
-    const live: TcpConversation[] = []
-    if (this.retain) live.push(...this.all)
-    else for (const first of this.buckets.values()) for (let c: TcpConversation | undefined = first; c !== undefined; c = c.chain) live.push(c)
+    // Without `all`, the conversations that can still get packets are the ones in the chains
+    // (gathered first: unlink() changes them).
+    let live = this.all
+    if (!this.retain) {
+      live = []
+      for (const first of this.buckets.values()) for (let c: TcpConversation | undefined = first; c !== undefined; c = c.chain) live.push(c)
+    }
     for (const c of live) {
       const closed = (c.ab.fin && c.ba.fin) || c.ab.rst || c.ba.rst
       if (closed && c.lastTime < time - idleSeconds) {
         this.unlink(this.hash(c.key), c)
         onDrop?.(c)
         n++
-      } else keep.push(c)
+      } else if (this.retain) keep.push(c)
     }
     if (n > 0 && this.retain) {
       this.all.length = 0
