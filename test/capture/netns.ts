@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { have, root } from '../helpers/cli.js'
+import { quiet } from '../helpers/servers.js'
 
 /** Why the capture tests cannot run here, or false. */
 export function captureSkip(): string | false {
@@ -139,23 +140,25 @@ export function expectedFrame(i: number, size: number, vlan?: number): Buffer {
 }
 
 /**
- * A running tcpdump in a namespace: `stop()` ends it with SIGINT, waits until its file is
- * complete, and gives the counts tcpdump printed at exit.
+ * A running tcpdump in a namespace: `stop()` waits until its file stops growing, ends it with
+ * SIGINT, waits until the file is complete, and gives the counts tcpdump printed at exit.
  */
 export interface NamespaceTcpdump { child: ChildProcess; stop(): Promise<ReturnType<typeof endCounts>> }
 
 /**
- * Starts `tcpdump -i IFACE --immediate-mode -B 32768 -w FILE [FILTER]` in `ns` and waits until it
+ * Starts `tcpdump -i IFACE -U --immediate-mode -B 32768 -w FILE [FILTER]` in `ns` and waits until it
  * listens. The 32 MiB buffer (libpcap's default is 2 MiB) keeps the oracle from dropping packets
  * while the clients, the server and netkit share two cores.
  */
 export async function startTcpdumpIn(pair: VethPair, ns: string, iface: string, file: string, filter: string[] = []): Promise<NamespaceTcpdump> {
-  const child = pair.spawn(ns, 'tcpdump', ['-i', iface, '-n', '-Z', 'root', '--immediate-mode', '-B', '32768', '-w', file, ...filter])
+  const child = pair.spawn(ns, 'tcpdump', ['-i', iface, '-n', '-Z', 'root', '-U', '--immediate-mode', '-B', '32768', '-w', file, ...filter])
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()))
   let e = ''
   await new Promise<void>((resolve, reject) => {
     child.stderr!.on('data', (d) => { e += d; if (e.includes('listening')) resolve() })
     child.once('close', () => reject(new Error(`tcpdump exited: ${e}`)))
   })
-  return { child, stop: async () => { child.kill('SIGINT'); await closed; return endCounts(e) } }
+  // -U writes each packet as it is read: once the file is quiet tcpdump has caught up, and
+  // SIGINT loses nothing still waiting in its ring.
+  return { child, stop: async () => { await quiet(file, 500, 15_000); child.kill('SIGINT'); await closed; return endCounts(e) } }
 }

@@ -7,7 +7,7 @@ import http from 'node:http'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { netkit, needs, run, tempDir } from '../helpers/cli.js'
-import { freePort, isRoot, startNginx, startTcpdump, type Running } from '../helpers/servers.js'
+import { freePort, isRoot, recordWithTcpdump, startNginx, type Running } from '../helpers/servers.js'
 
 const skip = !isRoot() ? 'capturing on lo needs root (CI runs as root)' : needs('tcpdump', 'tshark', 'nginx', 'curl')
 const { dir, cleanup } = tempDir('netkit-httpfields-')
@@ -37,26 +37,26 @@ before(async () => {
   })
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
   const nodePort = (server.address() as { port: number }).port
-  const tcpdump = await startTcpdump(capture, `tcp port ${nginxPort} or tcp port ${nodePort}`)
-  for (const args of [
-    [`http://127.0.0.1:${nginxPort}/index.html`, `http://127.0.0.1:${nginxPort}/a.txt`, `http://127.0.0.1:${nginxPort}/nope`],
-    [`http://127.0.0.1:${nginxPort}/big.txt`, `http://127.0.0.1:${nginxPort}/index.html`],
-    ['-A', 'netkit-test/1.0', '-H', 'Host: example.test', `http://127.0.0.1:${nginxPort}/index.html`],
-    ['-0', `http://127.0.0.1:${nodePort}/v10`],
-    ['-X', 'PUT', '-d', 'x=1', `http://127.0.0.1:${nodePort}/put`],
-    [`http://127.0.0.1:${nodePort}/teapot`],
-  ]) {
-    const r = await run('curl', ['-s', '-o', '/dev/null', ...args])
-    assert.equal(r.code, 0, r.stderr)
-  }
-  const agent = new http.Agent({ keepAlive: true })
-  for (const path of ['/node-1', '/node-2?q=a%20b']) {
-    await new Promise<void>((resolve, reject) => {
-      http.request({ host: '127.0.0.1', port: nodePort, path, method: 'POST', agent, headers: { 'content-type': 'text/plain' } }, (res) => { res.resume(); res.on('end', resolve) }).on('error', reject).end('hello')
-    })
-  }
-  agent.destroy()
-  await tcpdump.stop()
+  await recordWithTcpdump(capture, `tcp port ${nginxPort} or tcp port ${nodePort}`, async () => {
+    for (const args of [
+      [`http://127.0.0.1:${nginxPort}/index.html`, `http://127.0.0.1:${nginxPort}/a.txt`, `http://127.0.0.1:${nginxPort}/nope`],
+      [`http://127.0.0.1:${nginxPort}/big.txt`, `http://127.0.0.1:${nginxPort}/index.html`],
+      ['-A', 'netkit-test/1.0', '-H', 'Host: example.test', `http://127.0.0.1:${nginxPort}/index.html`],
+      ['-0', `http://127.0.0.1:${nodePort}/v10`],
+      ['-X', 'PUT', '-d', 'x=1', `http://127.0.0.1:${nodePort}/put`],
+      [`http://127.0.0.1:${nodePort}/teapot`],
+    ]) {
+      const r = await run('curl', ['-s', '-o', '/dev/null', ...args])
+      assert.equal(r.code, 0, r.stderr)
+    }
+    const agent = new http.Agent({ keepAlive: true })
+    for (const path of ['/node-1', '/node-2?q=a%20b']) {
+      await new Promise<void>((resolve, reject) => {
+        http.request({ host: '127.0.0.1', port: nodePort, path, method: 'POST', agent, headers: { 'content-type': 'text/plain' } }, (res) => { res.resume(); res.on('end', resolve) }).on('error', reject).end('hello')
+      })
+    }
+    agent.destroy()
+  })
 })
 
 after(async () => {

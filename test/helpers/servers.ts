@@ -4,7 +4,7 @@
  * by the returned handles (tests call them in t.after).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { createServer as createNetServer } from 'node:net'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -119,11 +119,19 @@ http {
   return { child, stop: stopper(child, 'SIGQUIT') }
 }
 
-/** Starts `tcpdump -i lo -w file FILTER` and waits until it listens. */
-export async function startTcpdump(file: string, filter: string, iface = 'lo'): Promise<Running> {
+/** The counts tcpdump prints when it ends. */
+export interface TcpdumpCounts { captured: number; received: number; dropped: number }
+
+/**
+ * Starts `tcpdump -i lo -w file FILTER` and waits until it listens. `stop()` waits until the file
+ * has stopped growing (-U writes each packet as it is read, so a quiet file means tcpdump has
+ * caught up), ends it with SIGINT and returns its counts. Packets still in its ring at SIGINT are
+ * never written: a starved tcpdump shows that as captured < received.
+ */
+export async function startTcpdump(file: string, filter: string, iface = 'lo'): Promise<{ child: ChildProcess; stop: () => Promise<TcpdumpCounts> }> {
   const child = spawn('tcpdump', ['-i', iface, '-n', '-U', '--immediate-mode', '-s', '0', '-B', '32768', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let err = ''
   await new Promise<void>((resolve, reject) => {
-    let err = ''
     const timer = setTimeout(() => reject(new Error(`tcpdump did not start: ${err}`)), 10_000)
     child.stderr!.on('data', (d) => {
       err += d
@@ -132,7 +140,48 @@ export async function startTcpdump(file: string, filter: string, iface = 'lo'): 
     child.once('exit', () => { clearTimeout(timer); reject(new Error(`tcpdump exited: ${err}`)) })
   })
   // --immediate-mode: otherwise the last packets wait in a TPACKET_V3 block that SIGINT never reads.
-  return { child, stop: async () => { await sleep(300); await stopper(child, 'SIGINT')() } }
+  return {
+    child,
+    stop: async () => {
+      await quiet(file, 500, 15_000)
+      await stopper(child, 'SIGINT')()
+      const num = (what: string): number => Number(new RegExp(`(\\d+) packets? ${what}`).exec(err)?.[1] ?? NaN)
+      return { captured: num('captured'), received: num('received by filter'), dropped: num('dropped by kernel') }
+    },
+  }
+}
+
+/** Resolves once `file`'s size has not changed for `ms` (or after `maxMs` in all). */
+export async function quiet(file: string, ms: number, maxMs: number): Promise<void> {
+  const size = (): number => { try { return statSync(file).size } catch { return -1 } }
+  const end = Date.now() + maxMs
+  let last = size()
+  let since = Date.now()
+  while (Date.now() < end && Date.now() - since < ms) {
+    await sleep(50)
+    const now = size()
+    if (now !== last) { last = now; since = Date.now() }
+  }
+}
+
+/**
+ * Records `traffic()` with tcpdump on lo into `file` and checks by tcpdump's own counts that the
+ * file holds every packet the kernel passed it; on a loaded machine tcpdump can fall behind and
+ * lose the tail, so an incomplete recording is made again (up to `attempts` times in all).
+ */
+export async function recordWithTcpdump(file: string, filter: string, traffic: () => Promise<void>, attempts = 3): Promise<TcpdumpCounts> {
+  for (let attempt = 1; ; attempt++) {
+    const tcpdump = await startTcpdump(file, filter, 'lo')
+    await traffic()
+    const counts = await tcpdump.stop()
+    // On lo the kernel passes each packet to the socket twice, going out and coming in, and
+    // libpcap drops the outgoing copy: "received by filter" counts every packet twice.
+    const passed = counts.received / 2
+    if (counts.captured === passed && counts.dropped === 0) return counts
+    const what = `tcpdump wrote ${counts.captured} of ${passed} packets (${counts.dropped} dropped by the kernel)`
+    if (attempt === attempts) throw new Error(`the reference capture stayed incomplete after ${attempts} attempts: ${what}`)
+    console.error(`# ${what}; recording again`)
+  }
 }
 
 /** Whether this process may capture and start privileged helpers (root). */

@@ -9,7 +9,7 @@ import { connect } from 'node:net'
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { netkit, needs, run, tempDir } from '../helpers/cli.js'
-import { freeLowPort, isRoot, startNginx, startTcpdump, type Running } from '../helpers/servers.js'
+import { freeLowPort, isRoot, recordWithTcpdump, startNginx, type Running } from '../helpers/servers.js'
 import { assertHttpLogMatchesTshark, netkitLog } from '../helpers/http-compare.js'
 
 const skip = !isRoot() ? 'capturing on lo needs root (CI runs as root)' : needs('tcpdump', 'tshark', 'nginx', 'curl')
@@ -61,29 +61,29 @@ before(async () => {
   })
   nodePort = await freeLowPort()
   await new Promise<void>((resolve) => nodeServer!.listen(nodePort, '127.0.0.1', resolve))
-  const tcpdump = await startTcpdump(capture, `tcp port ${nginxPort} or tcp port ${nodePort}`)
-  const n = `http://127.0.0.1:${nginxPort}`
-  const o = `http://127.0.0.1:${nodePort}`
-  // curl: keep-alive over several URLs, a large body, gzip, HEAD, 304, HTTP/1.0, Expect: 100-continue.
-  await curl([`${n}/index.html`, `${n}/big.bin`, `${n}/text.txt`, `${n}/missing`])
-  await curl(['--compressed', `${n}/text.txt`])
-  await curl(['-I', `${n}/index.html`])
-  await curl(['-H', 'If-Modified-Since: Wed, 01 Jan 2100 00:00:00 GMT', `${n}/index.html`])
-  await curl(['-0', `${n}/index.html`])
-  await curl(['-H', 'Expect: 100-continue', '--data-binary', `@${join(www, 'big.bin')}`, `${o}/upload`])
-  await curl([`${o}/chunked`])
-  // node:http client with a keep-alive agent: several requests on one connection.
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
-  for (const path of ['/a', '/b?x=1', '/chunked']) {
-    await new Promise<void>((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port: nodePort, path, agent }, (res) => { res.resume(); res.on('end', resolve) }).on('error', reject)
-    })
-  }
-  agent.destroy()
-  // Pipelining: three requests written at once on one connection to nginx.
-  const req = (p: string, extra = '') => `GET ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: netkit-test\r\n${extra}\r\n`
-  await pipelined(nginxPort, [req('/index.html'), req('/text.txt'), req('/big.bin', 'Connection: close\r\n')])
-  await tcpdump.stop()
+  await recordWithTcpdump(capture, `tcp port ${nginxPort} or tcp port ${nodePort}`, async () => {
+    const n = `http://127.0.0.1:${nginxPort}`
+    const o = `http://127.0.0.1:${nodePort}`
+    // curl: keep-alive over several URLs, a large body, gzip, HEAD, 304, HTTP/1.0, Expect: 100-continue.
+    await curl([`${n}/index.html`, `${n}/big.bin`, `${n}/text.txt`, `${n}/missing`])
+    await curl(['--compressed', `${n}/text.txt`])
+    await curl(['-I', `${n}/index.html`])
+    await curl(['-H', 'If-Modified-Since: Wed, 01 Jan 2100 00:00:00 GMT', `${n}/index.html`])
+    await curl(['-0', `${n}/index.html`])
+    await curl(['-H', 'Expect: 100-continue', '--data-binary', `@${join(www, 'big.bin')}`, `${o}/upload`])
+    await curl([`${o}/chunked`])
+    // node:http client with a keep-alive agent: several requests on one connection.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    for (const path of ['/a', '/b?x=1', '/chunked']) {
+      await new Promise<void>((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port: nodePort, path, agent }, (res) => { res.resume(); res.on('end', resolve) }).on('error', reject)
+      })
+    }
+    agent.destroy()
+    // Pipelining: three requests written at once on one connection to nginx.
+    const req = (p: string, extra = '') => `GET ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: netkit-test\r\n${extra}\r\n`
+    await pipelined(nginxPort, [req('/index.html'), req('/text.txt'), req('/big.bin', 'Connection: close\r\n')])
+  })
 })
 
 after(async () => {
