@@ -210,18 +210,19 @@ class Capture : public Napi::ObjectWrap<Capture> {
     return o;
   }
 
-  // Writes the iovecs out whole, IOV_MAX at a time; false (errno set) on failure.
-  static bool WriteAllV(int fd, std::vector<iovec>& iov) {
+  // Writes `n` iovecs out whole, IOV_MAX at a time; false (errno set) on failure. A short write
+  // moves the iovec it stopped in on.
+  static bool WriteAllV(int fd, iovec* iov, size_t n) {
     size_t i = 0;
-    while (i < iov.size()) {
-      int cnt = static_cast<int>(std::min<size_t>(IOV_MAX, iov.size() - i));
-      ssize_t w = ::writev(fd, iov.data() + i, cnt);
+    while (i < n) {
+      int cnt = static_cast<int>(std::min<size_t>(IOV_MAX, n - i));
+      ssize_t w = ::writev(fd, iov + i, cnt);
       if (w < 0) {
         if (errno == EINTR) continue;
         return false;
       }
       size_t left = static_cast<size_t>(w);
-      while (i < iov.size() && left >= iov[i].iov_len) left -= iov[i++].iov_len;
+      while (i < n && left >= iov[i].iov_len) left -= iov[i++].iov_len;
       if (left > 0) {  // a short write: go on from inside this iovec
         iov[i].iov_base = static_cast<uint8_t*>(iov[i].iov_base) + left;
         iov[i].iov_len -= left;
@@ -262,6 +263,12 @@ class Capture : public Napi::ObjectWrap<Capture> {
         std::unique_lock<std::mutex> l(mu_);
         auto waitHere = [this, cur, ready] { return held_[cur] || (!ready && inPlaceQueued_ > 0); };
         if (waitHere()) {
+          // The writer may be keeping this block's last records for its next write: it writes
+          // them now.
+          if (held_[cur] && !readerWaits_) {
+            readerWaits_ = true;
+            queued_.notify_one();
+          }
           freed_.wait_for(l, std::chrono::milliseconds(1), [this, &waitHere] { return stop_ || !waitHere(); });
           continue;
         }
@@ -320,50 +327,98 @@ class Capture : public Napi::ObjectWrap<Capture> {
   }
 
   // The writer thread: writes the queued blocks in order, at most maxPackets_ packets, and gives
-  // each back (the ring block, or the spill buffer) once written. Spill buffers are gathered
-  // into one writev() of a MiB or more (blocks of small packets hold half a MiB of records or
-  // less); the gathered ones go out earlier when an in-place block comes next, when the reader
-  // would run short of buffers, after half a second without a new block, and at the end.
+  // each back (the ring block, or the spill buffer) once it is in the file. What is queued is
+  // gathered into large writev() calls, so there is at most one write() per MiB:
+  //  - records of in-place blocks (one iovec each) go out IOV_MAX at a time, so a block's last
+  //    records wait for the next block's first (a 1 MiB block of 1514-byte packets holds 680);
+  //  - spill buffers (one iovec each; blocks of small packets hold half a MiB of records or
+  //    less) go out, with anything gathered before them, once a MiB or more is gathered or the
+  //    reader would run short of buffers;
+  //  - everything gathered goes out when the reader waits for a block the writer holds, after
+  //    half a second without a new block, at the limit, and at the end.
   void RunWriter() {
     pthread_setname_np(pthread_self(), "netkit-writer");
     const bool pcap = layout_ == netkit::Layout::PcapMicro || layout_ == netkit::Layout::PcapNano;
     const size_t maxHeld = spills_.size() > 2 ? spills_.size() - 2 : 1;
-    std::vector<int> held;
+    // What is gathered, in file order: each part a spill buffer or records of a ring block.
+    struct Part {
+      int spill = -1;
+      int block = -1;
+      size_t iovs = 0, packets = 0, bytes = 0;
+      uint64_t captured = 0;
+    };
+    std::deque<Part> parts;
+    std::vector<Part> done;  // the parts a write finishes
     std::vector<iovec> gather;
-    size_t heldBytes = 0, heldPackets = 0;
-    uint64_t heldCaptured = 0;
+    gather.reserve(4 * IOV_MAX);
+    size_t gatherBytes = 0, spillsHeld = 0;
     uint64_t accepted = 0;  // packets taken for writing (written, or gathered), for the limit
-    auto flushHeld = [&]() -> bool {
-      if (held.empty()) return true;
-      const bool good = WriteAllV(outFd_, gather);
+    // Writes the first `count` gathered iovecs; gives back the buffers and blocks written whole.
+    auto writeOut = [&](size_t count) -> bool {
+      // What the write holds, counted before it runs (a short write moves iovecs on).
+      size_t packets = 0, bytes = 0, left = count;
+      uint64_t captured = 0;
+      done.clear();
+      size_t partial = 0, partialBytes = 0;  // records of the first part left ungathered
+      for (const Part& p : parts) {
+        if (left == 0 && p.iovs > 0) break;
+        if (p.iovs <= left) {
+          done.push_back(p);
+          packets += p.packets; bytes += p.bytes; captured += p.captured;
+          left -= p.iovs;
+        } else {  // part of an in-place block: each iovec is one record
+          const size_t base = count - left;
+          for (size_t i = 0; i < left; i++) partialBytes += gather[base + i].iov_len;
+          partial = left;
+          packets += left; bytes += partialBytes; captured += partialBytes - 16 * left;
+          left = 0;
+        }
+      }
+      const bool good = WriteAllV(outFd_, gather.data(), count);
       const int err = errno;
+      for (size_t i = 0; i < done.size(); i++) parts.pop_front();
+      if (partial > 0) {
+        Part& p = parts.front();
+        p.iovs -= partial; p.packets -= partial; p.bytes -= partialBytes; p.captured -= partialBytes - 16 * partial;
+      }
+      gather.erase(gather.begin(), gather.begin() + static_cast<std::ptrdiff_t>(count));
+      gatherBytes -= bytes;
+      for (const Part& p : done) if (p.block >= 0) ring_.releaseAt(static_cast<uint32_t>(p.block));
       {
         std::lock_guard<std::mutex> l(mu_);
-        for (int sp : held) freeSpills_.push_back(sp);
+        for (const Part& p : done) {
+          if (p.spill >= 0) { freeSpills_.push_back(p.spill); spillsHeld--; }
+          else { inPlaceQueued_--; held_[p.block] = 0; }
+        }
+        readerWaits_ = false;
         if (good) {
-          written_ += heldPackets;
-          capturedBytes_ += heldCaptured;
-          committed_ += heldBytes;
+          written_ += packets;
+          capturedBytes_ += captured;
+          committed_ += bytes;
         }
       }
       freed_.notify_all();
-      held.clear();
-      gather.clear();
-      heldBytes = heldPackets = 0;
-      heldCaptured = 0;
       errno = err;
       return good;
+    };
+    // Writes all that is gathered (and gives back blocks that had no record left to write).
+    auto writeAll = [&]() -> bool {
+      do {
+        if (!writeOut(std::min<size_t>(IOV_MAX, gather.size()))) return false;
+      } while (!gather.empty());
+      return true;
     };
     bool ok = true;
     for (;;) {
       Entry e;
-      bool have = false, end = false;
+      bool have = false, end = false, readerWaits = false;
       {
         std::unique_lock<std::mutex> l(mu_);
-        auto some = [this] { return stop_ || !queue_.empty(); };
-        if (held.empty()) queued_.wait(l, some);
+        auto some = [this, &parts] { return stop_ || !queue_.empty() || (readerWaits_ && !parts.empty()); };
+        if (parts.empty()) queued_.wait(l, some);
         else queued_.wait_for(l, std::chrono::milliseconds(500), some);
         if (stop_) break;
+        readerWaits = readerWaits_;
         if (!queue_.empty()) {
           end = queue_.front().end;
           if (!end) {
@@ -373,54 +428,47 @@ class Capture : public Napi::ObjectWrap<Capture> {
           }
         }
       }
-      if (!have) {  // the end, or half a second without a block
-        if (!(ok = flushHeld()) || end) break;
+      if (!have) {  // the end, the reader waiting for a held block, or half a second without one
+        if (!(ok = writeAll()) || end) break;
         continue;
       }
       const size_t k = maxPackets_ == 0 ? e.n : std::min<size_t>(e.n, maxPackets_ - accepted);
       accepted += k;
-      size_t bytes = e.bytes;
-      uint64_t captured = e.captured;
+      Part p;
+      p.packets = k;
+      p.bytes = e.bytes;
+      p.captured = e.captured;
+      p.iovs = 1;
       if (e.block >= 0) {
         std::vector<iovec>& iov = iovs_[e.block];
         if (k < e.n) {
           iov.resize(k);
-          bytes = 0;
-          captured = 0;
-          for (const iovec& v : iov) { bytes += v.iov_len; captured += v.iov_len - 16; }
+          p.bytes = 0;
+          for (const iovec& v : iov) p.bytes += v.iov_len;
+          p.captured = p.bytes - 16 * k;
         }
-        ok = flushHeld() && WriteAllV(outFd_, iov);
-        const int err = errno;
-        ring_.releaseAt(static_cast<uint32_t>(e.block));
-        {
-          std::lock_guard<std::mutex> l(mu_);
-          inPlaceQueued_--;
-          held_[e.block] = 0;
-          if (ok) {
-            written_ += k;
-            capturedBytes_ += captured;
-            committed_ += bytes;
-          }
-        }
-        freed_.notify_all();
-        errno = err;
+        p.block = e.block;
+        p.iovs = k;
+        gather.insert(gather.end(), iov.begin(), iov.end());
       } else {
         Spill& sp = spills_[e.spill];
         if (k < e.n) {
-          bytes = k == 0 ? 0 : sp.off[k - 1] + (pcap ? sp.cap[k - 1] : ((sp.cap[k - 1] + 3) & ~3u) + 4);
-          captured = 0;
-          for (size_t i = 0; i < k; i++) captured += sp.cap[i];
+          p.bytes = k == 0 ? 0 : sp.off[k - 1] + (pcap ? sp.cap[k - 1] : ((sp.cap[k - 1] + 3) & ~3u) + 4);
+          p.captured = 0;
+          for (size_t i = 0; i < k; i++) p.captured += sp.cap[i];
         }
-        held.push_back(e.spill);
-        gather.push_back(iovec{sp.data.data(), bytes});
-        heldBytes += bytes;
-        heldPackets += k;
-        heldCaptured += captured;
-        if (heldBytes >= kWriteBytes || held.size() >= maxHeld || (maxPackets_ != 0 && accepted >= maxPackets_)) ok = flushHeld();
+        p.spill = e.spill;
+        spillsHeld++;
+        gather.push_back(iovec{sp.data.data(), p.bytes});
       }
+      parts.push_back(p);
+      gatherBytes += p.bytes;
+      while (ok && gather.size() >= IOV_MAX) ok = writeOut(IOV_MAX);
+      if (ok && (readerWaits || (maxPackets_ != 0 && accepted >= maxPackets_) ||
+                 (p.spill >= 0 && (gatherBytes >= kWriteBytes || spillsHeld >= maxHeld)))) ok = writeAll();
       if (!ok || (maxPackets_ != 0 && accepted >= maxPackets_)) break;
     }
-    if (ok) ok = flushHeld();  // a close() while records were gathered: they are whole, keep them
+    if (ok) ok = writeAll();  // a close() while records were gathered: they are whole, keep them
     if (!ok) {
       const int err = errno;
       // Keep the file valid: cut off what a failed write left of a record.
@@ -709,10 +757,12 @@ class Capture : public Napi::ObjectWrap<Capture> {
     ring_.close();
   }
 
-  // Blocks whose packets average this many bytes or more are written in place (writev).
-  static constexpr size_t kInPlaceMean = 512;
-  // The least a gathered write of spill buffers aims for: one write() per MiB.
+  // The least a gathered write aims for: one write() per MiB.
   static constexpr size_t kWriteBytes = 1u << 20;
+  // Blocks whose packets average this many ring bytes or more are written in place (writev), so
+  // that IOV_MAX records make a MiB: the ring has up to 96 bytes (tpacket3_hdr, sockaddr_ll,
+  // alignment) before each frame where the record has its 16-byte header.
+  static constexpr size_t kInPlaceMean = kWriteBytes / IOV_MAX + 96;
 
   PacketRing ring_;
   std::thread thread_;
@@ -757,6 +807,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
   std::vector<std::vector<iovec>> iovs_;
   size_t inPlaceQueued_ = 0;
   std::vector<char> held_;  // ring blocks the writer holds in place
+  bool readerWaits_ = false;  // the reader waits for a block the writer holds
   uint64_t written_ = 0;
   uint64_t capturedBytes_ = 0;
   uint64_t committed_ = 0;
