@@ -3,9 +3,9 @@
  * 10 connections for the same duration, one after the other in one run. Prints requests/s and
  * the client's CPU seconds (user + system, from /usr/bin/time or /proc) and the ratios the issue
  * sets as targets: netkit >= 1.3x autocannon, >= 0.8x wrk; pipelined x10 >= wrk pipelined x10.
- * The clients take turns, round after round (3 by default), and the ratios are those of the
- * medians, with the spread of the per-round ratios beside them: on a shared virtual machine one
- * run can be a fifth slower than the next for reasons of the host's. Each row also shows the CPU
+ * The clients take turns, round after round (3 by default, odd rounds in reverse order), and the
+ * ratios are those of the medians, with the spread of the per-round ratios beside them: on a
+ * shared virtual machine one run can be a fifth slower than the next for reasons of the host's. Each row also shows the CPU
  * time the host took from this machine meanwhile (steal, from /proc/stat).
  *
  *   npm run build && node --import tsx bench/http-load.bench.ts [--duration 5] [--rounds 3] [--no-pin]
@@ -202,8 +202,10 @@ try {
     ['autocannon pipelined x10', () => autocannon(nginx.url, 10)],
     ['netkit pipelined x10', () => netkit(nginx.url, 10)],
   ]
+  // Odd rounds run the plan backwards, so no client always follows the same one (a run can
+  // leave the next the host's reclaim of the memory it freed, or a warmer server).
   for (let round = 0; round < rounds; round++) {
-    for (const [name, fn] of plan) (results[name] ??= []).push(await withServerCpu(fn))
+    for (const [name, fn] of round % 2 === 0 ? plan : [...plan].reverse()) (results[name] ??= []).push(await withServerCpu(fn))
   }
   console.log(`${'client'.padEnd(26)} ${'req/s'.padStart(10)} ${'CPU s'.padStart(8)} ${'req/CPU s'.padStart(12)} ${'server CPU s'.padStart(13)} ${'server µs/req'.padStart(14)} ${'steal %'.padStart(7)}`)
   for (const [name] of plan) for (const m of results[name]) console.log(row(name, m))
