@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -51,6 +52,52 @@ bool optBool(const Napi::Object& o, const char* key, bool def) {
   if (!v.IsBoolean()) throw Napi::TypeError::New(o.Env(), std::string(key) + " must be a boolean; usage: " + kUsage);
   return v.As<Napi::Boolean>().Value();
 }
+
+// An edge-triggered epoll on a packet socket and an eventfd: wait() returns when the kernel has
+// handed over a ring block (or reported an error) since the last wait, or the eventfd was
+// written (it is drained); error() stays true once the socket reported one.
+class EdgeWait {
+ public:
+  EdgeWait(int sock, int wake) : sock_(sock), wake_(wake), ep_(::epoll_create1(EPOLL_CLOEXEC)) {
+    if (ep_ < 0) return;
+    epoll_event a{};
+    a.events = EPOLLIN | EPOLLET;
+    a.data.fd = sock;
+    epoll_event b{};
+    b.events = EPOLLIN;
+    b.data.fd = wake;
+    if (::epoll_ctl(ep_, EPOLL_CTL_ADD, sock, &a) < 0 || ::epoll_ctl(ep_, EPOLL_CTL_ADD, wake, &b) < 0) {
+      const int err = errno;
+      ::close(ep_);
+      ep_ = -1;
+      errno = err;
+    }
+  }
+  ~EdgeWait() { if (ep_ >= 0) ::close(ep_); }
+  EdgeWait(const EdgeWait&) = delete;
+  EdgeWait& operator=(const EdgeWait&) = delete;
+  bool ok() const { return ep_ >= 0; }
+  bool error() const { return error_; }
+  // False (errno set) when epoll_wait fails other than by a signal.
+  bool wait() {
+    epoll_event ev[2];
+    const int n = ::epoll_wait(ep_, ev, 2, -1);
+    if (n < 0) return errno == EINTR;
+    for (int i = 0; i < n; i++) {
+      if (ev[i].data.fd == wake_) {
+        uint64_t v;
+        (void)!::read(wake_, &v, sizeof v);
+      } else if (ev[i].data.fd == sock_ && (ev[i].events & (EPOLLERR | EPOLLHUP))) {
+        error_ = true;
+      }
+    }
+    return true;
+  }
+
+ private:
+  int sock_, wake_, ep_;
+  bool error_ = false;
+};
 
 class Capture : public Napi::ObjectWrap<Capture> {
  public:
@@ -244,6 +291,18 @@ class Capture : public Napi::ObjectWrap<Capture> {
     // to fill and one to go on to; later blocks are copied out and given back, so a stalled
     // write() does not fill the ring.
     const size_t inPlaceDepth = nr > 3 ? nr - 2 : 1;
+    // The socket is watched edge-triggered: poll() and level-triggered epoll call it readable
+    // while the block before the kernel's is user-owned, which it is whenever the writer holds
+    // a block in place, so they would not wait. The kernel wakes the socket's waiters each time
+    // it hands a block over (TPACKET_V3 wakes per block, not per packet), and an edge-triggered
+    // epoll reports just that; a hand-over between the look at the ring and epoll_wait() is kept
+    // on the ready list, so none is missed.
+    EdgeWait edge(ring_.fd(), wakeFd_);
+    if (!edge.ok()) {
+      threadErrno_ = errno;
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
     uint32_t cur = ring_.cursor();
     for (;;) {
       bool finishing;
@@ -257,24 +316,30 @@ class Capture : public Napi::ObjectWrap<Capture> {
       {
         // Wait for the writer, looking at the ring every millisecond meanwhile (a stalled write
         // must not keep later blocks waiting), when the block here is one it still holds in
-        // place (user-owned but not new: the reader came round to it while the writer is behind),
-        // or when nothing is ready and it holds any: poll() calls the socket readable while the
-        // block before the kernel's is user-owned, so it would not wait.
+        // place (user-owned but not new: the reader came round to it while the writer is behind).
         std::unique_lock<std::mutex> l(mu_);
-        auto waitHere = [this, cur, ready] { return held_[cur] || (!ready && inPlaceQueued_ > 0); };
-        if (waitHere()) {
+        if (held_[cur]) {
           // The writer may be keeping this block's last records for its next write: it writes
           // them now.
-          if (held_[cur] && !readerWaits_) {
+          if (!readerWaits_) {
             readerWaits_ = true;
             queued_.notify_one();
           }
-          freed_.wait_for(l, std::chrono::milliseconds(1), [this, &waitHere] { return stop_ || !waitHere(); });
+          freed_.wait_for(l, std::chrono::milliseconds(1), [this, cur] { return stop_ || !held_[cur]; });
           continue;
         }
       }
       if (!ready) {
-        if (!WaitReady(cur)) break;
+        if (!edge.wait()) {
+          threadErrno_ = errno;
+          break;
+        }
+        // POLLERR with no block left to hand over: the interface went down or away (SO_ERROR
+        // says). An edge is reported once, so the error is remembered until the ring is empty.
+        if (edge.error() && !ring_.readyAt(cur)) {
+          failed_ = true;
+          break;
+        }
         continue;
       }
       Entry e;
@@ -329,8 +394,9 @@ class Capture : public Napi::ObjectWrap<Capture> {
   // The writer thread: writes the queued blocks in order, at most maxPackets_ packets, and gives
   // each back (the ring block, or the spill buffer) once it is in the file. What is queued is
   // gathered into large writev() calls, so there is at most one write() per MiB:
-  //  - records of in-place blocks (one iovec each) go out IOV_MAX at a time, so a block's last
-  //    records wait for the next block's first (a 1 MiB block of 1514-byte packets holds 680);
+  //  - records of in-place blocks (one iovec each) go out IOV_MAX at a time, so in rings of 8
+  //    blocks or more a block's last records wait for the next block's first (a 1 MiB block of
+  //    1514-byte packets holds 680); in smaller rings each block goes out whole at once;
   //  - spill buffers (one iovec each; blocks of small packets hold half a MiB of records or
   //    less) go out, with anything gathered before them, once a MiB or more is gathered or the
   //    reader would run short of buffers;
@@ -340,6 +406,13 @@ class Capture : public Napi::ObjectWrap<Capture> {
     pthread_setname_np(pthread_self(), "netkit-writer");
     const bool pcap = layout_ == netkit::Layout::PcapMicro || layout_ == netkit::Layout::PcapNano;
     const size_t maxHeld = spills_.size() > 2 ? spills_.size() - 2 : 1;
+    // Keeping a block's tail for the next write holds two blocks while that write runs, where
+    // writing each block at once holds one, and the kernel fills the ring in order: the oldest
+    // held block is the one it needs next. With 4 blocks (the default 4 MiB ring) that leaves it
+    // two blocks to fill during a stalled write instead of three, and on a VM whose file
+    // system stalls for tens of ms that lost packets at 76 MB/s. So tails wait only in rings of
+    // 8 blocks or more; smaller rings get one writev() per in-place block.
+    const bool carry = ring_.blockCount() >= 8;
     // What is gathered, in file order: each part a spill buffer or records of a ring block.
     struct Part {
       int spill = -1;
@@ -464,7 +537,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
       parts.push_back(p);
       gatherBytes += p.bytes;
       while (ok && gather.size() >= IOV_MAX) ok = writeOut(IOV_MAX);
-      if (ok && (readerWaits || (maxPackets_ != 0 && accepted >= maxPackets_) ||
+      if (ok && (readerWaits || (maxPackets_ != 0 && accepted >= maxPackets_) || (p.block >= 0 && !carry) ||
                  (p.spill >= 0 && (gatherBytes >= kWriteBytes || spillsHeld >= maxHeld)))) ok = writeAll();
       if (!ok || (maxPackets_ != 0 && accepted >= maxPackets_)) break;
     }
@@ -759,10 +832,8 @@ class Capture : public Napi::ObjectWrap<Capture> {
 
   // The least a gathered write aims for: one write() per MiB.
   static constexpr size_t kWriteBytes = 1u << 20;
-  // Blocks whose packets average this many ring bytes or more are written in place (writev), so
-  // that IOV_MAX records make a MiB: the ring has up to 96 bytes (tpacket3_hdr, sockaddr_ll,
-  // alignment) before each frame where the record has its 16-byte header.
-  static constexpr size_t kInPlaceMean = kWriteBytes / IOV_MAX + 96;
+  // Blocks whose packets average this many bytes or more are written in place (writev).
+  static constexpr size_t kInPlaceMean = 512;
 
   PacketRing ring_;
   std::thread thread_;

@@ -98,8 +98,8 @@ test('blocks of large frames go from the ring to the file in place: VLAN tags, -
   const pair = createVethPair()
   const tmp = tempDir()
   t.after(() => { pair.cleanup(); tmp.cleanup() })
-  // Blocks whose packets average about 1,100 bytes or more are written with writev() straight from
-  // the ring, the record header (and tag, or SLL2 header) put in the ring's headroom before each frame.
+  // Blocks whose packets average 512 bytes or more are written with writev() straight from the
+  // ring, the record header (and tag, or SLL2 header) put in the ring's headroom before each frame.
   const file = join(tmp.dir, 'big-vlan.pcap')
   const cap = await startCapture(pair, ['-i', pair.iface, '-w', file, '--nano', '-c', '30'])
   t.after(() => cap.child.kill('SIGKILL'))
@@ -131,9 +131,10 @@ test('in place, records go out IOV_MAX at a time across ring blocks: every frame
   const pair = createVethPair()
   const tmp = tempDir()
   t.after(() => { pair.cleanup(); tmp.cleanup() })
-  // 5,000 frames of 1,400 bytes fill several 1 MiB blocks; 1,024 records make one writev(), so
-  // blocks are written in pieces and the 5,000th record ends inside one. The 16 MiB ring holds
-  // all 6,000 frames the sender sends at once, so none is dropped.
+  // 5,000 frames of 1,400 bytes fill several 1 MiB blocks; in a ring of 8 blocks or more 1,024
+  // records make one writev(), so blocks are written in pieces and the 5,000th record ends
+  // inside one. The 16 MiB ring holds all 6,000 frames the sender sends at once, so none is
+  // dropped.
   const file = join(tmp.dir, 'many.pcap')
   const cap = await startCapture(pair, ['-i', pair.iface, '-w', file, '--nano', '-B', '16384', '-c', '5000'])
   t.after(() => cap.child.kill('SIGKILL'))
