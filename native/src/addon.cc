@@ -393,7 +393,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
 
   // The writer thread: writes the queued blocks in order, at most maxPackets_ packets, and gives
   // each back (the ring block, or the spill buffer) once it is in the file. What is queued is
-  // gathered into large writev() calls, so there is at most one write() per MiB:
+  // gathered into large writev() calls (one a MiB or more, where the ring allows):
   //  - records of in-place blocks (one iovec each) go out IOV_MAX at a time, so in rings of 8
   //    blocks or more a block's last records wait for the next block's first (a 1 MiB block of
   //    1514-byte packets holds 680); in smaller rings each block goes out whole at once;
