@@ -1,5 +1,5 @@
 // The JS face of PacketRing: a `Capture` class. Once start() is called, a capture thread of its
-// own waits on the socket (poll), copies each ready ring block into a free chunk (a RecordBatch's
+// own waits on the socket (epoll), copies each ready ring block into a free chunk (a RecordBatch's
 // arrays, lent by JS), hands the block back to the kernel at once, and queues the chunk; JS is
 // woken through a uv_async handle, at most once per block and never once per packet, takes the
 // filled chunks in order and gives each back when done with it. The ring keeps draining while
@@ -7,7 +7,6 @@
 // is full and waiting for JS does the ring fill, and then the kernel drops and counts.
 #include <napi.h>
 #include <limits.h>
-#include <poll.h>
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -55,11 +54,16 @@ bool optBool(const Napi::Object& o, const char* key, bool def) {
 
 // An edge-triggered epoll on a packet socket and an eventfd: wait() returns when the kernel has
 // handed over a ring block (or reported an error) since the last wait, or the eventfd was
-// written (it is drained); error() stays true once the socket reported one.
+// written (it is drained); error() stays true once the socket reported one. Edge-triggered,
+// because poll() and level-triggered epoll call the socket readable while the block before the
+// kernel's is user-owned, which it is whenever the writer holds a block in place, so they would
+// not wait. The kernel wakes the socket's waiters each time it hands a block over (TPACKET_V3
+// wakes per block, not per packet), and an edge-triggered epoll reports just that; a hand-over
+// between a look at the ring and epoll_wait() is kept on the ready list, so none is missed.
 class EdgeWait {
  public:
   EdgeWait(int sock, int wake) : sock_(sock), wake_(wake), ep_(::epoll_create1(EPOLL_CLOEXEC)) {
-    if (ep_ < 0) return;
+    if (ep_ < 0) { errno_ = errno; return; }
     epoll_event a{};
     a.events = EPOLLIN | EPOLLET;
     a.data.fd = sock;
@@ -67,22 +71,27 @@ class EdgeWait {
     b.events = EPOLLIN;
     b.data.fd = wake;
     if (::epoll_ctl(ep_, EPOLL_CTL_ADD, sock, &a) < 0 || ::epoll_ctl(ep_, EPOLL_CTL_ADD, wake, &b) < 0) {
-      const int err = errno;
+      errno_ = errno;
       ::close(ep_);
       ep_ = -1;
-      errno = err;
     }
   }
   ~EdgeWait() { if (ep_ >= 0) ::close(ep_); }
   EdgeWait(const EdgeWait&) = delete;
   EdgeWait& operator=(const EdgeWait&) = delete;
-  bool ok() const { return ep_ >= 0; }
   bool error() const { return error_; }
-  // False (errno set) when epoll_wait fails other than by a signal.
+  // The errno of a failed set-up or wait.
+  int failure() const { return errno_; }
+  // False when the set-up or epoll_wait failed (other than by a signal).
   bool wait() {
+    if (ep_ < 0) return false;
     epoll_event ev[2];
     const int n = ::epoll_wait(ep_, ev, 2, -1);
-    if (n < 0) return errno == EINTR;
+    if (n < 0) {
+      if (errno == EINTR) return true;
+      errno_ = errno;
+      return false;
+    }
     for (int i = 0; i < n; i++) {
       if (ev[i].data.fd == wake_) {
         uint64_t v;
@@ -96,6 +105,7 @@ class EdgeWait {
 
  private:
   int sock_, wake_, ep_;
+  int errno_ = 0;
   bool error_ = false;
 };
 
@@ -291,18 +301,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
     // to fill and one to go on to; later blocks are copied out and given back, so a stalled
     // write() does not fill the ring.
     const size_t inPlaceDepth = nr > 3 ? nr - 2 : 1;
-    // The socket is watched edge-triggered: poll() and level-triggered epoll call it readable
-    // while the block before the kernel's is user-owned, which it is whenever the writer holds
-    // a block in place, so they would not wait. The kernel wakes the socket's waiters each time
-    // it hands a block over (TPACKET_V3 wakes per block, not per packet), and an edge-triggered
-    // epoll reports just that; a hand-over between the look at the ring and epoll_wait() is kept
-    // on the ready list, so none is missed.
     EdgeWait edge(ring_.fd(), wakeFd_);
-    if (!edge.ok()) {
-      threadErrno_ = errno;
-      std::lock_guard<std::mutex> l(mu_);
-      stop_ = true;
-    }
     uint32_t cur = ring_.cursor();
     for (;;) {
       bool finishing;
@@ -330,16 +329,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
         }
       }
       if (!ready) {
-        if (!edge.wait()) {
-          threadErrno_ = errno;
-          break;
-        }
-        // POLLERR with no block left to hand over: the interface went down or away (SO_ERROR
-        // says). An edge is reported once, so the error is remembered until the ring is empty.
-        if (edge.error() && !ring_.readyAt(cur)) {
-          failed_ = true;
-          break;
-        }
+        if (!WaitReady(edge, cur)) break;
         continue;
       }
       Entry e;
@@ -559,21 +549,15 @@ class Capture : public Napi::ObjectWrap<Capture> {
   }
 
   // Waits for the socket: true when a block may be ready (or a wake-up came), false when the
-  // socket failed with no block left (failed_ or threadErrno_ set).
-  bool WaitReady(uint32_t index) {
-    pollfd p[2] = {{ring_.fd(), POLLIN, 0}, {wakeFd_, POLLIN, 0}};
-    int r = ::poll(p, 2, -1);
-    if (r < 0) {
-      if (errno == EINTR) return true;
-      threadErrno_ = errno;
+  // wait failed (threadErrno_ set) or the socket failed with no block left (failed_ set).
+  bool WaitReady(EdgeWait& edge, uint32_t index) {
+    if (!edge.wait()) {
+      threadErrno_ = edge.failure();
       return false;
     }
-    if (p[1].revents & POLLIN) {
-      uint64_t v;
-      (void)!::read(wakeFd_, &v, sizeof v);
-    }
-    // POLLERR with no block left to hand over: the interface went down or away (SO_ERROR says).
-    if ((p[0].revents & (POLLERR | POLLHUP | POLLNVAL)) && !ring_.readyAt(index)) {
+    // An error with no block left to hand over: the interface went down or away (SO_ERROR says).
+    // An edge is reported once, so the error is remembered until the ring is empty.
+    if (edge.error() && !ring_.readyAt(index)) {
       failed_ = true;
       return false;
     }
@@ -607,6 +591,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
   // finish (and the ring holds no ready block), or the socket fails.
   void Run() {
     pthread_setname_np(pthread_self(), "netkit-ring");
+    EdgeWait edge(ring_.fd(), wakeFd_);
     for (;;) {
       bool finishing;
       {
@@ -615,7 +600,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
         finishing = finishing_;
       }
       if (!ring_.ready()) {
-        if (finishing || !WaitReady(ring_.cursor())) break;
+        if (finishing || !WaitReady(edge, ring_.cursor())) break;
         continue;
       }
       int k;

@@ -6,7 +6,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { have, root } from '../helpers/cli.js'
-import { quiet } from '../helpers/servers.js'
+import { endCounts, quiet, type TcpdumpCounts } from '../helpers/servers.js'
+
+export { endCounts }
 
 /** Why the capture tests cannot run here, or false. */
 export function captureSkip(): string | false {
@@ -122,11 +124,6 @@ export async function startCapture(pair: VethPair, args: string[], ns = pair.ns)
   return { child, stderr: () => err, stdout: () => out, exited }
 }
 
-/** The three counts of tcpdump-style end lines. */
-export function endCounts(stderr: string): { captured: number; received: number; dropped: number } {
-  const num = (what: string): number => Number(new RegExp(`(\\d+) packets? ${what}`).exec(stderr)?.[1] ?? NaN)
-  return { captured: num('captured'), received: num('received by filter'), dropped: num('dropped by kernel') }
-}
 
 /** The bytes fixtures/send-frames.py sends as frame i of `size` bytes (with an optional VLAN tag). */
 export function expectedFrame(i: number, size: number, vlan?: number): Buffer {
@@ -143,7 +140,7 @@ export function expectedFrame(i: number, size: number, vlan?: number): Buffer {
  * A running tcpdump in a namespace: `stop()` waits until its file stops growing, ends it with
  * SIGINT, waits until the file is complete, and gives the counts tcpdump printed at exit.
  */
-export interface NamespaceTcpdump { child: ChildProcess; stop(): Promise<ReturnType<typeof endCounts>> }
+export interface NamespaceTcpdump { child: ChildProcess; stop(): Promise<TcpdumpCounts> }
 
 /**
  * Starts `tcpdump -i IFACE -U --immediate-mode -B 32768 -w FILE [FILTER]` in `ns` and waits until it

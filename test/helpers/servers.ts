@@ -119,8 +119,14 @@ http {
   return { child, stop: stopper(child, 'SIGQUIT') }
 }
 
-/** The counts tcpdump prints when it ends. */
+/** The counts tcpdump (and netkit capture) print when they end. */
 export interface TcpdumpCounts { captured: number; received: number; dropped: number }
+
+/** The three counts of tcpdump-style end lines. */
+export function endCounts(stderr: string): TcpdumpCounts {
+  const num = (what: string): number => Number(new RegExp(`(\\d+) packets? ${what}`).exec(stderr)?.[1] ?? NaN)
+  return { captured: num('captured'), received: num('received by filter'), dropped: num('dropped by kernel') }
+}
 
 /**
  * Starts `tcpdump -i lo -w file FILTER` and waits until it listens. `stop()` waits until the file
@@ -145,8 +151,7 @@ export async function startTcpdump(file: string, filter: string, iface = 'lo'): 
     stop: async () => {
       await quiet(file, 500, 15_000)
       await stopper(child, 'SIGINT')()
-      const num = (what: string): number => Number(new RegExp(`(\\d+) packets? ${what}`).exec(err)?.[1] ?? NaN)
-      return { captured: num('captured'), received: num('received by filter'), dropped: num('dropped by kernel') }
+      return endCounts(err)
     },
   }
 }
