@@ -8,7 +8,7 @@
  * shared virtual machine one run can be a fifth slower than the next for reasons of the host's. Each row also shows the CPU
  * time the host took from this machine meanwhile (steal, from /proc/stat).
  *
- *   npm run build && node --import tsx bench/http-load.bench.ts [--duration 5] [--rounds 3] [--no-pin]
+ *   npm run build && node --import tsx bench/http-load.bench.ts [--duration 5] [--rounds 3] [--no-pin] [--only plain|pipelined]
  *
  * The machine may have only 2 cores, shared by nginx and the client. By default nginx (one
  * worker) is pinned to CPU 0 and each client to CPU 1 with taskset, so every client gets the same
@@ -32,6 +32,12 @@ const arg = (name: string, fallback: string) => {
 const duration = Number(arg('--duration', '5'))
 const rounds = Math.max(1, Number(arg('--rounds', '3')))
 const pin = !argv.includes('--no-pin') && have('taskset') && cpus().length >= 2
+/** `--only plain` or `--only pipelined` runs half the plan (the other half's ratios print n/a). */
+const only = arg('--only', '')
+if (only !== '' && only !== 'plain' && only !== 'pipelined') {
+  console.error(`bench/http-load: --only takes plain or pipelined, not ${only}`)
+  process.exit(2)
+}
 
 /**
  * Every client sends the same request: GET / with Host and netkit's default User-Agent (wrk
@@ -194,7 +200,7 @@ try {
   findAutocannon()
   console.log(`nginx ${nginx.url} (1 worker), 10 connections, ${duration} s per run, ${cpus().length} CPUs: ${pin ? 'nginx pinned to CPU 0, each client to CPU 1' : 'not pinned: server and client share the CPUs'}`)
   const results: Record<string, Array<Measured | null>> = {}
-  const plan: Array<[string, () => Promise<Measured | null>]> = [
+  const fullPlan: Array<[string, () => Promise<Measured | null>]> = [
     ['wrk', () => wrk(nginx.url, 1)],
     ['autocannon', () => autocannon(nginx.url, 1)],
     ['netkit', () => netkit(nginx.url, 1)],
@@ -202,6 +208,7 @@ try {
     ['autocannon pipelined x10', () => autocannon(nginx.url, 10)],
     ['netkit pipelined x10', () => netkit(nginx.url, 10)],
   ]
+  const plan = fullPlan.filter(([name]) => only === '' || (only === 'pipelined') === name.includes('pipelined'))
   // Odd rounds run the plan backwards, so no client always follows the same one (a run can
   // leave the next the host's reclaim of the memory it freed, or a warmer server).
   for (let round = 0; round < rounds; round++) {
@@ -209,7 +216,7 @@ try {
   }
   console.log(`${'client'.padEnd(26)} ${'req/s'.padStart(10)} ${'CPU s'.padStart(8)} ${'req/CPU s'.padStart(12)} ${'server CPU s'.padStart(13)} ${'server µs/req'.padStart(14)} ${'steal %'.padStart(7)}`)
   for (const [name] of plan) for (const m of results[name]) console.log(row(name, m))
-  const r = (a: string, b: string) => ratio(results[a], results[b])
+  const r = (a: string, b: string) => (results[a] && results[b] ? ratio(results[a], results[b]) : 'n/a (not run)')
   console.log('')
   console.log(`ratios of the medians of ${rounds} round${rounds === 1 ? '' : 's'}:`)
   console.log(`netkit / autocannon            ${r('netkit', 'autocannon')}  target >= 1.3`)

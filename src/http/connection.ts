@@ -51,17 +51,16 @@ const readBuffer = Buffer.allocUnsafe(64 * 1024)
 let lastView: Buffer = readBuffer.subarray(0, 0)
 let lastViewLength = 0
 /**
- * Connections whose gathered requests were queued while a read was handled: they are written
- * once the reads that the event loop found ready this turn are all handled (setImmediate runs
- * right after the poll phase): one write per connection, and the server finds the batches of
- * its connections ready together, answering more of them per wake-up (nginx spent 2.8 instead
- * of 2.9 µs a request in bench/http-load's pipelined run).
+ * Connections whose gathered requests were queued while a read was handled: they are written as
+ * soon as that read's responses are all handled, one write per connection, still inside the read
+ * callback. (A completed response can hand the next request to another pipelined connection, so
+ * it is a list.) Waiting for setImmediate instead, so that every read the event loop found ready
+ * is handled first, left nginx idle more often: pipelined x10 against nginx, 3 s runs taking
+ * turns, writing at once was faster in 6 of 6 rounds (1-10 %) and 1.01-1.03x of wrk's req/s.
  */
 const flushAfterRead: Connection[] = []
 let inRead = false
-let flushPending = false
 function flushReads(): void {
-  flushPending = false
   for (let i = 0; i < flushAfterRead.length; i++) flushAfterRead[i].flushQueued()
   flushAfterRead.length = 0
 }
@@ -163,11 +162,8 @@ export class Connection implements ResponseParserOwner {
       this.parser.feed(lastView)
     } finally {
       inRead = false
+      if (flushAfterRead.length > 0) flushReads()
       release()
-      if (flushAfterRead.length > 0 && !flushPending) {
-        flushPending = true
-        setImmediate(flushReads)
-      }
     }
     return true
   }
