@@ -56,7 +56,7 @@ let lastViewLength = 0
  * callback. (A completed response can hand the next request to another pipelined connection, so
  * it is a list.) Waiting for setImmediate instead, so that every read the event loop found ready
  * is handled first, left nginx idle more often: pipelined x10 against nginx, 3 s runs taking
- * turns, writing at once was faster in 6 of 6 rounds (1-10 %) and 1.01-1.03x of wrk's req/s.
+ * turns, writing at once was faster in 6 of 6 rounds (3-11 %) and 1.01-1.03x of wrk's req/s.
  */
 const flushAfterRead: Connection[] = []
 let inRead = false
