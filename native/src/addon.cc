@@ -297,12 +297,22 @@ class Capture : public Napi::ObjectWrap<Capture> {
     pthread_setname_np(pthread_self(), "netkit-ring");
     const bool pcap = layout_ == netkit::Layout::PcapMicro || layout_ == netkit::Layout::PcapNano;
     const uint32_t nr = ring_.blockCount();
-    // In-place blocks the writer may hold at once: all but two, so the kernel always has a block
-    // to fill and one to go on to; later blocks are copied out and given back, so a stalled
-    // write() does not fill the ring.
-    const size_t inPlaceDepth = nr > 3 ? nr - 2 : 1;
+    // In-place blocks the writer may hold at once; later blocks are copied out and given back, so
+    // a write() that runs long does not fill the ring. The kernel fills blocks in ring order and
+    // drops packets as soon as the next one is not free, so the oldest block held in place must
+    // be written before the kernel comes round to it. So a block goes in place only when less
+    // than a MiB and a block wait to be written before it (it will be in the next write or the
+    // one after, not behind a backlog of spill buffers: that lost packets at 300 kpps of 1514-byte
+    // frames with writes of 5 ms at most), and in rings of 8 blocks or more (the default 4 MiB ring has 16)
+    // the writer holds at most one write's worth and one block more, at most half the ring;
+    // other blocks go to spill buffers (a copy costs a fraction of the write). Smaller rings
+    // keep two blocks for the kernel.
+    const size_t perWrite = (kWriteBytes + ring_.blockSize() - 1) / ring_.blockSize() + 1;
+    const size_t inPlaceDepth = nr >= kGatherBlocks ? std::min<size_t>(nr / 2, perWrite) : nr > 3 ? nr - 2 : 1;
     EdgeWait edge(ring_.fd(), wakeFd_);
     uint32_t cur = ring_.cursor();
+    const bool carry = nr >= kGatherBlocks;
+    auto told = std::chrono::steady_clock::now();
     for (;;) {
       bool finishing;
       {
@@ -336,7 +346,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
       bool inPlace = false;
       if (pcap && ring_.blockMeanPacket(cur) >= kInPlaceMean) {
         std::lock_guard<std::mutex> l(mu_);
-        inPlace = inPlaceQueued_ < inPlaceDepth || freeSpills_.empty();
+        inPlace = (inPlaceQueued_ < inPlaceDepth && unwritten_ < kWriteBytes + ring_.blockSize()) || freeSpills_.empty();
       }
       try {
         if (inPlace) {
@@ -346,6 +356,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
           std::lock_guard<std::mutex> l(mu_);
           inPlaceQueued_++;
           held_[cur] = 1;
+          unwritten_ += e.bytes;
           queue_.push_back(e);
         } else {
           {
@@ -363,13 +374,28 @@ class Capture : public Napi::ObjectWrap<Capture> {
           e.bytes = used;
           for (size_t i = 0; i < count; i++) e.captured += sp.cap[i];
           std::lock_guard<std::mutex> l(mu_);
+          unwritten_ += e.bytes;
           queue_.push_back(e);
         }
       } catch (const std::runtime_error&) {
         threadErrno_ = EINVAL;
         break;
       }
-      queued_.notify_one();
+      // The writer is woken when it has a write to make (a MiB of records waits), not for every block:
+      // each wake-up is a futex call here and a context switch there, a cost per block as large
+      // as the work on its packets. It is woken at once when a limit is set (it counts), when
+      // the reader is short of blocks or buffers, in rings too small to gather a MiB, and when
+      // 100 ms have gone by; otherwise it finds the blocks when it looks (at least every 500 ms).
+      const auto now = std::chrono::steady_clock::now();
+      bool tell = !carry || maxPackets_ != 0 || now - told >= std::chrono::milliseconds(100);
+      if (!tell) {
+        std::lock_guard<std::mutex> l(mu_);
+        tell = unwritten_ >= kWriteBytes || inPlaceQueued_ >= inPlaceDepth || freeSpills_.size() <= 2;
+      }
+      if (tell) {
+        told = now;
+        queued_.notify_one();
+      }
       cur = (cur + 1) % nr;
     }
     {
@@ -384,25 +410,25 @@ class Capture : public Napi::ObjectWrap<Capture> {
   // The writer thread: writes the queued blocks in order, at most maxPackets_ packets, and gives
   // each back (the ring block, or the spill buffer) once it is in the file. What is queued is
   // gathered into large writev() calls (one a MiB or more, where the ring allows):
-  //  - records of in-place blocks (one iovec each) go out IOV_MAX at a time, so in rings of 8
-  //    blocks or more a block's last records wait for the next block's first (a 1 MiB block of
-  //    1514-byte packets holds 680); in smaller rings each block goes out whole at once;
-  //  - spill buffers (one iovec each; blocks of small packets hold half a MiB of records or
-  //    less) go out, with anything gathered before them, once a MiB or more is gathered or the
-  //    reader would run short of buffers;
+  //  - records of in-place blocks (one iovec each) go out a MiB at a time in rings of 8 blocks
+  //    or more, so a block's last records wait for the next block's first (a 256 KiB block of
+  //    1514-byte packets holds 165, a MiB is 686); in smaller rings each block goes out at once;
+  //  - spill buffers (one iovec each; a block of small packets holds a fraction of its size in
+  //    records) go out, with anything gathered before them, once a MiB or more is gathered or
+  //    the reader would run short of buffers;
   //  - everything gathered goes out when the reader waits for a block the writer holds, after
   //    half a second without a new block, at the limit, and at the end.
   void RunWriter() {
     pthread_setname_np(pthread_self(), "netkit-writer");
     const bool pcap = layout_ == netkit::Layout::PcapMicro || layout_ == netkit::Layout::PcapNano;
     const size_t maxHeld = spills_.size() > 2 ? spills_.size() - 2 : 1;
-    // Keeping a block's tail for the next write holds two blocks while that write runs, where
-    // writing each block at once holds one, and the kernel fills the ring in order: the oldest
-    // held block is the one it needs next. With 4 blocks (the default 4 MiB ring) that leaves it
-    // two blocks to fill during a stalled write instead of three, and on a VM whose file
-    // system stalls for tens of ms that lost packets at 76 MB/s. So tails wait only in rings of
-    // 8 blocks or more; smaller rings get one writev() per in-place block.
-    const bool carry = ring_.blockCount() >= 8;
+    // A MiB-sized write holds the blocks its records are in while it runs (five of 256 KiB), and
+    // the kernel fills the ring in order: the oldest held block is the one it needs next. In a
+    // ring of 4 blocks of 1 MiB, keeping a block's tail for the next write left the kernel two
+    // blocks to fill during a stalled write instead of three, and on a VM whose file system
+    // stalls for tens of ms that lost packets at 76 MB/s. So tails wait only in rings of 8
+    // blocks or more; smaller rings get one writev() per in-place block.
+    const bool carry = ring_.blockCount() >= kGatherBlocks;
     // What is gathered, in file order: each part a spill buffer or records of a ring block.
     struct Part {
       int spill = -1;
@@ -454,6 +480,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
           else { inPlaceQueued_--; held_[p.block] = 0; }
         }
         readerWaits_ = false;
+        unwritten_ -= std::min(unwritten_, bytes);
         if (good) {
           written_ += packets;
           capturedBytes_ += captured;
@@ -478,8 +505,8 @@ class Capture : public Napi::ObjectWrap<Capture> {
       {
         std::unique_lock<std::mutex> l(mu_);
         auto some = [this, &parts] { return stop_ || !queue_.empty() || (readerWaits_ && !parts.empty()); };
-        if (parts.empty()) queued_.wait(l, some);
-        else queued_.wait_for(l, std::chrono::milliseconds(500), some);
+        // Timed also with nothing gathered: the reader does not wake this thread for every block.
+        queued_.wait_for(l, std::chrono::milliseconds(500), some);
         if (stop_) break;
         readerWaits = readerWaits_;
         if (!queue_.empty()) {
@@ -492,6 +519,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
         }
       }
       if (!have) {  // the end, the reader waiting for a held block, or half a second without one
+        if (parts.empty() && !end) continue;
         if (!(ok = writeAll()) || end) break;
         continue;
       }
@@ -526,7 +554,13 @@ class Capture : public Napi::ObjectWrap<Capture> {
       }
       parts.push_back(p);
       gatherBytes += p.bytes;
-      while (ok && gather.size() >= IOV_MAX) ok = writeOut(IOV_MAX);
+      // Out as soon as a MiB is gathered (or IOV_MAX records, a MiB or more where blocks go in
+      // place): the records up to the one that completes the MiB, the rest waiting for the next.
+      while (ok && (gather.size() >= IOV_MAX || (carry && gatherBytes >= kWriteBytes))) {
+        size_t count = 0, bytes = 0;
+        while (count < gather.size() && count < IOV_MAX && bytes < kWriteBytes) bytes += gather[count++].iov_len;
+        ok = writeOut(count);
+      }
       if (ok && (readerWaits || (maxPackets_ != 0 && accepted >= maxPackets_) || (p.block >= 0 && !carry) ||
                  (p.spill >= 0 && (gatherBytes >= kWriteBytes || spillsHeld >= maxHeld)))) ok = writeAll();
       if (!ok || (maxPackets_ != 0 && accepted >= maxPackets_)) break;
@@ -817,8 +851,12 @@ class Capture : public Napi::ObjectWrap<Capture> {
 
   // The least a gathered write aims for: one write() per MiB.
   static constexpr size_t kWriteBytes = 1u << 20;
+  // Rings of this many blocks or more gather records across blocks (a block's tail waits).
+  static constexpr uint32_t kGatherBlocks = 8;
   // Blocks whose packets average this many bytes or more are written in place (writev).
-  static constexpr size_t kInPlaceMean = 512;
+  // So that IOV_MAX records make a MiB: the ring has up to 96 bytes (tpacket3_hdr, sockaddr_ll,
+  // alignment) before each frame where the record has its 16-byte header.
+  static constexpr size_t kInPlaceMean = kWriteBytes / IOV_MAX + 96;
 
   PacketRing ring_;
   std::thread thread_;
@@ -862,6 +900,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
   std::vector<int> freeSpills_;
   std::vector<std::vector<iovec>> iovs_;
   size_t inPlaceQueued_ = 0;
+  size_t unwritten_ = 0;  // record bytes queued or gathered and not yet written
   std::vector<char> held_;  // ring blocks the writer holds in place
   bool readerWaits_ = false;  // the reader waits for a block the writer holds
   uint64_t written_ = 0;

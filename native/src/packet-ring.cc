@@ -50,9 +50,12 @@ void PacketRing::open(const RingOptions& o) {
   int version = TPACKET_V3;
   if (::setsockopt(fd_, SOL_PACKET, PACKET_VERSION, &version, sizeof version) < 0) fail("setsockopt(PACKET_VERSION, TPACKET_V3)");
 
-  // Blocks big enough for a GRO'd 64 KiB skb; at least 2 blocks so one can fill while JS reads one.
+  // 256 KiB blocks, as libpcap makes them (its frame size is the largest snaplen): big enough for
+  // a GRO'd 64 KiB skb, and 16 of them in the default 4 MiB ring, so that a reader which holds a
+  // few blocks (a file write in progress) leaves the kernel most of the ring. At least 2 blocks,
+  // so one can fill while JS reads one.
   const uint32_t page = static_cast<uint32_t>(::sysconf(_SC_PAGESIZE));
-  uint32_t block = o.bufferBytes >= (4u << 20) ? (1u << 20) : (256u << 10);
+  uint32_t block = 256u << 10;
   block = (block + page - 1) / page * page;
   uint32_t nr = o.bufferBytes / block;
   if (nr < 2) nr = 2;

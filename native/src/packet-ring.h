@@ -101,6 +101,7 @@ class PacketRing {
 
   int fd() const { return fd_; }
   uint32_t blockCount() const { return blockNr_; }
+  uint32_t blockSize() const { return blockSize_; }
   uint32_t cursor() const { return cursor_; }
   bool cooked() const { return cooked_; }
   /** Largest room read() may need for one block (block bytes plus header growth). */

@@ -3,9 +3,10 @@
  * peer are all captured, and tshark (the oracle) reads the same bytes, count and ns timestamps.
  */
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { tempDir, tsharkFields } from '../helpers/cli.js'
 import { captureSkip, createVethPair, endCounts, expectedFrame, startCapture } from './netns.js'
 
@@ -127,14 +128,14 @@ test('blocks of large frames go from the ring to the file in place: VLAN tags, -
   })
 })
 
-test('in place, records go out IOV_MAX at a time across ring blocks: every frame whole and in order, -c exact', { skip }, async (t) => {
+test('in place, records go out a MiB at a time across ring blocks: every frame whole and in order, -c exact', { skip }, async (t) => {
   const pair = createVethPair()
   const tmp = tempDir()
   t.after(() => { pair.cleanup(); tmp.cleanup() })
-  // 5,000 frames of 1,400 bytes fill several 1 MiB blocks; in a ring of 8 blocks or more 1,024
-  // records make one writev(), so blocks are written in pieces and the 5,000th record ends
-  // inside one. The 16 MiB ring holds all 6,000 frames the sender sends at once, so none is
-  // dropped.
+  // 5,000 frames of 1,400 bytes fill many 256 KiB blocks; in a ring of 8 blocks or more a
+  // writev() takes the records that make a MiB, so blocks are written in pieces and the 5,000th
+  // record ends inside one. The 16 MiB ring holds all 6,000 frames the sender sends at once, so
+  // none is dropped.
   const file = join(tmp.dir, 'many.pcap')
   const cap = await startCapture(pair, ['-i', pair.iface, '-w', file, '--nano', '-B', '16384', '-c', '5000'])
   t.after(() => cap.child.kill('SIGKILL'))
@@ -161,4 +162,30 @@ test('in place, records go out IOV_MAX at a time across ring blocks: every frame
     off += 16 + len
   }
   assert.equal(n, 5000)
+})
+
+test('without a limit, records less than a MiB reach the file within a second while the capture runs', { skip }, async (t) => {
+  const pair = createVethPair()
+  const tmp = tempDir()
+  t.after(() => { pair.cleanup(); tmp.cleanup() })
+  // 300 frames of 1,400 bytes: 0.4 MiB, in place, fewer than a write gathers. The writer is not
+  // woken for them (no -c); it finds them when it looks and writes them out after a quiet spell.
+  const file = join(tmp.dir, 'slow.pcap')
+  const cap = await startCapture(pair, ['-i', pair.iface, '-w', file])
+  t.after(() => cap.child.kill('SIGKILL'))
+  pair.send(300, 1400)
+  const want = 24 + 300 * (16 + 1400)
+  const t0 = Date.now()
+  while (statSync(file).size < want && Date.now() - t0 < 10_000) await sleep(50)
+  assert.equal(statSync(file).size, want, 'all 300 records are in the file before the capture ends')
+  assert.equal(cap.child.exitCode, null, 'the capture is still running')
+  cap.child.kill('SIGINT')
+  assert.equal((await cap.exited).code, 0, cap.stderr())
+  assert.deepEqual(endCounts(cap.stderr()), { captured: 300, received: 300, dropped: 0 })
+  const b = readFileSync(file)
+  assert.equal(b.length, want)
+  for (let n = 0, off = 24; n < 300; n++, off += 16 + 1400) {
+    assert.equal(b.readUInt32LE(off + 8), 1400, `record ${n + 1} length`)
+    assert.ok(b.subarray(off + 16, off + 16 + 1400).equals(expectedFrame(n, 1400)), `record ${n + 1} bytes`)
+  }
 })
