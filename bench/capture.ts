@@ -12,8 +12,11 @@
  * the kernel's softirq work and both captures share the CPUs: compare within a run.
  * Each row shows the CPU time the host took from this virtual machine meanwhile (steal); a row at
  * half the file system's ceiling shows the tools where the file system is not the limit.
- * usage (root): node --import tsx bench/capture.ts [COUNT64=2000000] [COUNT1514=400000] [--together] [--only TEXT]
- * (--only runs the rows whose label contains TEXT, e.g. --only '1514 B, 300')
+ * usage (root): node --import tsx bench/capture.ts [COUNT64=2000000] [COUNT1514=400000] [--together] [--only TEXT] [--rounds N]
+ * (--only runs the rows whose label contains TEXT, e.g. --only '1514 B, 300'; --rounds N runs the
+ * plan N times, each row's order of tools alternating round by round, and gives each row's median
+ * CPU ratio with its range: on a shared VM the kernel's cost of new tmpfs pages, most of the CPU
+ * time at 1514 bytes, varies by half from one minute to the next)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs'
@@ -26,7 +29,9 @@ import { stealMeter } from './lib/measure.js'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const onlyAt = process.argv.indexOf('--only')
 const only = onlyAt > 0 ? process.argv[onlyAt + 1] : undefined
-const args = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--only')
+const roundsAt = process.argv.indexOf('--rounds')
+const rounds = roundsAt > 0 ? Math.max(1, Number(process.argv[roundsAt + 1]) || 1) : 1
+const args = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--only' && all[i - 1] !== '--rounds')
 const together = process.argv.includes('--together')
 const count64 = Number(args[0] ?? 2_000_000)
 const count1514 = Number(args[1] ?? 400_000)
@@ -178,15 +183,19 @@ try {
   if (half > 50_000 && half < 300_000 && half !== 200_000) {
     plan.push([`1514 B, half the file system's ceiling`, 1514, Math.min(count1514, half), half])
   }
-  let row = 0
-  for (const [label, size, count, pps] of plan) {
-    if (only !== undefined && !label.includes(only)) continue
-    const rows: Row[] = []
-    // Alone, the tools take turns at going first, row by row.
-    const order = row++ % 2 === 0 ? modes : [...modes].reverse()
-    for (const which of order) rows.push(...await runOnce(label, size, count, pps, which))
-    rows.sort((a, b) => (a.tool === b.tool ? 0 : a.tool === 'tcpdump' ? -1 : 1))
-    runs.push(rows)
+  const labels: string[] = []
+  for (let round = 0; round < rounds; round++) {
+    let row = 0
+    for (const [label, size, count, pps] of plan) {
+      if (only !== undefined && !label.includes(only)) continue
+      if (round === 0) labels.push(label)
+      const rows: Row[] = []
+      // Alone, the tools take turns at going first, row by row and round by round.
+      const order = (row++ + round) % 2 === 0 ? modes : [...modes].reverse()
+      for (const which of order) rows.push(...await runOnce(label, size, count, pps, which))
+      rows.sort((a, b) => (a.tool === b.tool ? 0 : a.tool === 'tcpdump' ? -1 : 1))
+      runs.push(rows)
+    }
   }
   const head = ['run', 'tool', 'sent', 'at iface', 'captured', 'dropped', 'lost %', 'CPU ns/pkt', 'write()/MiB', 'steal %']
   const rows = runs.flat().map((r) => [r.run, r.tool, String(r.sent), String(r.atIface), String(r.captured), String(r.dropped),
@@ -196,15 +205,21 @@ try {
   console.log('')
   let lossTarget = true
   let lossTargetBelowCeiling = true
-  for (const [td, nk] of runs) {
-    const tdLost = td.atIface - td.captured
-    const nkLost = nk.atIface - nk.captured
-    const above = Math.max(td.floodMBs, nk.floodMBs) > 0.9 * ceiling
-    if (tdLost > 0 && nkLost > 0) {
-      lossTarget = false
-      if (!above) lossTargetBelowCeiling = false
+  for (const label of labels) {
+    const pairs = runs.filter(([td]) => td.run.startsWith(`${label} (`))
+    const ratios = pairs.map(([td, nk]) => nk.nsPerPkt / td.nsPerPkt)
+    const sorted = [...ratios].sort((a, b) => a - b)
+    const median = sorted.length % 2 === 1 ? sorted[sorted.length >> 1] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2
+    const lost = pairs.map(([td, nk]) => [nk.atIface - nk.captured, td.atIface - td.captured])
+    const above = pairs.some(([td, nk]) => Math.max(td.floodMBs, nk.floodMBs) > 0.9 * ceiling)
+    for (const [nkLost, tdLost] of lost) {
+      if (tdLost > 0 && nkLost > 0) {
+        lossTarget = false
+        if (!above) lossTargetBelowCeiling = false
+      }
     }
-    console.log(`${td.run.replace(/ \(\d+ kpps.*/, '')}: netkit/tcpdump CPU per packet ${(nk.nsPerPkt / td.nsPerPkt).toFixed(2)}x (target <= 1); lost ${nkLost} vs ${tdLost} of the frames at the interface${above ? ' (a flood at 90 % of the file system\'s ceiling or more)' : ''}`)
+    const spread = ratios.length > 1 ? `, median of ${ratios.length}: ${sorted[0].toFixed(2)}-${sorted[sorted.length - 1].toFixed(2)}` : ''
+    console.log(`${label}: netkit/tcpdump CPU per packet ${median.toFixed(2)}x (target <= 1${spread}); lost ${lost.map((l) => l[0]).join(', ')} vs ${lost.map((l) => l[1]).join(', ')} of the frames at the interface${above ? ' (a flood at 90 % of the file system\'s ceiling or more)' : ''}`)
   }
   console.log(`zero loss at every rate where tcpdump loses: ${lossTarget ? 'yes' : 'no'}; at every rate below 90 % of the file system's ceiling: ${lossTargetBelowCeiling ? 'yes' : 'no'}`)
 } finally {
