@@ -70,7 +70,7 @@ class EdgeWait {
     epoll_event b{};
     b.events = EPOLLIN;
     b.data.fd = wake;
-    if (::epoll_ctl(ep_, EPOLL_CTL_ADD, sock, &a) < 0 || (wake >= 0 && ::epoll_ctl(ep_, EPOLL_CTL_ADD, wake, &b) < 0)) {
+    if (::epoll_ctl(ep_, EPOLL_CTL_ADD, sock, &a) < 0 || ::epoll_ctl(ep_, EPOLL_CTL_ADD, wake, &b) < 0) {
       errno_ = errno;
       ::close(ep_);
       ep_ = -1;
@@ -83,19 +83,15 @@ class EdgeWait {
   // The errno of a failed set-up or wait.
   int failure() const { return errno_; }
   // False when the set-up or epoll_wait failed (other than by a signal).
-  bool wait() { return waitFor(-1) >= 0; }
-  // As wait(), at most `ms` milliseconds (-1: no limit): 1 after an event or a signal, 0 when the
-  // time ran out, -1 on failure.
-  int waitFor(int ms) {
-    if (ep_ < 0) return -1;
+  bool wait() {
+    if (ep_ < 0) return false;
     epoll_event ev[2];
-    const int n = ::epoll_wait(ep_, ev, 2, ms);
+    const int n = ::epoll_wait(ep_, ev, 2, -1);
     if (n < 0) {
-      if (errno == EINTR) return 1;
+      if (errno == EINTR) return true;
       errno_ = errno;
-      return -1;
+      return false;
     }
-    if (n == 0) return 0;
     for (int i = 0; i < n; i++) {
       if (ev[i].data.fd == wake_) {
         uint64_t v;
@@ -104,7 +100,7 @@ class EdgeWait {
         error_ = true;
       }
     }
-    return 1;
+    return true;
   }
 
  private:
@@ -221,9 +217,8 @@ class Capture : public Napi::ObjectWrap<Capture> {
   }
 
   // startWriter(fd, layout, maxPackets, fileBytes): the addon writes the open file `fd` itself, as
-  // pcap (layout 1, 2) or pcapng EPB (3, 4) records, with a writer thread that takes each ready
-  // ring block and appends it, and a helper that takes the blocks while the writer is inside a
-  // write(); JS is woken only when they end (finish(),
+  // pcap (layout 1, 2) or pcapng EPB (3, 4) records, with two threads: a reader that takes each
+  // ready ring block and a writer that appends it; JS is woken only when they end (finish(),
   // close(), maxPackets written (0: no limit), the socket failing, or a failed write). Pcap blocks
   // of large packets go out in place from the ring with writev() (no copy in user space) while the
   // writer keeps up; other blocks, and any block while the writer is behind, are copied into a
@@ -255,14 +250,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
     iovs_.resize(ring_.blockCount());
     held_.assign(ring_.blockCount(), 0);
     for (auto& v : iovs_) v.reserve(packets);
-    // Blocks the writer may hold in place: in rings of 8 blocks or more (the default 4 MiB ring
-    // has 16) one write's worth (a MiB) and one block more, at most half the ring; smaller rings
-    // keep two blocks for the kernel. Later blocks are copied out and given back.
-    const uint32_t nr = ring_.blockCount();
-    const size_t perWrite = (kWriteBytes + ring_.blockSize() - 1) / ring_.blockSize() + 1;
-    inPlaceDepth_ = nr >= kGatherBlocks ? std::min<size_t>(nr / 2, perWrite) : nr > 3 ? nr - 2 : 1;
-    takeAt_ = ring_.cursor();
-    StartThread(env, [this] { RunHelper(); });
+    StartThread(env, [this] { RunDrain(); });
     writer_ = std::thread([this] { RunWriter(); });
     return env.Undefined();
   }
@@ -300,114 +288,123 @@ class Capture : public Napi::ObjectWrap<Capture> {
     return true;
   }
 
-  // Takes the ring block at takeAt_ (ready, not held) for the writer: in place (its records laid
-  // out in the ring's headroom, for writev) while the writer keeps up, or copied into a spill
-  // buffer and given back to the kernel at once when the writer is behind or the block's packets
-  // are small (one write() of a buffer is then cheaper). The kernel fills blocks in ring order
-  // and drops packets as soon as the next one is not free, so a block held in place must be
-  // written before the kernel comes round to it: a block goes in place only when less than a MiB
-  // and a block wait to be written before it (the next write or the one after will take it, not
-  // one behind a backlog of spill buffers: that lost packets at 300 kpps of 1514-byte frames
-  // with writes of 5 ms at most), and the writer holds at most inPlaceDepth_ blocks in place.
-  // Returns 1 when the block was queued, 0 when it needs a spill buffer and none is free (a
-  // write frees them), -1 on a malformed block (threadErrno_ set).
-  int TakeBlock(uint32_t cur) {
-    Entry e;
-    bool inPlace = false;
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      if (blockFitsInPlace(cur))
-        inPlace = (inPlaceQueued_ < inPlaceDepth_ && unwritten_ < kWriteBytes + ring_.blockSize()) || freeSpills_.empty();
-      if (!inPlace) {
-        if (freeSpills_.empty()) return 0;
-        e.spill = freeSpills_.back();
-        freeSpills_.pop_back();
-      }
-    }
-    try {
-      if (inPlace) {
-        iovs_[cur].clear();
-        e.block = static_cast<int>(cur);
-        e.n = ring_.prepareInPlace(cur, layout_, SIZE_MAX, iovs_[cur], &e.bytes, &e.captured);
-      } else {
-        Spill& sp = spills_[e.spill];
-        size_t count = 0, used = 0;
-        ring_.copyBlock(cur, sp.arrays, &count, &used);
-        ring_.releaseAt(cur);
-        e.n = count;
-        e.bytes = used;
-        for (size_t i = 0; i < count; i++) e.captured += sp.cap[i];
-      }
-    } catch (const std::runtime_error&) {
-      std::lock_guard<std::mutex> l(mu_);
-      if (e.spill >= 0) freeSpills_.push_back(e.spill);
-      threadErrno_ = EINVAL;
-      return -1;
-    }
-    std::lock_guard<std::mutex> l(mu_);
-    if (inPlace) {
-      inPlaceQueued_++;
-      held_[cur] = 1;
-    }
-    unwritten_ += e.bytes;
-    queue_.push_back(e);
-    takeAt_ = (cur + 1) % ring_.blockCount();
-    return 1;
-  }
-
-  // The writer's helper: while the writer is inside a write() it takes the blocks the kernel
-  // hands over (TakeBlock), so that a write which runs long does not leave the ring to fill;
-  // otherwise it sleeps and the writer takes the blocks itself. One thread does the work when
-  // the writer keeps up, as tcpdump's does: no hand-over and no wake-up per block, and no second
-  // thread that the CPU the flood leaves must be shared with (two threads waited 42-70 ms for a
-  // CPU in a 0.35 s flood on 2 cores, tcpdump 2-7 ms).
-  void RunHelper() {
+  // The writer's reader: hands each ready block to the writer thread, in place (its records
+  // laid out in the ring's headroom, for writev) while the writer keeps up, or copied into a
+  // spill buffer and given back to the kernel at once when the writer is behind (a write that
+  // stalls) or the block's packets are small (one write() of a buffer is then cheaper).
+  void RunDrain() {
     // Named so that ps, top -H and /proc/PID/task/TID/comm tell the threads apart.
     pthread_setname_np(pthread_self(), "netkit-ring");
-    EdgeWait edge(ring_.fd(), -1);
+    const bool pcap = layout_ == netkit::Layout::PcapMicro || layout_ == netkit::Layout::PcapNano;
+    const uint32_t nr = ring_.blockCount();
+    // In-place blocks the writer may hold at once; later blocks are copied out and given back, so
+    // a write() that runs long does not fill the ring. The kernel fills blocks in ring order and
+    // drops packets as soon as the next one is not free, so the oldest block held in place must
+    // be written before the kernel comes round to it. So a block goes in place only when less
+    // than a MiB and a block wait to be written before it (it will be in the next write or the
+    // one after, not behind a backlog of spill buffers: that lost packets at 300 kpps of 1514-byte
+    // frames with writes of 5 ms at most), and in rings of 8 blocks or more (the default 4 MiB ring has 16)
+    // the writer holds at most one write's worth and one block more, at most half the ring;
+    // other blocks go to spill buffers (a copy costs a fraction of the write). Smaller rings
+    // keep two blocks for the kernel.
+    const size_t perWrite = (kWriteBytes + ring_.blockSize() - 1) / ring_.blockSize() + 1;
+    const size_t inPlaceDepth = nr >= kGatherBlocks ? std::min<size_t>(nr / 2, perWrite) : nr > 3 ? nr - 2 : 1;
+    EdgeWait edge(ring_.fd(), wakeFd_);
+    uint32_t cur = ring_.cursor();
+    const bool carry = nr >= kGatherBlocks;
+    auto told = std::chrono::steady_clock::now();
     for (;;) {
+      bool finishing;
       {
-        std::unique_lock<std::mutex> l(mu_);
-        helperCv_.wait(l, [this] { return stop_ || helperTakes_; });
+        std::lock_guard<std::mutex> l(mu_);
         if (stop_) break;
+        finishing = finishing_;
       }
-      for (;;) {
-        uint32_t cur;
-        bool ready;
-        {
-          std::unique_lock<std::mutex> l(mu_);
-          if (stop_ || !helperTakes_ || threadErrno_ != 0) break;
-          cur = takeAt_;
-          ready = ring_.readyAt(cur);
-          // The ring came round to a block the writer holds (it gives it back after its write),
-          // or there is no spill buffer free (the write frees some): look again soon.
-          if (held_[cur] || (ready && freeSpills_.empty() && !blockFitsInPlace(cur))) {
-            freed_.wait_for(l, std::chrono::milliseconds(1));
-            continue;
+      const bool ready = ring_.readyAt(cur);
+      if (!ready && finishing) break;
+      {
+        // Wait for the writer, looking at the ring every millisecond meanwhile (a stalled write
+        // must not keep later blocks waiting), when the block here is one it still holds in
+        // place (user-owned but not new: the reader came round to it while the writer is behind).
+        std::unique_lock<std::mutex> l(mu_);
+        if (held_[cur]) {
+          // The writer may be keeping this block's last records for its next write: it writes
+          // them now.
+          if (!readerWaits_) {
+            readerWaits_ = true;
+            queued_.notify_one();
           }
-          // Claimed: after its write the writer waits until this block is queued.
-          if (ready) helperBusy_ = true;
-        }
-        if (!ready) {
-          // The next block, or the end of the write: a millisecond at most.
-          if (edge.waitFor(1) < 0) break;
+          freed_.wait_for(l, std::chrono::milliseconds(1), [this, cur] { return stop_ || !held_[cur]; });
           continue;
         }
-        const int r = TakeBlock(cur);
-        {
-          std::lock_guard<std::mutex> l(mu_);
-          helperBusy_ = false;
-        }
-        freed_.notify_all();
-        if (r < 0) break;
       }
+      if (!ready) {
+        if (!WaitReady(edge, cur)) break;
+        continue;
+      }
+      Entry e;
+      bool inPlace = false;
+      if (pcap && ring_.blockMeanPacket(cur) >= kInPlaceMean) {
+        std::lock_guard<std::mutex> l(mu_);
+        inPlace = (inPlaceQueued_ < inPlaceDepth && unwritten_ < kWriteBytes + ring_.blockSize()) || freeSpills_.empty();
+      }
+      try {
+        if (inPlace) {
+          iovs_[cur].clear();
+          e.block = static_cast<int>(cur);
+          e.n = ring_.prepareInPlace(cur, layout_, SIZE_MAX, iovs_[cur], &e.bytes, &e.captured);
+          std::lock_guard<std::mutex> l(mu_);
+          inPlaceQueued_++;
+          held_[cur] = 1;
+          unwritten_ += e.bytes;
+          queue_.push_back(e);
+        } else {
+          {
+            std::unique_lock<std::mutex> l(mu_);
+            freed_.wait(l, [this] { return stop_ || !freeSpills_.empty(); });
+            if (stop_) break;
+            e.spill = freeSpills_.back();
+            freeSpills_.pop_back();
+          }
+          Spill& sp = spills_[e.spill];
+          size_t count = 0, used = 0;
+          ring_.copyBlock(cur, sp.arrays, &count, &used);
+          ring_.releaseAt(cur);
+          e.n = count;
+          e.bytes = used;
+          for (size_t i = 0; i < count; i++) e.captured += sp.cap[i];
+          std::lock_guard<std::mutex> l(mu_);
+          unwritten_ += e.bytes;
+          queue_.push_back(e);
+        }
+      } catch (const std::runtime_error&) {
+        threadErrno_ = EINVAL;
+        break;
+      }
+      // The writer is woken when it has a write to make (a MiB of records waits), not for every block:
+      // each wake-up is a futex call here and a context switch there, a cost per block as large
+      // as the work on its packets. It is woken at once when a limit is set (it counts), when
+      // the reader is short of blocks or buffers, in rings too small to gather a MiB, and when
+      // 100 ms have gone by; otherwise it finds the blocks when it looks (at least every 500 ms).
+      const auto now = std::chrono::steady_clock::now();
+      bool tell = !carry || maxPackets_ != 0 || now - told >= std::chrono::milliseconds(100);
+      if (!tell) {
+        std::lock_guard<std::mutex> l(mu_);
+        tell = unwritten_ >= kWriteBytes || inPlaceQueued_ >= inPlaceDepth || freeSpills_.size() <= 2;
+      }
+      if (tell) {
+        told = now;
+        queued_.notify_one();
+      }
+      cur = (cur + 1) % nr;
     }
-  }
-
-  // True when the block at `index` would go in place were no spill buffer free (pcap, large packets).
-  bool blockFitsInPlace(uint32_t index) const {
-    const bool pcap = layout_ == netkit::Layout::PcapMicro || layout_ == netkit::Layout::PcapNano;
-    return pcap && ring_.blockMeanPacket(index) >= kInPlaceMean;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      Entry end;
+      end.end = true;
+      queue_.push_back(end);
+    }
+    queued_.notify_one();
   }
 
   // The writer thread: writes the queued blocks in order, at most maxPackets_ packets, and gives
@@ -418,11 +415,9 @@ class Capture : public Napi::ObjectWrap<Capture> {
   //    1514-byte packets holds 165, a MiB is 686); in smaller rings each block goes out at once;
   //  - spill buffers (one iovec each; a block of small packets holds a fraction of its size in
   //    records) go out, with anything gathered before them, once a MiB or more is gathered or
-  //    the spill buffers would run short;
-  //  - everything gathered goes out when the ring comes round to a block the writer holds, after
+  //    the reader would run short of buffers;
+  //  - everything gathered goes out when the reader waits for a block the writer holds, after
   //    half a second without a new block, at the limit, and at the end.
-  // It takes the ring's blocks itself (TakeBlock) while it does not write, and hands the ring to
-  // its helper thread for each write() (RunHelper).
   void RunWriter() {
     pthread_setname_np(pthread_self(), "netkit-writer");
     const bool pcap = layout_ == netkit::Layout::PcapMicro || layout_ == netkit::Layout::PcapNano;
@@ -468,11 +463,6 @@ class Capture : public Napi::ObjectWrap<Capture> {
           left = 0;
         }
       }
-      {
-        std::lock_guard<std::mutex> l(mu_);
-        helperTakes_ = true;
-      }
-      helperCv_.notify_one();
       const bool good = WriteAllV(outFd_, gather.data(), count);
       const int err = errno;
       for (size_t i = 0; i < done.size(); i++) parts.pop_front();
@@ -484,22 +474,20 @@ class Capture : public Napi::ObjectWrap<Capture> {
       gatherBytes -= bytes;
       for (const Part& p : done) if (p.block >= 0) ring_.releaseAt(static_cast<uint32_t>(p.block));
       {
-        std::unique_lock<std::mutex> l(mu_);
-        helperTakes_ = false;
+        std::lock_guard<std::mutex> l(mu_);
         for (const Part& p : done) {
           if (p.spill >= 0) { freeSpills_.push_back(p.spill); spillsHeld--; }
           else { inPlaceQueued_--; held_[p.block] = 0; }
         }
+        readerWaits_ = false;
         unwritten_ -= std::min(unwritten_, bytes);
         if (good) {
           written_ += packets;
           capturedBytes_ += captured;
           committed_ += bytes;
         }
-        freed_.notify_all();
-        // The ring is this thread's again once the helper has queued the block it was taking.
-        freed_.wait(l, [this] { return stop_ || !helperBusy_; });
       }
+      freed_.notify_all();
       errno = err;
       return good;
     };
@@ -510,9 +498,31 @@ class Capture : public Napi::ObjectWrap<Capture> {
       } while (!gather.empty());
       return true;
     };
-    bool ok = true, limit = false;
-    // Adds a queued block to what is gathered, and writes when a write is due.
-    auto gatherEntry = [&](const Entry& e) {
+    bool ok = true;
+    for (;;) {
+      Entry e;
+      bool have = false, end = false, readerWaits = false;
+      {
+        std::unique_lock<std::mutex> l(mu_);
+        auto some = [this, &parts] { return stop_ || !queue_.empty() || (readerWaits_ && !parts.empty()); };
+        // Timed also with nothing gathered: the reader does not wake this thread for every block.
+        queued_.wait_for(l, std::chrono::milliseconds(500), some);
+        if (stop_) break;
+        readerWaits = readerWaits_;
+        if (!queue_.empty()) {
+          end = queue_.front().end;
+          if (!end) {
+            e = queue_.front();
+            queue_.pop_front();
+            have = true;
+          }
+        }
+      }
+      if (!have) {  // the end, the reader waiting for a held block, or half a second without one
+        if (parts.empty() && !end) continue;
+        if (!(ok = writeAll()) || end) break;
+        continue;
+      }
       const size_t k = maxPackets_ == 0 ? e.n : std::min<size_t>(e.n, maxPackets_ - accepted);
       accepted += k;
       Part p;
@@ -551,69 +561,9 @@ class Capture : public Napi::ObjectWrap<Capture> {
         while (count < gather.size() && count < IOV_MAX && bytes < kWriteBytes) bytes += gather[count++].iov_len;
         ok = writeOut(count);
       }
-      limit = maxPackets_ != 0 && accepted >= maxPackets_;
-      if (ok && (limit || (p.block >= 0 && !carry) ||
+      if (ok && (readerWaits || (maxPackets_ != 0 && accepted >= maxPackets_) || (p.block >= 0 && !carry) ||
                  (p.spill >= 0 && (gatherBytes >= kWriteBytes || spillsHeld >= maxHeld)))) ok = writeAll();
-    };
-    EdgeWait edge(ring_.fd(), wakeFd_);
-    const uint32_t nr = ring_.blockCount();
-    while (ok && !limit) {
-      bool finishing;
-      {
-        std::lock_guard<std::mutex> l(mu_);
-        if (stop_ || threadErrno_ != 0) break;
-        finishing = finishing_;
-      }
-      // Take what the ring holds ready, up to a write's worth.
-      bool took = false, ownHeld = false, failed = false;
-      for (uint32_t n = 0; n < nr; n++) {
-        uint32_t cur;
-        {
-          std::lock_guard<std::mutex> l(mu_);
-          if (unwritten_ >= kWriteBytes) break;
-          cur = takeAt_;
-          ownHeld = held_[cur] != 0;
-        }
-        if (ownHeld || !ring_.readyAt(cur)) break;
-        const int r = TakeBlock(cur);
-        if (r < 0) failed = true;
-        if (r <= 0) break;
-        took = true;
-      }
-      if (failed) break;
-      // Gather what was taken, here or by the helper during the last write, in ring order.
-      for (;;) {
-        Entry e;
-        {
-          std::lock_guard<std::mutex> l(mu_);
-          if (queue_.empty()) break;
-          e = queue_.front();
-          queue_.pop_front();
-        }
-        took = true;
-        gatherEntry(e);
-        if (!ok || limit) break;
-      }
-      if (!ok || limit) break;
-      // The ring came round to a block this thread holds for its next write: write it now.
-      if (ownHeld && !(ok = writeAll())) break;
-      if (took || ownHeld) continue;
-      if (finishing) break;
-      // Nothing ready: wait for the kernel's next block, half a second at most.
-      const int w = edge.waitFor(500);
-      if (w < 0) {
-        std::lock_guard<std::mutex> l(mu_);
-        threadErrno_ = edge.failure();
-        break;
-      }
-      // An error with no block left to take: the interface went down or away (SO_ERROR says).
-      // An edge is reported once, so the error is remembered until the ring is empty.
-      if (edge.error() && !ring_.readyAt(takeAt_)) {
-        std::lock_guard<std::mutex> l(mu_);
-        failed_ = true;
-        break;
-      }
-      if (w == 0 && !parts.empty()) ok = writeAll();  // half a second without a block
+      if (!ok || (maxPackets_ != 0 && accepted >= maxPackets_)) break;
     }
     if (ok) ok = writeAll();  // a close() while records were gathered: they are whole, keep them
     if (!ok) {
@@ -625,10 +575,9 @@ class Capture : public Napi::ObjectWrap<Capture> {
     }
     {
       std::lock_guard<std::mutex> l(mu_);
-      stop_ = true;  // the helper ends too (it may be waiting for a spill buffer or the socket)
+      stop_ = true;  // the reader ends too (it may be waiting for a spill buffer or the socket)
     }
     freed_.notify_all();
-    helperCv_.notify_all();
     Wake();
     EndThread();
   }
@@ -878,7 +827,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
         stop_ = true;
       }
       freed_.notify_all();
-      helperCv_.notify_all();
+      queued_.notify_all();
       Wake();
       thread_.join();
       if (writer_.joinable()) writer_.join();
@@ -934,17 +883,18 @@ class Capture : public Napi::ObjectWrap<Capture> {
     std::vector<double> sec;
     BatchArrays arrays{};
   };
-  // A block taken for the writer: in place (ring block `block`, its iovecs in iovs_[block]) or
-  // copied (spill buffer `spill`).
+  // A block handed from the reader to the writer: in place (ring block `block`, its iovecs in
+  // iovs_[block]) or copied (spill buffer `spill`); `end` closes the queue.
   struct Entry {
     int block = -1;
     int spill = -1;
     size_t n = 0;
     size_t bytes = 0;
     uint64_t captured = 0;
+    bool end = false;
   };
   std::thread writer_;
-  std::condition_variable helperCv_;  // wakes the helper for a write (and for the end)
+  std::condition_variable queued_;
   std::deque<Entry> queue_;
   std::vector<Spill> spills_;
   std::vector<int> freeSpills_;
@@ -952,10 +902,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
   size_t inPlaceQueued_ = 0;
   size_t unwritten_ = 0;  // record bytes queued or gathered and not yet written
   std::vector<char> held_;  // ring blocks the writer holds in place
-  size_t inPlaceDepth_ = 1;
-  uint32_t takeAt_ = 0;  // the next ring block to take for the writer
-  bool helperTakes_ = false;  // the writer is in a write(): its helper takes the ring's blocks
-  bool helperBusy_ = false;  // the helper is taking blocks (the writer waits for it after a write)
+  bool readerWaits_ = false;  // the reader waits for a block the writer holds
   uint64_t written_ = 0;
   uint64_t capturedBytes_ = 0;
   uint64_t committed_ = 0;
