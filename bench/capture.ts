@@ -24,7 +24,7 @@ import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { captureSkip, createVethPair, endCounts, type VethPair } from '../test/capture/netns.js'
-import { stealMeter } from './lib/measure.js'
+import { median, stealMeter } from './lib/measure.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const onlyAt = process.argv.indexOf('--only')
@@ -208,8 +208,7 @@ try {
   for (const label of labels) {
     const pairs = runs.filter(([td]) => td.run.startsWith(`${label} (`))
     const ratios = pairs.map(([td, nk]) => nk.nsPerPkt / td.nsPerPkt)
-    const sorted = [...ratios].sort((a, b) => a - b)
-    const median = sorted.length % 2 === 1 ? sorted[sorted.length >> 1] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2
+    const mid = median(ratios) ?? NaN
     const lost = pairs.map(([td, nk]) => [nk.atIface - nk.captured, td.atIface - td.captured])
     const above = pairs.some(([td, nk]) => Math.max(td.floodMBs, nk.floodMBs) > 0.9 * ceiling)
     for (const [nkLost, tdLost] of lost) {
@@ -218,8 +217,8 @@ try {
         if (!above) lossTargetBelowCeiling = false
       }
     }
-    const spread = ratios.length > 1 ? `, median of ${ratios.length}: ${sorted[0].toFixed(2)}-${sorted[sorted.length - 1].toFixed(2)}` : ''
-    console.log(`${label}: netkit/tcpdump CPU per packet ${median.toFixed(2)}x (target <= 1${spread}); lost ${lost.map((l) => l[0]).join(', ')} vs ${lost.map((l) => l[1]).join(', ')} of the frames at the interface${above ? ' (a flood at 90 % of the file system\'s ceiling or more)' : ''}`)
+    const spread = ratios.length > 1 ? `, median of ${ratios.length}: ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}` : ''
+    console.log(`${label}: netkit/tcpdump CPU per packet ${mid.toFixed(2)}x (target <= 1${spread}); lost ${lost.map((l) => l[0]).join(', ')} vs ${lost.map((l) => l[1]).join(', ')} of the frames at the interface${above ? ' (a flood at 90 % of the file system\'s ceiling or more)' : ''}`)
   }
   console.log(`zero loss at every rate where tcpdump loses: ${lossTarget ? 'yes' : 'no'}; at every rate below 90 % of the file system's ceiling: ${lossTargetBelowCeiling ? 'yes' : 'no'}`)
 } finally {

@@ -22,7 +22,7 @@ import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { root } from '../test/helpers/cli.js'
 import { nginxBinary, startNginx } from '../test/http/servers.js'
-import { have, stealMeter } from './lib/measure.js'
+import { have, median, stealMeter } from './lib/measure.js'
 
 const argv = process.argv.slice(2)
 const arg = (name: string, fallback: string) => {
@@ -162,17 +162,13 @@ function row(name: string, m: Measured | null): string {
   return `${name.padEnd(26)} ${m.rps.toFixed(0).padStart(10)} ${m.cpu.toFixed(2).padStart(8)} ${(m.rps * duration / Math.max(m.cpu, 0.001)).toFixed(0).padStart(12)}${server}${steal}${m.note ? `  (${m.note})` : ''}`
 }
 
-/** The median of the measured req/s (the mean of the middle two for an even count), or null. */
-function median(list: Array<Measured | null>): number | null {
-  const v = list.filter((m): m is Measured => m !== null).map((m) => m.rps).sort((a, b) => a - b)
-  if (v.length === 0) return null
-  return v.length % 2 === 1 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2
-}
+/** The median of the measured req/s, or null. */
+const medianRps = (list: Array<Measured | null>): number | null => median(list.filter((m): m is Measured => m !== null).map((m) => m.rps))
 
 /** The ratio of the medians, and the lowest and highest ratio of the rounds' own runs. */
 function ratio(a: Array<Measured | null>, b: Array<Measured | null>): string {
-  const ma = median(a)
-  const mb = median(b)
+  const ma = medianRps(a)
+  const mb = medianRps(b)
   if (ma === null || mb === null) return 'n/a'
   const perRound = a.flatMap((m, i) => (m && b[i] ? [m.rps / b[i]!.rps] : []))
   const spread = perRound.length > 1 ? `  (rounds ${Math.min(...perRound).toFixed(2)}-${Math.max(...perRound).toFixed(2)})` : ''

@@ -68,6 +68,13 @@ export function rate(n: number, seconds: number): string {
   return r >= 1e6 ? `${(r / 1e6).toFixed(2)} M/s` : r >= 1e3 ? `${(r / 1e3).toFixed(1)} k/s` : `${r.toFixed(0)} /s`
 }
 
+/** The median of `values` (the mean of the middle two for an even count), or null when empty. */
+export function median(values: number[]): number | null {
+  const v = [...values].sort((a, b) => a - b)
+  if (v.length === 0) return null
+  return v.length % 2 === 1 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2
+}
+
 /** Prints a table of rows (arrays of cells) with aligned columns. */
 export function table(rows: string[][]): void {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)))

@@ -302,16 +302,16 @@ class Capture : public Napi::ObjectWrap<Capture> {
     // drops packets as soon as the next one is not free, so the oldest block held in place must
     // be written before the kernel comes round to it. So a block goes in place only when less
     // than a MiB and a block wait to be written before it (it will be in the next write or the
-    // one after, not behind a backlog of spill buffers: that lost packets at 300 kpps of 1514-byte
-    // frames with writes of 5 ms at most), and in rings of 8 blocks or more (the default 4 MiB ring has 16)
-    // the writer holds at most one write's worth and one block more, at most half the ring;
-    // other blocks go to spill buffers (a copy costs a fraction of the write). Smaller rings
-    // keep two blocks for the kernel.
+    // one after, not behind a backlog of spill buffers: that lost packets at 300 kpps of
+    // 1514-byte frames with writes of 5 ms at most), and in rings that gather across blocks (the
+    // default 4 MiB ring has 16 blocks) the writer holds at most one write's worth and one block
+    // more, at most half the ring; other blocks go to spill buffers (a copy costs a fraction of
+    // the write). Smaller rings keep two blocks for the kernel.
+    const bool carry = GathersAcrossBlocks();
     const size_t perWrite = (kWriteBytes + ring_.blockSize() - 1) / ring_.blockSize() + 1;
-    const size_t inPlaceDepth = nr >= kGatherBlocks ? std::min<size_t>(nr / 2, perWrite) : nr > 3 ? nr - 2 : 1;
+    const size_t inPlaceDepth = carry ? std::min<size_t>(nr / 2, perWrite) : nr > 3 ? nr - 2 : 1;
     EdgeWait edge(ring_.fd(), wakeFd_);
     uint32_t cur = ring_.cursor();
-    const bool carry = nr >= kGatherBlocks;
     auto told = std::chrono::steady_clock::now();
     for (;;) {
       bool finishing;
@@ -381,11 +381,11 @@ class Capture : public Napi::ObjectWrap<Capture> {
         threadErrno_ = EINVAL;
         break;
       }
-      // The writer is woken when it has a write to make (a MiB of records waits), not for every block:
-      // each wake-up is a futex call here and a context switch there, a cost per block as large
-      // as the work on its packets. It is woken at once when a limit is set (it counts), when
-      // the reader is short of blocks or buffers, in rings too small to gather a MiB, and when
-      // 100 ms have gone by; otherwise it finds the blocks when it looks (at least every 500 ms).
+      // The writer is woken when it has a write to make (a MiB of records waits), not for every
+      // block: each wake-up is a futex call here and a context switch there, a cost per block as
+      // large as the work on its packets. It is woken at once when a limit is set (it counts),
+      // when the reader is short of blocks or buffers, in rings too small to gather a MiB, and
+      // when 100 ms have gone by; otherwise it finds the blocks when it looks (every 500 ms).
       const auto now = std::chrono::steady_clock::now();
       bool tell = !carry || maxPackets_ != 0 || now - told >= std::chrono::milliseconds(100);
       if (!tell) {
@@ -428,7 +428,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
     // blocks to fill during a stalled write instead of three, and on a VM whose file system
     // stalls for tens of ms that lost packets at 76 MB/s. So tails wait only in rings of 8
     // blocks or more; smaller rings get one writev() per in-place block.
-    const bool carry = ring_.blockCount() >= kGatherBlocks;
+    const bool carry = GathersAcrossBlocks();
     // What is gathered, in file order: each part a spill buffer or records of a ring block.
     struct Part {
       int spill = -1;
@@ -851,8 +851,8 @@ class Capture : public Napi::ObjectWrap<Capture> {
 
   // The least a gathered write aims for: one write() per MiB.
   static constexpr size_t kWriteBytes = 1u << 20;
-  // Rings of this many blocks or more gather records across blocks (a block's tail waits).
-  static constexpr uint32_t kGatherBlocks = 8;
+  // Rings of 8 blocks or more gather records across blocks (a block's tail waits for the next).
+  bool GathersAcrossBlocks() const { return ring_.blockCount() >= 8; }
   // Blocks whose packets average this many bytes or more are written in place (writev).
   // So that IOV_MAX records make a MiB: the ring has up to 96 bytes (tpacket3_hdr, sockaddr_ll,
   // alignment) before each frame where the record has its 16-byte header.
