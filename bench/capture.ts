@@ -8,12 +8,15 @@
  * packet (all threads, from /proc/PID/task/N/schedstat, start-up excluded) and write() calls per
  * MiB written (syscw of /proc/PID/io: for tcpdump every write() it made, for netkit those of its
  * writer thread, the one that writes the file; node's other threads write eventfds to wake each
- * other), and the netkit/tcpdump ratios. Both tools use a 4 MiB ring (-B 4096). On a small machine the flooder,
+ * other), and the netkit/tcpdump ratios. Both tools use the same ring, netkit's default of 32 MiB
+ * unless --ring KIB says otherwise (tcpdump's own default is 2 MiB). On a small machine the flooder,
  * the kernel's softirq work and both captures share the CPUs: compare within a run.
  * Each row shows the CPU time the host took from this virtual machine meanwhile (steal); a row at
  * half the file system's ceiling shows the tools where the file system is not the limit.
- * usage (root): node --import tsx bench/capture.ts [COUNT64=2000000] [COUNT1514=400000] [--together] [--only TEXT] [--rounds N]
- * (--only runs the rows whose label contains TEXT, e.g. --only '1514 B, 300'; --rounds N runs the
+ * usage (root): node --import tsx bench/capture.ts [COUNT64=2000000] [COUNT1514=400000] [--together] [--only TEXT] [--rounds N] [--ring KIB]
+ * (--ring 4096 shows a 4 MiB ring: it holds under 5 ms of a top-speed flood of 1514-byte frames,
+ * less than this VM keeps a woken reader waiting for a CPU at times, and both tools lose packets;
+ * --only runs the rows whose label contains TEXT, e.g. --only '1514 B, 300'; --rounds N runs the
  * plan N times, each row's order of tools alternating round by round, and gives each row's median
  * CPU ratio with its range: on a shared VM the kernel's cost of new tmpfs pages, most of the CPU
  * time at 1514 bytes, varies by half from one minute to the next)
@@ -31,8 +34,10 @@ const onlyAt = process.argv.indexOf('--only')
 const only = onlyAt > 0 ? process.argv[onlyAt + 1] : undefined
 const roundsAt = process.argv.indexOf('--rounds')
 const rounds = roundsAt > 0 ? Math.max(1, Number(process.argv[roundsAt + 1]) || 1) : 1
-const args = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--only' && all[i - 1] !== '--rounds')
+const args = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--only' && all[i - 1] !== '--rounds' && all[i - 1] !== '--ring')
 const together = process.argv.includes('--together')
+const ringAt = process.argv.indexOf('--ring')
+const ringKiB = ringAt > 0 ? String(Math.max(64, Number(process.argv[ringAt + 1]) || 32768)) : '32768'
 const count64 = Number(args[0] ?? 2_000_000)
 const count1514 = Number(args[1] ?? 400_000)
 
@@ -113,8 +118,8 @@ async function runOnce(label: string, size: number, count: number, pps: number |
   const pair = createVethPair()
   try {
     const tools: Tool[] = []
-    if (which.includes('tcpdump')) tools.push(await start(pair, 'tcpdump', 'tcpdump', ['-i', pair.iface, '-n', '-Z', 'root', '-B', '4096', '-w', join(work, 'td.pcap')], join(work, 'td.pcap')))
-    if (which.includes('netkit')) tools.push(await start(pair, 'netkit', process.execPath, [join(root, 'bin', 'run.js'), 'capture', '-i', pair.iface, '-B', '4096', '-w', join(work, 'nk.pcap')], join(work, 'nk.pcap')))
+    if (which.includes('tcpdump')) tools.push(await start(pair, 'tcpdump', 'tcpdump', ['-i', pair.iface, '-n', '-Z', 'root', '-B', ringKiB, '-w', join(work, 'td.pcap')], join(work, 'td.pcap')))
+    if (which.includes('netkit')) tools.push(await start(pair, 'netkit', process.execPath, [join(root, 'bin', 'run.js'), 'capture', '-i', pair.iface, '-B', ringKiB, '-w', join(work, 'nk.pcap')], join(work, 'nk.pcap')))
     const cpu0 = tools.map((t) => cpuNs(t.child.pid!))
     const rxFile = `/sys/class/net/${pair.iface}/statistics/rx_packets`
     const rx0 = Number(pair.exec(pair.ns, 'cat', [rxFile]))
@@ -167,6 +172,7 @@ try {
   await sleep(SETTLE_MS)
   const ceiling = fileSystemCeiling()
   console.log(`the capture files' file system (tmpfs) takes new data at ${ceiling.toFixed(0)} MB/s here; a flood of more bytes per second than that loses packets whatever the tool`)
+  console.log(`both capture with a ring of ${ringKiB} KiB (-B ${ringKiB})`)
   console.log(together ? 'tcpdump and netkit capture the same flood at the same time\n' : 'tcpdump and netkit each capture the same flood alone, one after the other, taking turns at going first (--together: both at once)\n')
   const runs: Row[][] = []
   const modes: Array<Array<'tcpdump' | 'netkit'>> = together ? [['tcpdump', 'netkit']] : [['tcpdump'], ['netkit']]

@@ -303,10 +303,10 @@ class Capture : public Napi::ObjectWrap<Capture> {
     // be written before the kernel comes round to it. So a block goes in place only when less
     // than a MiB and a block wait to be written before it (it will be in the next write or the
     // one after, not behind a backlog of spill buffers: that lost packets at 300 kpps of
-    // 1514-byte frames with writes of 5 ms at most), and in rings that gather across blocks (the
-    // default 4 MiB ring has 16 blocks) the writer holds at most one write's worth and one block
-    // more, at most half the ring; other blocks go to spill buffers (a copy costs a fraction of
-    // the write). Smaller rings keep two blocks for the kernel.
+    // 1514-byte frames with writes of 5 ms at most), and in rings that gather across blocks (8
+    // or more: the default 32 MiB ring has 128, -B 4096 has 16) the writer holds at most one
+    // write's worth and one block more, at most half the ring; other blocks go to spill buffers
+    // (a copy costs a fraction of the write). Smaller rings keep two blocks for the kernel.
     const bool carry = GathersAcrossBlocks();
     const size_t perWrite = (kWriteBytes + ring_.blockSize() - 1) / ring_.blockSize() + 1;
     const size_t inPlaceDepth = carry ? std::min<size_t>(nr / 2, perWrite) : nr > 3 ? nr - 2 : 1;

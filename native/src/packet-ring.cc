@@ -51,9 +51,9 @@ void PacketRing::open(const RingOptions& o) {
   if (::setsockopt(fd_, SOL_PACKET, PACKET_VERSION, &version, sizeof version) < 0) fail("setsockopt(PACKET_VERSION, TPACKET_V3)");
 
   // 256 KiB blocks, as libpcap makes them (its frame size is the largest snaplen): big enough for
-  // a GRO'd 64 KiB skb, and 16 of them in the default 4 MiB ring, so that a reader which holds a
-  // few blocks (a file write in progress) leaves the kernel most of the ring. At least 2 blocks,
-  // so one can fill while JS reads one.
+  // a GRO'd 64 KiB skb, and many of them in a ring (128 in the default 32 MiB, 16 in tcpdump's
+  // -B 4096), so that a reader which holds a few blocks (a file write in progress) leaves the
+  // kernel most of the ring. At least 2 blocks, so one can fill while JS reads one.
   const uint32_t page = static_cast<uint32_t>(::sysconf(_SC_PAGESIZE));
   uint32_t block = 256u << 10;
   block = (block + page - 1) / page * page;

@@ -20,7 +20,7 @@ export interface LiveCaptureOptions {
   snaplen?: number
   /** Enter promiscuous mode (default true; tcpdump -p turns it off). */
   promisc?: boolean
-  /** Ring size in bytes (tcpdump -B is KiB; default 4 MiB). */
+  /** Ring size in bytes (tcpdump -B is KiB; default 32 MiB). */
   bufferBytes?: number
   /** Keep packets by direction (tcpdump -Q). */
   direction?: 'in' | 'out' | 'inout'
@@ -105,9 +105,10 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
   }
 
   /**
-   * The batches for iteration, made on its first step (writeTo needs none): enough to hold the
-   * ring's worth again, so a pause of the JS thread as long as the ring takes to fill costs no
-   * packet; each holds one ring block.
+   * The batches for iteration, made on its first step (writeTo needs none), each holding one
+   * ring block: the ring's worth again for rings of up to 14 blocks, 16 (4 MiB) for larger ones,
+   * so a pause of the JS thread costs no packet while the ring and the batches can hold what
+   * arrives meanwhile.
    */
   private makeChunks(): void {
     const n = Math.max(4, Math.min(16, this.native.blockCount + 2))
@@ -272,7 +273,7 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
 export function openLive(options: LiveCaptureOptions): LiveCapture {
   const snaplen = options.snaplen === undefined || options.snaplen === 0 ? MAX_SNAPLEN : options.snaplen
   if (!Number.isInteger(snaplen) || snaplen < 1 || snaplen > MAX_SNAPLEN) throw new InvalidArgumentError(`the snapshot length must be 1 to ${MAX_SNAPLEN} bytes (got ${options.snaplen})`)
-  const bufferBytes = options.bufferBytes ?? 4 << 20
+  const bufferBytes = options.bufferBytes ?? 32 << 20
   if (!Number.isInteger(bufferBytes) || bufferBytes < 64 << 10 || bufferBytes > 2 ** 31) throw new InvalidArgumentError(`the buffer size must be 64 KiB to 2 GiB (got ${bufferBytes} bytes)`)
   const direction = { inout: 0, in: 1, out: 2 }[options.direction ?? 'inout'] as 0 | 1 | 2 | undefined
   if (direction === undefined) throw new InvalidArgumentError(`the direction must be in, out or inout (got '${options.direction}')`)

@@ -29,7 +29,7 @@ export default class Capture extends NetkitCommand {
     interface: Flags.string({ char: 'i', description: 'interface to capture on (`any` for all; see netkit interfaces)', required: true, helpValue: 'IFACE' }),
     ...outputFlags,
     snaplen: Flags.integer({ char: 's', description: `bytes to keep of each packet (0 = ${MAX_SNAPLEN})`, min: 0, max: MAX_SNAPLEN, default: MAX_SNAPLEN, helpValue: 'SNAPLEN' }),
-    buffer: Flags.integer({ char: 'B', description: 'kernel ring size in KiB (default 4096)', min: 64, helpValue: 'KIB' }),
+    buffer: Flags.integer({ char: 'B', description: 'kernel ring size in KiB (default 32768)', min: 64, helpValue: 'KIB' }),
     'no-promiscuous-mode': Flags.boolean({ char: 'p', description: 'do not put the interface into promiscuous mode' }),
     direction: Flags.string({ char: 'Q', description: 'direction of the packets to capture', options: ['in', 'out', 'inout'], default: 'inout' }),
     'rotate-seconds': Flags.integer({ char: 'G', description: 'start a new -w file every SECS seconds (FILE may hold strftime %-conversions)', min: 1, helpValue: 'SECS' }),
