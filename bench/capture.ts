@@ -8,8 +8,8 @@
  * packet (all threads, from /proc/PID/task/N/schedstat, start-up excluded) and write() calls per
  * MiB written (syscw of /proc/PID/io: for tcpdump every write() it made, for netkit those of its
  * writer thread, the one that writes the file; node's other threads write eventfds to wake each
- * other), and the netkit/tcpdump ratios. Both tools use the same ring, netkit's default of 32 MiB
- * unless --ring KIB says otherwise (tcpdump's own default is 2 MiB). On a small machine the flooder,
+ * other), and the netkit/tcpdump ratios. Both tools use the same ring, netkit's default
+ * (DEFAULT_BUFFER_BYTES, 32 MiB) unless --ring KIB says otherwise (tcpdump's own default is 2 MiB). On a small machine the flooder,
  * the kernel's softirq work and both captures share the CPUs: compare within a run.
  * Each row shows the CPU time the host took from this virtual machine meanwhile (steal); a row at
  * half the file system's ceiling shows the tools where the file system is not the limit.
@@ -26,6 +26,7 @@ import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, st
 import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
+import { DEFAULT_BUFFER_BYTES } from '../src/capture/live-capture.js'
 import { captureSkip, createVethPair, endCounts, type VethPair } from '../test/capture/netns.js'
 import { median, stealMeter } from './lib/measure.js'
 
@@ -37,7 +38,7 @@ const rounds = roundsAt > 0 ? Math.max(1, Number(process.argv[roundsAt + 1]) || 
 const args = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--only' && all[i - 1] !== '--rounds' && all[i - 1] !== '--ring')
 const together = process.argv.includes('--together')
 const ringAt = process.argv.indexOf('--ring')
-const ringKiB = ringAt > 0 ? String(Math.max(64, Number(process.argv[ringAt + 1]) || 32768)) : '32768'
+const ringKiB = String(Math.max(64, Number(ringAt > 0 ? process.argv[ringAt + 1] : NaN) || DEFAULT_BUFFER_BYTES / 1024))
 const count64 = Number(args[0] ?? 2_000_000)
 const count1514 = Number(args[1] ?? 400_000)
 

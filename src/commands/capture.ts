@@ -4,7 +4,7 @@ import { outputFlags } from '../cli/common-flags.js'
 import { PacketOutput } from '../cli/packet-output.js'
 import { captureFilter } from '../capture/filter-program.js'
 import { filterExpression } from '../cli/filter-expression.js'
-import { openLive, MAX_SNAPLEN, type LiveCapture } from '../capture/live-capture.js'
+import { openLive, DEFAULT_BUFFER_BYTES, MAX_SNAPLEN, type LiveCapture } from '../capture/live-capture.js'
 import { RotatingWriter } from '../capture/rotating-writer.js'
 import { loadConfig } from '../config.js'
 import { loadDissectors } from '../dissect/plugin-loader.js'
@@ -29,7 +29,7 @@ export default class Capture extends NetkitCommand {
     interface: Flags.string({ char: 'i', description: 'interface to capture on (`any` for all; see netkit interfaces)', required: true, helpValue: 'IFACE' }),
     ...outputFlags,
     snaplen: Flags.integer({ char: 's', description: `bytes to keep of each packet (0 = ${MAX_SNAPLEN})`, min: 0, max: MAX_SNAPLEN, default: MAX_SNAPLEN, helpValue: 'SNAPLEN' }),
-    buffer: Flags.integer({ char: 'B', description: 'kernel ring size in KiB (default 32768)', min: 64, helpValue: 'KIB' }),
+    buffer: Flags.integer({ char: 'B', description: `kernel ring size in KiB (default ${DEFAULT_BUFFER_BYTES / 1024})`, min: 64, helpValue: 'KIB' }),
     'no-promiscuous-mode': Flags.boolean({ char: 'p', description: 'do not put the interface into promiscuous mode' }),
     direction: Flags.string({ char: 'Q', description: 'direction of the packets to capture', options: ['in', 'out', 'inout'], default: 'inout' }),
     'rotate-seconds': Flags.integer({ char: 'G', description: 'start a new -w file every SECS seconds (FILE may hold strftime %-conversions)', min: 1, helpValue: 'SECS' }),
