@@ -9,6 +9,7 @@ import { CaptureError, CaptureUnavailableError, InvalidArgumentError, NetkitErro
 import { LinkType } from '../pcap/link-types.js'
 import { RecordBatch, type InterfaceInfo } from '../pcap/record-batch.js'
 import { encodeBpfProgram, type BpfInstruction } from './bpf-program.js'
+import { cookedProgram } from './cooked-filter.js'
 import { captureLink, findInterface } from './interfaces.js'
 import { loadNative, type NativeCapture } from './native.js'
 
@@ -169,7 +170,8 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
    * iteration; then the new program. Resolves once the new program is attached.
    */
   async setFilter(program: readonly BpfInstruction[]): Promise<void> {
-    const code = encodeBpfProgram(program)
+    // A LINUX_SLL2 capture is a cooked socket: the kernel sees no link header (cooked-filter.ts).
+    const code = encodeBpfProgram(this.linkType === LinkType.LINUX_SLL2 ? cookedProgram(program) : program)
     if (this.closed) throw new CaptureError('setFilter: the capture is closed')
     this.native.rejectAll()
     // A partly filled block reaches user space when its timer (latencyMs) fires.
@@ -298,7 +300,8 @@ export function openLive(options: LiveCaptureOptions): LiveCapture {
   // The kernel truncates to the filter's return value before copying into the ring, so a short
   // snaplen costs no ring space. The SLL2 header netkit adds is not counted by the kernel.
   const kernelSnap = link.cooked ? Math.max(1, snaplen - 20) : snaplen
-  const given = typeof options.filter === 'function' ? options.filter(link.linkType, snaplen) : options.filter
+  const compiled = typeof options.filter === 'function' ? options.filter(link.linkType, snaplen) : options.filter
+  const given = compiled && link.cooked ? cookedProgram(compiled) : compiled
   const program = given ?? (snaplen < MAX_SNAPLEN ? [{ code: 0x06, jt: 0, jf: 0, k: kernelSnap }] : undefined)
   let capture: NativeCapture
   try {

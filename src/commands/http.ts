@@ -3,9 +3,10 @@ import { Args, Flags } from '@oclif/core'
 import { NetkitCommand } from '../cli/base-command.js'
 import { InvalidArgumentError, fileAccessError } from '../errors.js'
 import { parseDuration } from '../http/duration.js'
-import { runLoad } from '../http/load-generator.js'
+import { runLoad, type LoadOptions } from '../http/load-generator.js'
 import { buildReport, formatProgress, formatReport } from '../http/load-report.js'
 import { RequestSpec, parseHeaderArg } from '../http/request-spec.js'
+import { WireCapture } from '../http/wire-capture.js'
 
 /** `netkit http URL`: generate HTTP/1.1 load with netkit's keep-alive transport and report it. */
 export default class Http extends NetkitCommand {
@@ -13,6 +14,7 @@ export default class Http extends NetkitCommand {
   static override examples = [
     '<%= config.bin %> http http://127.0.0.1:8080/ -c 10 -d 5s',
     '<%= config.bin %> http http://127.0.0.1:8080/ -c 10 -n 100 --think 2 --max-idle-per-host 2',
+    '<%= config.bin %> http http://127.0.0.1:8080/ -c 10 -n 100 --no-keepalive --capture lo -w run.pcap',
     '<%= config.bin %> http http://127.0.0.1:8080/api -m POST --body \'{"a":1}\' -H \'Content-Type: application/json\' --rate 500 -d 30s --json',
   ]
   static override args = {
@@ -36,6 +38,8 @@ export default class Http extends NetkitCommand {
     timeout: Flags.integer({ description: 'whole-request timeout (also the connect timeout), ms; 0 = none', min: 0, default: 10_000, helpValue: 'MS' }),
     pipeline: Flags.integer({ description: 'idempotent requests in flight per connection (HTTP pipelining)', min: 1, max: 1024, default: 1, helpValue: 'N' }),
     json: Flags.boolean({ description: 'print the report as JSON' }),
+    capture: Flags.string({ description: 'also capture the traffic to the target on IFACE and report the SYNs seen beside the dials (needs root or CAP_NET_RAW)', helpValue: 'IFACE' }),
+    write: Flags.string({ char: 'w', description: 'with --capture: write the packets to FILE (pcap; pcapng when FILE ends in .pcapng)', dependsOn: ['capture'], helpValue: 'FILE' }),
   }
 
   async run(): Promise<void> {
@@ -54,7 +58,7 @@ export default class Http extends NetkitCommand {
     if (flags.pipeline > 1 && !spec.idempotent) throw new InvalidArgumentError(`--pipeline needs an idempotent method (GET, HEAD, OPTIONS, TRACE), not ${spec.method}`)
     const durationMs = flags.requests === undefined ? parseDuration(flags.duration ?? '10s') : undefined
     const tty = process.stderr.isTTY === true && !flags.json
-    const result = await runLoad(request, {
+    const loadOptions: LoadOptions = {
       connections: flags.connections,
       requests: flags.requests,
       durationMs,
@@ -72,9 +76,19 @@ export default class Http extends NetkitCommand {
         pipeline: flags.pipeline,
       },
       onProgress: tty ? (p) => process.stderr.write(`\r\u001b[K${formatProgress(p)}`) : undefined,
-    })
+    }
+    // The capture opens before the first dial, so it sees every SYN of the run.
+    const wire = flags.capture === undefined ? undefined : await WireCapture.open({ interface: flags.capture, host: spec.target.host, port: spec.target.port, file: flags.write })
+    let result
+    try {
+      result = await runLoad(request, loadOptions)
+    } catch (err) {
+      wire?.close()
+      throw err
+    }
+    const wireReport = await wire?.finish()
     if (tty) process.stderr.write('\r\u001b[K')
-    const report = buildReport(result, { url: args.url, method: spec.method, connections: flags.connections, pipeline: flags.pipeline })
+    const report = buildReport(result, { url: args.url, method: spec.method, connections: flags.connections, pipeline: flags.pipeline }, wireReport)
     process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report))
     if (report.requests > 0 && report.ok === 0) {
       process.stderr.write(`netkit http: all ${report.requests} requests failed (${Object.entries(report.errorKinds).map(([k, v]) => `${k}: ${v}`).join(', ')})\n`)

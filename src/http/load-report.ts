@@ -3,6 +3,7 @@
  * aligned text for people. Latency is in microseconds, from the HDR-style histogram.
  */
 import type { LoadResult } from './load-generator.js'
+import type { WireReport } from './wire-capture.js'
 
 /** The report as plain data (what `--json` prints). */
 export interface LoadReport {
@@ -31,10 +32,12 @@ export interface LoadReport {
     retried: number
     closed: Record<string, number>
   }
+  /** With --capture: what the capture saw on the wire (SYNs beside connectionStats.dialed). */
+  wire?: WireReport
 }
 
 /** Builds the report of a finished run. */
-export function buildReport(result: LoadResult, info: { url: string; method: string; connections: number; pipeline: number }): LoadReport {
+export function buildReport(result: LoadResult, info: { url: string; method: string; connections: number; pipeline: number }, wire?: WireReport): LoadReport {
   const h = result.latency
   const requests = result.ok + result.errorCount
   const seconds = result.durationMs / 1000
@@ -76,6 +79,7 @@ export function buildReport(result: LoadResult, info: { url: string; method: str
       retried: result.transport.retried,
       closed: t.closed,
     },
+    ...(wire === undefined ? {} : { wire }),
   }
 }
 
@@ -110,8 +114,16 @@ export function formatReport(r: LoadReport): string {
     `  errors       ${list(r.errorKinds)}`,
     `  connections  dialed ${c.dialed} (failed ${c.dialFailures}), requests on reused ${c.reused}, on new ${c.fresh}, retried ${c.retried}`,
     `  closed       ${list(c.closed)}`,
+    ...(r.wire === undefined ? [] : [wireLine(r.wire, c.dialed)]),
     '',
   ].join('\n')
+}
+
+/** The --capture line: SYNs seen beside the dials, and what the capture kept. */
+function wireLine(w: WireReport, dialed: number): string {
+  const retrans = w.synRetransmits > 0 ? ` (+${w.synRetransmits} retransmitted)` : ''
+  const file = w.file === undefined ? '' : `, written to ${w.file}`
+  return `  on the wire  ${w.interface}: ${w.syns} SYN${w.syns === 1 ? '' : 's'}${retrans} for ${dialed} dial${dialed === 1 ? '' : 's'}; ${w.packets} packets captured, ${w.dropped} dropped by kernel${file}`
 }
 
 /** The one-line progress shown on a terminal while running. */
