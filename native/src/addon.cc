@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/eventfd.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cerrno>
 #include <cstring>
 #include <deque>
 #include <functional>
@@ -912,8 +914,21 @@ class Capture : public Napi::ObjectWrap<Capture> {
   Napi::FunctionReference callback_;
   Napi::AsyncContext ctx_;
 };
+/**
+ * setRcvLowat(fd, bytes): SO_RCVLOWAT on a socket the caller owns (netkit http's pipelined
+ * connections: a read wakes for a few responses at once, see src/http/connection.ts).
+ * Returns 0, or the errno.
+ */
+Napi::Value SetRcvLowat(const Napi::CallbackInfo& info) {
+  const int fd = info[0].As<Napi::Number>().Int32Value();
+  const int bytes = info[1].As<Napi::Number>().Int32Value();
+  const int rc = ::setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes);
+  return Napi::Number::New(info.Env(), rc == 0 ? 0 : errno);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Capture", Capture::Define(env));
+  exports.Set("setRcvLowat", Napi::Function::New(env, SetRcvLowat, "setRcvLowat"));
   return exports;
 }
 

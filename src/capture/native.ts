@@ -97,6 +97,8 @@ export interface NativeCapture {
 /** The addon module. */
 export interface NativeModule {
   Capture: new (options: NativeCaptureOptions) => NativeCapture
+  /** setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, bytes); 0 or the errno. */
+  setRcvLowat(fd: number, bytes: number): number
 }
 
 let cached: NativeModule | undefined
@@ -133,4 +135,14 @@ export function loadNative(): NativeModule {
   throw new CaptureUnavailableError(`the capture addon is not built; looked in ${tried.join('; ')}`, {
     hint: 'build it with `node scripts/build-native.js` (needs make, g++ and python3)',
   })
+}
+
+/** SO_RCVLOWAT for a socket of this process, or null where the addon cannot load (no Linux, not built). */
+export function rcvLowatSetter(): ((fd: number, bytes: number) => number) | null {
+  try {
+    const native = loadNative()
+    return typeof native.setRcvLowat === 'function' ? native.setRcvLowat : null
+  } catch {
+    return null
+  }
 }

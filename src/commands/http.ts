@@ -38,6 +38,7 @@ export default class Http extends NetkitCommand {
     timeout: Flags.integer({ description: 'whole-request timeout (also the connect timeout), ms; 0 = none', min: 0, default: 10_000, helpValue: 'MS' }),
     pipeline: Flags.integer({ description: 'idempotent requests in flight per connection (HTTP pipelining)', min: 1, max: 1024, default: 1, helpValue: 'N' }),
     json: Flags.boolean({ description: 'print the report as JSON' }),
+    warmup: Flags.string({ description: 'load the target this long before the -d duration and count none of it (JIT warm-up, as autocannon --warmup; the connections stay)', exclusive: ['requests', 'rate'], helpValue: 'DURATION' }),
     capture: Flags.string({ description: 'also capture the traffic to the target on IFACE and report the SYNs seen beside the dials (needs root or CAP_NET_RAW)', helpValue: 'IFACE' }),
     write: Flags.string({ char: 'w', description: 'with --capture: write the packets to FILE (pcap; pcapng when FILE ends in .pcapng)', dependsOn: ['capture'], helpValue: 'FILE' }),
   }
@@ -57,6 +58,7 @@ export default class Http extends NetkitCommand {
     const spec = new RequestSpec(request) // checks URL, method and headers up front (exit 2)
     if (flags.pipeline > 1 && !spec.idempotent) throw new InvalidArgumentError(`--pipeline needs an idempotent method (GET, HEAD, OPTIONS, TRACE), not ${spec.method}`)
     const durationMs = flags.requests === undefined ? parseDuration(flags.duration ?? '10s') : undefined
+    const warmupMs = flags.warmup === undefined ? 0 : parseDuration(flags.warmup, '--warmup')
     const tty = process.stderr.isTTY === true && !flags.json
     const loadOptions: LoadOptions = {
       connections: flags.connections,
@@ -64,6 +66,7 @@ export default class Http extends NetkitCommand {
       durationMs,
       rate: flags.rate,
       thinkMs: flags.think,
+      warmupMs,
       transport: {
         maxIdleConnsPerHost: flags['max-idle-per-host'],
         maxIdleConns: flags['max-idle'],

@@ -7,6 +7,7 @@
  * the request bytes are serialized once, so the steady state allocates next to nothing.
  */
 import { now } from './clock.js'
+import { InvalidArgumentError } from '../errors.js'
 import type { HttpError } from '../errors.js'
 import { Exchange, type ExchangeHandler } from './exchange.js'
 import { LatencyHistogram } from './histogram.js'
@@ -26,6 +27,11 @@ export interface LoadOptions {
   rate?: number
   /** Pause of each worker between its requests, in ms. */
   thinkMs?: number
+  /**
+   * Load this long first and count none of it, then the duration (durationMs runs only): the
+   * JIT compiles the hot path meanwhile. The connections stay, so their counters include it.
+   */
+  warmupMs?: number
   /** Transport options (pipeline > 1 runs `connections * pipeline` workers). */
   transport: TransportOptions
   /** Called about once a second while running. */
@@ -58,6 +64,9 @@ export interface LoadResult {
   workers: number
   /** Requests still in flight when a duration run ended (abandoned, not counted above). */
   inFlightAtEnd: number
+  /** The warm-up before the counted run (0: none), and the bytes the transport moved in it. */
+  warmupMs: number
+  warmupBytes: { sent: number; received: number; reads: number }
 }
 
 /** One worker: sends, waits, records, repeats. */
@@ -129,7 +138,8 @@ class LoadRun {
   bodyBytes = 0
   readonly errors = new Map<string, number>()
   readonly statusCounts = new Float64Array(1000)
-  readonly latency = new LatencyHistogram()
+  latency = new LatencyHistogram()
+  readonly warmupBytes = { sent: 0, received: 0, reads: 0 }
   private resolve: () => void = () => {}
 
   constructor(private readonly options: LoadOptions) {
@@ -173,6 +183,20 @@ class LoadRun {
 
   inFlightAtEnd = 0
 
+  /** The warm-up is over: what was counted so far is dropped, and the clock starts. */
+  private forgetWarmup(): void {
+    this.ok = 0
+    this.errorCount = 0
+    this.bodyBytes = 0
+    this.errors.clear()
+    this.statusCounts.fill(0)
+    this.latency = new LatencyHistogram()
+    this.warmupBytes.sent = this.transport.stats.bytesSent
+    this.warmupBytes.received = this.transport.stats.bytesReceived
+    this.warmupBytes.reads = this.transport.stats.reads
+    this.startedAt = now()
+  }
+
   /** Runs to the end; resolves with the elapsed time in ms. */
   async execute(spec: RequestSpec): Promise<number> {
     const options = this.options
@@ -180,7 +204,19 @@ class LoadRun {
     const finished = new Promise<void>((r) => { this.resolve = r })
     this.startedAt = now()
     let durationTimer: NodeJS.Timeout | null = null
-    if (options.durationMs !== undefined) durationTimer = setTimeout(() => this.stop(), options.durationMs)
+    const startCounting = (): void => {
+      if (options.durationMs !== undefined) durationTimer = setTimeout(() => this.stop(), options.durationMs)
+    }
+    const warmupMs = options.warmupMs ?? 0
+    if (warmupMs > 0) {
+      if (options.durationMs === undefined || (options.rate ?? 0) > 0) throw new InvalidArgumentError('a warm-up needs a duration run without --rate')
+      durationTimer = setTimeout(() => {
+        this.forgetWarmup()
+        startCounting()
+      }, warmupMs)
+    } else {
+      startCounting()
+    }
     let progressTimer: NodeJS.Timeout | null = null
     if (options.onProgress) {
       const report = options.onProgress
@@ -221,5 +257,7 @@ export async function runLoad(request: RequestOptions, options: LoadOptions): Pr
     transport: run.transport.stats,
     workers: options.connections * Math.max(1, options.transport.pipeline ?? 1),
     inFlightAtEnd: run.inFlightAtEnd,
+    warmupMs: options.warmupMs ?? 0,
+    warmupBytes: run.warmupBytes,
   }
 }

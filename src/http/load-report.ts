@@ -13,6 +13,8 @@ export interface LoadReport {
   pipeline: number
   workers: number
   durationSec: number
+  /** With --warmup: how long the target was loaded first, on the same connections, not counted. */
+  warmupSec?: number
   requests: number
   ok: number
   errors: number
@@ -20,7 +22,8 @@ export interface LoadReport {
   inFlightAtEnd: number
   requestsPerSec: number
   latencyUs: { min: number; mean: number; p50: number; p90: number; p99: number; p999: number; max: number }
-  bytes: { sent: number; received: number; body: number }
+  /** Bytes written and read, response body bytes, and the socket reads that returned data. */
+  bytes: { sent: number; received: number; body: number; reads: number }
   status: Record<string, number>
   errorKinds: Record<string, number>
   connectionStats: {
@@ -53,6 +56,7 @@ export function buildReport(result: LoadResult, info: { url: string; method: str
     pipeline: info.pipeline,
     workers: result.workers,
     durationSec: round(seconds, 3),
+    ...(result.warmupMs > 0 ? { warmupSec: round(result.warmupMs / 1000, 3) } : {}),
     requests,
     ok: result.ok,
     errors: result.errorCount,
@@ -67,7 +71,7 @@ export function buildReport(result: LoadResult, info: { url: string; method: str
       p999: h.percentile(99.9),
       max: h.max,
     },
-    bytes: { sent: result.transport.bytesSent, received: result.transport.bytesReceived, body: result.bodyBytes },
+    bytes: { sent: result.transport.bytesSent - result.warmupBytes.sent, received: result.transport.bytesReceived - result.warmupBytes.received, body: result.bodyBytes, reads: result.transport.reads - result.warmupBytes.reads },
     status,
     errorKinds,
     connectionStats: {
@@ -105,11 +109,12 @@ export function formatReport(r: LoadReport): string {
   const l = r.latencyUs
   const c = r.connectionStats
   const pipe = r.pipeline > 1 ? `, pipeline ${r.pipeline}` : ''
+  const warm = r.warmupSec ? ` after a ${r.warmupSec.toFixed(2)} s warm-up (not counted; the connection figures include it)` : ''
   return [
-    `${r.method} ${r.url}: ${r.connections} connection${r.connections === 1 ? '' : 's'}${pipe}, ${r.durationSec.toFixed(2)} s`,
+    `${r.method} ${r.url}: ${r.connections} connection${r.connections === 1 ? '' : 's'}${pipe}, ${r.durationSec.toFixed(2)} s${warm}`,
     `  requests     ${r.requests} (${r.ok} answered, ${r.errors} failed${r.inFlightAtEnd > 0 ? `, ${r.inFlightAtEnd} abandoned in flight at the end` : ''}), ${r.requestsPerSec.toFixed(1)} req/s`,
     `  latency µs   p50 ${l.p50}  p90 ${l.p90}  p99 ${l.p99}  p99.9 ${l.p999}  max ${l.max}  (min ${l.min}, mean ${l.mean})`,
-    `  bytes        sent ${bytes(r.bytes.sent)}, received ${bytes(r.bytes.received)} (body ${bytes(r.bytes.body)})`,
+    `  bytes        sent ${bytes(r.bytes.sent)}, received ${bytes(r.bytes.received)} in ${r.bytes.reads} reads (body ${bytes(r.bytes.body)})`,
     `  status       ${list(r.status)}`,
     `  errors       ${list(r.errorKinds)}`,
     `  connections  dialed ${c.dialed} (failed ${c.dialFailures}), requests on reused ${c.reused}, on new ${c.fresh}, retried ${c.retried}`,

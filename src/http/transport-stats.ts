@@ -36,6 +36,8 @@ export class TransportStats {
   /** Bytes written to and read from sockets. */
   bytesSent = 0
   bytesReceived = 0
+  /** Socket reads that returned data. */
+  reads = 0
 
   /** A plain-object copy (for JSON), leaving out close reasons that never happened. */
   toJSON(): Record<string, unknown> {
@@ -51,6 +53,7 @@ export class TransportStats {
       closed,
       bytesSent: this.bytesSent,
       bytesReceived: this.bytesReceived,
+      reads: this.reads,
     }
   }
 }

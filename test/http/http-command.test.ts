@@ -107,6 +107,38 @@ describe('netkit http against nginx', { skip: nginxBinary() === null ? 'needs ng
   })
 })
 
+describe('--warmup', () => {
+  it('loads the target first and counts none of it; the connections stay and their figures include it', async () => {
+    const server = await nodeServer()
+    try {
+      const r = await netkit(['http', server.url, '-c', '4', '-d', '300ms', '--warmup', '300ms', '--json'])
+      assert.equal(r.code, 0, r.stderr)
+      const report = JSON.parse(r.stdout) as Report & { warmupSec: number; durationSec: number; inFlightAtEnd: number }
+      assert.equal(report.warmupSec, 0.3)
+      assert.ok(report.durationSec >= 0.29 && report.durationSec < 0.6, `measured ${report.durationSec} s`)
+      assert.ok(report.ok > 0)
+      // The server answered the warm-up too; the report's requests are the measured part only.
+      assert.ok(server.requests > report.requests + report.inFlightAtEnd, `server ${server.requests}, report ${report.requests}`)
+      assert.equal(report.connectionStats.dialed, 4)
+      assert.equal(server.connections, 4, 'the measured run kept the warm-up connections')
+      assert.ok(report.connectionStats.reused > report.requests, 'requests on reused connections count the warm-up too')
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('needs a duration run: with -n or --rate it is a usage error', async () => {
+    for (const extra of [['-n', '10'], ['--rate', '100']]) {
+      const r = await netkit(['http', 'http://127.0.0.1:9/', '--warmup', '1s', ...extra])
+      assert.equal(r.code, 2, `${extra.join(' ')}: ${r.stderr}`)
+      assert.match(r.stderr, /--warmup/)
+    }
+    const bad = await netkit(['http', 'http://127.0.0.1:9/', '--warmup', 'soon'])
+    assert.equal(bad.code, 2)
+    assert.match(bad.stderr, /invalid --warmup 'soon'/)
+  })
+})
+
 describe('retries and errors', () => {
   it('a server closing idle connections 100 ms after each response, hit every ~100 ms: no errors for GET', async () => {
     const server = await rawServer((sock) => {
