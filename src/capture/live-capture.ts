@@ -298,11 +298,11 @@ export function openLive(options: LiveCaptureOptions): LiveCapture {
     link = captureLink(found.arpType)
   }
   // The kernel truncates to the filter's return value before copying into the ring, so a short
-  // snaplen costs no ring space. The SLL2 header netkit adds is not counted by the kernel.
-  const kernelSnap = link.cooked ? Math.max(1, snaplen - 20) : snaplen
-  const compiled = typeof options.filter === 'function' ? options.filter(link.linkType, snaplen) : options.filter
-  const given = compiled && link.cooked ? cookedProgram(compiled) : compiled
-  const program = given ?? (snaplen < MAX_SNAPLEN ? [{ code: 0x06, jt: 0, jf: 0, k: kernelSnap }] : undefined)
+  // snaplen costs no ring space. On a cooked socket the program is moved to the kernel's view,
+  // which has no SLL2 header (cooked-filter.ts), its snap length too.
+  const given = typeof options.filter === 'function' ? options.filter(link.linkType, snaplen) : options.filter
+  const wanted = given ?? (snaplen < MAX_SNAPLEN ? [{ code: 0x06, jt: 0, jf: 0, k: snaplen }] : undefined)
+  const program = wanted && link.cooked ? cookedProgram(wanted) : wanted
   let capture: NativeCapture
   try {
     capture = new native.Capture({

@@ -15,8 +15,8 @@ import { captureFilter } from '../capture/filter-program.js'
 import { openLive, type LiveCapture } from '../capture/live-capture.js'
 import { RotatingWriter } from '../capture/rotating-writer.js'
 import { HttpError, InvalidArgumentError } from '../errors.js'
-import { LinkType } from '../pcap/link-types.js'
 import type { RecordBatch } from '../pcap/record-batch.js'
+import { TcpSegmentReader, addressText } from '../stream/tcp-segment.js'
 
 /** What `WireCapture.open` takes. */
 export interface WireCaptureOptions {
@@ -150,114 +150,35 @@ export class WireCapture {
 }
 
 /**
- * Counts SYNs without ACK from any source to the target's addresses and port, reading the link,
- * IP and TCP headers in place (no allocation per packet). A retransmitted SYN carries the same
- * source port and initial sequence number as the attempt it repeats: the last ISN seen on each
- * source port is kept (a fixed 65536-entry table, whatever the number of connections).
+ * Counts SYNs without ACK from any source to the target's addresses and port, with the stream
+ * commands' TcpSegmentReader (link layers, VLAN tags, IPv4 and IPv6, no allocation per packet;
+ * only a SYN's destination is turned into text). A retransmitted SYN carries the same source
+ * port and initial sequence number as the attempt it repeats: the last ISN seen on each source
+ * port is kept (a fixed 65536-entry table, whatever the number of connections).
  */
 export class SynCounter {
   syns = 0
   retransmits = 0
   private readonly lastIsn = new Float64Array(65536).fill(-1)
-  private readonly v4: Buffer[] = []
-  private readonly v6: Buffer[] = []
+  private readonly reader = new TcpSegmentReader()
+  private readonly addresses: ReadonlySet<string>
 
   constructor(addresses: readonly string[], private readonly port: number) {
-    for (const a of addresses) {
-      if (isIP(a) === 4) this.v4.push(Buffer.from(a.split('.').map(Number)))
-      else if (isIP(a) === 6) this.v6.push(ipv6Bytes(a))
-    }
+    this.addresses = new Set(addresses)
   }
 
   count(batch: RecordBatch): void {
-    const data = batch.data
+    const r = this.reader
     for (let i = 0; i < batch.count; i++) {
-      const start = batch.offset[i]
-      const end = start + batch.capLen[i]
-      let p: number
-      let type: number
-      switch (batch.linkType[i]) {
-        case LinkType.EN10MB:
-          p = start + 14
-          if (p > end) continue
-          type = data.readUInt16BE(p - 2)
-          while ((type === 0x8100 || type === 0x88a8) && p + 4 <= end) {
-            type = data.readUInt16BE(p + 2)
-            p += 4
-          }
-          break
-        case LinkType.LINUX_SLL:
-          p = start + 16
-          if (p > end) continue
-          type = data.readUInt16BE(start + 14)
-          break
-        case LinkType.LINUX_SLL2:
-          p = start + 20
-          if (p > end) continue
-          type = data.readUInt16BE(start)
-          break
-        case LinkType.RAW:
-        case LinkType.IPV4:
-        case LinkType.IPV6:
-          p = start
-          if (p >= end) continue
-          type = data[p] >> 4 === 6 ? 0x86dd : 0x0800
-          break
-        default:
-          continue
+      if (!r.read(batch.data, batch.offset[i], batch.capLen[i], batch.linkType[i])) continue
+      if (r.dport !== this.port || (r.flags & 0x12) !== 0x02) continue // SYN without ACK
+      if (!this.addresses.has(addressText(batch.data, r.dstOffset, r.addrLength))) continue
+      if (this.lastIsn[r.sport] === r.seq) {
+        this.retransmits++
+        continue
       }
-      this.packet(data, p, end, type)
+      this.lastIsn[r.sport] = r.seq
+      this.syns++
     }
   }
-
-  /** One packet whose network header starts at `p` (ethertype `type`). */
-  private packet(data: Buffer, p: number, end: number, type: number): void {
-    let tcp: number
-    if (type === 0x0800) {
-      if (p + 20 > end || data[p] >> 4 !== 4 || data[p + 9] !== 6) return
-      if ((data.readUInt16BE(p + 6) & 0x1fff) !== 0) return // a later fragment has no TCP header
-      if (!matches(this.v4, data, p + 16, 4)) return
-      tcp = p + (data[p] & 0x0f) * 4
-    } else if (type === 0x86dd) {
-      // The TCP header right after the fixed header: a client's SYN carries no extension headers.
-      if (p + 40 > end || data[p + 6] !== 6) return
-      if (!matches(this.v6, data, p + 24, 16)) return
-      tcp = p + 40
-    } else {
-      return
-    }
-    if (tcp + 14 > end || data.readUInt16BE(tcp + 2) !== this.port) return
-    if ((data[tcp + 13] & 0x12) !== 0x02) return // SYN without ACK
-    const srcPort = data.readUInt16BE(tcp)
-    const isn = data.readUInt32BE(tcp + 4)
-    if (this.lastIsn[srcPort] === isn) {
-      this.retransmits++
-      return
-    }
-    this.lastIsn[srcPort] = isn
-    this.syns++
-  }
-}
-
-function matches(list: readonly Buffer[], data: Buffer, at: number, length: number): boolean {
-  for (const a of list) if (data.compare(a, 0, length, at, at + length) === 0) return true
-  return false
-}
-
-/** The 16 bytes of an IPv6 address in text form. */
-function ipv6Bytes(text: string): Buffer {
-  const out = Buffer.alloc(16)
-  let s = text.split('%')[0]
-  // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two groups.
-  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(s)
-  if (v4) {
-    const n = v4.slice(1).map(Number)
-    s = s.slice(0, v4.index) + `${((n[0] << 8) | n[1]).toString(16)}:${((n[2] << 8) | n[3]).toString(16)}`
-  }
-  const [head, tail] = s.includes('::') ? s.split('::') : [s, undefined]
-  const h = head === '' ? [] : head.split(':')
-  const t = tail === undefined || tail === '' ? [] : tail.split(':')
-  const groups = tail === undefined ? h : [...h, ...new Array(8 - h.length - t.length).fill('0'), ...t]
-  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2))
-  return out
 }
