@@ -120,7 +120,7 @@ export function defineDissector<F extends Record<string, FieldSpec>>(def: Dissec
   if (typeof def.name !== 'string' || !/^[a-z][a-z0-9_.-]*$/i.test(def.name)) throw new TypeError(`defineDissector: invalid name '${String(def.name)}'`)
   if (typeof def.dissect !== 'function') throw new TypeError(`defineDissector(${def.name}): dissect must be a function`)
   if (!def.fields || typeof def.fields !== 'object') throw new TypeError(`defineDissector(${def.name}): fields must be an object`)
-  const types = new Set(['uint', 'int', 'bool', 'string', 'bytes', 'ipv4', 'ipv6', 'ether', 'none'])
+  const types = new Set(['uint', 'int', 'bool', 'double', 'string', 'bytes', 'ipv4', 'ipv6', 'ether', 'none'])
   for (const [key, f] of Object.entries(def.fields)) {
     if (!f || typeof f.name !== 'string' || !types.has(f.type)) throw new TypeError(`defineDissector(${def.name}): field '${key}' needs a name and a type (${[...types].join(', ')})`)
   }

@@ -4,7 +4,7 @@
  */
 
 /** The kinds of value a field holds. */
-export type FieldType = 'uint' | 'int' | 'bool' | 'string' | 'bytes' | 'ipv4' | 'ipv6' | 'ether' | 'none'
+export type FieldType = 'uint' | 'int' | 'bool' | 'double' | 'string' | 'bytes' | 'ipv4' | 'ipv6' | 'ether' | 'none'
 
 /** A field as a dissector declares it. */
 export interface FieldSpec {
