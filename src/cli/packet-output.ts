@@ -1,11 +1,14 @@
 /**
- * PacketOutput: where `read` and `capture` send the packets they keep: printed in a `-T`
- * format, or written to a file with `-w`. One place, so both commands behave alike.
+ * PacketOutput: where `read` and `capture` send the packets they keep: dissected once (when a
+ * printer or a display filter needs it), selected by the display filter (`-Y`), then printed in
+ * a `-T` format or written to a file with `-w`. One place, so both commands behave alike.
  */
+import { DissectionEngine, mergeNeeds } from '../dissect/engine.js'
+import { PacketSelector, type PacketPredicate } from '../dissect/packet-selector.js'
 import type { DissectorRegistry } from '../dissect/registry.js'
 import { PacketPrinter, type OutputFormat } from '../format/packet-printer.js'
 import { TextOutput } from '../format/output.js'
-import type { InterfaceInfo, RecordBatch } from '../pcap/record-batch.js'
+import { RecordKind, type InterfaceInfo, type RecordBatch } from '../pcap/record-batch.js'
 import { createCaptureWriter, type CaptureWriter } from '../pcap/writer.js'
 
 /** The output flags both commands take. */
@@ -24,11 +27,26 @@ export class PacketOutput {
   packets = 0
   private writer: CaptureWriter | undefined
   private readonly printer: PacketPrinter | undefined
+  /** Dissection for the printer (and the filter, tested on the same dissection). */
+  private readonly engine: DissectionEngine | undefined
+  /** The filter alone, when the packets are written (-w) rather than printed. */
+  private readonly selector: PacketSelector | undefined
   private readonly text = new TextOutput()
 
-  constructor(private readonly options: PacketOutputOptions, private interfaces: () => readonly InterfaceInfo[], registry?: DissectorRegistry) {
+  constructor(
+    private readonly options: PacketOutputOptions,
+    private interfaces: () => readonly InterfaceInfo[],
+    registry?: DissectorRegistry,
+    private readonly filter?: PacketPredicate,
+  ) {
     if (!options.write) {
       this.printer = new PacketPrinter(this.text, { format: options.format, fields: options.fields, hex: options.hex, nano: options.nano }, registry)
+    }
+    const printing = this.printer?.needs
+    if (registry && this.printer && (printing || filter)) {
+      this.engine = new DissectionEngine(registry, mergeNeeds(printing, filter && { fields: filter.fields }))
+    } else if (registry && filter) {
+      this.selector = new PacketSelector(registry, filter)
     }
   }
 
@@ -55,17 +73,57 @@ export class PacketOutput {
     }
   }
 
-  /** Prints or writes the batch's records (only those with select[i] !== 0 when given). */
-  async write(batch: RecordBatch, select?: Uint8Array): Promise<void> {
+  /**
+   * Prints or writes the batch's records (only those with select[i] !== 0 when given, and only
+   * those the display filter matches), at most `limit` of them; returns how many.
+   */
+  async write(batch: RecordBatch, select?: Uint8Array, limit = Infinity): Promise<number> {
+    let n: number
+    if (this.engine !== undefined) n = this.printDissected(batch, this.engine, select, limit)
+    else if (this.selector !== undefined) {
+      n = this.selector.apply(batch, select, limit)
+      this.writeRecords(batch, this.selector.select)
+    } else n = this.writeRecords(batch, select, limit)
+    this.packets += n
+    if (!this.options.write) await this.text.ready()
+    return n
+  }
+
+  /** The records as they are (those selected, at most `limit`); returns how many. */
+  private writeRecords(batch: RecordBatch, select: Uint8Array | undefined, limit = Infinity): number {
+    let n = 0
+    if (select === undefined) {
+      if (batch.count > limit) batch.count = limit
+      n = batch.count
+    } else {
+      for (let i = 0; i < batch.count; i++) {
+        if (select[i] === 0) continue
+        if (n === limit) select[i] = 0
+        else n++
+      }
+    }
     if (this.options.write) {
       this.open()
       this.writer!.writeBatch(batch, batch.interfaces, select)
-    } else {
-      this.printer!.writeBatch(batch, select)
-      await this.text.ready()
+    } else this.printer!.printRecords(batch, select)
+    return n
+  }
+
+  /** Each record dissected once, tested by the filter on that dissection, then printed. */
+  private printDissected(batch: RecordBatch, engine: DissectionEngine, select: Uint8Array | undefined, limit: number): number {
+    const filter = this.filter
+    const printer = this.printer!
+    let n = 0
+    for (let i = 0; i < batch.count && n < limit; i++) {
+      if (select !== undefined && select[i] === 0) continue
+      const isPacket = batch.kind[i] === RecordKind.packet
+      const packet = isPacket ? engine.dissect(batch, i) : engine.clear()
+      // A record that is not a packet (a pcapng custom block) has no fields to match.
+      if (filter !== undefined && !(isPacket && filter.match(packet))) continue
+      n++
+      printer.print(batch, i, isPacket ? packet : undefined)
     }
-    if (select === undefined) this.packets += batch.count
-    else for (let i = 0; i < batch.count; i++) this.packets += select[i] === 0 ? 0 : 1
+    return n
   }
 
   /** Hands buffered packets to the kernel (live capture calls this between batches). */

@@ -53,14 +53,8 @@ export default class Read extends NetkitCommand {
     try {
       if (reader.format === 'pcap') output.open()
       for await (const batch of reader.batches()) {
-        if (bpf) {
-          left -= bpf.apply(batch, left)
-          await output.write(batch, bpf.select)
-        } else {
-          if (batch.count > left) batch.count = left
-          left -= batch.count
-          await output.write(batch)
-        }
+        if (bpf) bpf.apply(batch, left)
+        left -= await output.write(batch, bpf?.select, left)
         if (left === 0 || output.closed) break
       }
     } finally {

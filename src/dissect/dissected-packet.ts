@@ -19,6 +19,9 @@ export interface PacketLayer {
   readonly status: 'ok' | 'truncated' | 'malformed'
   /** Why a malformed layer is malformed. */
   readonly reason?: string
+  /** Its fields' occurrences are firstOcc .. endOcc - 1 of `DissectedPacket.occurrences`. */
+  readonly firstOcc: number
+  readonly endOcc: number
 }
 
 /**
@@ -79,7 +82,7 @@ export class DissectedPacket {
     const out: PacketLayer[] = []
     for (let i = 0; i < this.layerCount; i++) {
       const l = this.layerList[i]
-      out.push(l.reason === undefined ? { name: l.name, start: l.start, length: l.length, status: l.status } : { name: l.name, start: l.start, length: l.length, status: l.status, reason: l.reason })
+      out.push({ ...l })
     }
     return out
   }

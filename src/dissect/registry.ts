@@ -66,6 +66,17 @@ export class DissectorTable {
   }
 }
 
+/** Field ids of the frame pseudo-protocol. */
+export interface FrameFieldIds {
+  proto: number
+  number: number
+  timeEpoch: number
+  len: number
+  capLen: number
+  interfaceId: number
+  protocols: number
+}
+
 /** The registry of one run. */
 export class DissectorRegistry {
   /** All fields, by id. */
@@ -76,9 +87,29 @@ export class DissectorRegistry {
   readonly protocolField = new Map<string, number>()
   readonly dissectors: RegisteredDissector[] = []
   private readonly tables = new Map<string, DissectorTable>()
+  /**
+   * Ids of the `frame` pseudo-protocol's fields: the record itself, before any dissector (as
+   * Wireshark's frame dissector). Every registry has them, so filters and `get()` can name them.
+   */
+  readonly frame: FrameFieldIds
+
+  constructor() {
+    const proto = this.addField({ name: 'frame', type: 'none', label: 'Frame' })
+    this.protocolField.set('frame', proto)
+    this.frame = {
+      proto,
+      number: this.addField({ name: 'frame.number', type: 'uint', label: 'Frame Number' }),
+      timeEpoch: this.addField({ name: 'frame.time_epoch', type: 'double', label: 'Epoch Time' }),
+      len: this.addField({ name: 'frame.len', type: 'uint', label: 'Frame Length' }),
+      capLen: this.addField({ name: 'frame.cap_len', type: 'uint', label: 'Capture Length' }),
+      interfaceId: this.addField({ name: 'frame.interface_id', type: 'uint', label: 'Interface id' }),
+      protocols: this.addField({ name: 'frame.protocols', type: 'string', label: 'Protocols in frame' }),
+    }
+  }
 
   /** Registers a dissector; throws PluginError on a duplicate name, field or table entry. */
   register(def: DissectorDefinition, source = 'builtin'): RegisteredDissector {
+    if (def.name === 'frame') throw new PluginError(`${source}: the name 'frame' is netkit's own (the record before any dissector)`)
     if (this.dissectors.some((d) => d.def.name === def.name)) {
       throw new PluginError(`${source}: a dissector named '${def.name}' is already loaded (from ${this.dissectors.find((d) => d.def.name === def.name)!.source})`)
     }

@@ -4,10 +4,10 @@
  */
 import type { InfoLine } from '../dissect/info-line.js'
 import { formatBytes, type FieldSpec } from '../dissect/field-types.js'
-import type { PacketFields } from '../dissect/packet-fields.js'
+import type { FieldOccurrences } from '../dissect/dissected-packet.js'
 
 /** Appends occurrence k of the store (whose field is `spec`) to `line`; `data` is the packet's buffer. */
-export function putFieldValue(line: InfoLine, spec: FieldSpec, store: PacketFields, k: number, data: Buffer): void {
+export function putFieldValue(line: InfoLine, spec: FieldSpec, store: FieldOccurrences, k: number, data: Buffer): void {
   const text = store.text[k]
   if (text !== undefined) {
     line.text(text)

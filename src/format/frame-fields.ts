@@ -14,12 +14,6 @@ export function formatEpoch(sec: number, nsec: number): string {
   return `${sec}.${ns.length >= 9 ? ns : '000000000'.slice(ns.length) + ns}`
 }
 
-/** The interface number tshark 4 prints for record i (within its pcapng section), or -1. */
-function interfaceId(b: RecordBatch, i: number): number {
-  const iface = b.iface[i]
-  return iface < 0 ? -1 : b.interfaces[iface]?.localId ?? iface
-}
-
 /** Getters for the frame fields, by Wireshark name. */
 export const frameFields: Record<string, FieldGetter> = {
   'frame.number': (b, i) => String(b.firstNumber + i),
@@ -27,7 +21,7 @@ export const frameFields: Record<string, FieldGetter> = {
   'frame.len': (b, i) => String(b.origLen[i]),
   'frame.cap_len': (b, i) => String(b.capLen[i]),
   'frame.interface_id': (b, i) => {
-    const id = interfaceId(b, i)
+    const id = b.interfaceId(i)
     return id < 0 ? '' : String(id)
   },
 }
@@ -57,7 +51,7 @@ export const frameFieldWriters: Record<string, FieldByteWriter> = {
   'frame.len': (buf, p, b, i) => putUint(buf, p, b.origLen[i]),
   'frame.cap_len': (buf, p, b, i) => putUint(buf, p, b.capLen[i]),
   'frame.interface_id': (buf, p, b, i) => {
-    const id = interfaceId(b, i)
+    const id = b.interfaceId(i)
     return id < 0 ? p : putUint(buf, p, id)
   },
 }

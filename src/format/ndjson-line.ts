@@ -4,7 +4,7 @@
  * as numbers, 0x-hex fields as strings, a field that occurs more than once in a layer as an
  * array where it first occurs), without building the objects and strings per packet.
  */
-import type { DissectionEngine } from '../dissect/engine.js'
+import type { DissectedPacket } from '../dissect/dissected-packet.js'
 import type { FieldSpec } from '../dissect/field-types.js'
 import type { InfoLine } from '../dissect/info-line.js'
 import type { DissectorRegistry } from '../dissect/registry.js'
@@ -71,7 +71,7 @@ export class NdjsonLine {
   }
 
   /** Writes record i's line (with its newline) into `line`. */
-  write(line: InfoLine, batch: RecordBatch, i: number, engine: DissectionEngine | undefined): void {
+  write(line: InfoLine, batch: RecordBatch, i: number, packet: DissectedPacket | undefined): void {
     line.text('{"frame":{"number":').dec(batch.firstNumber + i).text(',"time_epoch":')
     this.frameField(line, epochWriter, batch, i, 'null')
     line.text(',"len":').dec(batch.origLen[i]).text(',"cap_len":').dec(batch.capLen[i])
@@ -80,19 +80,19 @@ export class NdjsonLine {
     const before = line.pos
     this.frameField(line, interfaceWriter, batch, i, '')
     if (line.pos === before) line.pos = at
-    if (!engine || batch.kind[i] !== RecordKind.packet) {
+    if (!packet || batch.kind[i] !== RecordKind.packet) {
       line.text('}}\n')
       return
     }
     line.text(',"protocols":')
-    putJsonString(line, engine.protocolsText())
+    putJsonString(line, packet.protocolsText())
     line.char(0x7d)
-    const store = engine.store
+    const store = packet.occurrences
     const fields = this.registry.fields
     const seen = this.seen
     seen.clear()
-    for (let l = 0; l < store.layerCount; l++) {
-      const layer = store.layers[l]
+    for (let l = 0; l < packet.layerCount; l++) {
+      const layer = packet.layer(l)
       const n = seen.get(layer.name) ?? 0
       seen.set(layer.name, n + 1)
       line.char(0x2c)
@@ -110,14 +110,14 @@ export class NdjsonLine {
         line.text(this.keys[id])
         let j = store.next[k]
         if (j === -1 || j >= layer.endOcc) {
-          this.value(line, spec, engine, k, batch.data)
+          this.value(line, spec, store, k, batch.data)
           continue
         }
         line.char(0x5b)
-        this.value(line, spec, engine, k, batch.data)
+        this.value(line, spec, store, k, batch.data)
         for (; j !== -1 && j < layer.endOcc; j = store.next[j]) {
           line.char(0x2c)
-          this.value(line, spec, engine, j, batch.data)
+          this.value(line, spec, store, j, batch.data)
         }
         line.char(0x5d)
       }
@@ -153,8 +153,7 @@ export class NdjsonLine {
   }
 
   /** One occurrence's value: text and byte fields as strings, numbers as numbers (0x-hex ones as strings). */
-  private value(line: InfoLine, spec: FieldSpec, engine: DissectionEngine, k: number, data: Buffer): void {
-    const store = engine.store
+  private value(line: InfoLine, spec: FieldSpec, store: DissectedPacket['occurrences'], k: number, data: Buffer): void {
     const text = store.text[k]
     if (text !== undefined) return putJsonString(line, text)
     const off = store.off[k]

@@ -5,7 +5,8 @@
  * fields list of frame.* alone runs no dissector, and only the asked-for fields are recorded.
  */
 import { InvalidArgumentError } from '../errors.js'
-import { DissectionEngine } from '../dissect/engine.js'
+import type { DissectedPacket } from '../dissect/dissected-packet.js'
+import type { DissectionNeeds } from '../dissect/engine.js'
 import { formatBytes, formatNumber, type FieldSpec } from '../dissect/field-types.js'
 import { InfoLine, putUint } from '../dissect/info-line.js'
 import { DissectorRegistry } from '../dissect/registry.js'
@@ -42,10 +43,14 @@ export function needsDissection(options: PrintOptions): boolean {
   return (options.fields ?? []).some((f) => !(f in frameFields))
 }
 
-/** Prints batches of packets. */
+/**
+ * Prints packets: the DissectedPacket of each (from an engine made for `needs`), or, when
+ * `needs` is undefined (frame fields only), the records themselves.
+ */
 export class PacketPrinter {
+  /** What the printer needs from dissection; undefined when it prints the records alone. */
+  readonly needs: DissectionNeeds | undefined
   private readonly columns: Column[] = []
-  private readonly engine: DissectionEngine | undefined
   /** Set when every `-e` column is a frame field: lines are written as bytes, no strings made. */
   private readonly byteColumns: FieldByteWriter[] | undefined
   /** The `-T fields` or `-T ndjson` line being made (bytes, copied into the output). */
@@ -72,41 +77,49 @@ export class PacketPrinter {
     }
     if (options.format === 'ndjson') this.ndjson = new NdjsonLine(registry ?? new DissectorRegistry())
     if (registry && needsDissection(options)) {
-      this.engine = new DissectionEngine(registry, options.format === 'verbose' || options.format === 'ndjson', wanted)
-      this.engine.wantsInfo = options.format === 'text'
-      this.engine.prune = options.format === 'fields' && !this.columns.some((c) => 'protocols' in c)
+      this.needs = {
+        fields: wanted,
+        allFields: options.format === 'verbose' || options.format === 'ndjson',
+        info: options.format === 'text',
+        allLayers: this.columns.some((c) => 'protocols' in c),
+      }
     }
   }
 
-  /** Prints the records of `batch` whose select[i] is non-zero (all when `select` is absent). */
-  writeBatch(batch: RecordBatch, select?: Uint8Array): void {
+  /**
+   * Prints record i of `batch`; `packet` is its dissection (undefined when `needs` is, or the
+   * record is not a packet).
+   */
+  print(batch: RecordBatch, i: number, packet: DissectedPacket | undefined): void {
     const out = this.out
     const { format, hex } = this.options
-    const engine = this.engine
+    switch (format) {
+      case 'fields': this.fieldsLine(batch, i, packet); break
+      case 'ndjson':
+        this.line.pos = 0
+        this.ndjson!.write(this.line, batch, i, packet)
+        out.writeBytes(this.line.buf, 0, this.line.pos)
+        break
+      case 'verbose': out.write(this.verbose(batch, i, packet)); break
+      default: this.textLine(batch, i, packet)
+    }
+    if (hex) {
+      const off = batch.offset[i]
+      const skip = batch.kind[i] === RecordKind.packet ? Math.min(linkHeaderLength(batch.linkType[i]), batch.capLen[i]) : 0
+      out.write(hexDump(batch.data, off + skip, off + batch.capLen[i]))
+    }
+  }
+
+  /**
+   * Prints the records of `batch` whose select[i] is non-zero (all when `select` is absent),
+   * when the printer needs no dissection (`needs` undefined).
+   */
+  printRecords(batch: RecordBatch, select?: Uint8Array): void {
     if (this.byteColumns !== undefined) {
       this.writeFrameFields(batch, this.byteColumns, select)
       return
     }
-    for (let i = 0; i < batch.count; i++) {
-      if (select !== undefined && select[i] === 0) continue
-      if (engine !== undefined && batch.kind[i] === RecordKind.packet) engine.dissect(batch, i)
-      else if (engine !== undefined) engine.clear()
-      switch (format) {
-        case 'fields': this.fieldsLine(batch, i); break
-        case 'ndjson':
-          this.line.pos = 0
-          this.ndjson!.write(this.line, batch, i, engine)
-          out.writeBytes(this.line.buf, 0, this.line.pos)
-          break
-        case 'verbose': out.write(this.verbose(batch, i)); break
-        default: this.textLine(batch, i)
-      }
-      if (hex) {
-        const off = batch.offset[i]
-        const skip = batch.kind[i] === RecordKind.packet ? Math.min(linkHeaderLength(batch.linkType[i]), batch.capLen[i]) : 0
-        out.write(hexDump(batch.data, off + skip, off + batch.capLen[i]))
-      }
-    }
+    for (let i = 0; i < batch.count; i++) if (select === undefined || select[i] !== 0) this.print(batch, i, undefined)
   }
 
   /** `-T fields` of frame fields only: each line's values go into the output's byte chunk. */
@@ -125,8 +138,7 @@ export class PacketPrinter {
     }
   }
 
-  private valueText(k: number, data: Buffer): string {
-    const store = this.engine!.store
+  private valueText(store: DissectedPacket['occurrences'], k: number, data: Buffer): string {
     const spec = this.registry!.fields[store.field[k]]
     const text = store.text[k]
     if (text !== undefined) return text
@@ -135,26 +147,25 @@ export class PacketPrinter {
   }
 
   /** One `-T fields` line: made as bytes in `line`, then copied into the output. */
-  private fieldsLine(batch: RecordBatch, i: number): void {
+  private fieldsLine(batch: RecordBatch, i: number, packet: DissectedPacket | undefined): void {
     const line = this.line
     line.pos = 0
-    const packet = batch.kind[i] === RecordKind.packet
     for (let c = 0; c < this.columns.length; c++) {
       const col = this.columns[c]
       if (c > 0) line.char(0x09)
       // Frame fields are short: room for the longest, then written in place.
       if ('frame' in col) line.pos = col.frame(line.room(MAX_FRAME_FIELD_BYTES), line.pos, batch, i)
       else if ('protocols' in col) {
-        if (packet && this.engine) line.text(this.engine.protocolsText())
-      } else if (packet) this.putValues(col.id, col.spec, batch.data)
+        if (packet) line.text(packet.protocolsText())
+      } else if (packet) this.putValues(packet, col.id, col.spec, batch.data)
     }
     line.char(0x0a)
     this.out.writeBytes(line.buf, 0, line.pos)
   }
 
   /** Every occurrence of field `id` in the current packet, joined by ',' (tshark's default). */
-  private putValues(id: number, spec: FieldSpec, data: Buffer): void {
-    const store = this.engine!.store
+  private putValues(packet: DissectedPacket, id: number, spec: FieldSpec, data: Buffer): void {
+    const store = packet.occurrences
     let k = store.firstOf(id)
     if (k === -1) return
     putFieldValue(this.line, spec, store, k, data)
@@ -165,25 +176,23 @@ export class PacketPrinter {
   }
 
   /** One `-T text` line: the time of day, the summary the dissectors wrote, damage markers. */
-  private textLine(batch: RecordBatch, i: number): void {
+  private textLine(batch: RecordBatch, i: number, packet: DissectedPacket | undefined): void {
     const out = this.out
-    const engine = this.engine
-    if (batch.kind[i] !== RecordKind.packet || engine === undefined || engine.line.pos - engine.lineStart > BYTE_SLACK - 64) {
-      out.write(this.textLineString(batch, i))
+    if (packet === undefined || packet.info.pos - packet.infoStart > BYTE_SLACK - 64) {
+      out.write(this.textLineString(batch, i, packet))
       return
     }
     const buf = out.byteChunk()
     let p = putTimeOfDay(buf, out.bytePos, batch.tsSec[i], batch.tsNsec[i], this.options.nano)
     buf[p++] = 0x20
-    if (engine.hasInfo) {
-      p = copyBytes(buf, p, engine.line.buf, engine.lineStart, engine.line.pos)
+    if (packet.hasInfo) {
+      p = copyBytes(buf, p, packet.info.buf, packet.infoStart, packet.info.pos)
     } else {
       p += buf.write('length ', p, 'latin1')
       p = putUint(buf, p, batch.origLen[i])
     }
-    const store = engine.store
     let marks = ''
-    for (let l = 0; l < store.layerCount; l++) if (store.layers[l].status !== 'ok') marks += damageText(store.layers[l])
+    for (let l = 0; l < packet.layerCount; l++) if (packet.layer(l).status !== 'ok') marks += damageText(packet.layer(l))
     if (marks !== '') {
       if ((p - out.bytePos) + marks.length * 3 + 1 > BYTE_SLACK) {
         out.commitBytes(p)
@@ -197,19 +206,15 @@ export class PacketPrinter {
   }
 
   /** textLine as a string (records that are not packets, and very long lines). */
-  private textLineString(batch: RecordBatch, i: number): string {
+  private textLineString(batch: RecordBatch, i: number, packet: DissectedPacket | undefined): string {
     const t = formatTimeOfDay(batch.tsSec[i], batch.tsNsec[i], this.options.nano)
     if (batch.kind[i] !== RecordKind.packet) return `${t} pcapng custom block, length ${batch.capLen[i]}\n`
-    const engine = this.engine
-    let line = engine && engine.hasInfo ? engine.infoText() : `length ${batch.origLen[i]}`
-    if (engine) {
-      const store = engine.store
-      for (let l = 0; l < store.layerCount; l++) line += damageText(store.layers[l])
-    }
+    let line = packet && packet.hasInfo ? packet.infoText() : `length ${batch.origLen[i]}`
+    if (packet) for (let l = 0; l < packet.layerCount; l++) line += damageText(packet.layer(l))
     return `${t} ${line}\n`
   }
 
-  private verbose(batch: RecordBatch, i: number): string {
+  private verbose(batch: RecordBatch, i: number, packet: DissectedPacket | undefined): string {
     const len = batch.origLen[i]
     const cap = batch.capLen[i]
     let s = `Frame ${batch.firstNumber + i}: ${len} bytes on wire (${len * 8} bits), ${cap} bytes captured (${cap * 8} bits)\n`
@@ -218,18 +223,17 @@ export class PacketPrinter {
     const iface = frameFields['frame.interface_id'](batch, i)
     if (iface !== '') s += `    Interface id: ${iface}\n`
     s += `    Frame Number: ${batch.firstNumber + i}\n    Frame Length: ${len} bytes\n    Capture Length: ${cap} bytes\n`
-    const engine = this.engine
-    if (!engine || batch.kind[i] !== RecordKind.packet) return s + '\n'
-    s += `    [Protocols in frame: ${engine.protocolsText()}]\n`
-    const store = engine.store
-    for (let l = 0; l < store.layerCount; l++) {
-      const layer = store.layers[l]
+    if (!packet || batch.kind[i] !== RecordKind.packet) return s + '\n'
+    s += `    [Protocols in frame: ${packet.protocolsText()}]\n`
+    const store = packet.occurrences
+    for (let l = 0; l < packet.layerCount; l++) {
+      const layer = packet.layer(l)
       const reg = this.registry!.dissectors.find((d) => d.def.name === layer.name)
       s += `${reg?.def.title ?? layer.name}${layer.name === 'data' ? ` (${layer.length} bytes)` : ''}\n`
       for (let k = layer.firstOcc; k < layer.endOcc; k++) {
         const spec = this.registry!.fields[store.field[k]]
         if (spec.type === 'none') continue
-        s += `    ${spec.label ?? spec.name}: ${this.valueText(k, batch.data)}\n`
+        s += `    ${spec.label ?? spec.name}: ${this.valueText(store, k, batch.data)}\n`
       }
       if (layer.status === 'truncated') s += `    [Packet size limited during capture: ${layer.name} truncated]\n`
       if (layer.status === 'malformed') s += `[Malformed Packet: ${layer.name}${layer.reason ? `: ${layer.reason}` : ''}]\n`

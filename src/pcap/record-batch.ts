@@ -74,6 +74,12 @@ export class RecordBatch {
     this.firstNumber = firstNumber
   }
 
+  /** The interface number tshark 4 shows as frame.interface_id for record i (within its pcapng section), or -1. */
+  interfaceId(i: number): number {
+    const iface = this.iface[i]
+    return iface < 0 ? -1 : this.interfaces[iface]?.localId ?? iface
+  }
+
   /** A copy of record i's bytes (for tests and one-off use; hot paths index `data` directly). */
   bytes(i: number): Buffer {
     return Buffer.from(this.data.subarray(this.offset[i], this.offset[i] + this.capLen[i]))

@@ -14,6 +14,8 @@ import { NetkitError } from '../../src/errors.js'
 import { PacketPrinter } from '../../src/format/packet-printer.js'
 import { TextOutput } from '../../src/format/output.js'
 import { openCaptureFile } from '../../src/pcap/file-reader.js'
+import { RecordKind } from '../../src/pcap/record-batch.js'
+import { DissectionEngine } from '../../src/dissect/engine.js'
 
 const FIELDS = [
   'frame.number', 'frame.len', 'frame.cap_len', 'eth.src', 'eth.dst', 'eth.type',
@@ -69,7 +71,10 @@ test('every corpus file reads in every format without a crash', async () => {
       try {
         const reader = await openCaptureFile(file)
         try {
-          for await (const batch of reader.batches()) printer.writeBatch(batch)
+          const engine = printer.needs && new DissectionEngine(registry, printer.needs)
+          for await (const batch of reader.batches()) {
+            for (let i = 0; i < batch.count; i++) printer.print(batch, i, engine && batch.kind[i] === RecordKind.packet ? engine.dissect(batch, i) : undefined)
+          }
         } finally {
           await reader.close()
         }
