@@ -3,6 +3,7 @@
  */
 import { Flags } from '@oclif/core'
 import { OUTPUT_FORMATS } from '../format/packet-printer.js'
+import { displayFilterFlag } from './display-filter.js'
 
 /** --config PATH. */
 export const configFlag = Flags.string({ description: 'configuration file (default: searched for from the current folder)', helpValue: 'PATH' })
@@ -16,5 +17,6 @@ export const outputFlags = {
   write: Flags.string({ char: 'w', description: 'write the packets to FILE (- for stdout) instead of printing them', helpValue: 'FILE' }),
   'file-format': Flags.string({ char: 'F', description: 'format of the file written with -w', options: ['pcap', 'pcapng'], default: 'pcap' }),
   nano: Flags.boolean({ description: 'nanosecond timestamps in the file written (and in text output)' }),
+  'display-filter': displayFilterFlag,
   config: configFlag,
 }

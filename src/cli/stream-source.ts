@@ -5,6 +5,10 @@
  */
 import { Args, Flags } from '@oclif/core'
 import { ExitStatus, InvalidArgumentError } from '../errors.js'
+import { loadConfig } from '../config.js'
+import { PacketSelector } from '../dissect/packet-selector.js'
+import { configFlag } from './common-flags.js'
+import { displayFilterFlag, loadDissection } from './display-filter.js'
 import { filterExpression } from './filter-expression.js'
 import type { TcpTracker } from '../stream/tcp-tracker.js'
 import { trackFile } from '../stream/track-file.js'
@@ -16,6 +20,8 @@ export const streamSourceFlags = {
   interface: Flags.string({ char: 'i', description: 'capture live on this interface instead (needs CAP_NET_RAW); stop with Ctrl-C, -c or --duration', helpValue: 'IFACE' }),
   count: Flags.integer({ char: 'c', description: 'with -i: stop after N packets', min: 1, helpValue: 'N' }),
   duration: Flags.string({ description: 'with -i: stop after SECS seconds', helpValue: 'SECS' }),
+  'display-filter': displayFilterFlag,
+  config: configFlag,
 }
 
 /** The trailing filter words (with -i). */
@@ -24,27 +30,36 @@ export const streamSourceArgs = {
 }
 
 /** Parsed source flags. */
-export interface StreamSource { read?: string; interface?: string; count?: number; duration?: string }
+export interface StreamSource { read?: string; interface?: string; count?: number; duration?: string; 'display-filter'?: string; config?: string }
 
 /** Feeds the file or the live interface to `tracker`; `command` names the command in messages. */
 export async function trackSource(command: string, flags: StreamSource, raw: Parameters<typeof filterExpression>[0], tracker: TcpTracker, afterBatch?: () => void): Promise<void> {
   const expr = filterExpression(raw)
   const warn = (w: string) => process.stderr.write(`netkit ${command}: warning: ${w}\n`)
+  const selector = await displayFilterSelector(command, flags)
   if (flags.read !== undefined) {
     if (expr !== '' || flags.count !== undefined || flags.duration !== undefined) {
       throw new InvalidArgumentError('a filter expression, -c and --duration go with -i (for a file, filter it first: netkit read -r FILE EXPR -w -)')
     }
-    await trackFile(flags.read, tracker, warn)
+    await trackFile(flags.read, tracker, warn, selector)
     return
   }
   if (flags.interface === undefined) throw new InvalidArgumentError('give a capture file with -r FILE, or an interface to capture on with -i IFACE')
   const duration = flags.duration === undefined ? undefined : Number(flags.duration)
   if (duration !== undefined && !(duration > 0)) throw new InvalidArgumentError(`--duration needs a positive number of seconds (got '${flags.duration}')`)
   const status = (line: string) => process.stderr.write(`${line}\n`)
-  const s = await trackLive({ interface: flags.interface, filter: expr, count: flags.count, durationSeconds: duration, status, afterBatch }, tracker)
+  const s = await trackLive({ interface: flags.interface, filter: expr, count: flags.count, durationSeconds: duration, status, afterBatch, selector }, tracker)
   status(`${s.captured} packets captured\n${s.received} packets received by filter\n${s.dropped} packets dropped by kernel`)
   if (s.endReason) {
     process.stderr.write(`netkit ${command}: ${s.endReason}\n`)
     process.exitCode = ExitStatus.runtime
   }
+}
+
+/** The selector for `-Y EXPR` (compiled before any packet is read), or undefined without -Y. */
+export async function displayFilterSelector(command: string, flags: { 'display-filter'?: string; config?: string }): Promise<PacketSelector | undefined> {
+  const expr = flags['display-filter']
+  if (expr === undefined) return undefined
+  const { registry, filter } = await loadDissection(command, await loadConfig(flags.config), expr)
+  return new PacketSelector(registry, filter!)
 }

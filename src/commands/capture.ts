@@ -7,7 +7,8 @@ import { filterExpression } from '../cli/filter-expression.js'
 import { openLive, DEFAULT_BUFFER_BYTES, MAX_SNAPLEN, type LiveCapture } from '../capture/live-capture.js'
 import { RotatingWriter } from '../capture/rotating-writer.js'
 import { loadConfig } from '../config.js'
-import { loadDissectors } from '../dissect/plugin-loader.js'
+import { loadDissection } from '../cli/display-filter.js'
+import { PacketSelector } from '../dissect/packet-selector.js'
 import { ExitStatus, InvalidArgumentError, errnoError, fileAccessError } from '../errors.js'
 import { needsDissection, type OutputFormat } from '../format/packet-printer.js'
 import { linkTypeDescription, linkTypeName } from '../pcap/link-types.js'
@@ -48,12 +49,10 @@ export default class Capture extends NetkitCommand {
     if (rotating && !flags.write) throw new InvalidArgumentError('-C, -G and -W need -w FILE')
     const config = await loadConfig(flags.config)
     const print = { format: flags.format as OutputFormat, fields: flags.field, hex: flags.hex, nano: flags.nano }
-    let registry
-    if (!flags.write && needsDissection(print)) {
-      const loaded = await loadDissectors(config)
-      for (const e of loaded.errors) process.stderr.write(`netkit capture: warning: ${e.message}\n`)
-      registry = loaded.registry
-    }
+    const displayFilter = flags['display-filter']
+    const { registry, filter: dfilter } = (!flags.write && needsDissection(print)) || displayFilter !== undefined
+      ? await loadDissection('capture', config, displayFilter)
+      : { registry: undefined, filter: undefined }
     const filter = captureFilter(expr, flags['bpf-file'])
 
     const capture = openLive({
@@ -64,7 +63,8 @@ export default class Capture extends NetkitCommand {
       direction: flags.direction as 'in' | 'out' | 'inout',
       filter,
       // The file takes the ring's records as they come: the ring lays them out in its format.
-      recordLayout: flags.write ? `${flags['file-format'] as 'pcap' | 'pcapng'}-${flags.nano ? 'ns' : 'us'}` : 'plain',
+      // (With a display filter the kept records are picked out of the batch: plain records.)
+      recordLayout: flags.write && !dfilter ? `${flags['file-format'] as 'pcap' | 'pcapng'}-${flags.nano ? 'ns' : 'us'}` : 'plain',
     })
     let file: RotatingWriter | undefined
     let output: PacketOutput | undefined
@@ -81,7 +81,7 @@ export default class Capture extends NetkitCommand {
           batchLayout: capture.recordLayout,
         })
       } else {
-        output = new PacketOutput({ ...print, format: flags.format as OutputFormat }, () => capture.interfaces, registry)
+        output = new PacketOutput({ ...print, format: flags.format as OutputFormat }, () => capture.interfaces, registry, dfilter)
       }
     } catch (err) {
       capture.close()
@@ -91,10 +91,11 @@ export default class Capture extends NetkitCommand {
     process.stderr.write(`listening on ${flags.interface}, link-type ${linkTypeName(info.linkType)} (${linkTypeDescription(info.linkType)}), snapshot length ${info.snaplen} bytes\n`)
     // A plain -w file is written by the capture thread itself (no JS per block); rotation and
     // stdout go through the batch loop.
-    const direct = file !== undefined && !rotating && flags.write !== '-'
+    const direct = file !== undefined && !rotating && flags.write !== '-' && !dfilter
+    const selector = file && registry && dfilter ? new PacketSelector(registry, dfilter) : undefined
     const captured = direct
       ? await this.writeDirect(capture, file!, flags.count, duration)
-      : await this.loop(capture, file, output, flags.count ?? Infinity, duration)
+      : await this.loop(capture, file, output, selector, flags.count ?? Infinity, duration)
     const s = capture.stats()
     process.stderr.write(`${captured} packet${captured === 1 ? '' : 's'} captured\n${s.received} packet${s.received === 1 ? '' : 's'} received by filter\n${s.dropped} packet${s.dropped === 1 ? '' : 's'} dropped by kernel\n`)
     if (capture.endReason) {
@@ -119,7 +120,7 @@ export default class Capture extends NetkitCommand {
   }
 
   /** Moves batches from the ring to the file or stdout until a stop condition; returns packets kept. */
-  private async loop(capture: LiveCapture, file: RotatingWriter | undefined, output: PacketOutput | undefined, count: number, duration: number | undefined): Promise<number> {
+  private async loop(capture: LiveCapture, file: RotatingWriter | undefined, output: PacketOutput | undefined, selector: PacketSelector | undefined, count: number, duration: number | undefined): Promise<number> {
     const undo = stopOnSignalsAndTime(capture, duration)
     let left = count
     let kept = 0
@@ -135,13 +136,13 @@ export default class Capture extends NetkitCommand {
     }, 1000)
     try {
       for await (const batch of capture) {
-        if (batch.count > left) batch.count = left
         let n: number
         if (file) {
+          if (selector) batch.compact(selector.select, selector.apply(batch, undefined, left))
+          else if (batch.count > left) batch.count = left
           n = file.writeBatch(batch)
         } else {
-          await output!.write(batch)
-          n = batch.count
+          n = await output!.write(batch, undefined, left)
         }
         kept += n
         left -= n

@@ -1,5 +1,8 @@
 import { Args, Flags } from '@oclif/core'
 import { NetkitCommand } from '../cli/base-command.js'
+import { configFlag } from '../cli/common-flags.js'
+import { displayFilterFlag } from '../cli/display-filter.js'
+import { displayFilterSelector } from '../cli/stream-source.js'
 import { FOLLOW_FORMATS, FollowStream, type FollowFormat } from '../stream/follow.js'
 import { TcpTracker } from '../stream/tcp-tracker.js'
 import { trackFile } from '../stream/track-file.js'
@@ -14,13 +17,16 @@ export default class Follow extends NetkitCommand {
   static override flags = {
     read: Flags.string({ char: 'r', description: 'file to read (- for standard input)', required: true, helpValue: 'FILE' }),
     format: Flags.string({ description: 'output layout', options: [...FOLLOW_FORMATS], default: 'ascii' }),
+    'display-filter': displayFilterFlag,
+    config: configFlag,
   }
 
   async run(): Promise<void> {
     const { flags, args } = await this.parse(Follow)
+    const selector = await displayFilterSelector('follow', flags)
     const follow = new FollowStream(args.stream)
     const tracker = new TcpTracker(follow.handler)
-    await trackFile(flags.read, tracker, (w) => process.stderr.write(`netkit follow: warning: ${w}\n`))
+    await trackFile(flags.read, tracker, (w) => process.stderr.write(`netkit follow: warning: ${w}\n`), selector)
     process.stdout.write(follow.format(flags.format as FollowFormat))
     if (!follow.conversation) process.stderr.write(`netkit follow: no tcp.stream ${args.stream} in ${flags.read} (it has ${tracker.conversations.count})\n`)
   }

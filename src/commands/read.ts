@@ -4,7 +4,7 @@ import { outputFlags } from '../cli/common-flags.js'
 import { filterExpression } from '../cli/filter-expression.js'
 import { PacketOutput } from '../cli/packet-output.js'
 import { loadConfig } from '../config.js'
-import { loadDissectors } from '../dissect/plugin-loader.js'
+import { loadDissection } from '../cli/display-filter.js'
 import { BatchFilter } from '../filter/batch-filter.js'
 import { needsDissection, type OutputFormat } from '../format/packet-printer.js'
 import { openCaptureFile } from '../pcap/file-reader.js'
@@ -17,6 +17,8 @@ export default class Read extends NetkitCommand {
     '<%= config.bin %> read -r capture.pcap',
     '<%= config.bin %> read -r capture.pcapng -T fields -e frame.number -e frame.time_epoch -e frame.len',
     '<%= config.bin %> read -r in.pcap -w out.pcapng -F pcapng --nano',
+    '<%= config.bin %> read -r web.pcap -Y \'http.response.code >= 400\'',
+    '<%= config.bin %> read -r web.pcap -Y \'http.request.method == "GET"\' -T fields -e http.request.uri',
     'cat capture.pcap | <%= config.bin %> read -r - -c 10',
   ]
   static override args = {
@@ -32,12 +34,10 @@ export default class Read extends NetkitCommand {
     const filter = filterExpression(raw)
     const config = await loadConfig(flags.config) // a broken configuration is reported before any work starts
     const print = { format: flags.format as OutputFormat, fields: flags.field, hex: flags.hex, nano: flags.nano }
-    let registry
-    if (!flags.write && needsDissection(print)) {
-      const loaded = await loadDissectors(config)
-      for (const e of loaded.errors) process.stderr.write(`netkit read: warning: ${e.message}\n`)
-      registry = loaded.registry
-    }
+    const displayFilter = flags['display-filter']
+    const { registry, filter: dfilter } = (!flags.write && needsDissection(print)) || displayFilter !== undefined
+      ? await loadDissection('read', config, displayFilter)
+      : { registry: undefined, filter: undefined }
     const reader = await openCaptureFile(flags.read, { onWarning: (w) => process.stderr.write(`netkit read: warning: ${w}\n`) })
     const output = new PacketOutput({
       format: flags.format as OutputFormat,
@@ -46,7 +46,7 @@ export default class Read extends NetkitCommand {
       write: flags.write,
       fileFormat: flags['file-format'] as 'pcap' | 'pcapng',
       nano: flags.nano,
-    }, () => reader.interfaces, registry)
+    }, () => reader.interfaces, registry, dfilter)
     // Compile before any output so a bad expression is one error line and nothing else.
     const bpf = filter === '' ? undefined : new BatchFilter(filter, reader.interfaces[0]?.linkType)
     let left = flags.count ?? Infinity

@@ -80,6 +80,30 @@ export class RecordBatch {
     return iface < 0 ? -1 : this.interfaces[iface]?.localId ?? iface
   }
 
+  /**
+   * Keeps only the records with select[i] !== 0 (`kept` of them), moved to the front in order;
+   * their bytes stay where they are. Frame numbers (firstNumber + i) no longer hold after it:
+   * for consumers that write records, not for those that number them.
+   */
+  compact(select: Uint8Array, kept: number): void {
+    let j = 0
+    for (let i = 0; i < this.count && j < kept; i++) {
+      if (select[i] === 0) continue
+      if (i !== j) {
+        this.offset[j] = this.offset[i]
+        this.capLen[j] = this.capLen[i]
+        this.origLen[j] = this.origLen[i]
+        this.tsSec[j] = this.tsSec[i]
+        this.tsNsec[j] = this.tsNsec[i]
+        this.iface[j] = this.iface[i]
+        this.linkType[j] = this.linkType[i]
+        this.kind[j] = this.kind[i]
+      }
+      j++
+    }
+    this.count = j
+  }
+
   /** A copy of record i's bytes (for tests and one-off use; hot paths index `data` directly). */
   bytes(i: number): Buffer {
     return Buffer.from(this.data.subarray(this.offset[i], this.offset[i] + this.capLen[i]))

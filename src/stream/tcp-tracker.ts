@@ -46,8 +46,8 @@ export class TcpTracker {
     this.budget = budget ?? new ReassemblyBudget()
   }
 
-  /** Processes every record of the batch. */
-  add(batch: RecordBatch): void {
+  /** Processes the records of the batch (those with select[i] !== 0 when `select` is given). */
+  add(batch: RecordBatch, select?: Uint8Array): void {
     const seg = this.seg
     const data = batch.data
     if (Number.isNaN(this.firstSec) && batch.count > 0 && !Number.isNaN(batch.tsSec[0])) {
@@ -55,6 +55,7 @@ export class TcpTracker {
       this.firstNsec = batch.tsNsec[0]
     }
     for (let i = 0; i < batch.count; i++) {
+      if (select !== undefined && select[i] === 0) continue
       this.frames++
       if (!seg.read(data, batch.offset[i], batch.capLen[i], batch.linkType[i])) continue
       this.segments++

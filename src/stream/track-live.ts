@@ -6,6 +6,7 @@
 import { captureFilter } from '../capture/filter-program.js'
 import { openLive, type LiveCaptureStats } from '../capture/live-capture.js'
 import { linkTypeDescription, linkTypeName } from '../pcap/link-types.js'
+import type { PacketSelector } from '../dissect/packet-selector.js'
 import type { TcpTracker } from './tcp-tracker.js'
 
 /** What trackLive takes. */
@@ -21,6 +22,8 @@ export interface LiveTrackOptions {
   status: (line: string) => void
   /** Called after each batch (to flush output that should show live). */
   afterBatch?: () => void
+  /** Feeds only the packets it selects (a display filter); -c counts those. */
+  selector?: PacketSelector
 }
 
 /** Feeds live packets to `tracker` until a stop condition, then finishes it; returns the counters. */
@@ -37,9 +40,13 @@ export async function trackLive(options: LiveTrackOptions, tracker: TcpTracker):
   let batches = 0
   try {
     for await (const batch of capture) {
-      if (batch.count > left) batch.count = left
-      left -= batch.count
-      tracker.add(batch)
+      const selector = options.selector
+      if (selector) left -= selector.apply(batch, undefined, left)
+      else {
+        if (batch.count > left) batch.count = left
+        left -= batch.count
+      }
+      tracker.add(batch, selector?.select)
       if (++batches % 16 === 0) tracker.release()
       options.afterBatch?.()
       if (left <= 0) break
