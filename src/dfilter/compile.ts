@@ -87,7 +87,8 @@ function compileRelation(t: Extract<Test, { k: 'rel' }>, ctx: CompileContext): P
   if (t.op === 'contains' && !isByteSequence(a.type)) {
     throw new DisplayFilterError(`${a.text} (type=${TYPE_NAMES[a.type]}) cannot participate in contains comparison`, a.pos)
   }
-  const b = compileExpr(t.b, ctx, a.type)
+  // `eth.src contains 00`: the right side of contains is any byte string, not a whole address.
+  const b = compileExpr(t.b, ctx, t.op === 'contains' && a.type === 'ether' ? 'bytes' : a.type)
   if (!compatible(a.type, b.type)) throw new DisplayFilterError(`${a.text} and ${b.text} are not of compatible types`, b.pos)
   if (t.op === 'contains') return anyPair(a, b, containsBytes)
   const fast = numberFastPath(a, b, t.op)
