@@ -85,6 +85,22 @@ export class FilterSyntaxError extends NetkitError {
   override readonly exitStatus = ExitStatus.usage
 }
 
+/**
+ * A display filter (wireshark-filter(4)) that does not compile: a syntax error, an unknown field,
+ * or a comparison its types do not allow. The message names the offset in the expression.
+ */
+export class DisplayFilterError extends NetkitError {
+  override readonly code = 'NETKIT_ERR_DISPLAY_FILTER'
+  override readonly exitStatus = ExitStatus.usage
+  /** Character offset in the expression where the problem is. */
+  readonly offset: number
+
+  constructor(what: string, offset: number, options: NetkitErrorOptions = {}) {
+    super(`display filter: ${what} at offset ${offset}`, options)
+    this.offset = offset
+  }
+}
+
 /** Live capture is not possible here: not Linux, no addon, or no CAP_NET_RAW. */
 export class CaptureUnavailableError extends NetkitError {
   override readonly code = 'NETKIT_ERR_CAPTURE_UNAVAILABLE'
