@@ -58,13 +58,6 @@ export const TYPE_NAMES: Record<ValueType, string> = {
   ether: 'Ethernet or other MAC address', none: 'Protocol',
 }
 
-/**
- * A uint literal below zero (`tcp.port > -1`): Wireshark 4.0 converts it to the field's unsigned
- * type, where it wraps to a value above every field value. 2^53 + n keeps such values above any
- * uint a netkit field holds (all below 2^52) and distinct from each other.
- */
-const WRAP = 2 ** 53
-
 const EMPTY = Buffer.alloc(0)
 
 /**
@@ -94,7 +87,7 @@ export function compileExpr(e: Expr, ctx: CompileContext, expected?: ValueType):
       if (!isNumeric(a.type) || a.type === 'bool') throw new DisplayFilterError(`${TYPE_NAMES[a.type]} cannot be negated`, e.pos)
       // Negating an unsigned field gives a signed value (4.0: `-tcp.srcport < 0` holds).
       const type: ValueType = a.type === 'uint' ? 'int' : a.type
-      return mapNumbers(a, type, e.pos, ctx.source(e), 'arith', (x) => (a.kind === 'literal' && a.type === 'uint' && x >= WRAP / 2 ? x - WRAP : -x))
+      return mapNumbers(a, type, e.pos, ctx.source(e), 'arith', (x) => -x)
     }
     case 'slice':
       return sliceOperand(compileExpr(e.of, ctx), e.ranges, e.pos, ctx.source(e))
@@ -332,7 +325,10 @@ export function literalOf(text: string, type: ValueType, pos: number, negative: 
   switch (type) {
     case 'uint': case 'int': {
       const n = parseInteger(text) ?? notNumber()
-      list.pushNum(!negative || n === 0 ? n : type === 'uint' ? WRAP - n : -n)
+      // A negative literal for an unsigned field has no value there: 4.0 accepts it and every
+      // comparison with it is false (`tcp.srcport > -1` and `tcp.srcport < -1` both are).
+      if (negative && n !== 0 && type === 'uint') break
+      list.pushNum(negative ? -n : n)
       break
     }
     case 'double': {
