@@ -83,6 +83,17 @@ export function compileCall(e: Extract<Expr, { k: 'call' }>, ctx: CompileContext
         // Wireshark gives the wire size of the integer type, which netkit's fields do not record.
         throw new DisplayFilterError(`len() of ${f.text} is not supported: netkit does not record the byte size of number fields`, arg.pos)
       }
+      if (f.type === 'none' && f.fieldId !== undefined) {
+        // A protocol's length is its own header's, as Wireshark sets its item's length (udp: 8),
+        // while its value (for slices and contains) runs to the end of the packet.
+        const id = f.fieldId
+        return op('uint', (p) => {
+          const o = p.occurrences
+          list.n = 0
+          for (let k = o.firstOf(id); k !== -1; k = o.next[k]) list.pushNum(p.protocolLength(k))
+          return list
+        })
+      }
       return op('uint', (p) => {
         const src = f.load(p)
         list.n = 0

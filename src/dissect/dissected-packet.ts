@@ -122,6 +122,19 @@ export class DissectedPacket {
     return n
   }
 
+  /**
+   * The length of the protocol whose occurrence is k: its layer's own bytes (a header, when the
+   * layer handed the rest on), or the frame's captured length for `frame`.
+   */
+  protocolLength(k: number): number {
+    const list = this.layerList
+    const name = this.registry.fields[this.occurrences.field[k]].name
+    // The protocol's occurrence is the first its layer records (layers that recorded nothing
+    // wanted start at the same index, hence the name).
+    for (let i = 0; i < this.layerCount; i++) if (list[i].firstOcc === k && list[i].name === name) return list[i].length
+    return this.occurrences.len[k]
+  }
+
   /** Whether the packet has field or protocol `name` (`tcp`, `http.request`, `ip.src`). */
   has(name: string): boolean {
     const id = this.fieldId(name)

@@ -1,9 +1,8 @@
 /**
- * Test packets for the display-filter suites: a real DissectorRegistry (the shipped plugins plus
- * a small `frame` test dissector, as the engine will register it) and a builder that fills a
+ * Test packets for the display-filter suites: a real DissectorRegistry (the shipped plugins and
+ * the `frame` pseudo-protocol every registry has) and a builder that fills a
  * PacketFields store by hand, so each test states the occurrences a packet has.
  */
-import { defineDissector } from '../../src/dissect/api.js'
 import { DissectedPacket } from '../../src/dissect/dissected-packet.js'
 import { InfoLine } from '../../src/dissect/info-line.js'
 import { PacketFields } from '../../src/dissect/packet-fields.js'
@@ -11,24 +10,9 @@ import { loadDissectors } from '../../src/dissect/plugin-loader.js'
 import type { DissectorRegistry } from '../../src/dissect/registry.js'
 import { compileDisplayFilter } from '../../src/dfilter/index.js'
 
-/** The `frame` pseudo-protocol's fields, as the engine registers them. */
-const frameDissector = defineDissector({
-  name: 'frame',
-  fields: {
-    number: { name: 'frame.number', type: 'uint' },
-    len: { name: 'frame.len', type: 'uint' },
-    capLen: { name: 'frame.cap_len', type: 'uint' },
-    timeEpoch: { name: 'frame.time_epoch', type: 'double' },
-    interfaceId: { name: 'frame.interface_id', type: 'uint' },
-    protocols: { name: 'frame.protocols', type: 'string' },
-  },
-  dissect() {},
-})
-
 const loaded = await loadDissectors({ builtinPlugins: true, plugins: [] } as never)
 /** The registry every display-filter test compiles against. */
 export const registry: DissectorRegistry = loaded.registry
-registry.register(frameDissector, 'test')
 
 /** Writes a packet's occurrences: layers, then their fields in order. */
 export class PacketBuilder {
