@@ -262,9 +262,13 @@ function endsInChunked(data, from, to) {
 }
 const CHUNKED = Uint8Array.from('chunked', (c) => c.charCodeAt(0))
 
-/** The last media type made, and the bytes it was made from: bodies mostly repeat one. */
-let lastTypeBytes = Buffer.alloc(0)
-let lastType = ''
+/**
+ * Media types made so far and the bytes each was made from (a capture repeats a few; at most
+ * MEDIA_TYPES_KEPT are kept, the oldest given up first).
+ */
+const mediaTypeBytes = /** @type {Buffer[]} */ ([])
+const mediaTypes = /** @type {string[]} */ ([])
+const MEDIA_TYPES_KEPT = 16
 
 /**
  * The media type of the message `head` describes: the Content-Type value before any
@@ -280,14 +284,18 @@ function mediaTypeOf(view) {
   while (a < b && isSpace(data[a])) a++
   while (b > a && isSpace(data[b - 1])) b--
   if (a === b) return ''
-  if (b - a === lastTypeBytes.length) {
-    let i = 0
-    while (i < b - a && data[a + i] === lastTypeBytes[i]) i++
-    if (i === b - a) return lastType
+  const n = b - a
+  next: for (let k = 0; k < mediaTypeBytes.length; k++) {
+    const known = mediaTypeBytes[k]
+    if (known.length !== n) continue
+    for (let i = 0; i < n; i++) if (data[a + i] !== known[i]) continue next
+    return mediaTypes[k]
   }
-  lastTypeBytes = Buffer.from(data.subarray(a, b))
-  lastType = view.text(a - view.offset, b - a).toLowerCase()
-  return lastType
+  const type = view.text(a - view.offset, n).toLowerCase()
+  if (mediaTypes.length === MEDIA_TYPES_KEPT) { mediaTypeBytes.shift(); mediaTypes.shift() }
+  mediaTypeBytes.push(Buffer.from(data.subarray(a, b)))
+  mediaTypes.push(type)
+  return type
 }
 
 /**
