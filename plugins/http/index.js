@@ -187,7 +187,8 @@ function headerAt(view, from, to) {
 const head = { bodyStart: -1, complete: false, contentLength: -1, chunked: false, typeFrom: -1, typeTo: -1 }
 
 /**
- * Fills `head` from the header lines after the start line (which ends at `eol`).
+ * Fills `head` from the header lines after the start line (which ends at `eol`): one pass over
+ * the bytes, each line's first colon noted on the way.
  * @param {import('netkit').ByteView} view @param {number} eol
  */
 function scanHead(view, eol) {
@@ -198,29 +199,46 @@ function scanHead(view, eol) {
   head.typeFrom = -1
   const data = view.data
   const o = view.offset
-  for (let p = eol + 1; p < view.captured;) {
-    let e = view.indexOf(0x0a, p)
-    if (e < 0) e = view.captured
-    const end = e > p && data[o + e - 1] === 0x0d ? e - 1 : e
-    if (end === p) {
-      head.bodyStart = e + 1
-      // A lone CR at the end of what was captured ends no header block yet.
-      head.complete = e < view.captured
-      return
-    }
-    const colon = view.indexOf(0x3a, p, end)
-    if (colon > p) {
-      const name = headerAt(view, p, colon)
-      if (name === 'content-type') {
-        head.typeFrom = colon + 1
-        head.typeTo = end
-      } else if (name === 'transfer-encoding') head.chunked = endsInChunked(data, o + colon + 1, o + end)
-      else if (name === 'content-length') {
-        const n = digitsValue(view, colon + 1, end)
-        if (n >= 0) head.contentLength = n
+  const stop = o + view.captured
+  let line = o + eol + 1
+  let colon = -1
+  for (let i = line; i < stop; i++) {
+    const b = data[i]
+    if (b === 0x3a) {
+      if (colon < 0) colon = i
+    } else if (b === 0x0a) {
+      const end = i > line && data[i - 1] === 0x0d ? i - 1 : i
+      if (end === line) {
+        head.bodyStart = i + 1 - o
+        head.complete = true
+        return
       }
+      if (colon > line) headerLine(view, colon - o, end - o, line - o)
+      line = i + 1
+      colon = -1
     }
-    p = e + 1
+  }
+  if (line >= stop) return
+  // The last line, cut off without its LF: a lone CR there ends no header block yet.
+  const end = data[stop - 1] === 0x0d ? stop - 1 : stop
+  if (end === line) head.bodyStart = view.captured + 1
+  else if (colon > line) headerLine(view, colon - o, end - o, line - o)
+}
+
+/**
+ * Notes in `head` what the header line [from, end) with its first colon at `colon` says about
+ * framing.
+ * @param {import('netkit').ByteView} view @param {number} colon @param {number} end @param {number} from
+ */
+function headerLine(view, colon, end, from) {
+  const name = headerAt(view, from, colon)
+  if (name === 'content-type') {
+    head.typeFrom = colon + 1
+    head.typeTo = end
+  } else if (name === 'transfer-encoding') head.chunked = endsInChunked(view.data, view.offset + colon + 1, view.offset + end)
+  else if (name === 'content-length') {
+    const n = digitsValue(view, colon + 1, end)
+    if (n >= 0) head.contentLength = n
   }
 }
 
