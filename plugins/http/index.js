@@ -75,75 +75,55 @@ const http = defineDissector({
       return
     }
     const whole = view.captured === view.reported
-    const headEnd = headerEnd(view)
-    // Over a stream, a message whose headers are not all here waits for more segments
-    // (its fields then land on the frame that completes it, as tshark shows them).
-    if (headEnd < 0 && whole && ctx.flow >= 0) return ctx.needMore(1)
     let eol = view.indexOf(0x0a, 0)
     if (eol < 0) eol = view.captured
-    const line = view.text(0, eol > 0 && view.u8(eol - 1) === 0x0d ? eol - 1 : eol)
-    const parts = line.split(' ')
+    scanHead(view, eol)
+    const bodyStart = head.bodyStart
+    // Over a stream, a message whose headers are not all here waits for more segments
+    // (its fields then land on the frame that completes it, as tshark shows them).
+    if (!head.complete && whole && ctx.flow >= 0) return ctx.needMore(1)
+    const lineEnd = eol > 0 && view.u8(eol - 1) === 0x0d ? eol - 1 : eol
     const methods = ctx.flow >= 0 ? ctx.state('http.methods', newMethodTable) : undefined
     const connection = ctx.flow >> 1
     let method = ''
     let status = 0
     if (kind === 1) {
-      method = parts[0]
+      method = methodAt(view, view.indexOf(0x20, 0, 8))
       ctx.set(f.request, 1)
-      ctx.setText(f.method, method)
-      ctx.setText(f.uri, parts.slice(1, -1).join(' '))
-      ctx.setText(f.requestVersion, parts[parts.length - 1])
-    } else {
-      status = Number(parts[1])
-      ctx.set(f.response, 1)
-      ctx.setText(f.responseVersion, parts[0])
-      ctx.set(f.code, status)
-      ctx.setText(f.phrase, parts.slice(2).join(' '))
-    }
-    if (ctx.wantsInfo) ctx.info(`: HTTP: ${line}`, true)
-    // Header lines up to the blank line (or the end of what was captured).
-    let mediaType = ''
-    let contentLength = -1
-    let chunked = false
-    let bodyStart = -1
-    for (let p = eol + 1; p < view.captured;) {
-      let e = view.indexOf(0x0a, p)
-      if (e < 0) e = view.captured
-      const end = e > p && view.u8(e - 1) === 0x0d ? e - 1 : e
-      if (end === p) { bodyStart = e + 1; break }
-      const colon = view.indexOf(0x3a, p, end)
-      if (colon > p) {
-        const name = view.text(p, colon - p).toLowerCase()
-        if (name === 'content-type') mediaType = view.text(colon + 1, end - colon - 1).split(';')[0].trim().toLowerCase()
-        else if (name === 'transfer-encoding') chunked = /chunked\s*$/i.test(view.text(colon + 1, end - colon - 1))
-        const key = HEADER_FIELDS[/** @type {keyof HEADER_FIELDS} */ (name)]
-        if (key !== undefined) {
-          const id = f[/** @type {keyof typeof f} */ (key)]
-          if (ctx.wants(id) || key === 'contentLengthHeader') {
-            const value = view.text(colon + 1, end - colon - 1).trim()
-            ctx.setText(id, value)
-            if (key === 'contentLengthHeader' && /^\d+$/.test(value)) {
-              contentLength = Number(value)
-              ctx.set(f.contentLength, contentLength)
-            }
-          }
-        }
+      if (ctx.wants(f.method) || ctx.wants(f.uri) || ctx.wants(f.requestVersion)) {
+        const parts = view.text(0, lineEnd).split(' ')
+        ctx.setText(f.method, method)
+        ctx.setText(f.uri, parts.slice(1, -1).join(' '))
+        ctx.setText(f.requestVersion, parts[parts.length - 1])
       }
-      p = e + 1
+    } else {
+      status = statusCode(view, lineEnd)
+      ctx.set(f.response, 1)
+      if (ctx.wants(f.responseVersion) || ctx.wants(f.code) || ctx.wants(f.phrase)) {
+        const parts = view.text(0, lineEnd).split(' ')
+        ctx.setText(f.responseVersion, parts[0])
+        ctx.set(f.code, status)
+        ctx.setText(f.phrase, parts.slice(2).join(' '))
+      }
     }
+    // Nothing below reads past the captured bytes, so this stands as info() would have it (the
+    // engine undoes an infoLine() only for a layer that throws).
+    if (ctx.wantsInfo) ctx.infoLine(true).text(': HTTP: ').latin1(view.data, view.offset, view.offset + lineEnd)
+    if (wantsHeaderFields(ctx, f)) headerFields(view, ctx, f, eol)
     if (ctx.flow < 0 || bodyStart < 0) return
     // The body's length (RFC 9112 section 6.3), to know where this message ends.
     const queue = methods?.get(connection)
     const request = kind === 2 ? queue?.[0] ?? '' : method
     let body = 0
     if (kind === 2 && (request === 'HEAD' || (status >= 100 && status < 200) || status === 204 || status === 304)) body = 0
-    else if (chunked) {
+    else if (head.chunked) {
       body = chunkedLength(view, bodyStart)
       if (body < 0) return whole ? ctx.needMore(1) : undefined
-    } else if (contentLength >= 0) body = contentLength
+    } else if (head.contentLength >= 0) body = head.contentLength
     else if (kind === 2) {
       // Read until the server closes: complete at its FIN (the connection ends with it).
       ctx.needMore(-1)
+      const mediaType = mediaTypeOf(view)
       if (mediaType) ctx.next('media_type', mediaType, bodyStart)
       return
     }
@@ -157,23 +137,248 @@ const http = defineDissector({
         else methods.set(connection, [method])
       } else if (queue && !(status >= 100 && status < 200)) queue.shift()
     }
-    if (body > 0 && mediaType) ctx.next('media_type', mediaType, bodyStart)
+    if (body > 0) {
+      const mediaType = mediaTypeOf(view)
+      if (mediaType) ctx.next('media_type', mediaType, bodyStart)
+    }
   },
 })
 
-const newMethodTable = () => new Map()
+/** @typedef {keyof typeof HEADER_FIELDS} HeaderName */
 
 /**
- * Offset just past the blank line that ends the header block, or -1 if it is not captured.
+ * The names of HEADER_FIELDS as bytes, by length: a header line's name is matched in place,
+ * with no string made for it.
+ */
+const HEADERS_BY_LENGTH = /** @type {Array<Array<{ codes: Uint8Array, name: HeaderName }>>} */ ([])
+for (const name of /** @type {HeaderName[]} */ (Object.keys(HEADER_FIELDS))) {
+  (HEADERS_BY_LENGTH[name.length] ??= []).push({ codes: Uint8Array.from(name, (c) => c.charCodeAt(0)), name })
+}
+
+/**
+ * The header name at view bytes [from, to), compared as lower case (header names are
+ * case-insensitive, RFC 9110 section 5.1), or undefined when it is none of HEADER_FIELDS.
+ * @param {import('netkit').ByteView} view @param {number} from @param {number} to
+ * @returns {HeaderName | undefined}
+ */
+function headerAt(view, from, to) {
+  const candidates = HEADERS_BY_LENGTH[to - from]
+  if (candidates === undefined) return undefined
+  const data = view.data
+  const at = view.offset + from
+  next: for (let c = 0; c < candidates.length; c++) {
+    const codes = candidates[c].codes
+    for (let i = 0; i < codes.length; i++) {
+      let b = data[at + i]
+      if (b >= 0x41 && b <= 0x5a) b |= 0x20
+      if (b !== codes[i]) continue next
+    }
+    return candidates[c].name
+  }
+  return undefined
+}
+
+/**
+ * What one pass over the header block found (reused: one message at a time): where the body
+ * starts (-1 when no blank line is captured), whether that blank line ends in LF (`complete`),
+ * and the last Content-Length that is all digits, Transfer-Encoding ending in chunked, and
+ * Content-Type value (its view offsets).
+ */
+const head = { bodyStart: -1, complete: false, contentLength: -1, chunked: false, typeFrom: -1, typeTo: -1 }
+
+/**
+ * Fills `head` from the header lines after the start line (which ends at `eol`): one pass over
+ * the bytes, each line's first colon noted on the way.
+ * @param {import('netkit').ByteView} view @param {number} eol
+ */
+function scanHead(view, eol) {
+  head.bodyStart = -1
+  head.complete = false
+  head.contentLength = -1
+  head.chunked = false
+  head.typeFrom = -1
+  const data = view.data
+  const o = view.offset
+  const stop = o + view.captured
+  let line = o + eol + 1
+  let colon = -1
+  for (let i = line; i < stop; i++) {
+    const b = data[i]
+    if (b === 0x3a) {
+      if (colon < 0) colon = i
+    } else if (b === 0x0a) {
+      const end = i > line && data[i - 1] === 0x0d ? i - 1 : i
+      if (end === line) {
+        head.bodyStart = i + 1 - o
+        head.complete = true
+        return
+      }
+      if (colon > line) headerLine(view, colon - o, end - o, line - o)
+      line = i + 1
+      colon = -1
+    }
+  }
+  if (line >= stop) return
+  // The last line, cut off without its LF: a lone CR there ends no header block yet.
+  const end = data[stop - 1] === 0x0d ? stop - 1 : stop
+  if (end === line) head.bodyStart = view.captured + 1
+  else if (colon > line) headerLine(view, colon - o, end - o, line - o)
+}
+
+/**
+ * Notes in `head` what the header line [from, end) with its first colon at `colon` says about
+ * framing.
+ * @param {import('netkit').ByteView} view @param {number} colon @param {number} end @param {number} from
+ */
+function headerLine(view, colon, end, from) {
+  const name = headerAt(view, from, colon)
+  if (name === 'content-type') {
+    head.typeFrom = colon + 1
+    head.typeTo = end
+  } else if (name === 'transfer-encoding') head.chunked = endsInChunked(view.data, view.offset + colon + 1, view.offset + end)
+  else if (name === 'content-length') {
+    const n = digitsValue(view, colon + 1, end)
+    if (n >= 0) head.contentLength = n
+  }
+}
+
+/** Whether a byte is white space to String.prototype.trim and regexp \s (Latin-1: HT LF VT FF CR SP NBSP). @param {number} b */
+const isSpace = (b) => (b >= 0x09 && b <= 0x0d) || b === 0x20 || b === 0xa0
+
+/**
+ * The value of view bytes [from, to) that are, white space trimmed, all ASCII digits (as
+ * Number(text) gives it), or -1.
+ * @param {import('netkit').ByteView} view @param {number} from @param {number} to
+ */
+function digitsValue(view, from, to) {
+  const data = view.data
+  let a = view.offset + from
+  let b = view.offset + to
+  while (a < b && isSpace(data[a])) a++
+  while (b > a && isSpace(data[b - 1])) b--
+  if (a === b) return -1
+  let n = 0
+  for (let i = a; i < b; i++) {
+    const d = data[i] - 0x30
+    if (d < 0 || d > 9) return -1
+    n = n * 10 + d
+  }
+  // Past 15 digits the sum may round otherwise than Number() does.
+  return b - a <= 15 ? n : Number(view.text(a - view.offset, b - a))
+}
+
+/**
+ * Whether data[from, to) ends in "chunked" (any case) and white space (a Transfer-Encoding
+ * whose final coding is chunked, RFC 9112 section 6.3).
+ * @param {Uint8Array} data @param {number} from @param {number} to
+ */
+function endsInChunked(data, from, to) {
+  while (to > from && isSpace(data[to - 1])) to--
+  if (to - from < 7) return false
+  for (let i = 0; i < 7; i++) if ((data[to - 7 + i] | 0x20) !== CHUNKED[i]) return false
+  return true
+}
+const CHUNKED = Uint8Array.from('chunked', (c) => c.charCodeAt(0))
+
+/**
+ * Media types made so far and the bytes each was made from (a capture repeats a few; at most
+ * MEDIA_TYPES_KEPT are kept, the oldest given up first).
+ */
+const mediaTypeBytes = /** @type {Buffer[]} */ ([])
+const mediaTypes = /** @type {string[]} */ ([])
+const MEDIA_TYPES_KEPT = 16
+
+/**
+ * The media type of the message `head` describes: the Content-Type value before any
+ * parameters, trimmed, lower case; '' when there is none.
  * @param {import('netkit').ByteView} view
  */
-function headerEnd(view) {
-  for (let p = view.indexOf(0x0a, 0); p >= 0; p = view.indexOf(0x0a, p + 1)) {
-    if (view.has(p + 1, 1) && view.u8(p + 1) === 0x0a) return p + 2
-    if (view.has(p + 1, 2) && view.u8(p + 1) === 0x0d && view.u8(p + 2) === 0x0a) return p + 3
+function mediaTypeOf(view) {
+  if (head.typeFrom < 0) return ''
+  const data = view.data
+  let a = view.offset + head.typeFrom
+  let b = view.offset + head.typeTo
+  for (let i = a; i < b; i++) if (data[i] === 0x3b) { b = i; break }
+  while (a < b && isSpace(data[a])) a++
+  while (b > a && isSpace(data[b - 1])) b--
+  if (a === b) return ''
+  const n = b - a
+  next: for (let k = 0; k < mediaTypeBytes.length; k++) {
+    const known = mediaTypeBytes[k]
+    if (known.length !== n) continue
+    for (let i = 0; i < n; i++) if (data[a + i] !== known[i]) continue next
+    return mediaTypes[k]
   }
-  return -1
+  const type = view.text(a - view.offset, n).toLowerCase()
+  if (mediaTypes.length === MEDIA_TYPES_KEPT) { mediaTypeBytes.shift(); mediaTypes.shift() }
+  mediaTypeBytes.push(Buffer.from(data.subarray(a, b)))
+  mediaTypes.push(type)
+  return type
 }
+
+/**
+ * The status code of a status line ending at `lineEnd`: its second space-separated word as
+ * Number() reads it.
+ * @param {import('netkit').ByteView} view @param {number} lineEnd
+ */
+function statusCode(view, lineEnd) {
+  const sp = view.indexOf(0x20, 0, lineEnd)
+  if (sp < 0) return NaN // Number(undefined)
+  let to = view.indexOf(0x20, sp + 1, lineEnd)
+  if (to < 0) to = lineEnd
+  const data = view.data
+  let n = 0
+  for (let i = view.offset + sp + 1; i < view.offset + to; i++) {
+    const d = data[i] - 0x30
+    if (d < 0 || d > 9) return Number(view.text(sp + 1, to - sp - 1))
+    n = n * 10 + d
+  }
+  // Empty is 0, as Number('') is; 15 digits and fewer add up exactly.
+  return to - sp - 1 <= 15 ? n : Number(view.text(sp + 1, to - sp - 1))
+}
+
+/** Cached per context (wants() is fixed for a run): whether any field set from header lines is printed. */
+let wantsCtx = /** @type {import('netkit').DissectContext | undefined} */ (undefined)
+let wantsAny = false
+
+/**
+ * @param {import('netkit').DissectContext} ctx @param {Record<string, number>} f
+ */
+function wantsHeaderFields(ctx, f) {
+  if (ctx !== wantsCtx) {
+    wantsCtx = ctx
+    wantsAny = ctx.wants(f.contentLength) || Object.values(HEADER_FIELDS).some((key) => ctx.wants(f[key]))
+  }
+  return wantsAny
+}
+
+/**
+ * Sets the fields of the header lines after the start line (which ends at `eol`), in order.
+ * @param {import('netkit').ByteView} view @param {import('netkit').DissectContext} ctx
+ * @param {Record<string, number>} f @param {number} eol
+ */
+function headerFields(view, ctx, f, eol) {
+  for (let p = eol + 1; p < view.captured;) {
+    let e = view.indexOf(0x0a, p)
+    if (e < 0) e = view.captured
+    const end = e > p && view.u8(e - 1) === 0x0d ? e - 1 : e
+    if (end === p) break
+    const colon = view.indexOf(0x3a, p, end)
+    const name = colon > p ? headerAt(view, p, colon) : undefined
+    if (name !== undefined) {
+      const key = HEADER_FIELDS[name]
+      const id = f[key]
+      if (ctx.wants(id) || key === 'contentLengthHeader') {
+        const value = view.text(colon + 1, end - colon - 1).trim()
+        ctx.setText(id, value)
+        if (key === 'contentLengthHeader' && /^\d+$/.test(value)) ctx.set(f.contentLength, Number(value))
+      }
+    }
+    p = e + 1
+  }
+}
+
+const newMethodTable = () => new Map()
 
 /**
  * Bytes of a chunked body starting at `at` (chunks, last chunk, trailers), or -1 when it is not
@@ -206,7 +411,7 @@ function chunkedLength(view, at) {
 }
 
 /**
- * 1 for a request line (METHOD SP ...), 2 for a status line (HTTP/1.x SP nnn), 0 otherwise.
+ * 1 for a request line (METHOD SP ... SP HTTP/1.x), 2 for a status line (HTTP/1.x SP nnn), 0 otherwise.
  * @param {import('netkit').ByteView} view
  */
 function startLine(view) {
@@ -215,14 +420,36 @@ function startLine(view) {
     return view.has(9, 3) && view.u8(8) === 0x20 ? 2 : 0
   }
   const sp = view.indexOf(0x20, 0, 8)
-  if (sp < 3 || !METHODS.includes(view.text(0, sp))) return 0
+  if (sp < 3 || methodAt(view, sp) === '') return 0
   // The request line must end in " HTTP/1.x".
   const eol = view.indexOf(0x0a, sp)
   if (eol < 0) return 0
   const end = view.u8(eol - 1) === 0x0d ? eol - 1 : eol
   if (end - sp < 10) return 0
-  const version = view.text(end - 8, 8)
-  return version === 'HTTP/1.1' || version === 'HTTP/1.0' ? 1 : 0
+  const data = view.data
+  const v = view.offset + end - 8
+  for (let i = 0; i < 7; i++) if (data[v + i] !== HTTP_1[i]) return 0
+  return data[v + 7] === 0x31 || data[v + 7] === 0x30 ? 1 : 0
+}
+const HTTP_1 = Uint8Array.from('HTTP/1.', (c) => c.charCodeAt(0))
+
+/** METHODS as bytes, for methodAt. */
+const METHOD_CODES = METHODS.map((m) => Uint8Array.from(m, (c) => c.charCodeAt(0)))
+
+/**
+ * The method of METHODS that is view bytes [0, sp) exactly, or ''.
+ * @param {import('netkit').ByteView} view @param {number} sp
+ */
+function methodAt(view, sp) {
+  const data = view.data
+  const o = view.offset
+  next: for (let m = 0; m < METHOD_CODES.length; m++) {
+    const codes = METHOD_CODES[m]
+    if (codes.length !== sp) continue
+    for (let i = 0; i < sp; i++) if (data[o + i] !== codes[i]) continue next
+    return METHODS[m]
+  }
+  return ''
 }
 
 /**

@@ -7,6 +7,9 @@
 /** Thrown (one shared instance) when a dissector reads past the captured data. */
 export const TRUNCATED: { readonly truncated: true } = Object.freeze({ truncated: true as const })
 
+/** Bytes ByteView.indexOf scans itself before handing the rest of a range to Buffer.indexOf. */
+const SCAN_BYTES = 256
+
 /** A window onto one layer of a packet. Offsets are relative to the layer's start. */
 export class ByteView {
   /** Backing buffer (the whole batch). */
@@ -70,14 +73,14 @@ export class ByteView {
     const data = this.data
     const start = this.offset + Math.max(0, from)
     const end = this.offset + Math.min(to, this.captured)
-    if (end - start <= 256) {
-      // Short ranges (a method name, a header line) are scanned here: Buffer's indexOf has no
-      // end and would run on through the rest of the batch when the byte is absent.
-      for (let i = start; i < end; i++) if (data[i] === byte) return i - this.offset
-      return -1
-    }
-    const i = data.subarray(start, end).indexOf(byte)
-    return i === -1 ? -1 : start + i - this.offset
+    // The first bytes are scanned here: what is looked for (a line's end, a separator) is
+    // mostly near, and Buffer's indexOf needs a subarray made to stop at `end` (it has no end
+    // argument, and would run on through the rest of the batch when the byte is absent).
+    const near = Math.min(end, start + SCAN_BYTES)
+    for (let i = start; i < near; i++) if (data[i] === byte) return i - this.offset
+    if (near === end) return -1
+    const i = data.subarray(near, end).indexOf(byte)
+    return i === -1 ? -1 : near + i - this.offset
   }
 
   /** Latin-1 text of [at, at + n) (allocates: for values that are printed). */
