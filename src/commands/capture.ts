@@ -138,7 +138,10 @@ export default class Capture extends NetkitCommand {
       for await (const batch of capture) {
         let n: number
         if (file) {
-          if (selector) batch.compact(selector.select, selector.apply(batch, undefined, left))
+          if (selector) {
+            const kept = selector.apply(batch, undefined, left)
+            batch.compact(selector.select, kept)
+          }
           else if (batch.count > left) batch.count = left
           n = file.writeBatch(batch)
         } else {

@@ -229,7 +229,10 @@ function compileArith(e: Extract<Expr, { k: 'arith' }>, ctx: CompileContext, exp
     a = compileExpr(e.a, ctx, b.type)
   } else {
     a = compileExpr(e.a, ctx, expected)
-    b = compileExpr(e.b, ctx, a.type)
+    // A negative mask is its two's complement (4.0: `tcp.flags & -1` tests every bit), while a
+    // negative literal compared with an unsigned field has no value (see literalOf).
+    const negativeMask = e.op === '&' && a.type === 'uint' && e.b.k === 'neg'
+    b = compileExpr(e.b, ctx, negativeMask ? 'int' : a.type)
   }
   const type = a.type
   const text = ctx.source(e)
