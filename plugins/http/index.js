@@ -337,19 +337,12 @@ function statusCode(view, lineEnd) {
   return to - sp - 1 <= 15 ? n : Number(view.text(sp + 1, to - sp - 1))
 }
 
-/** Cached per context (wants() is fixed for a run): whether any field set from header lines is printed. */
-let wantsCtx = /** @type {import('netkit').DissectContext | undefined} */ (undefined)
-let wantsAny = false
-
 /**
+ * Whether any field set from header lines is printed (run state: wants() is fixed for a run).
  * @param {import('netkit').DissectContext} ctx @param {Record<string, number>} f
  */
 function wantsHeaderFields(ctx, f) {
-  if (ctx !== wantsCtx) {
-    wantsCtx = ctx
-    wantsAny = ctx.wants(f.contentLength) || Object.values(HEADER_FIELDS).some((key) => ctx.wants(f[key]))
-  }
-  return wantsAny
+  return ctx.state('http.wantsHeaderFields', () => ctx.wants(f.contentLength) || Object.values(HEADER_FIELDS).some((key) => ctx.wants(f[key])))
 }
 
 /**
