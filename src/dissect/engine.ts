@@ -146,8 +146,9 @@ export class DissectionEngine implements TableSource {
     ctx.reportedEnd = start + batch.origLen[i]
     if (this.frameWanted) this.frameFields(batch, i)
     this.run(batch.data, this.linkTable, batch.linkType[i], undefined, start)
-    if (this.protocolsWanted) this.store.pushText(this.registry.frame.protocols, this.protocolsText())
-    return this.publish()
+    this.publish()
+    if (this.protocolsWanted) this.store.pushText(this.registry.frame.protocols, packet.protocolsText())
+    return packet
   }
 
   /** The frame.* fields of record i (those wanted). */
@@ -175,13 +176,6 @@ export class DissectionEngine implements TableSource {
     packet.hasInfo = ctx.hasInfo
     packet.infoStart = ctx.lineStart
     return packet
-  }
-
-  private protocolsText(): string {
-    const p = this.names
-    let s = ''
-    for (let i = 0; i < this.protocolCount; i++) s += i === 0 ? p[i] : ':' + p[i]
-    return s
   }
 
   private pushProtocol(name: string): void {
