@@ -38,7 +38,10 @@ export default class Read extends NetkitCommand {
     const { registry, filter: dfilter } = (!flags.write && needsDissection(print)) || displayFilter !== undefined
       ? await loadDissection('read', config, displayFilter)
       : { registry: undefined, filter: undefined }
-    const reader = await openCaptureFile(flags.read, { onWarning: (w) => process.stderr.write(`netkit read: warning: ${w}\n`) })
+    const reader = await openCaptureFile(flags.read, {
+      onWarning: (w) => process.stderr.write(`netkit read: warning: ${w}\n`),
+      cutToSnaplen: flags.write !== undefined, // what is written is what libpcap (tcpdump -w) writes
+    })
     const output = new PacketOutput({
       format: flags.format as OutputFormat,
       fields: flags.field,
@@ -46,6 +49,7 @@ export default class Read extends NetkitCommand {
       write: flags.write,
       fileFormat: flags['file-format'] as 'pcap' | 'pcapng',
       nano: flags.nano,
+      linkTypeExt: reader.pcapHeader?.linkTypeExt,
     }, () => reader.interfaces, registry, dfilter)
     // Compile before any output so a bad expression is one error line and nothing else.
     const bpf = filter === '' ? undefined : new BatchFilter(filter, reader.interfaces[0]?.linkType)
