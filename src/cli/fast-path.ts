@@ -26,7 +26,7 @@ interface ManifestFlag {
 }
 
 /** What a flag's definition says that the manifest does not (Flags.integer's min, multipleNonGreedy). */
-interface FlagTraits {
+export interface FlagTraits {
   /** Flags.integer({ min }): the value must be digits, at least min. */
   integerMin?: Record<string, number>
   /** multiple flags declared multipleNonGreedy (one value each; later words are arguments). */
@@ -34,7 +34,7 @@ interface FlagTraits {
 }
 
 /** The commands the fast path runs, with what it must know of their flags (see common-flags.ts). */
-const COMMANDS: Record<string, FlagTraits> = {
+export const FAST_COMMANDS: Record<string, FlagTraits> = {
   read: { integerMin: { count: 1 }, nonGreedy: new Set(['field']) },
 }
 
@@ -111,7 +111,7 @@ const manifestPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '
  */
 export async function runFast(argv: readonly string[]): Promise<boolean> {
   const id = argv[0]
-  if (id === undefined || !Object.hasOwn(COMMANDS, id) || process.env.DEBUG) return false
+  if (id === undefined || !Object.hasOwn(FAST_COMMANDS, id) || process.env.DEBUG) return false
   let defs: Record<string, ManifestFlag> | undefined
   try {
     defs = (JSON.parse(readFileSync(manifestPath, 'utf8')) as { commands?: Record<string, { flags?: Record<string, ManifestFlag> }> }).commands?.[id]?.flags
@@ -119,7 +119,7 @@ export async function runFast(argv: readonly string[]): Promise<boolean> {
     return false // no manifest (an install without one): oclif finds the commands itself
   }
   if (defs === undefined) return false
-  const line = parseFast(argv.slice(1), defs, COMMANDS[id])
+  const line = parseFast(argv.slice(1), defs, FAST_COMMANDS[id])
   if (line === undefined) return false
   const { reportCommandError } = await import('./fatal.js')
   try {
