@@ -105,7 +105,8 @@ export class HttpTreeTap implements StatsTap {
     let out = `${bar}\nHTTP/Packet Counter:\n${head}\n${'-'.repeat(head.length - 1)}\n`
     for (const { name, n, parent } of rows) {
       const rate = elapsedMs > 0 ? (n.count / elapsedMs).toFixed(4) : ''
-      const pct = parent === undefined ? '100%' : `${(parent.count === 0 ? 0 : (n.count * 100) / parent.count).toFixed(2)}%`
+      // tshark leaves the percent of an item whose parent counted nothing blank.
+      const pct = parent === undefined ? '100%' : parent.count === 0 ? '' : `${((n.count * 100) / parent.count).toFixed(2)}%`
       const burst = n.count === 0 ? '-' : (n.burstCount / (BURST_WINDOW_S * 1000)).toFixed(4)
       const burstAt = n.count === 0 ? '-' : n.burstStart.toFixed(3)
       out += name.padEnd(nameW) + col(String(n.count)) + col('') + col('') + col('') + col(rate) + col(pct) + col(burst) + col(burstAt) + '\n'

@@ -18,6 +18,9 @@ export function parseInterval(text: string): { ns: number; decimals: number } {
   return { ns: Number(m[1] || '0') * 1e9 + Number((m[2] ?? '').padEnd(9, '0') || '0'), decimals }
 }
 
+/** Rows kept at most (a capture with a bogus timestamp can span decades). */
+const MAX_ROWS = 1_000_000
+
 /** One row: frames and bytes per column. */
 interface Row { frames: number[]; bytes: number[] }
 
@@ -46,6 +49,7 @@ export class IoStatTap implements StatsTap {
     const ns = (p.sec - time.firstSec) * 1e9 + (p.nsec - time.firstNsec)
     if (ns > this.lastNs) this.lastNs = ns
     const i = this.intervalNs === 0 ? 0 : Math.floor(Math.max(0, ns) / this.intervalNs)
+    if (i >= MAX_ROWS) throw new InvalidArgumentError(`io,stat: an interval of ${this.intervalNs / 1e9} s makes more than ${MAX_ROWS} rows over this capture; give a longer one`)
     while (this.rows.length <= i) this.rows.push({ frames: new Array(this.columns.length).fill(0), bytes: new Array(this.columns.length).fill(0) })
     const row = this.rows[i]
     for (let c = 0; c < this.columns.length; c++) {
