@@ -5,7 +5,7 @@
  * length as its bytes. A conversation's A side is the source of its first packet; TCP
  * conversations are told apart by tcp.stream (a reused port pair is a new row, as in tshark).
  */
-import { relative, bytesText } from '../stream/conversation-table.js'
+import { bytesText, relativeSeconds } from '../stream/conversation-table.js'
 import type { DissectedPacket } from '../dissect/dissected-packet.js'
 import { first, lastBefore, type CaptureSpan, type PacketTime, type StatsTap } from './tap.js'
 
@@ -48,14 +48,14 @@ const DST_OF_PORT = ['ip.dst', 'ipv6.dst']
 export class ConversationCounter {
   readonly list: Conversation[] = []
   private readonly byKey = new Map<string, Conversation>()
-  private ids?: { src: number; dst: number; stream: number; addrSrc: number[]; addrDst: number[] }
+  private ids?: { src: number; dst: number; stream: number; addrSrc: number[]; addrDst: number[]; icmp: number[] }
 
   constructor(readonly type: ConversationType) {}
 
   /** The fields read for this type. */
   get fields(): string[] {
     const t = TYPES[this.type]
-    return t.ports ? [t.src, t.dst, ...ADDR_OF_PORT, ...DST_OF_PORT, 'tcp.stream'] : [t.src, t.dst]
+    return [...(t.ports ? [t.src, t.dst, ...ADDR_OF_PORT, ...DST_OF_PORT, 'tcp.stream'] : [t.src, t.dst]), 'icmp', 'icmpv6']
   }
 
   add(p: DissectedPacket, time: PacketTime): void {
@@ -63,12 +63,16 @@ export class ConversationCounter {
     const ids = this.ids ??= {
       src: p.fieldId(t.src), dst: p.fieldId(t.dst), stream: p.fieldId('tcp.stream'),
       addrSrc: ADDR_OF_PORT.map((n) => p.fieldId(n)), addrDst: DST_OF_PORT.map((n) => p.fieldId(n)),
+      icmp: [p.fieldId('icmp'), p.fieldId('icmpv6')],
     }
     const o = p.occurrences
+    // Headers quoted inside an ICMP error are no traffic of their own (tshark's taps skip them).
+    let end = Infinity
+    for (const id of ids.icmp) { const k = first(p, id); if (k !== -1 && k < end) end = k }
     let s = first(p, ids.src)
     let d = first(p, ids.dst)
     let stream = this.type === 'tcp' ? first(p, ids.stream) : -1
-    while (s !== -1 && d !== -1) {
+    while (s !== -1 && d !== -1 && s < end) {
       let src: string, dst: string, sport = 0, dport = 0
       if (t.ports) {
         const as = lastBefore(p, ids.addrSrc, s)
@@ -169,7 +173,7 @@ export class ConversationTap implements StatsTap {
     for (const c of sortedConversations(this.counter.list)) {
       out += `${name(c.addrA, c.portA).padEnd(w)} <-> ${name(c.addrB, c.portB).padEnd(w)}` +
         `${cell(c.ba.frames, c.ba.bytes)}${cell(c.ab.frames, c.ab.bytes)}${cell(total(c), c.ab.bytes + c.ba.bytes)}` +
-        `${relative(c.startSec, c.startNsec, span.firstSec, span.firstNsec).padStart(16)}${(c.end - c.start).toFixed(4).padStart(15)}\n`
+        ` ${relativeSeconds(c.startSec, c.startNsec, span.firstSec, span.firstNsec).toFixed(9).padStart(15)}${(c.end - c.start).toFixed(4).padStart(15)}\n`
     }
     return out + `${BAR}\n`
   }

@@ -40,6 +40,12 @@ function child(parent: TreeItem, name: string): TreeItem {
   return c
 }
 
+/** Where Wireshark's table of reason phrases (packet-http.c, vals_status_code) words one otherwise than Node's. */
+const WIRESHARK_PHRASES: Record<number, string> = {
+  203: 'Non-authoritative Information', 408: 'Request Time-out', 413: 'Request Entity Too Large', 414: 'Request-URI Too Long',
+  416: 'Requested Range Not Satisfiable', 418: "I'm a teapot", 504: 'Gateway Time-out', 505: 'HTTP Version not supported',
+}
+
 const CLASSES = ['1xx: Informational', '2xx: Success', '3xx: Redirection', '4xx: Client Error', '5xx: Server Error', '???: broken']
 
 /** The HTTP packet counter of a run. */
@@ -78,7 +84,7 @@ export class HttpTreeTap implements StatsTap {
       bump(this.root, t); bump(this.responses, t)
       const node = child(this.responses, cls)
       bump(node, t)
-      bump(child(node, `${c} ${STATUS_CODES[c] ?? 'Unknown'}`), t)
+      bump(child(node, `${c} ${WIRESHARK_PHRASES[c] ?? STATUS_CODES[c] ?? 'Unknown'}`), t)
       messages++
     }
     if (messages === 0) { bump(this.root, t); bump(this.other, t) }

@@ -74,7 +74,8 @@ export class IoStatTap implements StatsTap {
     return {
       interval: step / 1e9,
       decimals,
-      rows: rows.map((r, i) => ({ start: (i * step) / 1e9, end: Math.min((i + 1) * step, durNs) / 1e9, ...r })),
+      // tshark prints no rows for a capture of no duration (one packet, or all at one instant).
+      rows: durNs === 0 ? [] : rows.map((r, i) => ({ start: (i * step) / 1e9, end: Math.min((i + 1) * step, durNs) / 1e9, ...r })),
     }
   }
 

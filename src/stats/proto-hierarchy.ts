@@ -30,6 +30,9 @@ export class ProtocolHierarchyTap implements StatsTap {
       next.frames++
       next.bytes += p.origLen
       node = next
+      // An ICMP error quotes the headers of the packet it is about: they are inside the ICMP
+      // layer, not below it (tshark's hierarchy ends there too).
+      if (name === 'icmp' || name === 'icmpv6') break
     }
   }
 
