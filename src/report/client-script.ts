@@ -40,7 +40,7 @@ export const CLIENT_SCRIPT = String.raw`
     rows.forEach(function (r) { var tr = el('tr'); cols.forEach(function (c) { tr.appendChild(el('td', null, String(c[1](r)))); }); t.appendChild(tr); });
     parent.appendChild(t); return t;
   }
-  // opts: id, title, x (array), series [{label, values, points, bars}], yLabel, xLabel, time (x is seconds), percentile (x is 1/(1-p)), logY
+  // opts: id, title, x (array), series [{label, values, points (dots only), marks (line and dots), bars}], yLabel, xLabel, time (x is seconds), percentile (x is 1/(1-p)), logY
   function chart(parent, o) {
     var box = el('div', { 'class': 'chart', id: o.id }); box.appendChild(el('h3', null, o.title)); parent.appendChild(box);
     var series = [{ label: o.xLabel || (o.time ? 'seconds' : 'x') }];
@@ -51,7 +51,7 @@ export const CLIENT_SCRIPT = String.raw`
       var spec = { label: s.label, stroke: c, width: 1.5, spanGaps: false };
       if (s.points) { spec.paths = function () { return null; }; spec.points = { show: true, size: 3, fill: c, stroke: c }; }
       else if (s.bars) { spec.paths = uPlot.paths.bars({ size: [0.9, 50] }); spec.fill = c + '99'; spec.points = { show: false }; }
-      else spec.points = { show: false };
+      else spec.points = s.marks ? { show: true, size: 4, fill: c, stroke: c } : { show: false };
       series.push(spec); cols.push(s.values);
       s.values.forEach(function (v) { if (v !== null && v !== undefined) points++; });
     });
@@ -102,9 +102,9 @@ export const CLIENT_SCRIPT = String.raw`
     if (h) {
       g = section('HTTP');
       chart(g, { id: 'http-ttfb', title: 'Time to first byte over time (ms)', x: h.ttfb.t, time: true, xLabel: 'seconds', yLabel: 'ms',
-        series: [{ label: 'p50', values: h.ttfb.columns.p50 }, { label: 'p90', values: h.ttfb.columns.p90 }, { label: 'p99', values: h.ttfb.columns.p99 }] });
+        series: [{ label: 'p50', values: h.ttfb.columns.p50, marks: true }, { label: 'p90', values: h.ttfb.columns.p90, marks: true }, { label: 'p99', values: h.ttfb.columns.p99, marks: true }] });
       chart(g, { id: 'http-total', title: 'Total time over time (ms)', x: h.total.t, time: true, xLabel: 'seconds', yLabel: 'ms',
-        series: [{ label: 'p50', values: h.total.columns.p50 }, { label: 'p90', values: h.total.columns.p90 }, { label: 'p99', values: h.total.columns.p99 }] });
+        series: [{ label: 'p50', values: h.total.columns.p50, marks: true }, { label: 'p90', values: h.total.columns.p90, marks: true }, { label: 'p99', values: h.total.columns.p99, marks: true }] });
       chart(g, { id: 'http-distribution', title: 'Latency distribution (percentile)', x: h.ttfbCurve.x, percentile: true, xLabel: 'percentile', yLabel: 'ms',
         series: [{ label: 'TTFB', values: h.ttfbCurve.y }, { label: 'total', values: h.totalCurve.y }] });
       var codes = Object.keys(h.statusOverTime.columns);
@@ -126,7 +126,7 @@ export const CLIENT_SCRIPT = String.raw`
     var g = section('Throughput and latency over time (drag to zoom, double-click to reset)');
     chart(g, { id: 'load-rps', title: 'Requests per second', x: t, time: true, xLabel: 'seconds', yLabel: 'req/s', series: [{ label: 'req/s', values: d.timeline.rps }] });
     chart(g, { id: 'load-latency', title: 'Latency percentiles over time (ms)', x: d.latency.t, time: true, xLabel: 'seconds', yLabel: 'ms',
-      series: ['p50', 'p90', 'p99', 'p99.9'].map(function (p) { return { label: p, values: d.latency.columns[p] }; }) });
+      series: ['p50', 'p90', 'p99', 'p99.9'].map(function (p) { return { label: p, values: d.latency.columns[p], marks: true }; }) });
     g = section('Latency distribution');
     chart(g, { id: 'load-distribution', title: 'Latency by percentile (HdrHistogram style)', x: d.distribution.x, percentile: true, wide: true, xLabel: 'percentile', yLabel: 'ms',
       series: [{ label: 'latency ms', values: d.distribution.y }] });
