@@ -99,6 +99,7 @@ export default class Http extends NetkitCommand {
       throw err
     }
     const wireReport = await wire?.finish()
+    if (wireReport && scratch) delete wireReport.file // the report's scratch copy is no output of the run
     if (tty) process.stderr.write('\r\u001b[K')
     const report = buildReport(result, { url: args.url, method: spec.method, connections: flags.connections, pipeline: flags.pipeline }, wireReport)
     process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report))
