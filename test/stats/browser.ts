@@ -29,6 +29,28 @@ export interface Rendered {
   renderMs: number
 }
 
+/**
+ * Run in the page: the render time so far and, for each chart the report script listed, the
+ * pixels of its canvases drawn in saturated colours (axes, grid and labels are grey; the series
+ * are drawn in colour).
+ */
+const PAGE_PROBE = `(() => ({
+  renderMs: performance.now(),
+  charts: window.netkitReport.charts.map((c) => {
+    let drawnPixels = 0
+    for (const canvas of document.getElementById(c.id)?.querySelectorAll('canvas') ?? []) {
+      const ctx = canvas.getContext('2d')
+      if (!ctx || canvas.width === 0) continue
+      const px = ctx.getImageData(0, 0, canvas.width, canvas.height).data
+      for (let i = 0; i < px.length; i += 4) {
+        if (px[i + 3] === 0) continue
+        if (Math.max(px[i], px[i + 1], px[i + 2]) - Math.min(px[i], px[i + 1], px[i + 2]) > 60) drawnPixels++
+      }
+    }
+    return { id: c.id, points: c.points, drawnPixels }
+  }),
+}))()`
+
 /** A headless Chromium with a fresh profile, closed (and the profile removed) by close(). */
 export class ReportBrowser {
   private constructor(private readonly browser: BrowserContext, private readonly profile: string) {}
@@ -61,28 +83,9 @@ export class ReportBrowser {
     })
     try {
       await page.goto(url, { waitUntil: 'load' })
-      await page.waitForFunction(() => (window as unknown as { netkitReport?: unknown }).netkitReport !== undefined, undefined, { timeout: 60_000 })
-      const result = await page.evaluate(() => {
-        const charts = (window as unknown as { netkitReport: { charts: Array<{ id: string; points: number }> } }).netkitReport.charts
-        return {
-          renderMs: performance.now(),
-          charts: charts.map((c) => {
-            let drawnPixels = 0
-            for (const canvas of Array.from(document.getElementById(c.id)?.querySelectorAll('canvas') ?? [])) {
-              const ctx = canvas.getContext('2d')
-              if (!ctx || canvas.width === 0) continue
-              const px = ctx.getImageData(0, 0, canvas.width, canvas.height).data
-              // Axes, grid and labels are grey; the series are drawn in saturated colours.
-              for (let i = 0; i < px.length; i += 4) {
-                if (px[i + 3] === 0) continue
-                const r = px[i], g = px[i + 1], b = px[i + 2]
-                if (Math.max(r, g, b) - Math.min(r, g, b) > 60) drawnPixels++
-              }
-            }
-            return { id: c.id, points: c.points, drawnPixels }
-          }),
-        }
-      })
+      // The page-side code is text: it runs in the browser, where window and document are.
+      await page.waitForFunction('window.netkitReport !== undefined', undefined, { timeout: 60_000 })
+      const result = await page.evaluate(PAGE_PROBE) as { renderMs: number; charts: Rendered['charts'] }
       if (png) await page.screenshot({ path: png, fullPage: true })
       return { errors, requests, ...result }
     } finally {

@@ -15,7 +15,7 @@
  * RST carries data that netkit's HTTP dissector takes (an `http` layer) and tshark leaves alone.
  */
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { after, test } from 'node:test'
 import { join } from 'node:path'
 import { loadDissectors } from '../../src/dissect/plugin-loader.js'
 import { validateConfig } from '../../src/config.js'
@@ -38,13 +38,10 @@ const SAMPLE = [
 
 const TABLE_SPECS = ['conv,eth', 'conv,ip', 'conv,ipv6', 'conv,tcp', 'conv,udp', 'endpoints,eth', 'endpoints,ip', 'endpoints,ipv6', 'endpoints,tcp', 'endpoints,udp', 'io,phs', 'http,tree', 'expert']
 
-let netkitProtocols = new Set<string>()
-let analysisSummaries: string[] = []
-before(async () => {
-  const { registry } = await loadDissectors(validateConfig({}))
-  netkitProtocols = new Set(registry.dissectors.map((d) => d.name))
-  analysisSummaries = registeredAnalysis(registry).map((a) => a.summary)
-})
+// Read before the tests are declared: the expert test's skip depends on it.
+const { registry } = await loadDissectors(validateConfig({}))
+const netkitProtocols = new Set(registry.dissectors.map((d) => d.name))
+const analysisSummaries = registeredAnalysis(registry).map((a) => a.summary)
 
 /** Drops hierarchy rows (path frames bytes) through a protocol netkit has no dissector for. */
 function knownHierarchy(rows: string[]): string[] {
