@@ -13,8 +13,9 @@ export interface TreeItem {
   name: string
   count: number
   children: TreeItem[]
-  /** Times (s, relative) of the packets within the burst window ending at the latest. */
+  /** Times (s, relative) of the packets since windowStart; those from windowStart on are in the burst window. */
   window: number[]
+  windowStart: number
   burstCount: number
   burstStart: number
 }
@@ -23,15 +24,18 @@ export interface TreeItem {
 const BURST_WINDOW_S = 0.1
 
 function item(name: string): TreeItem {
-  return { name, count: 0, children: [], window: [], burstCount: 0, burstStart: 0 }
+  return { name, count: 0, children: [], window: [], windowStart: 0, burstCount: 0, burstStart: 0 }
 }
 
 function bump(n: TreeItem, t: number): void {
   n.count++
   const w = n.window
   w.push(t)
-  while (w.length > 0 && w[0] <= t - BURST_WINDOW_S) w.shift()
-  if (w.length > n.burstCount) { n.burstCount = w.length; n.burstStart = w[0] }
+  while (w[n.windowStart] <= t - BURST_WINDOW_S) n.windowStart++
+  // Drop what left the window now and then, not on every packet (amortised O(1)).
+  if (n.windowStart > 1024 && n.windowStart * 2 > w.length) { w.splice(0, n.windowStart); n.windowStart = 0 }
+  const inWindow = w.length - n.windowStart
+  if (inWindow > n.burstCount) { n.burstCount = inWindow; n.burstStart = w[n.windowStart] }
 }
 
 function child(parent: TreeItem, name: string): TreeItem {

@@ -48,7 +48,7 @@ test('capture and load reports render in headless Chromium with every plot drawn
   const port = (server.address() as { port: number }).port
   const loadHtml = join(dir, 'load.html')
   try {
-    const r = await netkit(['http', `http://127.0.0.1:${port}/`, '-c', '4', '-d', '1500ms', '--think', '1', '--max-idle-per-host', '2', '--report', loadHtml])
+    const r = await netkit(['http', `http://127.0.0.1:${port}/`, '-c', '4', '-d', '1s', '--think', '1', '--max-idle-per-host', '2', '--report', loadHtml])
     assert.equal(r.code, 0, r.stderr)
   } finally {
     server.close()
