@@ -48,8 +48,19 @@ test('capture and load reports render in headless Chromium with every plot drawn
   const port = (server.address() as { port: number }).port
   const loadHtml = join(dir, 'load.html')
   try {
-    const r = await netkit(['http', `http://127.0.0.1:${port}/`, '-c', '4', '-d', '1s', '--think', '1', '--max-idle-per-host', '2', '--report', loadHtml])
+    // As root, --capture lo adds the SYNs seen on the wire beside the dials.
+    const capture = process.getuid?.() === 0 ? ['--capture', 'lo'] : []
+    const r = await netkit(['http', `http://127.0.0.1:${port}/`, '-c', '4', '-d', '1s', '--think', '1', '--max-idle-per-host', '2', '--report', loadHtml, '--json', ...capture])
     assert.equal(r.code, 0, r.stderr)
+    const run = JSON.parse(r.stdout)
+    const data = JSON.parse(/<script id="report-data" type="application\/json">(.*?)<\/script>/s.exec(readFileSync(loadHtml, 'utf8'))![1])
+    const sum = (a: number[]) => a.reduce((x, y) => x + y, 0)
+    // The timeline adds up to the run's own counters.
+    assert.equal(sum(data.connections.dialed), run.connectionStats.dialed)
+    assert.equal(sum(data.connections.reused), run.connectionStats.reused)
+    assert.equal(sum(Object.values(data.connections.closed as Record<string, number[]>).flat()), Object.values(run.connectionStats.closed as Record<string, number>).reduce((x, y) => x + y, 0))
+    assert.equal(Math.round(sum(data.timeline.rps) * data.timeline.interval), run.requests)
+    if (capture.length > 0) assert.equal(sum(data.connections.syns), run.wire.syns + run.wire.synRetransmits)
   } finally {
     server.close()
   }
