@@ -81,8 +81,12 @@ export class IoStatTap implements StatsTap {
 
   text(span: CaptureSpan): string {
     const t = this.table(span)
-    const fix = (v: number) => v.toFixed(t.decimals)
-    const labels = t.rows.map((r) => `${fix(r.start)} <> ${fix(r.end)}`)
+    // tshark pads times to the capture duration's digits (at most 5); with whole-second
+    // intervals it prints the duration to the microsecond and ends the last row at "Dur".
+    const whole = t.rows.length === 1 && t.interval === span.duration
+    const w = Math.min(5, String(Math.floor(span.duration)).length) + (t.decimals > 0 ? t.decimals + 1 : 0)
+    const fix = (v: number) => v.toFixed(t.decimals).padStart(w)
+    const labels = t.rows.map((r, i) => `${fix(r.start)} <> ${t.decimals === 0 && !whole && i === t.rows.length - 1 ? 'Dur'.padStart(w) : fix(r.end)}`)
     const labelW = Math.max(12, ...labels.map((l) => l.length + 2))
     const widths = this.columns.map((_, c) => ({
       frames: Math.max(6, ...t.rows.map((r) => String(r.frames[c]).length)),
@@ -97,7 +101,7 @@ export class IoStatTap implements StatsTap {
     const line = (s: string) => `|${s.padEnd(border - 2)}|\n`
     const center = (s: string, w: number) => ' '.repeat(Math.floor((w - s.length) / 2)) + s + ' '.repeat(Math.ceil((w - s.length) / 2))
     let out = `\n${'='.repeat(border)}\n${line(' IO Statistics')}${line('')}`
-    out += line(` Duration: ${span.duration.toFixed(t.decimals)} secs`)
+    out += line(` Duration: ${span.duration.toFixed(t.decimals === 0 ? 6 : t.decimals)} secs`)
     out += line(` Interval: ${t.interval.toFixed(t.decimals)} secs`)
     out += line('')
     for (const l of filterLines) out += line(` ${l}`)

@@ -30,7 +30,7 @@ export function parseTables(out: string): Tables {
     if (/^=+$/.test(l) || /^-+$/.test(l)) { if (kind !== 'io,stat' && kind !== 'expert') close(); else if (kind === 'io,stat' && /^=+$/.test(l)) close(); continue }
     if (l.trim() === '') { if (kind === 'expert') continue; continue }
     if (kind === 'io,stat') {
-      if (/^\|\s*[\d.]+ <> [\d.]+\s*\|/.test(l)) rows.push(collapse(l.replace(/\|/g, ' ')))
+      if (/^\|\s*[\d.]+ <> ([\d.]+|Dur)\s*\|/.test(l)) rows.push(collapse(l.replace(/\|/g, ' ')))
       continue
     }
     if (kind === 'io,phs') {
