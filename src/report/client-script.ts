@@ -95,7 +95,7 @@ export const CLIENT_SCRIPT = String.raw`
     d.streams.forEach(function (st, i) {
       g = section('TCP stream ' + st.stream + ': ' + st.label + ' (' + fmtBytes(st.bytes) + ')');
       chart(g, { id: 'stevens-' + i, title: 'Stevens graph (' + st.sender + ')', x: st.stevens.t, time: true, xLabel: 'seconds', yLabel: 'sequence number', series: [{ label: 'segment end', values: st.stevens.seq, points: true }] });
-      chart(g, { id: 'throughput-' + i, title: 'Throughput', x: st.throughput.t, time: true, xLabel: 'seconds', yLabel: 'bytes/s', series: [{ label: 'A → B', values: st.throughput.aToB }, { label: 'B → A', values: st.throughput.bToA }] });
+      chart(g, { id: 'throughput-' + i, title: 'Throughput', x: st.throughput.t, time: true, xLabel: 'seconds', yLabel: 'bytes/s', series: [{ label: 'A → B', values: st.throughput.aToB, marks: true }, { label: 'B → A', values: st.throughput.bToA, marks: true }] });
       if (st.rtt.t.length) chart(g, { id: 'rtt-' + i, title: 'Round-trip time (' + st.sender + ')', x: st.rtt.t, time: true, xLabel: 'seconds', yLabel: 'ms', series: [{ label: 'RTT ms', values: st.rtt.ms, points: true, color: COLORS[3] }] });
     });
     var h = d.http;
