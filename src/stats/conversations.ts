@@ -150,8 +150,8 @@ function filterLine(filter: string | undefined): string {
   return `Filter:${filter ?? '<No Filter>'}\n`
 }
 
-/** `-z conv,TYPE[,FILTER]`. */
-export class ConversationTap implements StatsTap {
+/** What the conv and endpoints tables share: one type's conversations, counted as packets come. */
+abstract class CounterTap implements StatsTap {
   readonly counter: ConversationCounter
   constructor(readonly spec: string, type: ConversationType, readonly filterText?: string) {
     this.counter = new ConversationCounter(type)
@@ -160,6 +160,13 @@ export class ConversationTap implements StatsTap {
   get fields(): string[] { return this.counter.fields }
 
   add(p: DissectedPacket, time: PacketTime): void { this.counter.add(p, time) }
+
+  abstract text(span: CaptureSpan): string
+  abstract json(): unknown
+}
+
+/** `-z conv,TYPE[,FILTER]`. */
+export class ConversationTap extends CounterTap {
 
   text(span: CaptureSpan): string {
     const t = TYPES[this.counter.type]
@@ -191,15 +198,7 @@ export class ConversationTap implements StatsTap {
 }
 
 /** `-z endpoints,TYPE[,FILTER]`. */
-export class EndpointTap implements StatsTap {
-  readonly counter: ConversationCounter
-  constructor(readonly spec: string, type: ConversationType, readonly filterText?: string) {
-    this.counter = new ConversationCounter(type)
-  }
-
-  get fields(): string[] { return this.counter.fields }
-
-  add(p: DissectedPacket, time: PacketTime): void { this.counter.add(p, time) }
+export class EndpointTap extends CounterTap {
 
   text(): string {
     const t = TYPES[this.counter.type]
