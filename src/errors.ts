@@ -68,6 +68,26 @@ export class FileAccessError extends NetkitError {
   }
 }
 
+/**
+ * The reader of a pipe we write to went away (EPIPE: `netkit capture -w - | tshark -i -` and
+ * tshark quit). Not a failure of the run: the writer stops, reports its counts and exits 0.
+ */
+export class PipeClosedError extends NetkitError {
+  override readonly code = 'NETKIT_ERR_PIPE_CLOSED'
+  override readonly exitStatus = ExitStatus.ok
+  readonly file: string
+
+  constructor(file: string, what: string, options: NetkitErrorOptions = {}) {
+    super(`${file}: ${what}`, options)
+    this.file = file
+  }
+}
+
+/** Whether `err` (or what it wraps) says that the pipe's reader closed it. */
+export function isPipeClosed(err: unknown): boolean {
+  return err instanceof PipeClosedError || (err as NodeJS.ErrnoException | undefined)?.code === 'EPIPE'
+}
+
 /** A configuration file that cannot be loaded or does not validate. Names the file. */
 export class ConfigError extends NetkitError {
   override readonly code = 'NETKIT_ERR_CONFIG'

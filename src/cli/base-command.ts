@@ -4,7 +4,7 @@
  * only place where errors meet the CLI.
  */
 import { Command } from '@oclif/core'
-import { NetkitError, ExitStatus } from '../errors.js'
+import { NetkitError, ExitStatus, PipeClosedError } from '../errors.js'
 import { firstLine } from './fatal.js'
 
 /** A netkit command. Subclasses implement `run()`. */
@@ -12,6 +12,11 @@ export abstract class NetkitCommand extends Command {
   protected override async catch(err: Error & { oclif?: { exit?: number }; code?: string }): Promise<void> {
     if (err.code === 'EEXIT') throw err // this.exit(): let oclif end the process with its status
     if (process.env.DEBUG && err.stack) process.stderr.write(`${err.stack}\n`)
+    // The pipe's reader quit (`netkit read -r F -w - | head -c 100`): as for a closed text pipe, no error.
+    if (err instanceof PipeClosedError) {
+      process.exitCode = ExitStatus.ok
+      return
+    }
     if (err instanceof NetkitError) {
       const hint = err.hint ? ` (${err.hint})` : ''
       process.stderr.write(`netkit ${this.id}: ${err.message}${hint}\n`)

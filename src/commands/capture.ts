@@ -9,7 +9,7 @@ import { RotatingWriter } from '../capture/rotating-writer.js'
 import { loadConfig } from '../config.js'
 import { loadDissection } from '../cli/display-filter.js'
 import { PacketSelector } from '../dissect/packet-selector.js'
-import { ExitStatus, InvalidArgumentError, errnoError, fileAccessError } from '../errors.js'
+import { ExitStatus, InvalidArgumentError, PipeClosedError, errnoError, fileAccessError } from '../errors.js'
 import { needsDissection, type OutputFormat } from '../format/packet-printer.js'
 import { linkTypeDescription, linkTypeName } from '../pcap/link-types.js'
 
@@ -95,7 +95,7 @@ export default class Capture extends NetkitCommand {
     const selector = file && registry && dfilter ? new PacketSelector(registry, dfilter) : undefined
     const captured = direct
       ? await this.writeDirect(capture, file!, flags.count, duration)
-      : await this.loop(capture, file, output, selector, flags.count ?? Infinity, duration)
+      : await this.loop(capture, file, output, selector, flags.count ?? Infinity, duration, flags['packet-buffered'])
     const s = capture.stats()
     process.stderr.write(`${captured} packet${captured === 1 ? '' : 's'} captured\n${s.received} packet${s.received === 1 ? '' : 's'} received by filter\n${s.dropped} packet${s.dropped === 1 ? '' : 's'} dropped by kernel\n`)
     if (capture.endReason) {
@@ -120,7 +120,7 @@ export default class Capture extends NetkitCommand {
   }
 
   /** Moves batches from the ring to the file or stdout until a stop condition; returns packets kept. */
-  private async loop(capture: LiveCapture, file: RotatingWriter | undefined, output: PacketOutput | undefined, selector: PacketSelector | undefined, count: number, duration: number | undefined): Promise<number> {
+  private async loop(capture: LiveCapture, file: RotatingWriter | undefined, output: PacketOutput | undefined, selector: PacketSelector | undefined, count: number, duration: number | undefined, packetBuffered: boolean): Promise<number> {
     const undo = stopOnSignalsAndTime(capture, duration)
     let left = count
     let kept = 0
@@ -130,8 +130,8 @@ export default class Capture extends NetkitCommand {
       try {
         file.flush()
       } catch (err) {
-        failure = err
-        capture.close()
+        if (!(err instanceof PipeClosedError)) failure = err
+        capture.stop()
       }
     }, 1000)
     try {
@@ -143,7 +143,14 @@ export default class Capture extends NetkitCommand {
             batch.compact(selector.select, kept)
           }
           else if (batch.count > left) batch.count = left
-          n = file.writeBatch(batch)
+          try {
+            n = file.writeBatch(batch)
+            if (packetBuffered) file.flush()
+          } catch (err) {
+            // `-w - | tshark -i -` and tshark quit: the capture ends as if stopped, with its counts.
+            if (!(err instanceof PipeClosedError)) throw err
+            break
+          }
         } else {
           n = await output!.write(batch, undefined, left)
         }

@@ -41,6 +41,7 @@ export default class Http extends NetkitCommand {
     warmup: Flags.string({ description: 'load the target this long before the -d duration and count none of it (JIT warm-up, as autocannon --warmup; the connections stay)', exclusive: ['requests', 'rate'], helpValue: 'DURATION' }),
     capture: Flags.string({ description: 'also capture the traffic to the target on IFACE and report the SYNs seen beside the dials (needs root or CAP_NET_RAW)', helpValue: 'IFACE' }),
     write: Flags.string({ char: 'w', description: 'with --capture: write the packets to FILE (pcap; pcapng when FILE ends in .pcapng)', dependsOn: ['capture'], helpValue: 'FILE' }),
+    'packet-buffered': Flags.boolean({ char: 'U', description: 'with -w: hand each batch of packets to the file as it comes (a fifo read live)', dependsOn: ['write'] }),
   }
 
   async run(): Promise<void> {
@@ -81,7 +82,7 @@ export default class Http extends NetkitCommand {
       onProgress: tty ? (p) => process.stderr.write(`\r\u001b[K${formatProgress(p)}`) : undefined,
     }
     // The capture opens before the first dial, so it sees every SYN of the run.
-    const wire = flags.capture === undefined ? undefined : await WireCapture.open({ interface: flags.capture, host: spec.target.host, port: spec.target.port, file: flags.write })
+    const wire = flags.capture === undefined ? undefined : await WireCapture.open({ interface: flags.capture, host: spec.target.host, port: spec.target.port, file: flags.write, packetBuffered: flags['packet-buffered'] })
     let result
     try {
       result = await runLoad(request, loadOptions)

@@ -27,6 +27,8 @@ export interface WireCaptureOptions {
   port: number
   /** Write the packets here as well. */
   file?: string
+  /** Hand each batch to the file as it comes (a pipe or fifo read live), not about once a second. */
+  packetBuffered?: boolean
 }
 
 /** What the capture saw, for the report. */
@@ -107,7 +109,7 @@ export class WireCapture {
         if (this.writer) {
           this.writer.writeBatch(batch)
           // The file stays valid up to about a second ago, as netkit capture's does.
-          if (Date.now() - flushed > 1000) {
+          if (this.options.packetBuffered || Date.now() - flushed > 1000) {
             this.writer.flush()
             flushed = Date.now()
           }
