@@ -124,6 +124,7 @@ export default class Capture extends NetkitCommand {
     const undo = stopOnSignalsAndTime(capture, duration)
     let left = count
     let kept = 0
+    let readerGone = false
     // The file stays valid up to about a second ago even if the process is killed or traffic stops.
     let failure: unknown
     const flusher = file && setInterval(() => {
@@ -138,6 +139,7 @@ export default class Capture extends NetkitCommand {
       for await (const batch of capture) {
         let n: number
         if (file) {
+          if (readerGone) continue // the ring drains after stop(); nothing more can be written
           if (selector) {
             const kept = selector.apply(batch, undefined, left)
             batch.compact(selector.select, kept)
@@ -149,7 +151,9 @@ export default class Capture extends NetkitCommand {
           } catch (err) {
             // `-w - | tshark -i -` and tshark quit: the capture ends as if stopped, with its counts.
             if (!(err instanceof PipeClosedError)) throw err
-            break
+            readerGone = true
+            capture.stop()
+            continue
           }
         } else {
           n = await output!.write(batch, undefined, left)
