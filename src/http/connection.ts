@@ -1,32 +1,24 @@
 /**
- * Connection: one persistent HTTP/1.1 connection, Go's persistConn. The write path puts
- * pre-serialized requests on the socket, corked so that requests issued in the same tick leave
- * in one segment; the read path is always listening, so a response is parsed as it arrives and a
+ * Connection: one persistent HTTP/1.1 connection, Go's persistConn, and the queue of its
+ * in-flight requests, which only it changes and fails. The write path (request-writer.ts) puts
+ * pre-serialized requests on the socket, gathered when pipelined; the read path is always listening, so a response is parsed as it arrives and a
  * server's FIN on an idle connection is seen at once (the connection is then dropped, never
  * handed out). Responses are matched to requests in order (RFC 9112 section 9.3.2 pipelining).
+ * (Just past 400 lines: the read path, deadlines and failures all keep the one in-flight
+ * queue's invariants, so they stay together.)
  */
 import { connect, type Socket } from 'node:net'
 import { HttpError, type HttpErrorKind } from '../errors.js'
 import type { Exchange } from './exchange.js'
+import { kindOfDialError, kindOfSocketError, shouldRetry, type CloseReason } from './failures.js'
 import { BodyFraming } from './framing.js'
 import type { HostPool } from './host-pool.js'
 import type { ReadContext } from './read-context.js'
 import { ReadBatching } from './read-batching.js'
+import { RequestWriter } from './request-writer.js'
 import { ResponseParser, type ResponseParserOwner } from './response-parser.js'
 
-/** Why a connection was closed; the report counts each. */
-export type CloseReason =
-  | 'server-close' // the response said Connection: close, or was HTTP/1.0 without keep-alive
-  | 'read-until-close' // the body was delimited by the end of the connection
-  | 'server-closed-idle' // the server closed the connection while it sat idle in the pool
-  | 'server-closed' // the server closed or reset the connection with a request in flight
-  | 'idle-pool-full' // returned while maxIdleConnsPerHost connections were already idle
-  | 'idle-evicted' // the oldest idle connection, evicted to honour maxIdleConns
-  | 'idle-timeout' // idle longer than idleConnTimeout or the server's Keep-Alive timeout
-  | 'keepalive-disabled' // disableKeepAlives
-  | 'error' // a read/write error, a malformed response, a timeout, an abandoned body
-  | 'dial-failed' // the connection attempt failed
-  | 'shutdown' // the transport was closed
+export type { CloseReason }
 
 /** What the connection needs from the transport that owns it. */
 export interface ConnectionOwner {
@@ -51,29 +43,6 @@ export interface ConnectionOwner {
 }
 
 const enum ConnState { Dialing, Active, Idle, Closed }
-
-/** Node error codes on an established connection, mapped to error kinds. */
-function kindOfSocketError(err: NodeJS.ErrnoException): HttpErrorKind {
-  switch (err.code) {
-    case 'ECONNRESET': return 'reset'
-    case 'EPIPE': return 'reset'
-    case 'ETIMEDOUT': return 'timeout'
-    default: return 'io'
-  }
-}
-
-/** Node error codes while connecting, mapped to error kinds. */
-export function kindOfDialError(err: NodeJS.ErrnoException): HttpErrorKind {
-  switch (err.code) {
-    case 'ECONNREFUSED': return 'connect-refused'
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-    case 'EAI_FAIL':
-    case 'EAI_NONAME': return 'dns'
-    case 'ETIMEDOUT': return 'connect-timeout'
-    default: return 'connect'
-  }
-}
 
 /** One persistent connection to one host. */
 export class Connection implements ResponseParserOwner {
@@ -100,14 +69,7 @@ export class Connection implements ResponseParserOwner {
   private state = ConnState.Dialing
   private readonly owner: ConnectionOwner
   private readonly parser: ResponseParser
-  private readonly outQueue: Buffer[] = []
-  /** Requests in outQueue (written later), and whether a flush is scheduled. */
-  private queuedRequests = 0
-  private flushScheduled = false
-  /** gathered()'s last batch of one repeated buffer: the batch, its buffer, and how many. */
-  private repeat: Buffer | null = null
-  private repeatOf: Buffer | null = null
-  private repeatCount = 0
+  private readonly writer: RequestWriter
   private unrefed = false
   /** In-flight requests that are not idempotent (nothing may be pipelined behind them). */
   private unsafeInflight = 0
@@ -129,6 +91,13 @@ export class Connection implements ResponseParserOwner {
       onread: { buffer: owner.io.buffer, callback: (nread: number) => this.onRead(nread) },
     })
     this.socket = socket
+    this.writer = new RequestWriter(socket, {
+      pipeline: owner.pipeline,
+      io: owner.io,
+      countBytes: (sent, received) => owner.countBytes(sent, received),
+      inflightCount: () => this.inflight.length,
+      isClosed: () => this.state === ConnState.Closed,
+    })
     this.batching = owner.batchReads && owner.pipeline > 1
       ? new ReadBatching(() => (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd ?? -1)
       : null
@@ -153,7 +122,7 @@ export class Connection implements ResponseParserOwner {
       io.end()
     }
     if (this.batching !== null && this.state !== ConnState.Closed) {
-      this.batching.afterRead(nread, this.completedInRead, this.parser.idle, this.inflight.length - this.queuedRequests, io.now())
+      this.batching.afterRead(nread, this.completedInRead, this.parser.idle, this.inflight.length - this.writer.queuedRequests, io.now())
     }
     return true
   }
@@ -218,67 +187,14 @@ export class Connection implements ResponseParserOwner {
     const spec = ex.spec
     if (spec.expectContinue) {
       // RFC 9110 section 10.1.1: send the head, hold the body until 100 Continue (or a while).
-      this.write(spec.head, true)
+      this.writer.write(spec.head, true)
       ex.bodyHeld = true
       ex.continueDeadline = this.owner.io.now() + this.owner.expectContinueTimeout
     } else {
-      this.write(spec.bytes, true)
+      this.writer.write(spec.bytes, true)
     }
     if (this.owner.responseHeaderTimeout > 0) ex.headDeadline = this.owner.io.now() + this.owner.responseHeaderTimeout
     if (spec.connectionClose) this.noReuse('keepalive-disabled')
-  }
-
-  /**
-   * Buffered request writes: without pipelining a request goes out at once. Pipelined ones are gathered
-   * and leave together, as wrk sends them: when the responses to everything written have come
-   * back, or when a whole pipeline's worth is waiting. The server then reads a batch in one
-   * read and answers it in one write, instead of a trickle of single requests.
-   */
-  private write(bytes: Buffer, isRequest: boolean): void {
-    this.owner.countBytes(bytes.length, 0)
-    if (this.owner.pipeline === 1 || (this.outQueue.length === 0 && this.inflight.length <= 1 && !isRequest)) {
-      this.socket.write(bytes)
-      return
-    }
-    this.outQueue.push(bytes)
-    if (isRequest) this.queuedRequests++
-    this.scheduleFlush()
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return
-    this.flushScheduled = true
-    if (!this.owner.io.deferFlush(this)) process.nextTick(flush, this)
-  }
-
-  /** Writes the gathered requests, unless they should wait for the batch in flight. */
-  flushQueued(): void {
-    this.flushScheduled = false
-    const q = this.outQueue
-    if (q.length === 0) return
-    const unanswered = this.inflight.length - this.queuedRequests
-    if (unanswered > 0 && this.queuedRequests < this.owner.pipeline) return // onComplete flushes
-    if (this.state !== ConnState.Closed) this.socket.write(q.length === 1 ? q[0] : this.gathered(q))
-    q.length = 0
-    this.queuedRequests = 0
-  }
-
-  /**
-   * The queued buffers as one. A load run queues the same request bytes again and again, so the
-   * last batch's concatenation is kept and written again when it is the same buffer as often
-   * (never changed after: the socket may still hold it).
-   */
-  private gathered(q: Buffer[]): Buffer {
-    const first = q[0]
-    let same = true
-    for (let i = 1; i < q.length && same; i++) same = q[i] === first
-    if (!same) return Buffer.concat(q)
-    if (this.repeatOf !== first || this.repeatCount !== q.length) {
-      this.repeat = Buffer.concat(q)
-      this.repeatOf = first
-      this.repeatCount = q.length
-    }
-    return this.repeat!
   }
 
   /** Sends a held-back body (100 Continue arrived, or waiting for it timed out). */
@@ -286,7 +202,7 @@ export class Connection implements ResponseParserOwner {
     if (!ex.bodyHeld || ex.spec.body === null) return
     ex.bodyHeld = false
     ex.continueDeadline = 0
-    this.write(ex.spec.body, false)
+    this.writer.write(ex.spec.body, false)
   }
 
   /** Checks the deadlines of this connection and its exchanges against `now`. */
@@ -482,7 +398,7 @@ export class Connection implements ResponseParserOwner {
     this.completedInRead++
     const ex = this.inflight.shift()!
     // The last written request is answered: what was gathered meanwhile goes out.
-    if (this.queuedRequests > 0 && this.inflight.length <= this.queuedRequests) this.scheduleFlush()
+    if (this.writer.queuedRequests > 0 && this.inflight.length <= this.writer.queuedRequests) this.writer.scheduleFlush()
     if (!ex.spec.idempotent) this.unsafeInflight--
     this.served++
     ex.conn = null
@@ -501,20 +417,4 @@ export class Connection implements ResponseParserOwner {
   onParseError(kind: 'parse' | 'head-too-large', message: string): void {
     this.abort(kind, `malformed response: ${message}`, 'error')
   }
-}
-
-/**
- * Go's shouldRetryRequest for the exchange at the head of the line: never on a fresh connection;
- * otherwise only idempotent requests, and only when the server sent no byte of a response
- * (it closed or reset a connection it had kept idle: errServerClosedIdle).
- */
-function shouldRetry(ex: Exchange, gotResponseBytes: boolean, kind: HttpErrorKind): boolean {
-  if (!ex.reused) return false
-  if (!ex.spec.idempotent) return false
-  if (gotResponseBytes) return false
-  return kind === 'closed' || kind === 'reset' || kind === 'io'
-}
-
-function flush(conn: Connection): void {
-  conn.flushQueued()
 }

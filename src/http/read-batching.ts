@@ -7,7 +7,7 @@
  * asks for a wake-up only when the responses still owed add up to that many bytes, at most
  * LOWAT_CAP. The measurements behind this are in docs/performance.md, "Read batching".
  */
-import { rcvLowatSetter } from '../capture/native.js'
+import { rcvLowatSetter } from './socket-options.js'
 
 /**
  * The highest wake-up mark. It stays below the kernel's smallest receive-MSS estimate (536):
