@@ -17,7 +17,7 @@ test('as root, a .netkitrc.cjs in the working folder is not executed and a warni
     const marker = join(dir, 'ran')
     const planted = join(dir, '.netkitrc.cjs')
     writeFileSync(planted, `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'x'); module.exports = { plugins: [] }\n`)
-    const env = { ...process.env, HOME: join(dir, 'home'), XDG_CONFIG_HOME: '' }
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: join(dir, 'home'), XDG_CONFIG_HOME: '' }
     delete env.SUDO_UID
     const r = await netkit(['read', '-r', sample, '-c', '1'], { cwd: dir, env })
     assert.equal(r.code, 0, r.stderr)
@@ -39,7 +39,7 @@ test('as root, the invoking user\'s own config folder is used, and a group-writa
     mkdirSync(join(home, '.config', 'netkit'), { recursive: true })
     const marker = join(dir, 'user-config-ran')
     writeFileSync(join(home, '.config', 'netkit', 'config.cjs'), `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'x'); module.exports = { plugins: [] }\n`, { mode: 0o644 })
-    const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: '' }
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, XDG_CONFIG_HOME: '' }
     delete env.SUDO_UID
     const ok = await netkit(['read', '-r', sample, '-c', '1'], { cwd: dir, env })
     assert.equal(ok.code, 0, ok.stderr)
