@@ -23,7 +23,7 @@ struct RingOptions {
   bool cooked = false;      // SOCK_DGRAM + LINUX_SLL2 also for one interface (non-Ethernet links)
   uint32_t snaplen = 262144;
   bool promisc = true;
-  uint32_t bufferBytes = 4u << 20;
+  uint32_t bufferBytes = 0;  // required: the one default is DEFAULT_BUFFER_BYTES (src/capture/live-capture.ts)
   uint32_t blockTimeoutMs = 50;
   Direction direction = Direction::InOut;
   // The loopback device's index: its outgoing copies are skipped, as each packet comes back in.

@@ -7,6 +7,7 @@ import { filterExpression } from '../cli/filter-expression.js'
 import { openLive, DEFAULT_BUFFER_BYTES, MAX_SNAPLEN, type LiveCapture } from '../capture/live-capture.js'
 import { RotatingWriter } from '../capture/rotating-writer.js'
 import { loadConfig } from '../config.js'
+import { dropPrivileges, dropTarget, folderOf } from '../privilege/drop.js'
 import { loadDissection } from '../cli/display-filter.js'
 import { PacketSelector } from '../dissect/packet-selector.js'
 import { ExitStatus, InvalidArgumentError, PipeClosedError, errnoError, fileAccessError } from '../errors.js'
@@ -38,6 +39,7 @@ export default class Capture extends NetkitCommand {
     'file-count': Flags.integer({ char: 'W', description: 'with -C: cycle through N files; with -G: stop after N files', min: 1, helpValue: 'N' }),
     duration: Flags.string({ description: 'stop after SECS seconds', helpValue: 'SECS' }),
     'bpf-file': Flags.string({ description: 'kernel filter program as `tcpdump -dd` prints it', helpValue: 'FILE' }),
+    'relinquish-privileges': Flags.string({ char: 'Z', description: 'after opening the capture and the -w file, run as USER (its groups; no capabilities); under sudo the default is the invoking user', helpValue: 'USER' }),
   }
 
   async run(): Promise<void> {
@@ -54,6 +56,7 @@ export default class Capture extends NetkitCommand {
       ? await loadDissection('capture', config, displayFilter)
       : { registry: undefined, filter: undefined }
     const filter = captureFilter(expr, flags['bpf-file'])
+    const account = dropTarget(flags['relinquish-privileges'])
 
     const capture = openLive({
       interface: flags.interface,
@@ -83,6 +86,8 @@ export default class Capture extends NetkitCommand {
       } else {
         output = new PacketOutput({ ...print, format: flags.format as OutputFormat }, () => capture.interfaces, registry, dfilter)
       }
+      // Root is given up once the socket, the ring and the first file are open (tcpdump's -Z).
+      if (account !== undefined) dropPrivileges(account, file && flags.write !== '-' ? [file.current] : [], rotating ? folderOf(flags.write!) : undefined)
     } catch (err) {
       capture.close()
       throw err

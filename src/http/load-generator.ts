@@ -6,7 +6,6 @@
  * (see: https://github.com/giltene/wrk2#acknowledgements). Workers reuse one Exchange each and
  * the request bytes are serialized once, so the steady state allocates next to nothing.
  */
-import { now } from './clock.js'
 import { InvalidArgumentError } from '../errors.js'
 import type { HttpError } from '../errors.js'
 import { Exchange, type ExchangeHandler } from './exchange.js'
@@ -88,13 +87,13 @@ class Worker implements ExchangeHandler {
     if (run.intervalMs > 0) {
       const intended = run.startedAt + ticket * run.intervalMs
       this.start = intended
-      const wait = intended - now()
+      const wait = intended - run.transport.now()
       if (wait > 1) {
         setTimeout(this.sendBound, wait)
         return
       }
     } else {
-      this.start = now()
+      this.start = run.transport.now()
     }
     this.send()
   }
@@ -107,13 +106,13 @@ class Worker implements ExchangeHandler {
 
   onResponseComplete(ex: Exchange): void {
     if (this.run.stopped) return
-    this.run.recordOk(ex.status, ex.bodyBytes, now() - this.start)
+    this.run.recordOk(ex.status, ex.bodyBytes, this.run.transport.now() - this.start)
     this.after()
   }
 
   onError(_ex: Exchange, err: HttpError): void {
     if (this.run.stopped) return
-    this.run.recordError(err.kind, now() - this.start)
+    this.run.recordError(err.kind, this.run.transport.now() - this.start)
     this.after()
   }
 
@@ -194,7 +193,7 @@ class LoadRun {
     this.warmupBytes.sent = this.transport.stats.bytesSent
     this.warmupBytes.received = this.transport.stats.bytesReceived
     this.warmupBytes.reads = this.transport.stats.reads
-    this.startedAt = now()
+    this.startedAt = this.transport.now()
   }
 
   /** Runs to the end; resolves with the elapsed time in ms. */
@@ -202,7 +201,7 @@ class LoadRun {
     const options = this.options
     const workers = options.connections * Math.max(1, options.transport.pipeline ?? 1)
     const finished = new Promise<void>((r) => { this.resolve = r })
-    this.startedAt = now()
+    this.startedAt = this.transport.now()
     let durationTimer: NodeJS.Timeout | null = null
     const startCounting = (): void => {
       if (options.durationMs !== undefined) durationTimer = setTimeout(() => this.stop(), options.durationMs)
@@ -222,7 +221,7 @@ class LoadRun {
       const report = options.onProgress
       progressTimer = setInterval(() => {
         const counts = this.transport.connCounts(spec.target)
-        report({ elapsedMs: now() - this.startedAt, completed: this.ok + this.errorCount, errors: this.errorCount, connections: counts.active + counts.idle })
+        report({ elapsedMs: this.transport.now() - this.startedAt, completed: this.ok + this.errorCount, errors: this.errorCount, connections: counts.active + counts.idle })
       }, 1000)
     }
     const list: Worker[] = []
@@ -230,7 +229,7 @@ class LoadRun {
     if (options.requests === 0) this.stop()
     for (const w of list) w.next()
     await finished
-    const elapsed = now() - this.startedAt
+    const elapsed = this.transport.now() - this.startedAt
     if (durationTimer) clearTimeout(durationTimer)
     if (progressTimer) clearInterval(progressTimer)
     for (const w of list) if (w.ex.active) this.inFlightAtEnd++
