@@ -145,6 +145,12 @@ export const HttpErrorCodes = {
   'connect-timeout': 'NETKIT_ERR_HTTP_CONNECT_TIMEOUT',
   /** Another error while connecting. */
   connect: 'NETKIT_ERR_HTTP_CONNECT',
+  /** The server's certificate is not trusted (self-signed, unknown CA, expired). */
+  'tls-certificate': 'NETKIT_ERR_HTTP_TLS_CERTIFICATE',
+  /** The certificate does not name the host asked for (SNI / --servername). */
+  'tls-hostname': 'NETKIT_ERR_HTTP_TLS_HOSTNAME',
+  /** The TLS handshake failed (not a TLS server, no common version or cipher, an alert). */
+  'tls-handshake': 'NETKIT_ERR_HTTP_TLS_HANDSHAKE',
   /** The connection was reset (ECONNRESET, EPIPE). */
   reset: 'NETKIT_ERR_HTTP_RESET',
   /** Another socket error on an established connection. */

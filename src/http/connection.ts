@@ -8,6 +8,7 @@
  * queue's invariants, so they stay together.)
  */
 import { connect, type Socket } from 'node:net'
+import { connect as tlsConnect, type TLSSocket } from 'node:tls'
 import { HttpError, type HttpErrorKind } from '../errors.js'
 import type { Exchange } from './exchange.js'
 import { kindOfDialError, kindOfSocketError, shouldRetry, type CloseReason } from './failures.js'
@@ -17,6 +18,7 @@ import type { ReadContext } from './read-context.js'
 import { ReadBatching } from './read-batching.js'
 import { RequestWriter } from './request-writer.js'
 import { ResponseParser, type ResponseParserOwner } from './response-parser.js'
+import { kindOfTlsError, tlsConnectOptions, type TlsClientOptions, type TlsStats } from './tls-dial.js'
 
 export type { CloseReason }
 
@@ -40,6 +42,9 @@ export interface ConnectionOwner {
   countBytes(sent: number, received: number): void
   /** Pipelined reads may wait for several responses (SO_RCVLOWAT, see read-batching.ts). */
   readonly batchReads: boolean
+  /** TLS settings for https targets, and where handshakes are counted. */
+  readonly tls: TlsClientOptions
+  readonly tlsStats: TlsStats
 }
 
 const enum ConnState { Dialing, Active, Idle, Closed }
@@ -82,14 +87,18 @@ export class Connection implements ResponseParserOwner {
     this.pool = pool
     this.parser = new ResponseParser(this)
     if (connectTimeout > 0) this.connectDeadline = owner.io.now() + connectTimeout
-    // Reads land in the transport's one buffer and are parsed synchronously in the callback (no
-    // per-read allocation, no 'data' event); see read-context.ts.
-    const socket = connect({
-      host: pool.target.host,
-      port: pool.target.port,
-      noDelay: true,
-      onread: { buffer: owner.io.buffer, callback: (nread: number) => this.onRead(nread) },
-    })
+    const tls = pool.target.scheme === 'https'
+    // Plain reads land in the transport's one buffer and are parsed synchronously in the callback
+    // (no per-read allocation, no 'data' event); see read-context.ts. TLS hands over decrypted
+    // chunks, parsed the same way.
+    const socket: Socket = tls
+      ? tlsConnect(tlsConnectOptions(owner.tls, pool.target.host, pool.target.port, pool.tlsSession)).setNoDelay(true)
+      : connect({
+        host: pool.target.host,
+        port: pool.target.port,
+        noDelay: true,
+        onread: { buffer: owner.io.buffer, callback: (nread: number) => this.onRead(nread) },
+      })
     this.socket = socket
     this.writer = new RequestWriter(socket, {
       pipeline: owner.pipeline,
@@ -98,33 +107,55 @@ export class Connection implements ResponseParserOwner {
       inflightCount: () => this.inflight.length,
       isClosed: () => this.state === ConnState.Closed,
     })
-    this.batching = owner.batchReads && owner.pipeline > 1
+    this.batching = owner.batchReads && owner.pipeline > 1 && !tls
       ? new ReadBatching(() => (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd ?? -1)
       : null
-    socket.on('connect', () => {
+    const connected = (): void => {
       this.connectDeadline = 0
       this.state = ConnState.Active
       owner.onConnected(this)
-    })
+    }
+    if (tls) {
+      const t = socket as TLSSocket
+      let tcpAt = 0
+      t.on('connect', () => { tcpAt = owner.io.now() })
+      t.on('secureConnect', () => {
+        owner.tlsStats.record(t, tcpAt > 0 ? owner.io.now() - tcpAt : 0)
+        connected()
+      })
+      // TLS 1.3 sends tickets after the handshake: the newest is offered on the next dial.
+      t.on('session', (session: Buffer) => { pool.tlsSession = session })
+      const keylog = owner.tls.onKeylog
+      if (keylog) t.on('keylog', keylog)
+      t.on('data', (chunk: Buffer) => this.onChunk(chunk))
+    } else {
+      socket.on('connect', connected)
+    }
     socket.on('end', () => this.onEnd(null))
     socket.on('error', (err: NodeJS.ErrnoException) => this.onEnd(err))
     socket.on('close', () => this.onEnd(null))
   }
 
   private onRead(nread: number): boolean {
+    this.onChunk(this.owner.io.viewOf(nread))
+    return true
+  }
+
+  /** Parses bytes read (the shared buffer's view, or a decrypted TLS chunk). */
+  private onChunk(bytes: Buffer): void {
     const io = this.owner.io
+    const nread = bytes.length
     this.owner.countBytes(0, nread)
     this.completedInRead = 0
     io.begin()
     try {
-      this.parser.feed(io.viewOf(nread))
+      this.parser.feed(bytes)
     } finally {
       io.end()
     }
     if (this.batching !== null && this.state !== ConnState.Closed) {
       this.batching.afterRead(nread, this.completedInRead, this.parser.idle, this.inflight.length - this.writer.queuedRequests, io.now())
     }
-    return true
   }
 
   /** Whether the connection is closed. */
@@ -323,7 +354,9 @@ export class Connection implements ResponseParserOwner {
     if (this.state === ConnState.Dialing) {
       const e = err ?? Object.assign(new Error('connection closed while connecting'), { code: 'ECONNRESET' })
       const target = `${this.pool.target.host}:${this.pool.target.port}`
-      this.dialFailed(new HttpError(kindOfDialError(e), `cannot connect to ${target}: ${e.code ?? e.message}`, { cause: e }))
+      const tlsKind = this.pool.target.scheme === 'https' ? kindOfTlsError(e) : undefined
+      if (tlsKind !== undefined) this.dialFailed(new HttpError(tlsKind, `TLS handshake with ${target} failed: ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' '), { cause: e }))
+      else this.dialFailed(new HttpError(kindOfDialError(e), `cannot connect to ${target}: ${e.code ?? e.message}`, { cause: e }))
       return
     }
     if (err === null) {

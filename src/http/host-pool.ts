@@ -10,6 +10,8 @@ import type { Target } from './request-spec.js'
 /** Connections and waiters for one scheme+host+port. */
 export class HostPool {
   readonly target: Target
+  /** The last TLS session a connection to this host was given, offered on the next dial. */
+  tlsSession: Buffer | undefined
   /** Idle connections, most recently returned last (taken from the end: MRU first, as Go). */
   private readonly idleList: Connection[] = []
   /** Every connection: dialling, active and idle (what maxConnsPerHost counts). */

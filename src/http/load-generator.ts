@@ -13,6 +13,7 @@ import { LatencyHistogram } from './histogram.js'
 import type { RequestOptions, RequestSpec } from './request-spec.js'
 import { Transport, type TransportOptions } from './transport.js'
 import type { TransportStats } from './transport-stats.js'
+import type { TlsStats } from './tls-dial.js'
 
 /** What to run. */
 export interface LoadOptions {
@@ -60,6 +61,8 @@ export interface LoadResult {
   /** Body bytes of the responses. */
   bodyBytes: number
   transport: TransportStats
+  /** Handshake figures, when the target is https. */
+  tls?: TlsStats
   workers: number
   /** Requests still in flight when a duration run ended (abandoned, not counted above). */
   inFlightAtEnd: number
@@ -254,6 +257,7 @@ export async function runLoad(request: RequestOptions, options: LoadOptions): Pr
     latency: run.latency,
     bodyBytes: run.bodyBytes,
     transport: run.transport.stats,
+    tls: run.transport.tlsStats.handshakes > 0 ? run.transport.tlsStats : undefined,
     workers: options.connections * Math.max(1, options.transport.pipeline ?? 1),
     inFlightAtEnd: run.inFlightAtEnd,
     warmupMs: options.warmupMs ?? 0,

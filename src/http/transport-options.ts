@@ -3,6 +3,7 @@
  * with a message that names the option and what it accepts).
  */
 import { InvalidArgumentError } from '../errors.js'
+import type { TlsClientOptions } from './tls-dial.js'
 
 /** Options of a Transport; the defaults are Go's DefaultTransport's. */
 export interface TransportOptions {
@@ -31,6 +32,8 @@ export interface TransportOptions {
    * responses are seen to be of one size (default true; Linux, with the addon built).
    */
   batchReads?: boolean
+  /** TLS settings for https targets (SNI, trust, resumption, key log). */
+  tls?: TlsClientOptions
 }
 
 /** Checks a numeric option. */

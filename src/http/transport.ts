@@ -7,6 +7,7 @@
  * after idleConnTimeout (or the server's Keep-Alive timeout, if shorter); failed requests are
  * retried by Go's rules (see connection.ts). See: https://pkg.go.dev/net/http#Transport
  */
+import { TlsStats, type TlsClientOptions } from './tls-dial.js'
 import { HttpError } from '../errors.js'
 import { Connection, type CloseReason, type ConnectionOwner } from './connection.js'
 import { Exchange, type ExchangeHandler } from './exchange.js'
@@ -55,6 +56,10 @@ export class Transport implements ConnectionOwner {
   readonly expectContinueTimeout: number
   readonly pipeline: number
   readonly batchReads: boolean
+  /** TLS settings for https targets. */
+  readonly tls: TlsClientOptions
+  /** Handshake figures of https connections. */
+  readonly tlsStats = new TlsStats()
   /** Connection counters. */
   readonly stats = new TransportStats()
   /** The read buffer, clock and deferred writes of this transport's connections. */
@@ -76,6 +81,7 @@ export class Transport implements ConnectionOwner {
     this.expectContinueTimeout = option(options, 'expectContinueTimeout', 1000)
     this.pipeline = option(options, 'pipeline', 1, 1)
     this.batchReads = options.batchReads !== false
+    this.tls = options.tls ?? {}
   }
 
   /** The transport's clock (performance.now() ms; held while one read's responses are handled). */

@@ -10,6 +10,16 @@ export const RecordKind = {
   custom: 1,
 } as const
 
+/** The body of a pcapng Decryption Secrets Block (pcapng spec section 4.7). */
+export interface DecryptionSecrets {
+  /** Secrets type: 0x544c534b TLS key log, 0x57474b4c WireGuard, ... */
+  type: number
+  data: Buffer
+}
+
+/** Secrets type of an NSS key log (SSLKEYLOGFILE's format). */
+export const TLS_KEY_LOG = 0x544c534b
+
 /** One capture interface: pcapng IDB, or the single implicit interface of a classic pcap file. */
 export interface InterfaceInfo {
   /** LINKTYPE_* value. */
@@ -54,6 +64,11 @@ export class RecordBatch {
   readonly linkType: Int32Array
   /** RecordKind of each record. */
   readonly kind: Uint8Array
+  /**
+   * pcapng Decryption Secrets Blocks met while this batch was filled (not records: tshark does
+   * not number them). A pcapng writer writes them ahead of the batch's records.
+   */
+  readonly secrets: DecryptionSecrets[] = []
 
   constructor(readonly capacity = 8192) {
     this.offset = new Uint32Array(capacity)
@@ -72,6 +87,7 @@ export class RecordBatch {
     this.interfaces = interfaces
     this.count = 0
     this.firstNumber = firstNumber
+    this.secrets.length = 0
   }
 
   /** The interface number tshark 4 shows as frame.interface_id for record i (within its pcapng section), or -1. */
