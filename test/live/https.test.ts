@@ -7,14 +7,15 @@
  */
 import assert from 'node:assert/strict'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { have, netkit, root } from '../helpers/cli.js'
 import { freePort, waitForPort } from '../helpers/servers.js'
-import { makeCertificate, startTlsNginx, tlsSkip } from '../helpers/tls-server.js'
+import { makeCertificate, tlsSkip } from '../helpers/tls-server.js'
+import { startNginx, type NginxServer } from '../http/servers.js'
 
 const captureSkip = process.platform !== 'linux' ? 'capture needs Linux'
   : process.getuid?.() !== 0 ? 'needs root to capture on lo'
@@ -27,13 +28,14 @@ describe('netkit http over TLS', { skip: tlsSkip() }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'netkit-https-'))
   let cert: { key: string; cert: string }
   let port = 0
-  let nginx: Awaited<ReturnType<typeof startTlsNginx>>
+  let nginx: NginxServer
+  /** Distinct connections that carried a request, as nginx logged them. */
+  const connections = async (): Promise<number> => (await nginx.counts()).withRequests
 
   before(async () => {
     cert = makeCertificate(join(dir, 'pki'))
-    writeFileSync(join(dir, 'index.html'), 'hello over tls\n')
-    port = await freePort()
-    nginx = await startTlsNginx(join(dir, 'nginx'), port, dir, cert)
+    nginx = await startNginx({ tls: cert })
+    port = nginx.tlsPort!
   })
   after(async () => {
     await nginx?.stop()
@@ -41,14 +43,14 @@ describe('netkit http over TLS', { skip: tlsSkip() }, () => {
   })
 
   test('200 requests on 4 kept-alive connections; the capture decrypts in tshark with no key file', { skip: captureSkip, timeout: 90_000 }, async () => {
-    const before = nginx.connections()
+    const before = await connections()
     const file = join(dir, 'run.pcapng')
     const keylog = join(dir, 'keys.log')
     const r = await netkit(['http', `https://127.0.0.1:${port}/`, '-c', '4', '-n', '200', '--max-idle-per-host', '4', '--insecure', '--capture', 'lo', '-w', file, '--keylog', keylog, '--json'], { timeoutMs: 60_000 })
     assert.equal(r.code, 0, r.stderr)
     const rep = JSON.parse(r.stdout) as Report
     assert.equal(rep.ok, 200)
-    assert.equal(nginx.connections() - before, 4, 'the server saw 4 connections')
+    assert.equal(await connections() - before, 4, 'the server saw 4 connections')
     assert.equal(rep.tls?.handshakes, 4)
     assert.equal(rep.wire?.syns, 4)
     // tshark reads the secrets from the file itself (a Decryption Secrets Block).
