@@ -63,8 +63,6 @@ class PacketRing {
 
   /** Opens and binds; on failure throws with `errno_` set to the failing call's errno. */
   void open(const RingOptions& o);
-  /** Attaches a classic BPF program with libpcap's swap: reject-all, drain the ring, program. */
-  void setFilter(const std::vector<sock_filter>& program);
   /** Copies ready blocks into `a` until none is ready or the next does not fit; returns packets. */
   size_t read(const BatchArrays& a, size_t* bytesUsed);
   /**
@@ -114,7 +112,6 @@ class PacketRing {
  private:
   void fail(const char* what);
   void releaseBlock();
-  void drain();
   void attach(const std::vector<sock_filter>& program);
   bool keep(const sockaddr_ll* sll) const;
   tpacket_block_desc* block(uint32_t index) const { return reinterpret_cast<tpacket_block_desc*>(map_ + static_cast<size_t>(index) * blockSize_); }

@@ -2,7 +2,7 @@
  * Last-resort reporting for errors that escape a command (oclif's own: unknown command, bad
  * flags before a command runs). One clean line on stderr; the stack only with DEBUG set.
  */
-import { NetkitError, ExitStatus } from '../errors.js'
+import { NetkitError, ExitStatus, PipeClosedError } from '../errors.js'
 
 /** Prints one line for `err` and sets the exit status; never rethrows. */
 export function reportFatal(err: unknown): void {
@@ -16,6 +16,33 @@ export function reportFatal(err: unknown): void {
   const message = firstLine(e?.message ?? String(err))
   process.stderr.write(`netkit: ${message}\n`)
   process.exitCode = status
+}
+
+/**
+ * Reports an error a command's run ended with (oclif's catch() of every netkit command, and
+ * bin/run.js's fast path): one line on stderr and the exit status DESIGN.md fixes.
+ */
+export function reportCommandError(id: string, err: Error & { oclif?: { exit?: number }; code?: string }): void {
+  if (process.env.DEBUG && err.stack) process.stderr.write(`${err.stack}\n`)
+  // The pipe's reader quit (`netkit read -r F -w - | head -c 100`): as for a closed text pipe, no error.
+  if (err instanceof PipeClosedError) {
+    process.exitCode = ExitStatus.ok
+    return
+  }
+  if (err instanceof NetkitError) {
+    const hint = err.hint ? ` (${err.hint})` : ''
+    process.stderr.write(`netkit ${id}: ${err.message}${hint}\n`)
+    process.exitCode = err.exitStatus
+    return
+  }
+  if (err.oclif?.exit !== undefined || err.name === 'CLIError' || /Parse|Flag|Arg/i.test(err.constructor?.name ?? '')) {
+    process.stderr.write(`netkit ${id}: ${firstLine(err.message)} (see netkit ${id} --help)\n`)
+    process.exitCode = ExitStatus.usage
+    return
+  }
+  // Not one of ours: a bug. Say so in one line; DEBUG shows the stack.
+  process.stderr.write(`netkit ${id}: internal error: ${firstLine(err.message ?? String(err))} (set DEBUG=1 for the stack)\n`)
+  process.exitCode = ExitStatus.runtime
 }
 
 /** The first non-empty line of a message, without oclif's decorations. */

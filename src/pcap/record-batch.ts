@@ -19,6 +19,17 @@ export interface DecryptionSecrets {
 
 /** Secrets type of an NSS key log (SSLKEYLOGFILE's format). */
 export const TLS_KEY_LOG = 0x544c534b
+/**
+ * Record layouts in a batch's buffer that a writer can copy without rewriting (the numbers are
+ * the capture addon's layouts 1 and 2, which lay out ring blocks the same way).
+ */
+export const RecordLayout = {
+  none: 0,
+  /** Classic pcap records, little-endian, microsecond timestamps. */
+  pcapMicro: 1,
+  /** Classic pcap records, little-endian, nanosecond timestamps. */
+  pcapNano: 2,
+} as const
 
 /** One capture interface: pcapng IDB, or the single implicit interface of a classic pcap file. */
 export interface InterfaceInfo {
@@ -69,6 +80,12 @@ export class RecordBatch {
    * not number them). A pcapng writer writes them ahead of the batch's records.
    */
   readonly secrets: DecryptionSecrets[] = []
+  /**
+   * How the records sit in `data` when a writer of the same layout may copy them whole, header
+   * included: RecordLayout.pcapMicro or pcapNano (classic pcap, little-endian, 16-byte record
+   * headers, back to back), else RecordLayout.none. Set by the producer for the whole batch.
+   */
+  layout: number = RecordLayout.none
 
   constructor(readonly capacity = 8192) {
     this.offset = new Uint32Array(capacity)
@@ -88,6 +105,7 @@ export class RecordBatch {
     this.count = 0
     this.firstNumber = firstNumber
     this.secrets.length = 0
+    this.layout = RecordLayout.none
   }
 
   /** The interface number tshark 4 shows as frame.interface_id for record i (within its pcapng section), or -1. */
