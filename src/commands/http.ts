@@ -36,6 +36,7 @@ export default class Http extends NetkitCommand {
     'max-conns-per-host': Flags.integer({ description: 'connections per host, 0 = no limit (Go MaxConnsPerHost)', min: 0, default: 0, helpValue: 'N' }),
     'idle-timeout': Flags.integer({ description: 'close connections idle this long, ms (Go IdleConnTimeout)', min: 0, default: 90_000, helpValue: 'MS' }),
     'no-keepalive': Flags.boolean({ description: 'one request per connection (Go DisableKeepAlives)' }),
+    'no-read-body': Flags.boolean({ description: 'never read response bodies, like a client that forgets to: each such connection is closed, not reused (as Go\'s Transport does)' }),
     timeout: Flags.integer({ description: 'whole-request timeout (also the connect timeout), ms; 0 = none', min: 0, default: 10_000, helpValue: 'MS' }),
     pipeline: Flags.integer({ description: 'idempotent requests in flight per connection (HTTP pipelining)', min: 1, max: 1024, default: 1, helpValue: 'N' }),
     json: Flags.boolean({ description: 'print the report as JSON' }),
@@ -73,6 +74,7 @@ export default class Http extends NetkitCommand {
       durationMs,
       rate: flags.rate,
       thinkMs: flags.think,
+      readBody: !flags['no-read-body'],
       warmupMs,
       transport: {
         maxIdleConnsPerHost: flags['max-idle-per-host'],

@@ -414,6 +414,28 @@ export class Connection implements ResponseParserOwner {
     }
     if (p.keepAliveTimeout >= 0) this.keepAliveHintMs = p.keepAliveTimeout * 1000
     ex.handler.onResponseHead?.(ex, block, start, end)
+    if (!ex.readBody && p.bodyMode !== BodyFraming.None && !(p.bodyMode === BodyFraming.Length && p.contentLength === 0)) this.leaveBody(ex)
+  }
+
+  /**
+   * The caller will not read this response's body: it is done at the head, and the connection,
+   * with body bytes still coming, cannot carry another request (Go closes it the same way).
+   * Requests pipelined behind it fail as retryable when idempotent, as for a cancel.
+   */
+  private leaveBody(target: Exchange): void {
+    const list = this.inflight.splice(0)
+    this.unsafeInflight = 0
+    this.served++
+    this.close('body-not-read')
+    for (const ex of list) {
+      ex.conn = null
+      if (ex === target) {
+        ex.active = false
+        ex.handler.onResponseComplete(ex)
+      } else {
+        this.owner.onExchangeFailed(ex, new HttpError('closed', 'connection closed after a response body was left unread'), ex.spec.idempotent)
+      }
+    }
   }
 
   onBody(chunk: Buffer, start: number, end: number): void {

@@ -17,6 +17,7 @@ export type CloseReason =
   | 'keepalive-disabled' // disableKeepAlives
   | 'error' // a read/write error, a malformed response, a timeout, an abandoned body
   | 'dial-failed' // the connection attempt failed
+  | 'body-not-read' // the caller did not read the response body (Go: Body.Close before EOF)
   | 'shutdown' // the transport was closed
 
 /** Node error codes on an established connection, mapped to error kinds. */

@@ -28,6 +28,11 @@ export interface LoadOptions {
   /** Pause of each worker between its requests, in ms. */
   thinkMs?: number
   /**
+   * Read response bodies (default). false: like a client that never reads them, each request is
+   * done at its response head, and its connection is closed instead of reused (Go's rule).
+   */
+  readBody?: boolean
+  /**
    * Load this long first and count none of it, then the duration (durationMs runs only): the
    * JIT compiles the hot path meanwhile. The connections stay, so their counters include it.
    */
@@ -228,7 +233,11 @@ class LoadRun {
       }, 1000)
     }
     const list: Worker[] = []
-    for (let i = 0; i < workers; i++) list.push(new Worker(this, spec))
+    for (let i = 0; i < workers; i++) {
+      const w = new Worker(this, spec)
+      w.ex.readBody = options.readBody !== false
+      list.push(w)
+    }
     if (options.requests === 0) this.stop()
     for (const w of list) w.next()
     await finished
