@@ -8,7 +8,11 @@
  * shared virtual machine one run can be a fifth slower than the next for reasons of the host's. Each row also shows the CPU
  * time the host took from this machine meanwhile (steal, from /proc/stat).
  *
- *   npm run build && node --import tsx bench/http-load.bench.ts [--duration 5] [--rounds 3] [--no-pin] [--only plain|pipelined]
+ *   npm run build && node --import tsx bench/http-load.bench.ts [--duration 5] [--rounds 3] [--no-pin] [--only plain|pipelined|tls]
+ *
+ * The https rows use the same nginx over TLS (a self-signed certificate made with openssl), with
+ * keep-alive, and with a new connection and handshake per request (wrk's `Connection: close`,
+ * netkit's --no-keepalive).
  *
  * The machine may have only 2 cores, shared by nginx and the client. By default nginx (one
  * worker) is pinned to CPU 0 and each client to CPU 1 with taskset, so every client gets the same
@@ -23,6 +27,7 @@ import { join } from 'node:path'
 import { root } from '../test/helpers/cli.js'
 import { nginxBinary, startNginx } from '../test/http/servers.js'
 import { have, median, stealMeter } from './lib/measure.js'
+import { makeCertificate } from '../test/helpers/tls-server.js'
 
 const argv = process.argv.slice(2)
 const arg = (name: string, fallback: string) => {
@@ -34,8 +39,8 @@ const rounds = Math.max(1, Number(arg('--rounds', '3')))
 const pin = !argv.includes('--no-pin') && have('taskset') && cpus().length >= 2
 /** `--only plain` or `--only pipelined` runs half the plan (the other half's ratios print n/a). */
 const only = arg('--only', '')
-if (only !== '' && only !== 'plain' && only !== 'pipelined') {
-  console.error(`bench/http-load: --only takes plain or pipelined, not ${only}`)
+if (only !== '' && only !== 'plain' && only !== 'pipelined' && only !== 'tls') {
+  console.error(`bench/http-load: --only takes plain, pipelined or tls, not ${only}`)
   process.exit(2)
 }
 
@@ -75,13 +80,13 @@ async function withServerCpu(run: () => Promise<Measured | null>): Promise<Measu
 }
 
 /** Runs a command, returning stdout and the CPU seconds it (and its children) used. */
-function timed(cmd: string, args: string[]): Promise<{ stdout: string; cpu: number }> {
+function timed(cmd: string, args: string[], env?: Record<string, string>): Promise<{ stdout: string; cpu: number }> {
   const timeFile = join(work, `time-${Math.random().toString(36).slice(2)}`)
   const full = [...(pin ? ['taskset', '-c', '1'] : []), cmd, ...args]
   const useTime = existsSync('/usr/bin/time')
   const [bin, ...rest] = useTime ? ['/usr/bin/time', '-f', '%U %S', '-o', timeFile, ...full] : ['bash', '-c', `"$@"; times > ${timeFile}`, 'bench', ...full]
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, rest, { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(bin, rest, { stdio: ['ignore', 'pipe', 'pipe'], env: env ? { ...process.env, ...env } : process.env })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => { stdout += d })
@@ -104,8 +109,10 @@ function timed(cmd: string, args: string[]): Promise<{ stdout: string; cpu: numb
   })
 }
 
-async function wrk(url: string, pipeline: number): Promise<Measured> {
+async function wrk(url: string, pipeline: number, close = false): Promise<Measured> {
   const args = ['-t1', '-c10', `-d${duration}s`, '-H', `User-Agent: ${userAgent}`]
+  // A new connection (and TLS handshake) per request: wrk reconnects when the server closes.
+  if (close) args.push('-H', 'Connection: close')
   if (pipeline > 1) {
     // wrk pipelines through a Lua script: one request() call returns `pipeline` requests.
     const script = join(work, `pipeline-${pipeline}.lua`)
@@ -118,9 +125,11 @@ async function wrk(url: string, pipeline: number): Promise<Measured> {
   return { rps: Number(m[1]), cpu }
 }
 
-async function netkit(url: string, pipeline: number): Promise<Measured> {
+async function netkit(url: string, pipeline: number, close = false): Promise<Measured> {
   const args = [join(root, 'bin', 'run.js'), 'http', url, '-c', '10', '-d', `${duration}s`, '--json']
   if (pipeline > 1) args.push('--pipeline', String(pipeline))
+  if (url.startsWith('https:')) args.push('--insecure')
+  if (close) args.push('--no-keepalive')
   const { stdout, cpu } = await timed(process.execPath, args)
   const report = JSON.parse(stdout) as { requestsPerSec: number; errors: number }
   return { rps: report.requestsPerSec, cpu, note: report.errors > 0 ? `${report.errors} errors` : undefined }
@@ -150,7 +159,8 @@ async function autocannon(url: string, pipeline: number): Promise<Measured | nul
   if (script === null) return null
   const args = [script, '-c', '10', '-d', String(duration), '--json', '-H', `User-Agent=${userAgent}`]
   if (pipeline > 1) args.push('-p', String(pipeline))
-  const { stdout, cpu } = await timed(process.execPath, [...args, url])
+  // autocannon has no flag for a self-signed certificate: Node's own switch, for its process only.
+  const { stdout, cpu } = await timed(process.execPath, [...args, url], url.startsWith('https:') ? { NODE_TLS_REJECT_UNAUTHORIZED: '0', NODE_NO_WARNINGS: '1' } : undefined)
   const report = JSON.parse(stdout) as { requests: { total: number }; duration: number; errors: number; non2xx: number }
   return { rps: report.requests.total / report.duration, cpu, note: report.errors > 0 ? `${report.errors} errors` : undefined }
 }
@@ -184,7 +194,9 @@ if (!existsSync(join(root, 'dist', 'commands', 'http.js'))) {
   process.exit(1)
 }
 const work = mkdtempSync(join(tmpdir(), 'netkit-bench-'))
-const nginx = await startNginx({ workers: 1, accessLog: false })
+// HTTPS rows need openssl for the server's certificate; without it they are skipped.
+const cert = have('openssl') ? makeCertificate(join(work, 'pki')) : undefined
+const nginx = await startNginx({ workers: 1, accessLog: false, tls: cert })
 try {
   if (pin) {
     // Pin every nginx process (master and worker) to CPU 0; the clients run on CPU 1.
@@ -203,8 +215,16 @@ try {
     ['wrk pipelined x10', () => wrk(nginx.url, 10)],
     ['autocannon pipelined x10', () => autocannon(nginx.url, 10)],
     ['netkit pipelined x10', () => netkit(nginx.url, 10)],
+    ...(nginx.httpsUrl === undefined ? [] : [
+      ['wrk https', () => wrk(nginx.httpsUrl!, 1)],
+      ['autocannon https', () => autocannon(nginx.httpsUrl!, 1)],
+      ['netkit https', () => netkit(nginx.httpsUrl!, 1)],
+      ['wrk https close', () => wrk(nginx.httpsUrl!, 1, true)],
+      ['netkit https no-keepalive', () => netkit(nginx.httpsUrl!, 1, true)],
+    ] as Array<[string, () => Promise<Measured | null>]>),
   ]
-  const plan = fullPlan.filter(([name]) => only === '' || (only === 'pipelined') === name.includes('pipelined'))
+  const kindOf = (name: string): string => name.includes('https') ? 'tls' : name.includes('pipelined') ? 'pipelined' : 'plain'
+  const plan = fullPlan.filter(([name]) => only === '' || kindOf(name) === only)
   // Odd rounds run the plan backwards, so no client always follows the same one (a run can
   // leave the next the host's reclaim of the memory it freed, or a warmer server).
   for (let round = 0; round < rounds; round++) {
@@ -219,6 +239,9 @@ try {
   console.log(`netkit / wrk                   ${r('netkit', 'wrk')}  target >= 0.8`)
   console.log(`netkit x10 / wrk x10           ${r('netkit pipelined x10', 'wrk pipelined x10')}  target >= 1.0`)
   console.log(`netkit x10 / autocannon x10    ${r('netkit pipelined x10', 'autocannon pipelined x10')}`)
+  console.log(`https: netkit / autocannon     ${r('netkit https', 'autocannon https')}  target >= 1.3`)
+  console.log(`https: netkit / wrk            ${r('netkit https', 'wrk https')}  target >= 0.8`)
+  console.log(`https, a handshake per request: netkit / wrk  ${r('netkit https no-keepalive', 'wrk https close')}`)
 } finally {
   await nginx.stop()
   rmSync(work, { recursive: true, force: true })

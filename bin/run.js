@@ -6,5 +6,7 @@ import { runFast } from '../dist/cli/fast-path.js'
 if (!(await runFast(process.argv.slice(2)))) {
   const { flush, run } = await import('@oclif/core')
   const { reportFatal } = await import('../dist/cli/fatal.js')
-  await run(process.argv.slice(2), import.meta.url).then(() => flush(), reportFatal)
+  // oclif's flush() waits for stdout to drain; a pipe whose reader quit never drains, it errors.
+  const stdoutGone = new Promise((resolve) => process.stdout.once('error', resolve))
+  await run(process.argv.slice(2), import.meta.url).then(() => Promise.race([flush(), stdoutGone]), reportFatal)
 }

@@ -5,8 +5,9 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { ConfigError } from './errors.js'
+import { isPrivileged, untrustedReason, userConfigDir } from './privilege/privilege.js'
 
 /** A validated configuration. */
 export interface NetkitConfig {
@@ -75,14 +76,24 @@ function mayHoldConfig(cwd: string): boolean {
   return existsSync(join(xdg, 'netkit'))
 }
 
-/** Loads the configuration: from `explicitPath` when given, else searched for from `cwd`. */
-export async function loadConfig(explicitPath?: string, cwd = process.cwd()): Promise<NetkitConfig> {
+/**
+ * Loads the configuration: from `explicitPath` when given, else searched for from `cwd`. Run with
+ * privileges (root, CAP_NET_RAW, CAP_NET_ADMIN) nothing is searched for in `cwd`: see
+ * loadPrivilegedConfig.
+ */
+export async function loadConfig(explicitPath?: string, cwd = process.cwd(), warn: (line: string) => void = stderrLine): Promise<NetkitConfig> {
+  if (isPrivileged()) return loadPrivilegedConfig(explicitPath, cwd, warn)
   if (explicitPath === undefined && !mayHoldConfig(cwd)) return { plugins: [], builtinPlugins: true }
   const { cosmiconfig } = await import('cosmiconfig')
   const explorer = cosmiconfig('netkit', { stopDir: cwd })
+  return readConfig(explicitPath === undefined ? () => explorer.search(cwd) : () => explorer.load(resolve(cwd, explicitPath)), explicitPath)
+}
+
+/** Runs a cosmiconfig load or search and validates its result; load failures become ConfigErrors. */
+async function readConfig(find: () => Promise<{ config: unknown; filepath: string } | null>, explicitPath?: string): Promise<NetkitConfig> {
   let result
   try {
-    result = explicitPath ? await explorer.load(resolve(cwd, explicitPath)) : await explorer.search(cwd)
+    result = await find()
   } catch (err) {
     const e = err as NodeJS.ErrnoException
     const file = explicitPath ?? (e as { filepath?: string }).filepath ?? 'configuration'
@@ -92,4 +103,44 @@ export async function loadConfig(explicitPath?: string, cwd = process.cwd()): Pr
   }
   if (!result) return { plugins: [], builtinPlugins: true }
   return validateConfig(result.config, result.filepath)
+}
+
+function stderrLine(line: string): void {
+  process.stderr.write(`${line}\n`)
+}
+
+/**
+ * The configuration of a privileged run: `--config PATH`, else the invoking user's own folder
+ * (privilege.ts userConfigDir: config.json, config.js, ... or the usual .netkitrc names there),
+ * never one found in the working folder (one line says which it skipped). The file, and every
+ * plugin file it names, must belong to root or to the invoking user and be writable by its owner
+ * only; otherwise it is refused before any of its code runs.
+ */
+async function loadPrivilegedConfig(explicitPath: string | undefined, cwd: string, warn: (line: string) => void): Promise<NetkitConfig> {
+  const { cosmiconfig, getDefaultSearchPlaces, globalConfigSearchPlaces } = await import('cosmiconfig')
+  let config: NetkitConfig
+  if (explicitPath !== undefined) {
+    const path = resolve(cwd, explicitPath)
+    refuseUntrusted(path, 'configuration')
+    config = await readConfig(() => cosmiconfig('netkit').load(path), explicitPath)
+  } else {
+    const skipped = getDefaultSearchPlaces('netkit').filter((name) => name !== 'package.json' && existsSync(join(cwd, name)))
+    if (skipped.length > 0) {
+      warn(`netkit: running with privileges: not loading ${skipped.map((n) => join(cwd, n)).join(', ')} from the working folder (pass it with --config, or put it in ${userConfigDir() ?? '~/.config/netkit'}/)`)
+    }
+    const dir = userConfigDir()
+    const found = dir === undefined ? undefined : [...globalConfigSearchPlaces, ...getDefaultSearchPlaces('netkit')].map((n) => join(dir, n)).find((p) => existsSync(p))
+    if (found === undefined) return { plugins: [], builtinPlugins: true }
+    refuseUntrusted(found, 'configuration')
+    config = await readConfig(() => cosmiconfig('netkit').load(found))
+  }
+  for (const plugin of config.plugins) if (isAbsolute(plugin)) refuseUntrusted(plugin, 'plugin')
+  return config
+}
+
+function refuseUntrusted(path: string, what: string): void {
+  const why = untrustedReason(path)
+  if (why !== undefined) {
+    throw new ConfigError(`${path}: refusing to load this ${what} with privileges: ${why}`, { hint: 'chmod go-w it, or chown it to yourself' })
+  }
 }

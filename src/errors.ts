@@ -5,7 +5,7 @@
  */
 import { constants as osConstants } from 'node:os'
 
-/** Exit statuses, as DESIGN.md fixes them. */
+/** The exit statuses of every netkit command (the README's list): 0 ok, 1 runtime failure, 2 usage error, 3 no live capture here. */
 export const ExitStatus = {
   ok: 0,
   runtime: 1,
@@ -68,6 +68,26 @@ export class FileAccessError extends NetkitError {
   }
 }
 
+/**
+ * The reader of a pipe we write to went away (EPIPE: `netkit capture -w - | tshark -i -` and
+ * tshark quit). Not a failure of the run: the writer stops, reports its counts and exits 0.
+ */
+export class PipeClosedError extends NetkitError {
+  override readonly code = 'NETKIT_ERR_PIPE_CLOSED'
+  override readonly exitStatus = ExitStatus.ok
+  readonly file: string
+
+  constructor(file: string, what: string, options: NetkitErrorOptions = {}) {
+    super(`${file}: ${what}`, options)
+    this.file = file
+  }
+}
+
+/** Whether `err` (or what it wraps) says that the pipe's reader closed it. */
+export function isPipeClosed(err: unknown): boolean {
+  return err instanceof PipeClosedError || (err as NodeJS.ErrnoException | undefined)?.code === 'EPIPE'
+}
+
 /** A configuration file that cannot be loaded or does not validate. Names the file. */
 export class ConfigError extends NetkitError {
   override readonly code = 'NETKIT_ERR_CONFIG'
@@ -112,14 +132,59 @@ export class CaptureError extends NetkitError {
   override readonly code = 'NETKIT_ERR_CAPTURE'
 }
 
-/** An HTTP request failed; `kind` says how (connect, timeout, reset, parse, ...). */
-export class HttpError extends NetkitError {
-  override readonly code = 'NETKIT_ERR_HTTP'
-  readonly kind: string
+/**
+ * How an HTTP request failed, each with a stable code (`NETKIT_ERR_HTTP_` and the kind in
+ * capitals, as undici's `UND_ERR_*`). The load report counts failures by kind.
+ */
+export const HttpErrorCodes = {
+  /** The server refused the connection (ECONNREFUSED). */
+  'connect-refused': 'NETKIT_ERR_HTTP_CONNECT_REFUSED',
+  /** The host name did not resolve. */
+  dns: 'NETKIT_ERR_HTTP_DNS',
+  /** The connection was not established within the connect timeout. */
+  'connect-timeout': 'NETKIT_ERR_HTTP_CONNECT_TIMEOUT',
+  /** Another error while connecting. */
+  connect: 'NETKIT_ERR_HTTP_CONNECT',
+  /** The server's certificate is not trusted (self-signed, unknown CA, expired). */
+  'tls-certificate': 'NETKIT_ERR_HTTP_TLS_CERTIFICATE',
+  /** The certificate does not name the host asked for (SNI / --servername). */
+  'tls-hostname': 'NETKIT_ERR_HTTP_TLS_HOSTNAME',
+  /** The TLS handshake failed (not a TLS server, no common version or cipher, an alert). */
+  'tls-handshake': 'NETKIT_ERR_HTTP_TLS_HANDSHAKE',
+  /** The connection was reset (ECONNRESET, EPIPE). */
+  reset: 'NETKIT_ERR_HTTP_RESET',
+  /** Another socket error on an established connection. */
+  io: 'NETKIT_ERR_HTTP_IO',
+  /** The whole-request timeout passed. */
+  timeout: 'NETKIT_ERR_HTTP_TIMEOUT',
+  /** No response head within responseHeaderTimeout. */
+  'header-timeout': 'NETKIT_ERR_HTTP_HEADER_TIMEOUT',
+  /** The connection closed before a response began. */
+  closed: 'NETKIT_ERR_HTTP_CLOSED',
+  /** The connection closed in the middle of a response. */
+  truncated: 'NETKIT_ERR_HTTP_TRUNCATED',
+  /** The bytes are not a valid HTTP/1 response. */
+  parse: 'NETKIT_ERR_HTTP_PARSE',
+  /** The response head (or a trailer section) passed the size limit. */
+  'head-too-large': 'NETKIT_ERR_HTTP_HEAD_TOO_LARGE',
+  /** The transport was closed, or the request cancelled. */
+  aborted: 'NETKIT_ERR_HTTP_ABORTED',
+  /** The --capture beside the load failed. */
+  capture: 'NETKIT_ERR_HTTP_CAPTURE',
+} as const
 
-  constructor(kind: string, message: string, options: NetkitErrorOptions = {}) {
+/** The kinds of HttpError. */
+export type HttpErrorKind = keyof typeof HttpErrorCodes
+
+/** An HTTP request failed; `kind` says how and `code` is its stable code. */
+export class HttpError extends NetkitError {
+  override readonly code: (typeof HttpErrorCodes)[HttpErrorKind]
+  readonly kind: HttpErrorKind
+
+  constructor(kind: HttpErrorKind, message: string, options: NetkitErrorOptions = {}) {
     super(message, options)
     this.kind = kind
+    this.code = HttpErrorCodes[kind]
   }
 }
 

@@ -5,7 +5,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_ether.h>
-#include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -282,37 +281,12 @@ size_t PacketRing::prepareInPlace(uint32_t index, Layout layout, size_t limit, s
   return count;
 }
 
-void PacketRing::drain() {
-  // A partly filled block is retired by the block timer only when it holds packets, so once a
-  // poll of twice the timeout sees nothing, no packet accepted before the swap is left.
-  for (int rounds = 0; rounds < 64; rounds++) {
-    while (ready()) releaseBlock();
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, 120) <= 0) return;
-  }
-}
-
 void PacketRing::attach(const std::vector<sock_filter>& program) {
   sock_fprog prog{static_cast<unsigned short>(program.size()), const_cast<sock_filter*>(program.data())};
   if (::setsockopt(fd_, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) {
     lastErrno = errno;
     throw std::runtime_error(std::string("setsockopt(SO_ATTACH_FILTER): ") + std::strerror(lastErrno));
   }
-}
-
-void PacketRing::setFilter(const std::vector<sock_filter>& program) {
-  if (fd_ < 0) throw std::runtime_error("setFilter: the capture is closed");
-  // libpcap's swap (pcap-linux.c set_kernel_filter): a reject-all filter first, then drain what
-  // the old filter let in, then the real program, so no packet passes the wrong filter.
-  attach({BPF_STMT(BPF_RET | BPF_K, 0)});
-  drain();
-  // What the old filter accepted and the drain threw away is not this capture's: start the
-  // counters afresh (reading PACKET_STATISTICS clears the kernel's; nothing passes reject-all).
-  tpacket_stats_v3 s{};
-  socklen_t len = sizeof s;
-  (void)::getsockopt(fd_, SOL_PACKET, PACKET_STATISTICS, &s, &len);
-  totals_ = RingStats{};
-  attach(program);
 }
 
 void PacketRing::replaceFilter(const std::vector<sock_filter>& program) {

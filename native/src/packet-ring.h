@@ -23,7 +23,7 @@ struct RingOptions {
   bool cooked = false;      // SOCK_DGRAM + LINUX_SLL2 also for one interface (non-Ethernet links)
   uint32_t snaplen = 262144;
   bool promisc = true;
-  uint32_t bufferBytes = 4u << 20;
+  uint32_t bufferBytes = 0;  // required: the one default is DEFAULT_BUFFER_BYTES (src/capture/live-capture.ts)
   uint32_t blockTimeoutMs = 50;
   Direction direction = Direction::InOut;
   // The loopback device's index: its outgoing copies are skipped, as each packet comes back in.
@@ -63,8 +63,6 @@ class PacketRing {
 
   /** Opens and binds; on failure throws with `errno_` set to the failing call's errno. */
   void open(const RingOptions& o);
-  /** Attaches a classic BPF program with libpcap's swap: reject-all, drain the ring, program. */
-  void setFilter(const std::vector<sock_filter>& program);
   /** Copies ready blocks into `a` until none is ready or the next does not fit; returns packets. */
   size_t read(const BatchArrays& a, size_t* bytesUsed);
   /**
@@ -114,7 +112,6 @@ class PacketRing {
  private:
   void fail(const char* what);
   void releaseBlock();
-  void drain();
   void attach(const std::vector<sock_filter>& program);
   bool keep(const sockaddr_ll* sll) const;
   tpacket_block_desc* block(uint32_t index) const { return reinterpret_cast<tpacket_block_desc*>(map_ + static_cast<size_t>(index) * blockSize_); }

@@ -2,7 +2,7 @@
 // HTTP/1.x (RFC 9112) messages that start in this segment: request line or status line, the
 // headers tshark shows as fields, and the body's framing. Reached from the usual ports and, as
 // tshark does, by recognising a request or status line on any TCP port.
-import { defineDissector } from 'netkit'
+import { BodyFraming, ChunkPhase, ChunkedReader, CONTENT_LENGTH_INVALID, StartLine, bodyFraming, contentLengthValue, defineDissector, finalCodingIsChunked, lineEnd, startLineKind, statusOf } from 'netkit'
 
 const METHODS = ['GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE']
 
@@ -97,7 +97,7 @@ const http = defineDissector({
         ctx.setText(f.requestVersion, parts[parts.length - 1])
       }
     } else {
-      status = statusCode(view, lineEnd)
+      status = statusOf(view.data, view.offset)
       ctx.set(f.response, 1)
       if (ctx.wants(f.responseVersion) || ctx.wants(f.code) || ctx.wants(f.phrase)) {
         const parts = view.text(0, lineEnd).split(' ')
@@ -111,21 +111,30 @@ const http = defineDissector({
     if (ctx.wantsInfo) ctx.infoLine(true).text(': HTTP: ').latin1(view.data, view.offset, view.offset + lineEnd)
     if (wantsHeaderFields(ctx, f)) headerFields(view, ctx, f, eol)
     if (ctx.flow < 0 || bodyStart < 0) return
-    // The body's length (RFC 9112 section 6.3), to know where this message ends.
+    // The body's length (RFC 9112 section 6.3, netkit's shared framing rules), to know where this message ends.
     const queue = methods?.get(connection)
-    const request = kind === 2 ? queue?.[0] ?? '' : method
+    framing.isResponse = kind === 2
+    framing.status = status
+    framing.requestMethod = kind === 2 ? queue?.[0] ?? '' : method
+    framing.hasTransferEncoding = head.hasTransferEncoding
+    framing.chunked = head.chunked
+    framing.contentLength = head.contentLength
     let body = 0
-    if (kind === 2 && (request === 'HEAD' || (status >= 100 && status < 200) || status === 204 || status === 304)) body = 0
-    else if (head.chunked) {
-      body = chunkedLength(view, bodyStart)
-      if (body < 0) return whole ? ctx.needMore(1) : undefined
-    } else if (head.contentLength >= 0) body = head.contentLength
-    else if (kind === 2) {
-      // Read until the server closes: complete at its FIN (the connection ends with it).
-      ctx.needMore(-1)
-      const mediaType = mediaTypeOf(view)
-      if (mediaType) ctx.next('media_type', mediaType, bodyStart)
-      return
+    switch (bodyFraming(framing)) {
+      case BodyFraming.Chunked:
+        body = chunkedLength(view, bodyStart)
+        if (body < 0) return whole ? ctx.needMore(1) : undefined
+        break
+      case BodyFraming.Length:
+        body = head.contentLength
+        break
+      case BodyFraming.UntilClose: {
+        // Read until the server closes: complete at its FIN (the connection ends with it).
+        ctx.needMore(-1)
+        const mediaType = mediaTypeOf(view)
+        if (mediaType) ctx.next('media_type', mediaType, bodyStart)
+        return
+      }
     }
     const total = bodyStart + body
     if (total > view.captured) return whole ? ctx.needMore(total - view.captured) : undefined
@@ -184,7 +193,10 @@ function headerAt(view, from, to) {
  * and the last Content-Length that is all digits, Transfer-Encoding ending in chunked, and
  * Content-Type value (its view offsets).
  */
-const head = { bodyStart: -1, complete: false, contentLength: -1, chunked: false, typeFrom: -1, typeTo: -1 }
+const head = { bodyStart: -1, complete: false, contentLength: -1, hasTransferEncoding: false, chunked: false, typeFrom: -1, typeTo: -1 }
+
+/** What bodyFraming() is asked (reused, as `head`). */
+const framing = { isResponse: false, status: 0, requestMethod: '', hasTransferEncoding: false, chunked: false, contentLength: -1 }
 
 /**
  * Fills `head` from the header lines after the start line (which ends at `eol`): one pass over
@@ -195,6 +207,7 @@ function scanHead(view, eol) {
   head.bodyStart = -1
   head.complete = false
   head.contentLength = -1
+  head.hasTransferEncoding = false
   head.chunked = false
   head.typeFrom = -1
   const data = view.data
@@ -235,50 +248,18 @@ function headerLine(view, colon, end, from) {
   if (name === 'content-type') {
     head.typeFrom = colon + 1
     head.typeTo = end
-  } else if (name === 'transfer-encoding') head.chunked = endsInChunked(view.data, view.offset + colon + 1, view.offset + end)
-  else if (name === 'content-length') {
-    const n = digitsValue(view, colon + 1, end)
-    if (n >= 0) head.contentLength = n
+  } else if (name === 'transfer-encoding') {
+    head.hasTransferEncoding = true
+    head.chunked = finalCodingIsChunked(view.data, view.offset + colon + 1, view.offset + end)
+  } else if (name === 'content-length') {
+    const n = contentLengthValue(view.data, view.offset + colon + 1, view.offset + end)
+    if (n !== CONTENT_LENGTH_INVALID) head.contentLength = n
   }
 }
 
 /** Whether a byte is white space to String.prototype.trim and regexp \s (Latin-1: HT LF VT FF CR SP NBSP). @param {number} b */
 const isSpace = (b) => (b >= 0x09 && b <= 0x0d) || b === 0x20 || b === 0xa0
 
-/**
- * The value of view bytes [from, to) that are, white space trimmed, all ASCII digits (as
- * Number(text) gives it), or -1.
- * @param {import('netkit').ByteView} view @param {number} from @param {number} to
- */
-function digitsValue(view, from, to) {
-  const data = view.data
-  let a = view.offset + from
-  let b = view.offset + to
-  while (a < b && isSpace(data[a])) a++
-  while (b > a && isSpace(data[b - 1])) b--
-  if (a === b) return -1
-  let n = 0
-  for (let i = a; i < b; i++) {
-    const d = data[i] - 0x30
-    if (d < 0 || d > 9) return -1
-    n = n * 10 + d
-  }
-  // Past 15 digits the sum may round otherwise than Number() does.
-  return b - a <= 15 ? n : Number(view.text(a - view.offset, b - a))
-}
-
-/**
- * Whether data[from, to) ends in "chunked" (any case) and white space (a Transfer-Encoding
- * whose final coding is chunked, RFC 9112 section 6.3).
- * @param {Uint8Array} data @param {number} from @param {number} to
- */
-function endsInChunked(data, from, to) {
-  while (to > from && isSpace(data[to - 1])) to--
-  if (to - from < 7) return false
-  for (let i = 0; i < 7; i++) if ((data[to - 7 + i] | 0x20) !== CHUNKED[i]) return false
-  return true
-}
-const CHUNKED = Uint8Array.from('chunked', (c) => c.charCodeAt(0))
 
 /**
  * Media types made so far and the bytes each was made from (a capture repeats a few; at most
@@ -314,27 +295,6 @@ function mediaTypeOf(view) {
   mediaTypeBytes.push(Buffer.from(data.subarray(a, b)))
   mediaTypes.push(type)
   return type
-}
-
-/**
- * The status code of a status line ending at `lineEnd`: its second space-separated word as
- * Number() reads it.
- * @param {import('netkit').ByteView} view @param {number} lineEnd
- */
-function statusCode(view, lineEnd) {
-  const sp = view.indexOf(0x20, 0, lineEnd)
-  if (sp < 0) return NaN // Number(undefined)
-  let to = view.indexOf(0x20, sp + 1, lineEnd)
-  if (to < 0) to = lineEnd
-  const data = view.data
-  let n = 0
-  for (let i = view.offset + sp + 1; i < view.offset + to; i++) {
-    const d = data[i] - 0x30
-    if (d < 0 || d > 9) return Number(view.text(sp + 1, to - sp - 1))
-    n = n * 10 + d
-  }
-  // Empty is 0, as Number('') is; 15 digits and fewer add up exactly.
-  return to - sp - 1 <= 15 ? n : Number(view.text(sp + 1, to - sp - 1))
 }
 
 /**
@@ -375,56 +335,32 @@ const newMethodTable = () => new Map()
 
 /**
  * Bytes of a chunked body starting at `at` (chunks, last chunk, trailers), or -1 when it is not
- * all captured yet. RFC 9112 section 7.1.
+ * all captured yet or is not valid chunked coding. RFC 9112 section 7.1.
  * @param {import('netkit').ByteView} view @param {number} at
  */
 function chunkedLength(view, at) {
-  let p = at
-  for (;;) {
-    const eol = view.indexOf(0x0a, p)
-    if (eol < 0) return -1
-    const size = parseInt(view.text(p, eol - p).split(';')[0].trim(), 16)
-    if (!Number.isFinite(size)) return -1
-    p = eol + 1
-    if (size === 0) break
-    p += size
-    if (!view.has(p, 1)) return -1
-    const crlf = view.indexOf(0x0a, p)
-    if (crlf < 0) return -1
-    p = crlf + 1
-  }
-  // Trailer lines until the blank line.
-  for (;;) {
-    const eol = view.indexOf(0x0a, p)
-    if (eol < 0) return -1
-    const blank = eol === p || (eol === p + 1 && view.u8(p) === 0x0d)
-    p = eol + 1
-    if (blank) return p - at
-  }
+  chunks.reset()
+  const from = view.offset + at
+  const reached = chunks.advance(view.data, from, view.offset + view.captured)
+  return chunks.phase === ChunkPhase.Done ? reached - from : -1
 }
+const chunks = new ChunkedReader()
 
 /**
- * 1 for a request line (METHOD SP ... SP HTTP/1.x), 2 for a status line (HTTP/1.x SP nnn), 0 otherwise.
+ * 1 for a request line with one of METHODS (the methods tshark recognises a request by), 2 for
+ * a status line, 0 otherwise; the line is judged by netkit's shared startLineKind.
  * @param {import('netkit').ByteView} view
  */
 function startLine(view) {
   if (view.captured < 8) return 0
-  if (view.u8(0) === 0x48 && view.u8(1) === 0x54 && view.u8(2) === 0x54 && view.u8(3) === 0x50 && view.u8(4) === 0x2f) {
-    return view.has(9, 3) && view.u8(8) === 0x20 ? 2 : 0
-  }
-  const sp = view.indexOf(0x20, 0, 8)
-  if (sp < 3 || methodAt(view, sp) === '') return 0
-  // The request line must end in " HTTP/1.x".
-  const eol = view.indexOf(0x0a, sp)
-  if (eol < 0) return 0
-  const end = view.u8(eol - 1) === 0x0d ? eol - 1 : eol
-  if (end - sp < 10) return 0
-  const data = view.data
-  const v = view.offset + end - 8
-  for (let i = 0; i < 7; i++) if (data[v + i] !== HTTP_1[i]) return 0
-  return data[v + 7] === 0x31 || data[v + 7] === 0x30 ? 1 : 0
+  const eol = view.indexOf(0x0a, 0)
+  // A status line may be cut by the capture; a request line must end in HTTP/1.x, so must be whole.
+  const end = eol < 0 ? view.captured : lineEnd(view.data, view.offset, view.offset + eol) - view.offset
+  const kind = startLineKind(view.data, view.offset, view.offset + end)
+  if (kind === StartLine.Status) return 2
+  if (kind === StartLine.Request && eol >= 0 && methodAt(view, view.indexOf(0x20, 0, 8)) !== '') return 1
+  return 0
 }
-const HTTP_1 = Uint8Array.from('HTTP/1.', (c) => c.charCodeAt(0))
 
 /** METHODS as bytes, for methodAt. */
 const METHOD_CODES = METHODS.map((m) => Uint8Array.from(m, (c) => c.charCodeAt(0)))

@@ -110,12 +110,12 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
 
   /**
    * The batches for iteration, made on its first step (writeTo needs none), each holding one
-   * ring block: the ring's worth again for rings of up to 14 blocks, 16 (4 MiB) for larger ones,
-   * so a pause of the JS thread costs no packet while the ring and the batches can hold what
-   * arrives meanwhile.
+   * ring block, as many as the addon's policy says (the ring's worth again for small rings, 16
+   * for larger ones), so a pause of the JS thread costs no packet while the ring and the
+   * batches can hold what arrives meanwhile.
    */
   private makeChunks(): void {
-    const n = Math.max(4, Math.min(16, this.native.blockCount + 2))
+    const n = this.native.chunkCount
     const info = this.interfaces[0]
     for (let k = 0; k < n; k++) {
       const b = new RecordBatch(this.native.maxPacketsPerBlock)
@@ -175,7 +175,7 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
     if (this.closed) throw new CaptureError('setFilter: the capture is closed')
     this.native.rejectAll()
     // A partly filled block reaches user space when its timer (latencyMs) fires.
-    await new Promise((resolve) => setTimeout(resolve, this.latencyMs * 2 + 20))
+    await new Promise((resolve) => setTimeout(resolve, this.blockFlushMs))
     if (this.closed) return
     try {
       this.native.replaceFilter(code)
@@ -201,7 +201,16 @@ export class LiveCapture implements AsyncIterable<RecordBatch> {
     this.stopping = setTimeout(() => {
       if (this.started) this.native.finish()
       else this.close()
-    }, this.latencyMs * 2 + 20)
+    }, this.blockFlushMs)
+  }
+
+  /**
+   * How long after rejectAll() the ring surely holds every packet the old filter accepted: the
+   * block timer (latencyMs) hands a partly filled block over, twice over for a block opened just
+   * before, and a margin for the thread to take it.
+   */
+  private get blockFlushMs(): number {
+    return this.latencyMs * 2 + 20
   }
 
   /** Stops now: the socket closes (the kernel leaves promiscuous mode) and iteration ends. Safe twice. */

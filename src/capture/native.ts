@@ -1,5 +1,5 @@
 /**
- * The capture addon's surface (native/src/addon.cc), declared by hand, and its loader. The addon
+ * The capture addon's surface (native/src/capture.h), declared by hand, and its loader. The addon
  * does only what needs the kernel; everything else about live capture is in this folder.
  */
 import { existsSync } from 'node:fs'
@@ -15,8 +15,8 @@ export interface NativeCaptureOptions {
   snaplen?: number
   /** Join PACKET_MR_PROMISC (default true). */
   promisc?: boolean
-  /** Ring size in bytes. */
-  bufferBytes?: number
+  /** Ring size in bytes (required: the one default is DEFAULT_BUFFER_BYTES in live-capture.ts). */
+  bufferBytes: number
   /** How long a partly filled ring block waits before the kernel hands it over. */
   blockTimeoutMs?: number
   /** 0 inout, 1 in, 2 out. */
@@ -73,11 +73,8 @@ export interface NativeCapture {
   readonly ended: boolean | 'failed'
   /** Number of blocks in the ring. */
   readonly blockCount: number
-  /**
-   * Attaches a classic BPF program (8-byte struct sock_filter entries) with libpcap's swap:
-   * reject-all, discard what the ring holds, the program; the counters restart. Only before start().
-   */
-  setFilter(program: Buffer): void
+  /** How many chunks to lend start(): WriterPolicy::Buffers (native/src/writer-policy.h). */
+  readonly chunkCount: number
   stats(): NativeStats
   /** Attaches a program without the swap (the caller drained the ring after rejectAll()). */
   replaceFilter(program: Buffer): void
@@ -97,8 +94,6 @@ export interface NativeCapture {
 /** The addon module. */
 export interface NativeModule {
   Capture: new (options: NativeCaptureOptions) => NativeCapture
-  /** setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, bytes); 0 or the errno. */
-  setRcvLowat(fd: number, bytes: number): number
 }
 
 let cached: NativeModule | undefined
@@ -135,14 +130,4 @@ export function loadNative(): NativeModule {
   throw new CaptureUnavailableError(`the capture addon is not built; looked in ${tried.join('; ')}`, {
     hint: 'build it with `node scripts/build-native.js` (needs make, g++ and python3)',
   })
-}
-
-/** SO_RCVLOWAT for a socket of this process, or null where the addon cannot load (no Linux, not built). */
-export function rcvLowatSetter(): ((fd: number, bytes: number) => number) | null {
-  try {
-    const native = loadNative()
-    return typeof native.setRcvLowat === 'function' ? native.setRcvLowat : null
-  } catch {
-    return null
-  }
 }

@@ -1,6 +1,6 @@
 /**
  * The base of every netkit command: maps NetkitError (and oclif's parse errors) to one clean line
- * on stderr and the exit status DESIGN.md fixes. Library code never imports oclif; this is the
+ * on stderr and the exit status of ExitStatus (src/errors.ts). Library code never imports oclif; this is the
  * only place where errors meet the CLI.
  */
 import { Command } from '@oclif/core'

@@ -15,6 +15,7 @@ export const outputFlags = {
   field: Flags.string({ char: 'e', description: 'field to print with -T fields (Wireshark name; repeatable)', multiple: true, multipleNonGreedy: true, helpValue: 'FIELD' }),
   hex: Flags.boolean({ char: 'x', description: 'print each packet in hex (tcpdump -x)' }),
   write: Flags.string({ char: 'w', description: 'write the packets to FILE (- for stdout) instead of printing them', helpValue: 'FILE' }),
+  'packet-buffered': Flags.boolean({ char: 'U', description: 'with -w: hand each batch of packets to the file or pipe as it comes (tcpdump -U), for a reader that shows them live' }),
   'file-format': Flags.string({ char: 'F', description: 'format of the file written with -w', options: ['pcap', 'pcapng'], default: 'pcap' }),
   nano: Flags.boolean({ description: 'nanosecond timestamps in the file written (and in text output)' }),
   'display-filter': displayFilterFlag,

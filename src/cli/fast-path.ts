@@ -129,6 +129,7 @@ export async function runFast(argv: readonly string[]): Promise<boolean> {
     reportCommandError(id, err as Error)
   }
   // As oclif's flush(): wait until what was written to stdout is handed over.
-  if (!process.stdout.write('')) await new Promise((resolve) => process.stdout.once('drain', resolve))
+  // A pipe whose reader quit never drains; it errors instead.
+  if (!process.stdout.write('')) await new Promise((resolve) => process.stdout.once('drain', resolve).once('error', resolve))
   return true
 }

@@ -2,7 +2,7 @@
  * Last-resort reporting for errors that escape a command (oclif's own: unknown command, bad
  * flags before a command runs). One clean line on stderr; the stack only with DEBUG set.
  */
-import { NetkitError, ExitStatus } from '../errors.js'
+import { NetkitError, ExitStatus, PipeClosedError } from '../errors.js'
 
 /** Prints one line for `err` and sets the exit status; never rethrows. */
 export function reportFatal(err: unknown): void {
@@ -24,6 +24,11 @@ export function reportFatal(err: unknown): void {
  */
 export function reportCommandError(id: string, err: Error & { oclif?: { exit?: number }; code?: string }): void {
   if (process.env.DEBUG && err.stack) process.stderr.write(`${err.stack}\n`)
+  // The pipe's reader quit (`netkit read -r F -w - | head -c 100`): as for a closed text pipe, no error.
+  if (err instanceof PipeClosedError) {
+    process.exitCode = ExitStatus.ok
+    return
+  }
   if (err instanceof NetkitError) {
     const hint = err.hint ? ` (${err.hint})` : ''
     process.stderr.write(`netkit ${id}: ${err.message}${hint}\n`)

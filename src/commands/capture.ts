@@ -7,9 +7,10 @@ import { filterExpression } from '../cli/filter-expression.js'
 import { openLive, DEFAULT_BUFFER_BYTES, MAX_SNAPLEN, type LiveCapture } from '../capture/live-capture.js'
 import { RotatingWriter } from '../capture/rotating-writer.js'
 import { loadConfig } from '../config.js'
+import { dropPrivileges, dropTarget, folderOf } from '../privilege/drop.js'
 import { loadDissection } from '../cli/display-filter.js'
 import { PacketSelector } from '../dissect/packet-selector.js'
-import { ExitStatus, InvalidArgumentError, errnoError, fileAccessError } from '../errors.js'
+import { ExitStatus, InvalidArgumentError, PipeClosedError, errnoError, fileAccessError } from '../errors.js'
 import { needsDissection, type OutputFormat } from '../format/packet-printer.js'
 import { linkTypeDescription, linkTypeName } from '../pcap/link-types.js'
 
@@ -38,6 +39,7 @@ export default class Capture extends NetkitCommand {
     'file-count': Flags.integer({ char: 'W', description: 'with -C: cycle through N files; with -G: stop after N files', min: 1, helpValue: 'N' }),
     duration: Flags.string({ description: 'stop after SECS seconds', helpValue: 'SECS' }),
     'bpf-file': Flags.string({ description: 'kernel filter program as `tcpdump -dd` prints it', helpValue: 'FILE' }),
+    'relinquish-privileges': Flags.string({ char: 'Z', description: 'after opening the capture and the -w file, run as USER (its groups; no capabilities); under sudo the default is the invoking user', helpValue: 'USER' }),
   }
 
   async run(): Promise<void> {
@@ -54,6 +56,7 @@ export default class Capture extends NetkitCommand {
       ? await loadDissection('capture', config, displayFilter)
       : { registry: undefined, filter: undefined }
     const filter = captureFilter(expr, flags['bpf-file'])
+    const account = dropTarget(flags['relinquish-privileges'])
 
     const capture = openLive({
       interface: flags.interface,
@@ -83,6 +86,8 @@ export default class Capture extends NetkitCommand {
       } else {
         output = new PacketOutput({ ...print, format: flags.format as OutputFormat }, () => capture.interfaces, registry, dfilter)
       }
+      // Root is given up once the socket, the ring and the first file are open (tcpdump's -Z).
+      if (account !== undefined) dropPrivileges(account, file && flags.write !== '-' ? [file.current] : [], rotating ? folderOf(flags.write!) : undefined)
     } catch (err) {
       capture.close()
       throw err
@@ -95,7 +100,7 @@ export default class Capture extends NetkitCommand {
     const selector = file && registry && dfilter ? new PacketSelector(registry, dfilter) : undefined
     const captured = direct
       ? await this.writeDirect(capture, file!, flags.count, duration)
-      : await this.loop(capture, file, output, selector, flags.count ?? Infinity, duration)
+      : await this.loop(capture, file, output, selector, flags.count ?? Infinity, duration, flags['packet-buffered'])
     const s = capture.stats()
     process.stderr.write(`${captured} packet${captured === 1 ? '' : 's'} captured\n${s.received} packet${s.received === 1 ? '' : 's'} received by filter\n${s.dropped} packet${s.dropped === 1 ? '' : 's'} dropped by kernel\n`)
     if (capture.endReason) {
@@ -120,30 +125,41 @@ export default class Capture extends NetkitCommand {
   }
 
   /** Moves batches from the ring to the file or stdout until a stop condition; returns packets kept. */
-  private async loop(capture: LiveCapture, file: RotatingWriter | undefined, output: PacketOutput | undefined, selector: PacketSelector | undefined, count: number, duration: number | undefined): Promise<number> {
+  private async loop(capture: LiveCapture, file: RotatingWriter | undefined, output: PacketOutput | undefined, selector: PacketSelector | undefined, count: number, duration: number | undefined, packetBuffered: boolean): Promise<number> {
     const undo = stopOnSignalsAndTime(capture, duration)
     let left = count
     let kept = 0
+    let readerGone = false
     // The file stays valid up to about a second ago even if the process is killed or traffic stops.
     let failure: unknown
     const flusher = file && setInterval(() => {
       try {
         file.flush()
       } catch (err) {
-        failure = err
-        capture.close()
+        if (!(err instanceof PipeClosedError)) failure = err
+        capture.stop()
       }
     }, 1000)
     try {
       for await (const batch of capture) {
         let n: number
         if (file) {
+          if (readerGone) continue // the ring drains after stop(); nothing more can be written
           if (selector) {
             const kept = selector.apply(batch, undefined, left)
             batch.compact(selector.select, kept)
           }
           else if (batch.count > left) batch.count = left
-          n = file.writeBatch(batch)
+          try {
+            n = file.writeBatch(batch)
+            if (packetBuffered) file.flush()
+          } catch (err) {
+            // `-w - | tshark -i -` and tshark quit: the capture ends as if stopped, with its counts.
+            if (!(err instanceof PipeClosedError)) throw err
+            readerGone = true
+            capture.stop()
+            continue
+          }
         } else {
           n = await output!.write(batch, undefined, left)
         }

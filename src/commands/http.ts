@@ -9,6 +9,7 @@ import { RequestSpec, parseHeaderArg } from '../http/request-spec.js'
 import { WireCapture } from '../http/wire-capture.js'
 import { temporaryCapture, writeLoadReport } from '../report/load-report-file.js'
 import { LoadTimeline } from '../report/load-timeline.js'
+import { tlsOptions } from '../http/tls-flags.js'
 
 /** `netkit http URL`: generate HTTP/1.1 load with netkit's keep-alive transport and report it. */
 export default class Http extends NetkitCommand {
@@ -20,7 +21,7 @@ export default class Http extends NetkitCommand {
     '<%= config.bin %> http http://127.0.0.1:8080/api -m POST --body \'{"a":1}\' -H \'Content-Type: application/json\' --rate 500 -d 30s --json',
   ]
   static override args = {
-    url: Args.string({ description: 'target URL (http://host[:port]/path)', required: true, ignoreStdin: true }),
+    url: Args.string({ description: 'target URL (http[s]://host[:port]/path)', required: true, ignoreStdin: true }),
   }
   static override flags = {
     connections: Flags.integer({ char: 'c', description: 'concurrent connections (workers)', default: 10, min: 1, max: 100_000, helpValue: 'CONNS' }),
@@ -37,13 +38,19 @@ export default class Http extends NetkitCommand {
     'max-conns-per-host': Flags.integer({ description: 'connections per host, 0 = no limit (Go MaxConnsPerHost)', min: 0, default: 0, helpValue: 'N' }),
     'idle-timeout': Flags.integer({ description: 'close connections idle this long, ms (Go IdleConnTimeout)', min: 0, default: 90_000, helpValue: 'MS' }),
     'no-keepalive': Flags.boolean({ description: 'one request per connection (Go DisableKeepAlives)' }),
+    'no-read-body': Flags.boolean({ description: 'never read response bodies, like a client that forgets to: each such connection is closed, not reused (as Go\'s Transport does)' }),
     timeout: Flags.integer({ description: 'whole-request timeout (also the connect timeout), ms; 0 = none', min: 0, default: 10_000, helpValue: 'MS' }),
     pipeline: Flags.integer({ description: 'idempotent requests in flight per connection (HTTP pipelining)', min: 1, max: 1024, default: 1, helpValue: 'N' }),
     json: Flags.boolean({ description: 'print the report as JSON' }),
+    insecure: Flags.boolean({ char: 'k', description: 'https: accept any server certificate (curl -k)' }),
+    cacert: Flags.string({ description: 'https: trust the CA certificates in this PEM file instead of the system\'s', helpValue: 'FILE' }),
+    servername: Flags.string({ description: 'https: the name sent in SNI and checked in the certificate (default: the URL\'s host)', helpValue: 'NAME' }),
+    keylog: Flags.string({ description: 'https: append the TLS secrets to FILE in the NSS key log format (SSLKEYLOGFILE) for Wireshark', helpValue: 'FILE' }),
     warmup: Flags.string({ description: 'load the target this long before the -d duration and count none of it (JIT warm-up, as autocannon --warmup; the connections stay)', exclusive: ['requests', 'rate'], helpValue: 'DURATION' }),
     capture: Flags.string({ description: 'also capture the traffic to the target on IFACE and report the SYNs seen beside the dials (needs root or CAP_NET_RAW)', helpValue: 'IFACE' }),
     write: Flags.string({ char: 'w', description: 'with --capture: write the packets to FILE (pcap; pcapng when FILE ends in .pcapng)', dependsOn: ['capture'], helpValue: 'FILE' }),
     report: Flags.string({ description: 'also write the run as a self-contained HTML report with plots (requests/s, latency, connections, status codes over time)', helpValue: 'FILE.html' }),
+    'packet-buffered': Flags.boolean({ char: 'U', description: 'with -w: hand each batch of packets to the file as it comes (a fifo read live)', dependsOn: ['write'] }),
   }
 
   async run(): Promise<void> {
@@ -63,12 +70,14 @@ export default class Http extends NetkitCommand {
     const durationMs = flags.requests === undefined ? parseDuration(flags.duration ?? '10s') : undefined
     const warmupMs = flags.warmup === undefined ? 0 : parseDuration(flags.warmup, '--warmup')
     const tty = process.stderr.isTTY === true && !flags.json
+    const tls = await tlsOptions(flags, spec.target.scheme === 'https')
     const loadOptions: LoadOptions = {
       connections: flags.connections,
       requests: flags.requests,
       durationMs,
       rate: flags.rate,
       thinkMs: flags.think,
+      readBody: !flags['no-read-body'],
       warmupMs,
       transport: {
         maxIdleConnsPerHost: flags['max-idle-per-host'],
@@ -80,6 +89,7 @@ export default class Http extends NetkitCommand {
         requestTimeout: flags.timeout,
         connectTimeout: flags.timeout,
         pipeline: flags.pipeline,
+        tls: tls.options,
       },
       onProgress: tty ? (p) => process.stderr.write(`\r\u001b[K${formatProgress(p)}`) : undefined,
     }
@@ -89,7 +99,7 @@ export default class Http extends NetkitCommand {
     // A report shows the SYNs' times, read back from the capture file (a temporary one without -w).
     const scratch = timeline !== undefined && flags.capture !== undefined && flags.write === undefined ? temporaryCapture() : undefined
     const wireFile = flags.write ?? scratch?.file
-    const wire = flags.capture === undefined ? undefined : await WireCapture.open({ interface: flags.capture, host: spec.target.host, port: spec.target.port, file: wireFile })
+    const wire = flags.capture === undefined ? undefined : await WireCapture.open({ interface: flags.capture, host: spec.target.host, port: spec.target.port, file: wireFile, packetBuffered: flags['packet-buffered'], secrets: tls.secrets })
     let result
     try {
       result = await runLoad(request, loadOptions)
@@ -100,6 +110,7 @@ export default class Http extends NetkitCommand {
     }
     const wireReport = await wire?.finish()
     if (wireReport && scratch) delete wireReport.file // the report's scratch copy is no output of the run
+    tls.close()
     if (tty) process.stderr.write('\r\u001b[K')
     const report = buildReport(result, { url: args.url, method: spec.method, connections: flags.connections, pipeline: flags.pipeline }, wireReport)
     process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report))

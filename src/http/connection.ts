@@ -1,31 +1,26 @@
 /**
- * Connection: one persistent HTTP/1.1 connection, Go's persistConn. The write path puts
- * pre-serialized requests on the socket, corked so that requests issued in the same tick leave
- * in one segment; the read path is always listening, so a response is parsed as it arrives and a
+ * Connection: one persistent HTTP/1.1 connection, Go's persistConn, and the queue of its
+ * in-flight requests, which only it changes and fails. The write path (request-writer.ts) puts
+ * pre-serialized requests on the socket, gathered when pipelined; the read path is always listening, so a response is parsed as it arrives and a
  * server's FIN on an idle connection is seen at once (the connection is then dropped, never
  * handed out). Responses are matched to requests in order (RFC 9112 section 9.3.2 pipelining).
+ * (Just past 400 lines: the read path, deadlines and failures all keep the one in-flight
+ * queue's invariants, so they stay together.)
  */
 import { connect, type Socket } from 'node:net'
-import { rcvLowatSetter } from '../capture/native.js'
-import { HttpError } from '../errors.js'
-import { hold, now, release } from './clock.js'
+import { connect as tlsConnect, type TLSSocket } from 'node:tls'
+import { HttpError, type HttpErrorKind } from '../errors.js'
 import type { Exchange } from './exchange.js'
-import { BodyMode, ResponseParser, type ResponseParserOwner } from './response-parser.js'
+import { kindOfDialError, kindOfSocketError, shouldRetry, type CloseReason } from './failures.js'
+import { BodyFraming } from './framing.js'
 import type { HostPool } from './host-pool.js'
+import type { ReadContext } from './read-context.js'
+import { ReadBatching } from './read-batching.js'
+import { RequestWriter } from './request-writer.js'
+import { ResponseParser, type ResponseParserOwner } from './response-parser.js'
+import { kindOfTlsError, tlsConnectOptions, type TlsClientOptions, type TlsStats } from './tls-dial.js'
 
-/** Why a connection was closed; the report counts each. */
-export type CloseReason =
-  | 'server-close' // the response said Connection: close, or was HTTP/1.0 without keep-alive
-  | 'read-until-close' // the body was delimited by the end of the connection
-  | 'server-closed-idle' // the server closed the connection while it sat idle in the pool
-  | 'server-closed' // the server closed or reset the connection with a request in flight
-  | 'idle-pool-full' // returned while maxIdleConnsPerHost connections were already idle
-  | 'idle-evicted' // the oldest idle connection, evicted to honour maxIdleConns
-  | 'idle-timeout' // idle longer than idleConnTimeout or the server's Keep-Alive timeout
-  | 'keepalive-disabled' // disableKeepAlives
-  | 'error' // a read/write error, a malformed response, a timeout, an abandoned body
-  | 'dial-failed' // the connection attempt failed
-  | 'shutdown' // the transport was closed
+export type { CloseReason }
 
 /** What the connection needs from the transport that owns it. */
 export interface ConnectionOwner {
@@ -33,6 +28,8 @@ export interface ConnectionOwner {
   readonly responseHeaderTimeout: number
   /** Requests in flight per connection (1: no pipelining). */
   readonly pipeline: number
+  /** The read buffer, clock and deferred writes this connection shares with its siblings. */
+  readonly io: ReadContext
   onConnected(conn: Connection): void
   onDialFailed(conn: Connection, err: HttpError): void
   /** The connection finished its last in-flight response and may be reused. */
@@ -43,72 +40,14 @@ export interface ConnectionOwner {
   /** An exchange failed on this connection; `retryable` says whether Go's rules allow a retry. */
   onExchangeFailed(ex: Exchange, err: HttpError, retryable: boolean): void
   countBytes(sent: number, received: number): void
-  /** Pipelined reads may wait for several responses (SO_RCVLOWAT, see ReadBatching). */
+  /** Pipelined reads may wait for several responses (SO_RCVLOWAT, see read-batching.ts). */
   readonly batchReads: boolean
+  /** TLS settings for https targets, and where handshakes are counted. */
+  readonly tls: TlsClientOptions
+  readonly tlsStats: TlsStats
 }
 
 const enum ConnState { Dialing, Active, Idle, Closed }
-
-/** The read buffer all connections share (bytes are parsed before the next read can happen). */
-const readBuffer = Buffer.allocUnsafe(64 * 1024)
-let lastView: Buffer = readBuffer.subarray(0, 0)
-let lastViewLength = 0
-/**
- * Connections whose gathered requests were queued while a read was handled: they are written as
- * soon as that read's responses are all handled, one write per connection, still inside the read
- * callback. (A completed response can hand the next request to another pipelined connection, so
- * it is a list.) Waiting for setImmediate instead, so that every read the event loop found ready
- * is handled first, left nginx idle more often: pipelined x10 against nginx, 3 s runs taking
- * turns, writing at once was faster in 6 of 6 rounds (3-11 %) and 1.01-1.03x of wrk's req/s.
- */
-const flushAfterRead: Connection[] = []
-let inRead = false
-function flushReads(): void {
-  for (let i = 0; i < flushAfterRead.length; i++) flushAfterRead[i].flushQueued()
-  flushAfterRead.length = 0
-}
-
-/**
- * Read batching for pipelined connections. A pipelined load's responses arrive one small segment
- * at a time (nginx writes each one), and a client that reads as soon as anything is there reads
- * one or two of them per read() — and each read that empties the receive queue after small
- * pushed segments makes the kernel send a pure ACK (tcp_cleanup_rbuf), which on loopback also
- * carries the server socket's ACK processing: measured, 27 % of the client's CPU, with 1.7
- * responses per read. So once two reads in a row have shown the responses to be of one size, the
- * socket's SO_RCVLOWAT asks the kernel to wake the client only when the responses still owed add
- * up to that many bytes, capped at LOWAT_CAP: 3 reads per 10 responses of 165 bytes instead of 6.
- * The cap stays below the kernel's smallest receive-MSS estimate (536), because a wake-up mark
- * above it makes the kernel ACK from the sender's softirq instead (__tcp_ack_snd_check), which on
- * loopback bills the server. A response smaller than expected could leave the mark unmet: after
- * LOWAT_STALL_MS without a read the sweeper sets it back to 1 byte (and a FIN or reset always
- * wakes the reader).
- */
-const LOWAT_CAP = 512
-const LOWAT_STALL_MS = 5
-let setRcvLowat: ((fd: number, bytes: number) => number) | null | undefined
-
-/** Node error codes on an established connection, mapped to error kinds. */
-function kindOfSocketError(err: NodeJS.ErrnoException): string {
-  switch (err.code) {
-    case 'ECONNRESET': return 'reset'
-    case 'EPIPE': return 'reset'
-    case 'ETIMEDOUT': return 'timeout'
-    default: return 'io'
-  }
-}
-
-/** Node error codes while connecting, mapped to error kinds. */
-export function kindOfDialError(err: NodeJS.ErrnoException): string {
-  switch (err.code) {
-    case 'ECONNREFUSED': return 'connect-refused'
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-    case 'EAI_FAIL':
-    case 'EAI_NONAME': return 'dns'
-    case 'ETIMEDOUT': return 'connect-timeout'
-    default: return 'connect'
-  }
-}
 
 /** One persistent connection to one host. */
 export class Connection implements ResponseParserOwner {
@@ -135,91 +74,88 @@ export class Connection implements ResponseParserOwner {
   private state = ConnState.Dialing
   private readonly owner: ConnectionOwner
   private readonly parser: ResponseParser
-  private readonly outQueue: Buffer[] = []
-  /** Requests in outQueue (written later), and whether a flush is scheduled. */
-  private queuedRequests = 0
-  private flushScheduled = false
-  /** gathered()'s last batch of one repeated buffer: the batch, its buffer, and how many. */
-  private repeat: Buffer | null = null
-  private repeatOf: Buffer | null = null
-  private repeatCount = 0
+  private readonly writer: RequestWriter
   private unrefed = false
   /** In-flight requests that are not idempotent (nothing may be pipelined behind them). */
   private unsafeInflight = 0
-  /** Read batching: the socket's SO_RCVLOWAT, the response size two reads agreed on, and when the last read came. */
-  private lowat = 1
-  private responseSize = 0
+  /** Responses completed by the read being handled. */
   private completedInRead = 0
-  private lastReadAt = 0
+  private readonly batching: ReadBatching | null
 
   constructor(owner: ConnectionOwner, pool: HostPool, connectTimeout: number) {
     this.owner = owner
     this.pool = pool
     this.parser = new ResponseParser(this)
-    if (connectTimeout > 0) this.connectDeadline = now() + connectTimeout
-    // Reads land in one buffer shared by every connection and are parsed synchronously in the
-    // callback (no per-read allocation, no 'data' event); see: Node net.connect `onread`.
-    const socket = connect({
-      host: pool.target.host,
-      port: pool.target.port,
-      noDelay: true,
-      onread: { buffer: readBuffer, callback: (nread: number, buf: Uint8Array) => this.onRead(nread, buf) },
-    })
+    if (connectTimeout > 0) this.connectDeadline = owner.io.now() + connectTimeout
+    const tls = pool.target.scheme === 'https'
+    // Plain reads land in the transport's one buffer and are parsed synchronously in the callback
+    // (no per-read allocation, no 'data' event); see read-context.ts. TLS hands over decrypted
+    // chunks, parsed the same way.
+    const socket: Socket = tls
+      ? tlsConnect(tlsConnectOptions(owner.tls, pool.target.host, pool.target.port, pool.tlsSession)).setNoDelay(true)
+      : connect({
+        host: pool.target.host,
+        port: pool.target.port,
+        noDelay: true,
+        onread: { buffer: owner.io.buffer, callback: (nread: number) => this.onRead(nread) },
+      })
     this.socket = socket
-    socket.on('connect', () => {
+    this.writer = new RequestWriter(socket, {
+      pipeline: owner.pipeline,
+      io: owner.io,
+      countBytes: (sent, received) => owner.countBytes(sent, received),
+      inflightCount: () => this.inflight.length,
+      isClosed: () => this.state === ConnState.Closed,
+    })
+    this.batching = owner.batchReads && owner.pipeline > 1 && !tls
+      ? new ReadBatching(() => (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd ?? -1)
+      : null
+    const connected = (): void => {
       this.connectDeadline = 0
       this.state = ConnState.Active
       owner.onConnected(this)
-    })
+    }
+    if (tls) {
+      const t = socket as TLSSocket
+      let tcpAt = 0
+      t.on('connect', () => { tcpAt = owner.io.now() })
+      t.on('secureConnect', () => {
+        owner.tlsStats.record(t, tcpAt > 0 ? owner.io.now() - tcpAt : 0)
+        connected()
+      })
+      // TLS 1.3 sends tickets after the handshake: the newest is offered on the next dial.
+      t.on('session', (session: Buffer) => { pool.tlsSession = session })
+      const keylog = owner.tls.onKeylog
+      if (keylog) t.on('keylog', keylog)
+      t.on('data', (chunk: Buffer) => this.onChunk(chunk))
+    } else {
+      socket.on('connect', connected)
+    }
     socket.on('end', () => this.onEnd(null))
     socket.on('error', (err: NodeJS.ErrnoException) => this.onEnd(err))
     socket.on('close', () => this.onEnd(null))
   }
 
-  private onRead(nread: number, buf: Uint8Array): boolean {
-    this.owner.countBytes(0, nread)
-    this.completedInRead = 0
-    // Responses of a load test have the same size read after read: reuse the view.
-    if (nread !== lastViewLength) {
-      lastView = (buf as Buffer).subarray(0, nread)
-      lastViewLength = nread
-    }
-    hold()
-    inRead = true
-    try {
-      this.parser.feed(lastView)
-    } finally {
-      inRead = false
-      if (flushAfterRead.length > 0) flushReads()
-      release()
-    }
-    if (this.owner.batchReads && this.owner.pipeline > 1 && this.state !== ConnState.Closed) this.batchNextRead(nread)
+  private onRead(nread: number): boolean {
+    this.onChunk(this.owner.io.viewOf(nread))
     return true
   }
 
-  /** Sets the wake-up mark for the responses still owed (see LOWAT_CAP). */
-  private batchNextRead(nread: number): void {
-    this.lastReadAt = now()
-    const c = this.completedInRead
-    let want = 1
-    if (c > 0 && this.parser.idle && nread % c === 0) {
-      const size = nread / c
-      if (size === this.responseSize) {
-        const owed = this.inflight.length - this.queuedRequests
-        if (owed > 0) want = Math.min(LOWAT_CAP, owed * size)
-      }
-      this.responseSize = size
-    } else {
-      this.responseSize = 0
+  /** Parses bytes read (the shared buffer's view, or a decrypted TLS chunk). */
+  private onChunk(bytes: Buffer): void {
+    const io = this.owner.io
+    const nread = bytes.length
+    this.owner.countBytes(0, nread)
+    this.completedInRead = 0
+    io.begin()
+    try {
+      this.parser.feed(bytes)
+    } finally {
+      io.end()
     }
-    if (want !== this.lowat) this.setLowat(want)
-  }
-
-  private setLowat(bytes: number): void {
-    if (setRcvLowat === undefined) setRcvLowat = rcvLowatSetter()
-    const fd = (this.socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd ?? -1
-    if (setRcvLowat === null || fd < 0) return
-    if (setRcvLowat(fd, bytes) === 0) this.lowat = bytes
+    if (this.batching !== null && this.state !== ConnState.Closed) {
+      this.batching.afterRead(nread, this.completedInRead, this.parser.idle, this.inflight.length - this.writer.queuedRequests, io.now())
+    }
   }
 
   /** Whether the connection is closed. */
@@ -282,68 +218,14 @@ export class Connection implements ResponseParserOwner {
     const spec = ex.spec
     if (spec.expectContinue) {
       // RFC 9110 section 10.1.1: send the head, hold the body until 100 Continue (or a while).
-      this.write(spec.head, true)
+      this.writer.write(spec.head, true)
       ex.bodyHeld = true
-      ex.continueDeadline = now() + this.owner.expectContinueTimeout
+      ex.continueDeadline = this.owner.io.now() + this.owner.expectContinueTimeout
     } else {
-      this.write(spec.bytes, true)
+      this.writer.write(spec.bytes, true)
     }
-    if (this.owner.responseHeaderTimeout > 0) ex.headDeadline = now() + this.owner.responseHeaderTimeout
+    if (this.owner.responseHeaderTimeout > 0) ex.headDeadline = this.owner.io.now() + this.owner.responseHeaderTimeout
     if (spec.connectionClose) this.noReuse('keepalive-disabled')
-  }
-
-  /**
-   * Buffered request writes: without pipelining a request goes out at once. Pipelined ones are gathered
-   * and leave together, as wrk sends them: when the responses to everything written have come
-   * back, or when a whole pipeline's worth is waiting. The server then reads a batch in one
-   * read and answers it in one write, instead of a trickle of single requests.
-   */
-  private write(bytes: Buffer, isRequest: boolean): void {
-    this.owner.countBytes(bytes.length, 0)
-    if (this.owner.pipeline === 1 || (this.outQueue.length === 0 && this.inflight.length <= 1 && !isRequest)) {
-      this.socket.write(bytes)
-      return
-    }
-    this.outQueue.push(bytes)
-    if (isRequest) this.queuedRequests++
-    this.scheduleFlush()
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return
-    this.flushScheduled = true
-    if (inRead) flushAfterRead.push(this)
-    else process.nextTick(flush, this)
-  }
-
-  /** Writes the gathered requests, unless they should wait for the batch in flight. */
-  flushQueued(): void {
-    this.flushScheduled = false
-    const q = this.outQueue
-    if (q.length === 0) return
-    const unanswered = this.inflight.length - this.queuedRequests
-    if (unanswered > 0 && this.queuedRequests < this.owner.pipeline) return // onComplete flushes
-    if (this.state !== ConnState.Closed) this.socket.write(q.length === 1 ? q[0] : this.gathered(q))
-    q.length = 0
-    this.queuedRequests = 0
-  }
-
-  /**
-   * The queued buffers as one. A load run queues the same request bytes again and again, so the
-   * last batch's concatenation is kept and written again when it is the same buffer as often
-   * (never changed after: the socket may still hold it).
-   */
-  private gathered(q: Buffer[]): Buffer {
-    const first = q[0]
-    let same = true
-    for (let i = 1; i < q.length && same; i++) same = q[i] === first
-    if (!same) return Buffer.concat(q)
-    if (this.repeatOf !== first || this.repeatCount !== q.length) {
-      this.repeat = Buffer.concat(q)
-      this.repeatOf = first
-      this.repeatCount = q.length
-    }
-    return this.repeat!
   }
 
   /** Sends a held-back body (100 Continue arrived, or waiting for it timed out). */
@@ -351,12 +233,12 @@ export class Connection implements ResponseParserOwner {
     if (!ex.bodyHeld || ex.spec.body === null) return
     ex.bodyHeld = false
     ex.continueDeadline = 0
-    this.write(ex.spec.body, false)
+    this.writer.write(ex.spec.body, false)
   }
 
   /** Checks the deadlines of this connection and its exchanges against `now`. */
   checkDeadlines(now: number): void {
-    if (this.lowat > 1 && now - this.lastReadAt > LOWAT_STALL_MS) this.setLowat(1)
+    this.batching?.checkStall(now)
     if (this.state === ConnState.Dialing) {
       if (this.connectDeadline > 0 && now >= this.connectDeadline) {
         this.dialFailed(new HttpError('connect-timeout', `connect to ${this.pool.target.host}:${this.pool.target.port} timed out`))
@@ -374,6 +256,34 @@ export class Connection implements ResponseParserOwner {
         return
       }
       if (ex.continueDeadline > 0 && now >= ex.continueDeadline) this.releaseBody(ex)
+    }
+  }
+
+  /**
+   * Gives up on one in-flight exchange (its caller cancelled it). Its response may still come,
+   * so the connection cannot carry anything else reliably: it closes, and the exchanges
+   * pipelined beside it fail (retryable when idempotent).
+   */
+  cancel(target: Exchange): void {
+    const list = this.inflight.splice(0)
+    this.unsafeInflight = 0
+    target.conn = null
+    this.close('error')
+    for (const ex of list) {
+      if (ex === target) continue
+      ex.conn = null
+      this.owner.onExchangeFailed(ex, new HttpError('closed', 'connection closed after another request was cancelled'), ex.spec.idempotent)
+    }
+  }
+
+  /** Closes the connection for the transport's shutdown; whatever is in flight fails as aborted. */
+  shutdown(): void {
+    const list = this.inflight.splice(0)
+    this.unsafeInflight = 0
+    this.close('shutdown')
+    for (const ex of list) {
+      ex.conn = null
+      this.owner.onExchangeFailed(ex, new HttpError('aborted', 'transport closed'), false)
     }
   }
 
@@ -406,7 +316,7 @@ export class Connection implements ResponseParserOwner {
    * were never answered, so RFC 9112 section 9.3.2 lets them be retried. `nothingWritten` marks
    * a failure before any byte of the request left (always retryable, as Go's nothingWrittenError).
    */
-  private abort(kind: string, message: string, reason: CloseReason, nothingWritten = false, cause?: unknown): void {
+  private abort(kind: HttpErrorKind, message: string, reason: CloseReason, nothingWritten = false, cause?: unknown): void {
     const list = this.inflight.splice(0)
     this.unsafeInflight = 0
     const gotBytes = !this.parser.idle
@@ -424,7 +334,7 @@ export class Connection implements ResponseParserOwner {
   }
 
   /** Fails one exchange for a timeout; the connection cannot be used again (its reply would come). */
-  private abortOne(target: Exchange, kind: string, message: string): void {
+  private abortOne(target: Exchange, kind: HttpErrorKind, message: string): void {
     const index = this.inflight.indexOf(target)
     const list = this.inflight.splice(0)
     this.unsafeInflight = 0
@@ -444,7 +354,9 @@ export class Connection implements ResponseParserOwner {
     if (this.state === ConnState.Dialing) {
       const e = err ?? Object.assign(new Error('connection closed while connecting'), { code: 'ECONNRESET' })
       const target = `${this.pool.target.host}:${this.pool.target.port}`
-      this.dialFailed(new HttpError(kindOfDialError(e), `cannot connect to ${target}: ${e.code ?? e.message}`, { cause: e }))
+      const tlsKind = this.pool.target.scheme === 'https' ? kindOfTlsError(e) : undefined
+      if (tlsKind !== undefined) this.dialFailed(new HttpError(tlsKind, `TLS handshake with ${target} failed: ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' '), { cause: e }))
+      else this.dialFailed(new HttpError(kindOfDialError(e), `cannot connect to ${target}: ${e.code ?? e.message}`, { cause: e }))
       return
     }
     if (err === null) {
@@ -491,7 +403,7 @@ export class Connection implements ResponseParserOwner {
     ex.headDeadline = 0
     // Persistence: RFC 9112 section 9.3; HTTP/1.0 needs an explicit keep-alive.
     if (p.connectionClose || (p.versionMinor === 0 && !p.connectionKeepAlive)) this.noReuse('server-close')
-    else if (p.bodyMode === BodyMode.UntilClose) this.noReuse('read-until-close')
+    else if (p.bodyMode === BodyFraming.UntilClose) this.noReuse('read-until-close')
     else if (p.status === 101 || (p.hasTransferEncoding && p.contentLength >= 0)) this.noReuse('server-close')
     if (ex.bodyHeld) {
       // A final response before 100 Continue: the body is never sent, so the server may still
@@ -502,6 +414,28 @@ export class Connection implements ResponseParserOwner {
     }
     if (p.keepAliveTimeout >= 0) this.keepAliveHintMs = p.keepAliveTimeout * 1000
     ex.handler.onResponseHead?.(ex, block, start, end)
+    if (!ex.readBody && p.bodyMode !== BodyFraming.None && !(p.bodyMode === BodyFraming.Length && p.contentLength === 0)) this.leaveBody(ex)
+  }
+
+  /**
+   * The caller will not read this response's body: it is done at the head, and the connection,
+   * with body bytes still coming, cannot carry another request (Go closes it the same way).
+   * Requests pipelined behind it fail as retryable when idempotent, as for a cancel.
+   */
+  private leaveBody(target: Exchange): void {
+    const list = this.inflight.splice(0)
+    this.unsafeInflight = 0
+    this.served++
+    this.close('body-not-read')
+    for (const ex of list) {
+      ex.conn = null
+      if (ex === target) {
+        ex.active = false
+        ex.handler.onResponseComplete(ex)
+      } else {
+        this.owner.onExchangeFailed(ex, new HttpError('closed', 'connection closed after a response body was left unread'), ex.spec.idempotent)
+      }
+    }
   }
 
   onBody(chunk: Buffer, start: number, end: number): void {
@@ -519,7 +453,7 @@ export class Connection implements ResponseParserOwner {
     this.completedInRead++
     const ex = this.inflight.shift()!
     // The last written request is answered: what was gathered meanwhile goes out.
-    if (this.queuedRequests > 0 && this.inflight.length <= this.queuedRequests) this.scheduleFlush()
+    if (this.writer.queuedRequests > 0 && this.inflight.length <= this.writer.queuedRequests) this.writer.scheduleFlush()
     if (!ex.spec.idempotent) this.unsafeInflight--
     this.served++
     ex.conn = null
@@ -535,23 +469,7 @@ export class Connection implements ResponseParserOwner {
     ex.handler.onResponseComplete(ex)
   }
 
-  onParseError(message: string): void {
-    this.abort('parse', `malformed response: ${message}`, 'error')
+  onParseError(kind: 'parse' | 'head-too-large', message: string): void {
+    this.abort(kind, `malformed response: ${message}`, 'error')
   }
-}
-
-/**
- * Go's shouldRetryRequest for the exchange at the head of the line: never on a fresh connection;
- * otherwise only idempotent requests, and only when the server sent no byte of a response
- * (it closed or reset a connection it had kept idle: errServerClosedIdle).
- */
-function shouldRetry(ex: Exchange, gotResponseBytes: boolean, kind: string): boolean {
-  if (!ex.reused) return false
-  if (!ex.spec.idempotent) return false
-  if (gotResponseBytes) return false
-  return kind === 'closed' || kind === 'reset' || kind === 'io'
-}
-
-function flush(conn: Connection): void {
-  conn.flushQueued()
 }

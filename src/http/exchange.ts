@@ -47,6 +47,12 @@ export class Exchange {
   active = false
   /** Order in which it started waiting for a connection (the pool's sequence). */
   waitSeq = 0
+  /**
+   * The caller reads the response body (default). When false, the exchange completes at the
+   * response head and, as with a Go client that closes an unread body, a connection whose
+   * response still has body bytes coming is closed, never reused ('body-not-read').
+   */
+  readBody = true
 
   constructor(spec: RequestSpec, handler: ExchangeHandler) {
     this.spec = spec

@@ -6,7 +6,6 @@
  * (see: https://github.com/giltene/wrk2#acknowledgements). Workers reuse one Exchange each and
  * the request bytes are serialized once, so the steady state allocates next to nothing.
  */
-import { now } from './clock.js'
 import { InvalidArgumentError } from '../errors.js'
 import type { HttpError } from '../errors.js'
 import { Exchange, type ExchangeHandler } from './exchange.js'
@@ -14,6 +13,7 @@ import { LatencyHistogram } from './histogram.js'
 import type { RequestOptions, RequestSpec } from './request-spec.js'
 import { Transport, type TransportOptions } from './transport.js'
 import type { TransportStats } from './transport-stats.js'
+import type { TlsStats } from './tls-dial.js'
 
 /** What to run. */
 export interface LoadOptions {
@@ -27,6 +27,11 @@ export interface LoadOptions {
   rate?: number
   /** Pause of each worker between its requests, in ms. */
   thinkMs?: number
+  /**
+   * Read response bodies (default). false: like a client that never reads them, each request is
+   * done at its response head, and its connection is closed instead of reused (Go's rule).
+   */
+  readBody?: boolean
   /**
    * Load this long first and count none of it, then the duration (durationMs runs only): the
    * JIT compiles the hot path meanwhile. The connections stay, so their counters include it.
@@ -71,6 +76,8 @@ export interface LoadResult {
   /** Body bytes of the responses. */
   bodyBytes: number
   transport: TransportStats
+  /** Handshake figures, when the target is https. */
+  tls?: TlsStats
   workers: number
   /** Requests still in flight when a duration run ended (abandoned, not counted above). */
   inFlightAtEnd: number
@@ -98,13 +105,13 @@ class Worker implements ExchangeHandler {
     if (run.intervalMs > 0) {
       const intended = run.startedAt + ticket * run.intervalMs
       this.start = intended
-      const wait = intended - now()
+      const wait = intended - run.transport.now()
       if (wait > 1) {
         setTimeout(this.sendBound, wait)
         return
       }
     } else {
-      this.start = now()
+      this.start = run.transport.now()
     }
     this.send()
   }
@@ -117,13 +124,13 @@ class Worker implements ExchangeHandler {
 
   onResponseComplete(ex: Exchange): void {
     if (this.run.stopped) return
-    this.run.recordOk(ex.status, ex.bodyBytes, now() - this.start)
+    this.run.recordOk(ex.status, ex.bodyBytes, this.run.transport.now() - this.start)
     this.after()
   }
 
   onError(_ex: Exchange, err: HttpError): void {
     if (this.run.stopped) return
-    this.run.recordError(err.kind, now() - this.start)
+    this.run.recordError(err.kind, this.run.transport.now() - this.start)
     this.after()
   }
 
@@ -206,7 +213,7 @@ class LoadRun {
     this.warmupBytes.sent = this.transport.stats.bytesSent
     this.warmupBytes.received = this.transport.stats.bytesReceived
     this.warmupBytes.reads = this.transport.stats.reads
-    this.startedAt = now()
+    this.startedAt = this.transport.now()
     this.options.observer?.start(this.transport.stats)
   }
 
@@ -215,7 +222,7 @@ class LoadRun {
     const options = this.options
     const workers = options.connections * Math.max(1, options.transport.pipeline ?? 1)
     const finished = new Promise<void>((r) => { this.resolve = r })
-    this.startedAt = now()
+    this.startedAt = this.transport.now()
     options.observer?.start(this.transport.stats)
     let durationTimer: NodeJS.Timeout | null = null
     const startCounting = (): void => {
@@ -236,15 +243,19 @@ class LoadRun {
       const report = options.onProgress
       progressTimer = setInterval(() => {
         const counts = this.transport.connCounts(spec.target)
-        report({ elapsedMs: now() - this.startedAt, completed: this.ok + this.errorCount, errors: this.errorCount, connections: counts.active + counts.idle })
+        report({ elapsedMs: this.transport.now() - this.startedAt, completed: this.ok + this.errorCount, errors: this.errorCount, connections: counts.active + counts.idle })
       }, 1000)
     }
     const list: Worker[] = []
-    for (let i = 0; i < workers; i++) list.push(new Worker(this, spec))
+    for (let i = 0; i < workers; i++) {
+      const w = new Worker(this, spec)
+      w.ex.readBody = options.readBody !== false
+      list.push(w)
+    }
     if (options.requests === 0) this.stop()
     for (const w of list) w.next()
     await finished
-    const elapsed = now() - this.startedAt
+    const elapsed = this.transport.now() - this.startedAt
     if (durationTimer) clearTimeout(durationTimer)
     if (progressTimer) clearInterval(progressTimer)
     for (const w of list) if (w.ex.active) this.inFlightAtEnd++
@@ -269,6 +280,7 @@ export async function runLoad(request: RequestOptions, options: LoadOptions): Pr
     latency: run.latency,
     bodyBytes: run.bodyBytes,
     transport: run.transport.stats,
+    tls: run.transport.tlsStats.handshakes > 0 ? run.transport.tlsStats : undefined,
     workers: options.connections * Math.max(1, options.transport.pipeline ?? 1),
     inFlightAtEnd: run.inFlightAtEnd,
     warmupMs: options.warmupMs ?? 0,

@@ -35,6 +35,8 @@ export interface LoadReport {
     retried: number
     closed: Record<string, number>
   }
+  /** For https: handshakes, resumptions, versions, ciphers, handshake time percentiles (ms). */
+  tls?: { handshakes: number; resumed: number; versions: Record<string, number>; ciphers: Record<string, number>; handshakeMs: { p50: number; p99: number } }
   /** With --capture: what the capture saw on the wire (SYNs beside connectionStats.dialed). */
   wire?: WireReport
 }
@@ -83,6 +85,7 @@ export function buildReport(result: LoadResult, info: { url: string; method: str
       retried: result.transport.retried,
       closed: t.closed,
     },
+    ...(result.tls === undefined ? {} : { tls: result.tls.toJSON() as NonNullable<LoadReport['tls']> }),
     ...(wire === undefined ? {} : { wire }),
   }
 }
@@ -119,9 +122,15 @@ export function formatReport(r: LoadReport): string {
     `  errors       ${list(r.errorKinds)}`,
     `  connections  dialed ${c.dialed} (failed ${c.dialFailures}), requests on reused ${c.reused}, on new ${c.fresh}, retried ${c.retried}`,
     `  closed       ${list(c.closed)}`,
+    ...(r.tls === undefined ? [] : [tlsLine(r.tls)]),
     ...(r.wire === undefined ? [] : [wireLine(r.wire, c.dialed)]),
     '',
   ].join('\n')
+}
+
+/** The TLS line of an https run. */
+function tlsLine(t: NonNullable<LoadReport['tls']>): string {
+  return `  tls          ${t.handshakes} handshake${t.handshakes === 1 ? '' : 's'} (${t.resumed} resumed), ${list(t.versions)}, ${list(t.ciphers)}, handshake ms p50 ${t.handshakeMs.p50.toFixed(2)} p99 ${t.handshakeMs.p99.toFixed(2)}`
 }
 
 /** The --capture line: SYNs seen beside the dials, and what the capture kept. */

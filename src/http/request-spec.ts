@@ -8,7 +8,7 @@ import { InvalidArgumentError } from '../errors.js'
 
 /** Where requests go: the parts of a URL the transport needs. */
 export interface Target {
-  scheme: 'http'
+  scheme: 'http' | 'https'
   /** Host name or address as dialled (IPv6 without brackets). */
   host: string
   port: number
@@ -39,20 +39,21 @@ export function parseTarget(url: string | URL): { target: Target; path: string }
   try {
     u = typeof url === 'string' ? new URL(url) : url
   } catch {
-    throw new InvalidArgumentError(`invalid URL '${String(url)}' (expected http://host[:port]/path)`)
+    throw new InvalidArgumentError(`invalid URL '${String(url)}' (expected http[s]://host[:port]/path)`)
   }
-  if (u.protocol !== 'http:') {
-    throw new InvalidArgumentError(`unsupported URL scheme '${u.protocol.replace(/:$/, '')}' in '${u.href}' (only http is supported)`)
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new InvalidArgumentError(`unsupported URL scheme '${u.protocol.replace(/:$/, '')}' in '${u.href}' (http and https are supported)`)
   }
+  const scheme = u.protocol === 'https:' ? 'https' : 'http'
   if (u.hostname === '') throw new InvalidArgumentError(`URL '${u.href}' has no host`)
   if (u.username !== '' || u.password !== '') throw new InvalidArgumentError(`URL '${u.href}': credentials in URLs are not supported (use -H 'Authorization: ...')`)
-  const port = u.port === '' ? 80 : Number(u.port)
+  const port = u.port === '' ? (scheme === 'https' ? 443 : 80) : Number(u.port)
   const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname
   const target: Target = {
-    scheme: 'http',
+    scheme,
     host,
     port,
-    key: `http://${u.hostname}:${port}`,
+    key: `${scheme}://${u.hostname}:${port}`,
     hostHeader: u.host,
   }
   return { target, path: `${u.pathname || '/'}${u.search}` }

@@ -1,11 +1,12 @@
 /**
  * ResponseParser: an incremental HTTP/1.1 response parser that works on the Buffers as they come
  * off the socket. The status line and the framing header fields are read byte by byte; bodies are
- * never converted to strings, only counted or handed on as slices. It frames every response as
- * RFC 9112 section 6.3 says: no body for HEAD, 1xx, 204 and 304; chunked when the final transfer
- * coding is chunked (RFC 9112 section 7.1, trailers included); read until close when another
- * transfer coding or no length is given; else Content-Length.
+ * never converted to strings, only counted or handed on as slices. Framing (RFC 9112 section
+ * 6.3: no body for HEAD, 1xx, 204 and 304; chunked when the final transfer coding is chunked;
+ * read until close when another transfer coding or no length is given; else Content-Length) is
+ * framing.ts's, which the stream reader and the http dissector share.
  */
+import { BodyFraming, ChunkPhase, ChunkedReader, CONTENT_LENGTH_INVALID, MAX_CHUNK_LINE, StartLine, asciiLowerIs, bodyFraming, contentLengthValue, finalCodingIsChunked, lineEnd, startLineKind, statusOf } from './framing.js'
 
 /** What the parser tells the connection that owns it. Each callback may close the connection. */
 export interface ResponseParserOwner {
@@ -23,18 +24,14 @@ export interface ResponseParserOwner {
   onTrailers(block: Buffer, start: number, end: number): void
   /** The whole response was read. */
   onComplete(): void
-  /** The bytes are not a valid response; the connection is unusable. */
-  onParseError(message: string): void
+  /** The bytes are not a valid response (`head-too-large`: a head past MAX_HEAD); the connection is unusable. */
+  onParseError(kind: 'parse' | 'head-too-large', message: string): void
 }
 
-/** How the body of the current response is delimited. */
-export const enum BodyMode { None = 0, Length = 1, Chunked = 2, UntilClose = 3 }
-
-const enum State { Head, Length, ChunkSize, ChunkData, ChunkDataEnd, Trailers, UntilClose, Dead }
+const enum State { Head, Length, Chunked, UntilClose, Dead }
 
 /** Largest response head accepted (Go's default MaxResponseHeaderBytes is 1 MiB). */
-const MAX_HEAD = 1 << 20
-const MAX_LINE = 4096
+export const MAX_HEAD = 1 << 20
 const CR = 13
 const LF = 10
 const SP = 32
@@ -59,13 +56,17 @@ export class ResponseParser {
   /** `Keep-Alive: timeout=N` in seconds, or -1. */
   keepAliveTimeout = -1
   /** How the current body is delimited. */
-  bodyMode: BodyMode = BodyMode.None
+  bodyMode: BodyFraming = BodyFraming.None
   /** Bytes of the current response seen so far (interim responses included). */
   messageBytes = 0
 
   private state = State.Head
   private pending: Buffer | null = null
   private remaining = 0
+  private readonly chunks = new ChunkedReader()
+  /** What bodyFraming() reads, refilled for each head. */
+  private readonly framingHead = { isResponse: true, status: 0, requestMethod: '', hasTransferEncoding: false, chunked: false, contentLength: -1 }
+  private readonly onChunkData: (data: Uint8Array, start: number, end: number) => void
   /**
    * The last complete head parsed (status line to empty line) and what it said: a server sends
    * the same bytes again and again (nginx changes only Date, once a second), and bytes equal to
@@ -79,7 +80,9 @@ export class ResponseParser {
   private lastFlags = 0
   private lastKeepAliveTimeout = -1
 
-  constructor(private readonly owner: ResponseParserOwner) {}
+  constructor(private readonly owner: ResponseParserOwner) {
+    this.onChunkData = (data, start, end) => owner.onBody(data as Buffer, start, end)
+  }
 
   /** True while between responses with nothing of the next one read. */
   get idle(): boolean {
@@ -117,17 +120,7 @@ export class ResponseParser {
           if (this.remaining === 0 && this.state === State.Length) this.complete()
           break
         }
-        case State.ChunkSize: p = this.chunkSize(buf, p); break
-        case State.ChunkData: {
-          const take = Math.min(this.remaining, n - p)
-          this.remaining -= take
-          this.owner.onBody(buf, p, p + take)
-          p += take
-          if (this.remaining === 0 && this.state === State.ChunkData) this.state = State.ChunkDataEnd
-          break
-        }
-        case State.ChunkDataEnd: p = this.chunkDataEnd(buf, p); break
-        case State.Trailers: p = this.trailers(buf, p); break
+        case State.Chunked: p = this.chunkedBody(buf, p); break
         case State.UntilClose:
           this.owner.onBody(buf, p, n)
           p = n
@@ -150,16 +143,16 @@ export class ResponseParser {
     return this.idle ? 'idle' : 'truncated'
   }
 
-  private fail(message: string): number {
+  private fail(message: string, kind: 'parse' | 'head-too-large' = 'parse'): number {
     this.state = State.Dead
     this.pending = null
-    this.owner.onParseError(message)
+    this.owner.onParseError(kind, message)
     return -1
   }
 
   /** Keeps the unfinished tail for the next feed; -1 stops this feed. */
   private stash(buf: Buffer, from: number, limit: number, what: string): number {
-    if (buf.length - from > limit) return this.fail(`${what} longer than ${limit} bytes`)
+    if (buf.length - from > limit) return this.fail(`${what} longer than ${limit} bytes`, 'head-too-large')
     this.pending = Buffer.from(buf.subarray(from))
     return -1
   }
@@ -180,25 +173,27 @@ export class ResponseParser {
       this.messageBytes += buf.length - start
       return this.stash(buf, start, MAX_HEAD, 'response head')
     }
-    if (end - start > MAX_HEAD) return this.fail(`response head longer than ${MAX_HEAD} bytes`)
+    if (end - start > MAX_HEAD) return this.fail(`response head longer than ${MAX_HEAD} bytes`, 'head-too-large')
     this.messageBytes += end - start
     const status = this.status
     if (status >= 100 && status < 200 && status !== 101) {
       this.owner.onInterim(status)
       return this.state === State.Dead ? -1 : end
     }
-    const noBody = status < 200 || status === 204 || status === 304 || this.owner.expectsNoBody()
-    if (noBody) this.bodyMode = BodyMode.None
-    else if (this.hasTransferEncoding) this.bodyMode = this.chunked ? BodyMode.Chunked : BodyMode.UntilClose
-    else if (this.contentLength >= 0) this.bodyMode = this.contentLength === 0 ? BodyMode.None : BodyMode.Length
-    else this.bodyMode = BodyMode.UntilClose
+    const fh = this.framingHead
+    fh.status = status
+    fh.requestMethod = this.owner.expectsNoBody() ? 'HEAD' : ''
+    fh.hasTransferEncoding = this.hasTransferEncoding
+    fh.chunked = this.chunked
+    fh.contentLength = this.contentLength
+    this.bodyMode = bodyFraming(fh)
     this.owner.onHead(buf, start, end)
     if (this.state === State.Dead) return -1
     switch (this.bodyMode) {
-      case BodyMode.None: this.complete(); break
-      case BodyMode.Length: this.state = State.Length; this.remaining = this.contentLength; break
-      case BodyMode.Chunked: this.state = State.ChunkSize; break
-      case BodyMode.UntilClose: this.state = State.UntilClose; break
+      case BodyFraming.Length: this.state = State.Length; this.remaining = this.contentLength; break
+      case BodyFraming.Chunked: this.state = State.Chunked; this.chunks.reset(); break
+      case BodyFraming.UntilClose: this.state = State.UntilClose; break
+      default: this.complete(); break
     }
     return end
   }
@@ -253,21 +248,19 @@ export class ResponseParser {
     // status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 section 4)
     let p = start
     while (p < n && buf[p] !== LF) p++
-    if (p === n) return 0
-    if (p + 1 - start < 13 || buf[start] !== 0x48 || buf[start + 1] !== 0x54 || buf[start + 2] !== 0x54 || buf[start + 3] !== 0x50 ||
-        buf[start + 4] !== 0x2f || buf[start + 5] !== 0x31 || buf[start + 6] !== 0x2e || !isDigit(buf[start + 7]) ||
-        buf[start + 8] !== SP || !isDigit(buf[start + 9]) || !isDigit(buf[start + 10]) || !isDigit(buf[start + 11]) ||
-        (buf[start + 12] !== SP && buf[start + 12] !== CR && buf[start + 12] !== LF)) {
+    if (p === n) return p - start > MAX_HEAD ? this.fail(`response head longer than ${MAX_HEAD} bytes`, 'head-too-large') : 0
+    if (startLineKind(buf, start, lineEnd(buf, start, p)) !== StartLine.Status) {
       return this.fail(`malformed status line '${printable(buf, start, Math.min(p, start + 40))}'`)
     }
     this.versionMinor = buf[start + 7] - 48
-    this.status = (buf[start + 9] - 48) * 100 + (buf[start + 10] - 48) * 10 + (buf[start + 11] - 48)
+    this.status = statusOf(buf, start)
     if (this.status < 100) return this.fail(`invalid status code ${this.status}`)
     p++
     for (;;) {
       let lf = p
       while (lf < n && buf[lf] !== LF) lf++
-      if (lf === n) return 0
+      // A head that keeps growing is refused as soon as it passes MAX_HEAD (no waiting for its end).
+      if (lf === n) return lf - start > MAX_HEAD ? this.fail(`response head longer than ${MAX_HEAD} bytes`, 'head-too-large') : 0
       let le = lf
       if (le > p && buf[le - 1] === CR) le--
       if (le === p) return lf + 1 // the empty line
@@ -291,33 +284,13 @@ export class ResponseParser {
     const len = ne - ns
     const c = buf[ns] | 0x20
     if (len === 14 && c === 0x63 && nameIs(buf, ns, 'content-length')) {
-      // A list of identical values is one value (RFC 9110 section 8.6); anything else is fatal.
-      let value = -1
-      let p = vs
-      while (p < ve) {
-        let v = 0
-        let digits = 0
-        while (p < ve && isDigit(buf[p])) { v = v * 10 + buf[p] - 48; p++; digits++ }
-        if (digits === 0 || v > Number.MAX_SAFE_INTEGER) return this.fail(`invalid Content-Length '${printable(buf, vs, ve)}'`) < 0 && false
-        if (value >= 0 && v !== value) return this.fail(`conflicting Content-Length values '${printable(buf, vs, ve)}'`) < 0 && false
-        value = v
-        while (p < ve && (buf[p] === SP || buf[p] === HT)) p++
-        if (p < ve) {
-          if (buf[p] !== 0x2c) return this.fail(`invalid Content-Length '${printable(buf, vs, ve)}'`) < 0 && false
-          p++
-          while (p < ve && (buf[p] === SP || buf[p] === HT)) p++
-        }
-      }
-      if (value < 0) return this.fail('empty Content-Length') < 0 && false
+      const value = contentLengthValue(buf, vs, ve)
+      if (value === CONTENT_LENGTH_INVALID) return this.fail(`invalid Content-Length '${printable(buf, vs, ve)}'`) < 0 && false
       if (this.contentLength >= 0 && this.contentLength !== value) return this.fail('conflicting Content-Length fields') < 0 && false
       this.contentLength = value
     } else if (len === 17 && c === 0x74 && nameIs(buf, ns, 'transfer-encoding')) {
-      // The final coding decides; a later field line continues the list (RFC 9110 section 5.3).
       this.hasTransferEncoding = true
-      let ts = vs
-      for (let i = ve - 1; i >= vs; i--) if (buf[i] === 0x2c) { ts = i + 1; break }
-      while (ts < ve && (buf[ts] === SP || buf[ts] === HT)) ts++
-      this.chunked = ve - ts === 7 && nameIs(buf, ts, 'chunked')
+      this.chunked = finalCodingIsChunked(buf, vs, ve)
     } else if (len === 10 && c === 0x63 && nameIs(buf, ns, 'connection')) {
       let p = vs
       while (p < ve) {
@@ -344,55 +317,24 @@ export class ResponseParser {
     return true
   }
 
-  private chunkSize(buf: Buffer, start: number): number {
-    const lf = buf.indexOf(LF, start)
-    if (lf < 0) return this.stash(buf, start, MAX_LINE, 'chunk size line')
-    if (lf - start > MAX_LINE) return this.fail('chunk size line too long')
-    this.messageBytes += lf + 1 - start
-    // chunk-size = 1*HEXDIG, then optional chunk extensions after BWS ';' (RFC 9112 section 7.1.1)
-    let p = start
-    let size = 0
-    while (p < lf) {
-      const h = hexValue(buf[p])
-      if (h < 0) break
-      size = size * 16 + h
-      p++
-    }
-    if (p === start || size > Number.MAX_SAFE_INTEGER) return this.fail(`invalid chunk size '${printable(buf, start, Math.min(lf, start + 20))}'`)
-    let le = lf
-    if (le > p && buf[le - 1] === CR) le--
-    if (p < le && buf[p] !== 0x3b && buf[p] !== SP && buf[p] !== HT) return this.fail(`invalid chunk size '${printable(buf, start, Math.min(le, start + 20))}'`)
-    if (size === 0) {
-      this.state = State.Trailers
-    } else {
-      this.state = State.ChunkData
-      this.remaining = size
-    }
-    return lf + 1
-  }
-
-  private chunkDataEnd(buf: Buffer, start: number): number {
-    const lf = buf.indexOf(LF, start)
-    if (lf < 0) return this.stash(buf, start, 2, 'chunk data end')
-    if (!(lf === start || (lf === start + 1 && buf[start] === CR))) return this.fail('chunk data not followed by CRLF')
-    this.state = State.ChunkSize
-    return lf + 1
-  }
-
-  private trailers(buf: Buffer, start: number): number {
-    // The trailer section is re-scanned from its first byte whenever it arrives in pieces.
-    let p = start
-    for (;;) {
-      const lf = buf.indexOf(LF, p)
-      if (lf < 0) return this.stash(buf, start, MAX_HEAD, 'trailer section')
-      if (lf === p || (lf === p + 1 && buf[p] === CR)) {
-        this.owner.onTrailers(buf, start, p)
+  /** Reads chunked body bytes with framing.ts's ChunkedReader; keeps an unfinished line for the next feed. */
+  private chunkedBody(buf: Buffer, start: number): number {
+    const r = this.chunks
+    const p = r.advance(buf, start, buf.length, this.onChunkData)
+    if ((this.state as State) === State.Dead) return -1
+    this.messageBytes += p - start
+    switch (r.phase) {
+      case ChunkPhase.Error: return this.fail(`${r.error} '${printable(buf, p, Math.min(buf.length, p + 20))}'`)
+      case ChunkPhase.Done:
+        this.owner.onTrailers(buf, r.trailersFrom, r.trailersTo)
         if (this.state === State.Dead) return -1
         this.complete()
-        return lf + 1
-      }
-      p = lf + 1
+        return p
     }
+    if (p === buf.length) return p
+    return r.phase === ChunkPhase.Trailers
+      ? this.stash(buf, p, MAX_HEAD, 'trailer section')
+      : this.stash(buf, p, MAX_CHUNK_LINE, 'chunk size line')
   }
 
   private complete(): void {
@@ -406,20 +348,7 @@ function isDigit(b: number): boolean {
   return b >= 0x30 && b <= 0x39
 }
 
-function hexValue(b: number): number {
-  if (b >= 0x30 && b <= 0x39) return b - 0x30
-  const l = b | 0x20
-  if (l >= 0x61 && l <= 0x66) return l - 0x61 + 10
-  return -1
-}
-
-/** Case-insensitive compare of buf at `at` with a lowercase ASCII literal. */
-function nameIs(buf: Buffer, at: number, lower: string): boolean {
-  for (let i = 0; i < lower.length; i++) {
-    if ((buf[at + i] | 0x20) !== lower.charCodeAt(i)) return false
-  }
-  return true
-}
+const nameIs = asciiLowerIs
 
 /** A short printable rendering of bytes for error messages. */
 function printable(buf: Buffer, start: number, end: number): string {

@@ -31,6 +31,7 @@ export class TransportStats {
     'keepalive-disabled': 0,
     error: 0,
     'dial-failed': 0,
+    'body-not-read': 0,
     shutdown: 0,
   }
   /** Bytes written to and read from sockets. */

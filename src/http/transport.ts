@@ -7,44 +7,19 @@
  * after idleConnTimeout (or the server's Keep-Alive timeout, if shorter); failed requests are
  * retried by Go's rules (see connection.ts). See: https://pkg.go.dev/net/http#Transport
  */
-import { now } from './clock.js'
-import { HttpError, InvalidArgumentError } from '../errors.js'
+import { TlsStats, type TlsClientOptions } from './tls-dial.js'
+import { HttpError } from '../errors.js'
 import { Connection, type CloseReason, type ConnectionOwner } from './connection.js'
 import { Exchange, type ExchangeHandler } from './exchange.js'
 import { HostPool } from './host-pool.js'
 import { IdleLru } from './idle-lru.js'
+import { ReadContext } from './read-context.js'
 import { parseHeaderBlock, reasonPhrase } from './response-parser.js'
 import { RequestSpec, type RequestOptions, type Target } from './request-spec.js'
 import { TransportStats } from './transport-stats.js'
+import { option, type TransportOptions } from './transport-options.js'
 
-/** Options of a Transport; the defaults are Go's DefaultTransport's. */
-export interface TransportOptions {
-  /** Idle connections kept per host (Go's DefaultMaxIdleConnsPerHost: 2). */
-  maxIdleConnsPerHost?: number
-  /** Idle connections kept in all; 0 = no limit (default 100). */
-  maxIdleConns?: number
-  /** Connections per host, dialling + active + idle; 0 = no limit (default). */
-  maxConnsPerHost?: number
-  /** Close a connection idle this long, in ms (default 90 000); 0 = never. */
-  idleConnTimeout?: number
-  /** One request per connection: sends `Connection: close` and never pools. */
-  disableKeepAlives?: boolean
-  /** Connect timeout in ms (default 30 000, Go's dialer); 0 = none. */
-  connectTimeout?: number
-  /** Time allowed from a written request to its response head, in ms; 0 = none (default). */
-  responseHeaderTimeout?: number
-  /** Whole-request timeout in ms, from dispatch to the end of the body; 0 = none (default). */
-  requestTimeout?: number
-  /** How long to wait for 100 Continue before sending the body anyway, ms (default 1000). */
-  expectContinueTimeout?: number
-  /** Idempotent requests in flight per connection (HTTP pipelining); 1 = none (default). */
-  pipeline?: number
-  /**
-   * Pipelined connections read several responses per wake-up, with SO_RCVLOWAT, once the
-   * responses are seen to be of one size (default true; Linux, with the addon built).
-   */
-  batchReads?: boolean
-}
+export type { TransportOptions }
 
 /** A response read in full by `Transport.request`. */
 export interface HttpResponse {
@@ -68,16 +43,6 @@ export interface HttpResponse {
 /** Most attempts for one request (Go has no bound; a bound keeps a broken server from looping). */
 const MAX_ATTEMPTS = 10
 
-/** Checks a numeric option. */
-function option(options: TransportOptions, name: keyof TransportOptions, fallback: number, min = 0): number {
-  const v = options[name]
-  if (v === undefined) return fallback
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || Math.floor(v) !== v) {
-    throw new InvalidArgumentError(`invalid ${name}: ${String(v)} (expected an integer >= ${min})`)
-  }
-  return v
-}
-
 /** netkit's HTTP/1.1 keep-alive transport. */
 export class Transport implements ConnectionOwner {
   readonly maxIdleConnsPerHost: number
@@ -91,8 +56,14 @@ export class Transport implements ConnectionOwner {
   readonly expectContinueTimeout: number
   readonly pipeline: number
   readonly batchReads: boolean
+  /** TLS settings for https targets. */
+  readonly tls: TlsClientOptions
+  /** Handshake figures of https connections. */
+  readonly tlsStats = new TlsStats()
   /** Connection counters. */
   readonly stats = new TransportStats()
+  /** The read buffer, clock and deferred writes of this transport's connections. */
+  readonly io = new ReadContext()
   private readonly pools = new Map<string, HostPool>()
   private readonly lru = new IdleLru()
   private sweeper: NodeJS.Timeout | null = null
@@ -110,6 +81,12 @@ export class Transport implements ConnectionOwner {
     this.expectContinueTimeout = option(options, 'expectContinueTimeout', 1000)
     this.pipeline = option(options, 'pipeline', 1, 1)
     this.batchReads = options.batchReads !== false
+    this.tls = options.tls ?? {}
+  }
+
+  /** The transport's clock (performance.now() ms; held while one read's responses are handled). */
+  now(): number {
+    return this.io.now()
   }
 
   /** Serializes a request for this transport (adds `Connection: close` when keep-alives are off). */
@@ -153,7 +130,7 @@ export class Transport implements ConnectionOwner {
         },
       }
       const ex = new Exchange(spec, handler)
-      if (options.timeout !== undefined && options.timeout > 0) ex.deadline = now() + options.timeout
+      if (options.timeout !== undefined && options.timeout > 0) ex.deadline = this.now() + options.timeout
       this.dispatch(ex)
     })
   }
@@ -168,7 +145,7 @@ export class Transport implements ConnectionOwner {
       return
     }
     ex.active = true
-    if (ex.deadline === 0 && this.requestTimeout > 0) ex.deadline = now() + this.requestTimeout
+    if (ex.deadline === 0 && this.requestTimeout > 0) ex.deadline = this.now() + this.requestTimeout
     if (this.sweeper === null) this.startSweeper()
     this.getConn(this.poolFor(ex.spec.target), ex)
   }
@@ -182,11 +159,7 @@ export class Transport implements ConnectionOwner {
       this.poolFor(ex.spec.target).removeWaiter(ex)
       return
     }
-    // Its response may still come: the connection cannot carry anything else reliably.
-    const others = conn.inflight.filter((e) => e !== ex)
-    conn.inflight.length = 0
-    conn.close('error')
-    for (const other of others) this.onExchangeFailed(other, new HttpError('closed', 'connection closed after another request was cancelled'), other.spec.idempotent)
+    conn.cancel(ex)
   }
 
   /** Closes idle connections and aborts everything in flight; the transport cannot be used after. */
@@ -195,12 +168,8 @@ export class Transport implements ConnectionOwner {
     if (this.sweeper) clearInterval(this.sweeper)
     this.sweeper = null
     for (const pool of this.pools.values()) {
-      for (const ex of pool.waiters.splice(0)) this.fail(ex, new HttpError('aborted', 'transport closed'))
-      for (const conn of [...pool.conns]) {
-        const inflight = conn.inflight.splice(0)
-        conn.close('shutdown')
-        for (const ex of inflight) this.fail(ex, new HttpError('aborted', 'transport closed'))
-      }
+      for (const ex of pool.takeAllWaiters()) this.fail(ex, new HttpError('aborted', 'transport closed'))
+      for (const conn of [...pool.conns]) conn.shutdown()
     }
   }
 
@@ -227,9 +196,8 @@ export class Transport implements ConnectionOwner {
 
   /** Go's getConn: an idle connection (MRU), a pipelinable one, or wait (dialling if needed). */
   private getConn(pool: HostPool, ex: Exchange): void {
-    const t = now()
-    while (pool.idle.length > 0) {
-      const conn = pool.idle.pop()!
+    const t = this.now()
+    for (let conn = pool.takeIdle(); conn !== undefined; conn = pool.takeIdle()) {
       this.lru.remove(conn)
       if (conn.idleDeadline > 0 && t >= conn.idleDeadline) {
         conn.close('idle-timeout')
@@ -247,8 +215,7 @@ export class Transport implements ConnectionOwner {
         }
       }
     }
-    ex.waitSeq = ++pool.seq
-    pool.waiters.push(ex)
+    pool.addWaiter(ex)
     this.maybeDial(pool)
   }
 
@@ -261,11 +228,8 @@ export class Transport implements ConnectionOwner {
   private maybeDial(pool: HostPool): void {
     while (pool.waiters.length > pool.dialing * this.pipeline &&
            (this.maxConnsPerHost === 0 || pool.conns.length < this.maxConnsPerHost) && !this.closing) {
-      pool.dialing++
       this.stats.dials++
-      const conn = new Connection(this, pool, this.connectTimeout)
-      conn.dialSeq = pool.seq
-      pool.conns.push(conn)
+      pool.addDial(new Connection(this, pool, this.connectTimeout))
     }
   }
 
@@ -279,8 +243,7 @@ export class Transport implements ConnectionOwner {
   private putConn(conn: Connection): void {
     const pool = conn.pool
     while (pool.waiters.length > 0) {
-      const ex = pool.waiters.shift()!
-      this.send(conn, ex)
+      this.send(conn, pool.takeWaiter()!)
       if (conn.closed || !(this.pipeline > 1 && conn.canPipeline(this.pipeline))) return
       if (!pool.waiters[0]?.spec.idempotent) return
     }
@@ -299,8 +262,8 @@ export class Transport implements ConnectionOwner {
       const hinted = conn.keepAliveHintMs - Math.min(1000, conn.keepAliveHintMs / 4)
       timeout = timeout === 0 ? hinted : Math.min(timeout, hinted)
     }
-    conn.park(timeout > 0 ? now() + timeout : 0)
-    pool.idle.push(conn)
+    conn.park(timeout > 0 ? this.now() + timeout : 0)
+    pool.addIdle(conn)
     this.lru.add(conn)
     if (this.maxIdleConns > 0 && this.lru.size > this.maxIdleConns) {
       const oldest = this.lru.oldest()!
@@ -327,12 +290,12 @@ export class Transport implements ConnectionOwner {
 
   /** Enforces deadlines: connect, response head, whole request (also while queued), idle. */
   private sweep(): void {
-    const t = now()
+    const t = this.now()
     for (const pool of this.pools.values()) {
       for (let i = pool.waiters.length - 1; i >= 0; i--) {
         const ex = pool.waiters[i]
         if (ex.deadline > 0 && t >= ex.deadline) {
-          pool.waiters.splice(i, 1)
+          pool.removeWaiter(ex)
           const t = pool.target
           if (pool.dialing > 0) this.fail(ex, new HttpError('connect-timeout', `timed out connecting to ${t.host}:${t.port}`))
           else this.fail(ex, new HttpError('timeout', 'request timed out waiting for a free connection (maxConnsPerHost)'))
@@ -354,7 +317,7 @@ export class Transport implements ConnectionOwner {
   // ConnectionOwner
 
   onConnected(conn: Connection): void {
-    conn.pool.dialing--
+    conn.pool.dialEnded()
     this.stats.connected++
     this.putConn(conn)
   }
@@ -367,7 +330,7 @@ export class Transport implements ConnectionOwner {
     // of its own rather than an error from a connection attempt it never made, as in Go).
     const first = pool.waiters[0]
     if (first !== undefined && first.waitSeq <= conn.dialSeq && pool.waiters.length > pool.dialing * this.pipeline) {
-      pool.waiters.shift()
+      pool.takeWaiter()
       this.fail(first, err)
     }
     this.maybeDial(pool)
@@ -380,24 +343,23 @@ export class Transport implements ConnectionOwner {
   onRoom(conn: Connection): void {
     const pool = conn.pool
     while (pool.waiters.length > 0 && pool.waiters[0].spec.idempotent && conn.canPipeline(this.pipeline)) {
-      this.send(conn, pool.waiters.shift()!)
+      this.send(conn, pool.takeWaiter()!)
     }
   }
 
   onClosed(conn: Connection, reason: CloseReason, wasDialing: boolean): void {
     this.stats.closed[reason]++
     const pool = conn.pool
-    if (wasDialing) pool.dialing--
+    if (wasDialing) pool.dialEnded()
     pool.removeConn(conn)
     this.lru.remove(conn)
-    pool.removeIdle(conn)
     // A slot is free: waiters blocked by maxConnsPerHost may dial now.
     if (reason !== 'dial-failed') this.maybeDial(pool)
   }
 
   onExchangeFailed(ex: Exchange, err: HttpError, retryable: boolean): void {
     if (!ex.active) return
-    const t = now()
+    const t = this.now()
     if (retryable && ex.attempt < MAX_ATTEMPTS && !this.closing && (ex.deadline === 0 || t < ex.deadline)) {
       ex.attempt++
       ex.status = 0

@@ -17,6 +17,10 @@ import { RotatingWriter } from '../capture/rotating-writer.js'
 import { HttpError, InvalidArgumentError } from '../errors.js'
 import type { RecordBatch } from '../pcap/record-batch.js'
 import { TcpSegmentReader, addressText } from '../stream/tcp-segment.js'
+import { statSync } from 'node:fs'
+import { injectSecrets } from '../pcap/pcapng-secrets.js'
+import { TLS_KEY_LOG } from '../pcap/record-batch.js'
+import type { TlsSecrets } from './tls-flags.js'
 
 /** What `WireCapture.open` takes. */
 export interface WireCaptureOptions {
@@ -27,6 +31,13 @@ export interface WireCaptureOptions {
   port: number
   /** Write the packets here as well. */
   file?: string
+  /** Hand each batch to the file as it comes (a pipe or fifo read live), not about once a second. */
+  packetBuffered?: boolean
+  /**
+   * The run's TLS secrets: written into the pcapng file at the end (a Decryption Secrets Block
+   * ahead of the packets), so that tshark and Wireshark decrypt the run with no key file.
+   */
+  secrets?: TlsSecrets
 }
 
 /** What the capture saw, for the report. */
@@ -107,7 +118,7 @@ export class WireCapture {
         if (this.writer) {
           this.writer.writeBatch(batch)
           // The file stays valid up to about a second ago, as netkit capture's does.
-          if (Date.now() - flushed > 1000) {
+          if (this.options.packetBuffered || Date.now() - flushed > 1000) {
             this.writer.flush()
             flushed = Date.now()
           }
@@ -126,6 +137,12 @@ export class WireCapture {
     const stats = this.capture.stats()
     this.writer?.close(stats)
     if (this.failure !== undefined) throw this.failure
+    const file = this.options.file
+    const secrets = this.options.secrets
+    // A fifo or pipe cannot be rewritten: there, --keylog is the way to the secrets.
+    if (file !== undefined && secrets !== undefined && !secrets.empty && file.endsWith('.pcapng') && statSync(file).isFile()) {
+      injectSecrets(file, TLS_KEY_LOG, secrets.text())
+    }
     if (this.capture.endReason) throw new HttpError('capture', `--capture: ${this.capture.endReason}`)
     return {
       interface: this.options.interface,

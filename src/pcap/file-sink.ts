@@ -5,7 +5,7 @@
  * is on disk is always a valid file of complete records.
  */
 import { closeSync, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs'
-import { fileAccessError } from '../errors.js'
+import { PipeClosedError, fileAccessError } from '../errors.js'
 
 /** A buffered sink over a file descriptor. */
 export class FileSink {
@@ -16,6 +16,8 @@ export class FileSink {
   private buf: Buffer
   private len = 0
   private closed = false
+  /** The reader of the pipe went away: nothing more can be written (writes are dropped). */
+  readerGone = false
 
   private constructor(readonly path: string, private readonly fd: number, private readonly ownsFd: boolean, size: number) {
     this.buf = Buffer.allocUnsafe(size)
@@ -85,6 +87,7 @@ export class FileSink {
 
   /** Writes bytes[start, start + n) out; on failure cuts the file back to the last whole write and throws. */
   private writeOut(bytes: Uint8Array, start: number, n: number): void {
+    if (this.readerGone) return
     let off = 0
     try {
       while (off < n) {
@@ -98,6 +101,10 @@ export class FileSink {
         }
       }
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EPIPE') {
+        this.readerGone = true
+        throw new PipeClosedError(this.path, 'the reader closed the pipe', { cause: err })
+      }
       // Keep the file valid: cut off the partial flush so it ends on a record boundary.
       if (this.ownsFd) try { ftruncateSync(this.fd, this.committed) } catch { /* best effort */ }
       throw fileAccessError(this.path, err, 'write it')

@@ -227,8 +227,16 @@ export class PcapngParser implements RecordParser {
         this.statistics.push(stats)
         return true
       }
+      case BlockType.DSB: {
+        if (total < 20) return this.fail(base + pos, `decryption secrets block too short (${total} bytes)`)
+        const length = rd32(pos + 12)
+        if (16 + length > total - 4) return this.fail(base + pos, `decryption secrets (${length} bytes) run past the end of their block`)
+        // Kept beside the records, so that a rewrite keeps the file decryptable.
+        batch.secrets.push({ type: rd32(pos + 8), data: Buffer.from(buf.subarray(pos + 16, pos + 16 + length)) })
+        return true
+      }
       default:
-        // NRB, DSB, systemd journal and blocks from the future: nothing to deliver, skip whole.
+        // NRB, systemd journal and blocks from the future: nothing to deliver, skip whole.
         return true
     }
   }

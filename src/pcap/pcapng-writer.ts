@@ -110,6 +110,7 @@ export class PcapngWriter extends SinkWriter implements CaptureWriter {
   }
 
   writeBatch(batch: RecordBatch, interfaces: readonly InterfaceInfo[], select?: Uint8Array): void {
+    for (const s of batch.secrets) this.writeSecrets(s.type, s.data)
     const data = batch.data
     for (let i = 0; i < batch.count; i++) {
       if (select !== undefined && select[i] === 0) continue
@@ -130,6 +131,11 @@ export class PcapngWriter extends SinkWriter implements CaptureWriter {
       const idb = this.idbOf.get(src) ?? this.interfaceFor(src, src >= 0 ? interfaces[src] : interfaces[0] ?? { linkType: batch.linkType[i], snaplen: 0 })
       this.writeEpb(idb, data, off, capLen, batch.origLen[i], batch.tsSec[i], batch.tsNsec[i])
     }
+  }
+
+  /** Appends a Decryption Secrets Block (pcapng spec section 4.7): `data` of secrets `type`. */
+  writeSecrets(type: number, data: Buffer): void {
+    this.sink.write(secretsBlock(type, data))
   }
 
   /** Whether timestamps are in nanoseconds (if_tsresol 9), else microseconds. */
@@ -179,4 +185,13 @@ export class PcapngWriter extends SinkWriter implements CaptureWriter {
     head.writeUInt32LE(Number(units & 0xffffffffn), 8)
     this.sink.write(block(BlockType.ISB, Buffer.concat([head, ...opts])))
   }
+}
+
+/** A Decryption Secrets Block, little-endian as every block this writer makes. */
+export function secretsBlock(type: number, data: Buffer): Buffer {
+  const head = Buffer.alloc(8)
+  head.writeUInt32LE(type, 0)
+  head.writeUInt32LE(data.length, 4)
+  const pad = Buffer.alloc(((data.length + 3) & ~3) - data.length)
+  return block(BlockType.DSB, Buffer.concat([head, data, pad]))
 }

@@ -10,6 +10,15 @@ export const RecordKind = {
   custom: 1,
 } as const
 
+/** The body of a pcapng Decryption Secrets Block (pcapng spec section 4.7). */
+export interface DecryptionSecrets {
+  /** Secrets type: 0x544c534b TLS key log, 0x57474b4c WireGuard, ... */
+  type: number
+  data: Buffer
+}
+
+/** Secrets type of an NSS key log (SSLKEYLOGFILE's format). */
+export const TLS_KEY_LOG = 0x544c534b
 /**
  * Record layouts in a batch's buffer that a writer can copy without rewriting (the numbers are
  * the capture addon's layouts 1 and 2, which lay out ring blocks the same way).
@@ -67,6 +76,11 @@ export class RecordBatch {
   /** RecordKind of each record. */
   readonly kind: Uint8Array
   /**
+   * pcapng Decryption Secrets Blocks met while this batch was filled (not records: tshark does
+   * not number them). A pcapng writer writes them ahead of the batch's records.
+   */
+  readonly secrets: DecryptionSecrets[] = []
+  /**
    * How the records sit in `data` when a writer of the same layout may copy them whole, header
    * included: RecordLayout.pcapMicro or pcapNano (classic pcap, little-endian, 16-byte record
    * headers, back to back), else RecordLayout.none. Set by the producer for the whole batch.
@@ -90,6 +104,7 @@ export class RecordBatch {
     this.interfaces = interfaces
     this.count = 0
     this.firstNumber = firstNumber
+    this.secrets.length = 0
     this.layout = RecordLayout.none
   }
 

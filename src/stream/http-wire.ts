@@ -4,7 +4,9 @@
  * the blank line; bodies are framed as RFC 9112 section 6.3 says and only counted, never
  * copied: Content-Length, chunked (with trailers), until the connection closes, and no body for
  * HEAD, 1xx, 204 and 304 responses (which needs the request methods, fed in by the pairing).
+ * The framing rules are src/http/framing.ts's, shared with the transport and the http dissector.
  */
+import { BodyFraming, ChunkPhase, ChunkedReader, CONTENT_LENGTH_INVALID, StartLine, bodyFraming, contentLengthValue, finalCodingIsChunked, lineEnd, startLineKind } from '../http/framing.js'
 
 /** One HTTP message as seen on the wire. */
 export interface WireMessage {
@@ -35,7 +37,10 @@ export interface WireMessage {
 /** Largest header block accepted before the direction is given up as not HTTP. */
 const MAX_HEADER_BYTES = 64 * 1024
 
-const enum State { Start, Headers, Body, ChunkSize, ChunkData, ChunkDataEnd, Trailers, UntilClose, Dead }
+/** Longest unfinished chunk-size line or trailer section kept between segments. */
+const MAX_CHUNK_PENDING = 64 * 1024
+
+const enum State { Start, Headers, Body, Chunked, UntilClose, Dead }
 
 function emptyMessage(): WireMessage {
   return {
@@ -45,16 +50,15 @@ function emptyMessage(): WireMessage {
   }
 }
 
-/**
- * True when data[start, end) begins like an HTTP/1.x start line: `HTTP/` (a status line), or a
- * method token of capitals followed by a space (a request line).
- */
+/** True when data[start, end) begins with a complete HTTP/1.x start line (framing.ts's startLineKind). */
 function startsMessage(data: Buffer, start: number, end: number): boolean {
-  if (end - start >= 5 && data.toString('latin1', start, start + 5) === 'HTTP/') return true
-  let p = start
-  while (p < end && p - start < 20 && ((data[p] >= 0x41 && data[p] <= 0x5a) || data[p] === 0x5f || data[p] === 0x2d)) p++
-  return p - start >= 3 && p < end && data[p] === 0x20
+  const lf = data.indexOf(0x0a, start)
+  if (lf < 0 || lf >= end) return false
+  return startLineKind(data, start, lineEnd(data, start, lf)) !== StartLine.None
 }
+
+/** What bodyFraming() is asked, refilled for each head. */
+interface FramingQuestion { isResponse: boolean; status: number; requestMethod: string; hasTransferEncoding: boolean; chunked: boolean; contentLength: number }
 
 /** Parses one direction's byte stream into messages. */
 export class HttpWireParser {
@@ -65,7 +69,10 @@ export class HttpWireParser {
   private headLen = 0
   private msg: WireMessage = emptyMessage()
   private left = 0
-  private line = ''
+  private readonly chunks = new ChunkedReader()
+  /** An unfinished chunk-size line or trailer section, kept for the next segment (already counted). */
+  private pending: Buffer | null = null
+  private readonly question: FramingQuestion = { isResponse: false, status: 0, requestMethod: '', hasTransferEncoding: false, chunked: false, contentLength: -1 }
   /**
    * After lost bytes: where the next message starts is unknown, so segments are skipped until
    * one begins with a start line (as tshark tries each segment), rather than parsing the middle
@@ -129,35 +136,10 @@ export class HttpWireParser {
           this.touch(frame, time)
           p = end
           continue
-        case State.ChunkSize: case State.Trailers: case State.ChunkDataEnd: {
-          // Line-oriented parts of chunked framing; lines are short, so gather them as text.
-          const nl = data.indexOf(0x0a, p)
-          const upto = nl === -1 || nl >= end ? end : nl + 1
-          this.line += data.toString('latin1', p, upto)
-          this.msg.bodyBytes += upto - p
+        case State.Chunked:
           this.touch(frame, time)
-          p = upto
-          if (this.line.length > 8192) { this.dead = true; continue }
-          if (!this.line.endsWith('\n')) continue
-          const text = this.line.trim()
-          this.line = ''
-          if (this.state === State.ChunkDataEnd) { this.state = State.ChunkSize; continue }
-          if (this.state === State.Trailers) { if (text === '') this.emit(); continue }
-          const size = parseInt(text.split(';')[0], 16)
-          if (!Number.isFinite(size) || size < 0 || !/^[0-9a-fA-F]/.test(text)) { this.dead = true; continue }
-          if (size === 0) this.state = State.Trailers
-          else { this.left = size; this.state = State.ChunkData }
+          p = this.chunked(data, p, end)
           continue
-        }
-        case State.ChunkData: {
-          const n = Math.min(this.left, end - p)
-          this.msg.bodyBytes += n
-          this.left -= n
-          p += n
-          this.touch(frame, time)
-          if (this.left === 0) this.state = State.ChunkDataEnd
-          continue
-        }
         default:
           p = end
       }
@@ -178,12 +160,43 @@ export class HttpWireParser {
   /** Bytes were lost: a body in progress is cut short, and parsing resumes at the next segment that starts a message. */
   gap(): void {
     this.resync = true
+    this.pending = null
     if (this.state === State.Start) return
     if (this.state !== State.Headers) {
       this.msg.truncated = true
       this.emit()
     }
     this.state = State.Start
+  }
+
+  /** Chunked body bytes data[p, end), with any unfinished line kept from the last segment; returns where it stopped. */
+  private chunked(data: Buffer, p: number, end: number): number {
+    let buf = data
+    let from = p
+    let to = end
+    let kept = 0
+    if (this.pending !== null) {
+      kept = this.pending.length
+      buf = Buffer.concat([this.pending, data.subarray(p, end)])
+      this.pending = null
+      from = 0
+      to = buf.length
+    }
+    const r = this.chunks
+    const reached = r.advance(buf, from, to)
+    // Bytes kept from the last segment were counted then.
+    this.msg.bodyBytes += Math.max(0, reached - from - kept)
+    if (r.phase === ChunkPhase.Error) { this.dead = true; return end }
+    if (r.phase === ChunkPhase.Done) {
+      this.emit()
+      return kept > 0 ? p + (reached - kept) : reached
+    }
+    if (reached < to) {
+      if (to - reached > MAX_CHUNK_PENDING) { this.dead = true; return end }
+      this.pending = Buffer.from(buf.subarray(reached, to))
+      this.msg.bodyBytes += Math.min(to - reached, to - from - kept)
+    }
+    return end
   }
 
   private touch(frame: number, time: number): void {
@@ -215,20 +228,22 @@ export class HttpWireParser {
   }
 
   private headersDone(): void {
-    const text = this.head.length === 1 ? this.head[0].toString('latin1') : Buffer.concat(this.head, this.headLen).toString('latin1')
+    const block = this.head.length === 1 ? this.head[0] : Buffer.concat(this.head, this.headLen)
+    const text = block.toString('latin1')
     this.head = []
     const m = this.msg
     m.headerBytes = this.headLen
     let eol = text.indexOf('\n')
-    const first = text.slice(0, eol > 0 && text.charCodeAt(eol - 1) === 13 ? eol - 1 : eol)
-    const start = first.split(' ')
-    if (start[0].length === 8 && start[0].startsWith('HTTP/')) {
+    const le = lineEnd(block, 0, eol)
+    const kind = startLineKind(block, 0, le)
+    const first = text.slice(0, le)
+    if (kind === StartLine.Status) {
       m.isRequest = false
-      m.version = start[0]
-      m.status = Number(start[1])
-      m.phrase = start.slice(2).join(' ')
-      if (!Number.isInteger(m.status)) { this.dead = true; return }
-    } else if (start.length >= 3 && /^HTTP\/\d\.\d$/.test(start[start.length - 1]) && /^[A-Z][A-Z_-]*$/.test(start[0])) {
+      m.version = first.slice(0, 8)
+      m.status = Number(first.slice(9, 12))
+      m.phrase = first.slice(13)
+    } else if (kind === StartLine.Request) {
+      const start = first.split(' ')
       m.method = start[0]
       m.uri = start.length === 3 ? start[1] : start.slice(1, -1).join(' ')
       m.version = start[start.length - 1]
@@ -236,7 +251,10 @@ export class HttpWireParser {
       this.dead = true
       return
     }
-    let te = ''
+    const q = this.question
+    q.hasTransferEncoding = false
+    q.chunked = false
+    q.contentLength = -1
     // Header lines, without splitting the block: only a few names matter here.
     for (let p = eol + 1; p < text.length; p = eol + 1) {
       eol = text.indexOf('\n', p)
@@ -250,25 +268,35 @@ export class HttpWireParser {
       if (name === 'host') m.host = value()
       else if (name === 'user-agent') m.userAgent = value()
       else if (name === 'content-type') m.contentType = value()
-      else if (name === 'content-length') m.contentLengthHeader = Number(value())
-      else if (name === 'transfer-encoding') te = value().toLowerCase()
+      else if (name === 'content-length') {
+        const n = contentLengthValue(block, c + 1, eol)
+        if (n !== CONTENT_LENGTH_INVALID) m.contentLengthHeader = n
+      } else if (name === 'transfer-encoding') {
+        q.hasTransferEncoding = true
+        q.chunked = finalCodingIsChunked(block, c + 1, eol)
+      }
     }
-    m.chunked = /(^|,)\s*chunked\s*$/.test(te)
-    // RFC 9112 section 6.3: the order of these checks is the rule.
-    if (!m.isRequest) {
-      const method = this.nextRequestMethod?.() ?? ''
-      if (method === 'HEAD' || (m.status >= 100 && m.status < 200) || m.status === 204 || m.status === 304) return this.emit()
-      if (method === 'CONNECT' && m.status >= 200 && m.status < 300) return this.emit()
+    m.chunked = q.chunked
+    q.isResponse = !m.isRequest
+    q.status = m.status
+    q.requestMethod = m.isRequest ? '' : this.nextRequestMethod?.() ?? ''
+    q.contentLength = m.contentLengthHeader
+    switch (bodyFraming(q)) {
+      case BodyFraming.Chunked:
+        this.state = State.Chunked
+        this.chunks.reset()
+        this.pending = null
+        return
+      case BodyFraming.Length:
+        this.left = m.contentLengthHeader
+        this.state = State.Body
+        return
+      case BodyFraming.UntilClose:
+        this.state = State.UntilClose
+        return
+      default:
+        this.emit()
     }
-    if (m.chunked) { this.state = State.ChunkSize; this.line = ''; return }
-    if (m.contentLengthHeader >= 0 && Number.isFinite(m.contentLengthHeader)) {
-      this.left = m.contentLengthHeader
-      if (this.left === 0) return this.emit()
-      this.state = State.Body
-      return
-    }
-    if (m.isRequest) return this.emit()
-    this.state = State.UntilClose
   }
 
   private emit(): void {

@@ -22,7 +22,7 @@ function recorder(): { owner: ResponseParserOwner; events: string[]; parser: Res
     onBody: (_chunk, start, end) => { body += end - start },
     onTrailers: (block, start, end) => events.push(`trailers ${block.toString('latin1', start, end).trim()}`),
     onComplete: () => events.push(`complete body=${body}`),
-    onParseError: (message) => events.push(`error ${message}`),
+    onParseError: (_kind, message) => events.push(`error ${message}`),
   }
   const parser = new ResponseParser(owner)
   return { owner, events, parser }

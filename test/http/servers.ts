@@ -94,6 +94,9 @@ export function nginxBinary(): string | null {
 export interface NginxServer {
   url: string
   port: number
+  /** With the `tls` option: the same site over TLS (https://127.0.0.1:tlsPort/). */
+  httpsUrl?: string
+  tlsPort?: number
   pid: number
   /**
    * Connections accepted and requests served so far (stub_status, minus the status requests
@@ -108,12 +111,13 @@ export interface NginxServer {
  * (master_process off: one process, whatever user runs the tests). `workers` > 0 runs a master
  * with that many workers instead (for benchmarks).
  */
-export async function startNginx(options: { workers?: number; accessLog?: boolean } = {}): Promise<NginxServer> {
+export async function startNginx(options: { workers?: number; accessLog?: boolean; tls?: { cert: string; key: string } } = {}): Promise<NginxServer> {
   const bin = nginxBinary()
   if (bin === null) throw new Error('nginx not installed')
   const { dir, cleanup } = tempDir('netkit-nginx-')
   for (const d of ['logs', 'tmp']) mkdirSync(join(dir, d))
   const port = await freePort()
+  const tlsPort = options.tls ? await freePort() : undefined
   const accessLog = options.accessLog !== false
   const workers = options.workers ?? 0
   const conf = `
@@ -137,7 +141,15 @@ http {
     listen 127.0.0.1:${port};
     location / { default_type text/plain; return 200 "hello from nginx\\n"; }
     location = /nginx_status { stub_status; access_log off; }
-  }
+  }${options.tls ? `
+  ssl_session_cache shared:netkit:1m;
+  server {
+    listen 127.0.0.1:${tlsPort} ssl;
+    ssl_certificate ${options.tls.cert};
+    ssl_certificate_key ${options.tls.key};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    location / { default_type text/plain; return 200 "hello from nginx\\n"; }
+  }` : ''}
 }
 `
   writeFileSync(join(dir, 'nginx.conf'), conf)
@@ -146,6 +158,7 @@ http {
   child.stderr?.on('data', (d) => { stderr += d })
   try {
     await waitForPort(port)
+    if (tlsPort !== undefined) await waitForPort(tlsPort)
   } catch {
     child.kill('SIGKILL')
     throw new Error(`nginx did not start: ${stderr || readFileSync(join(dir, 'logs', 'error.log'), 'utf8')}`)
@@ -155,6 +168,7 @@ http {
   return {
     url: `http://127.0.0.1:${port}/`,
     port,
+    ...(tlsPort === undefined ? {} : { httpsUrl: `https://127.0.0.1:${tlsPort}/`, tlsPort }),
     pid: child.pid!,
     async counts() {
       const text = await new Promise<string>((resolve, reject) => {
