@@ -5,6 +5,7 @@ import { filterExpression } from '../cli/filter-expression.js'
 import { PacketOutput } from '../cli/packet-output.js'
 import { loadConfig } from '../config.js'
 import { loadDissection } from '../cli/display-filter.js'
+import { withDissectionFlags } from '../cli/dissection-flags.js'
 import { BatchFilter } from '../filter/batch-filter.js'
 import { needsDissection, type OutputFormat } from '../format/packet-printer.js'
 import { openCaptureFile } from '../pcap/file-reader.js'
@@ -32,7 +33,7 @@ export default class Read extends NetkitCommand {
   async run(): Promise<void> {
     const { flags, raw } = await this.parse(Read)
     const filter = filterExpression(raw)
-    const config = await loadConfig(flags.config) // a broken configuration is reported before any work starts
+    const config = withDissectionFlags(await loadConfig(flags.config), flags) // a broken configuration is reported before any work starts
     const print = { format: flags.format as OutputFormat, fields: flags.field, hex: flags.hex, nano: flags.nano }
     const displayFilter = flags['display-filter']
     const { registry, filter: dfilter } = (!flags.write && needsDissection(print)) || displayFilter !== undefined
