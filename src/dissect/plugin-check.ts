@@ -34,7 +34,9 @@ const FIELD_NAME = /^[a-z0-9][a-z0-9_-]*(\.[a-z0-9_][a-z0-9_-]*)*$/
 export async function checkPlugin(path: string, cwd = process.cwd()): Promise<PluginCheck> {
   const file = pluginFile(path.startsWith('.') || path.startsWith('/') ? resolve(cwd, path) : path, cwd)
   const shipped = (await loadDissectors(validateConfig({ plugins: [] }))).registry
-  const { registry, errors } = await loadDissectors(validateConfig({ plugins: [file] }))
+  // A shipped plugin is checked as it is loaded already; any other is loaded beside them.
+  const builtin = shipped.dissectors.some((d) => d.source === file)
+  const { registry, errors } = builtin ? { registry: shipped, errors: [] } : await loadDissectors(validateConfig({ plugins: [file] }))
   const mine = registry.dissectors.filter((d) => d.source === file)
   const problems = errors.map((e) => e.message)
   for (const d of mine) problems.push(...definitionProblems(d.def, shipped, registry), ...await dissectProblems(d.def.name, file, registry))
@@ -51,8 +53,9 @@ function definitionProblems(def: DissectorDefinition, shipped: DissectorRegistry
     if (!FIELD_NAME.test(spec.name) || !(spec.name === def.name || spec.name.startsWith(`${def.name}.`))) {
       out.push(`${def.name}: field '${key}' is named '${spec.name}': Wireshark-style names are the protocol's name, a dot and lower-case words (${def.name}.${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)})`)
     }
-    const owner = shipped.fieldByName.get(spec.name)
-    if (owner !== undefined) out.push(`${def.name}: field ${spec.name} is already defined by a shipped dissector: pick a name under ${def.name}.`)
+    const id = shipped.fieldByName.get(spec.name)
+    const owner = id === undefined ? undefined : shipped.dissectors.find((d) => d.name !== def.name && Object.values(d.ids).includes(id))
+    if (owner !== undefined) out.push(`${def.name}: field ${spec.name} is already defined by the shipped dissector ${owner.name}: pick a name under ${def.name}.`)
   }
   const mine = registry.dissectors.find((d) => d.def === def)
   const known = new Set(shipped.knownTables())
