@@ -58,7 +58,7 @@ test('no shipped plugin imports another plugin\'s file or writes a named protoco
 
 test('the rules catch the lines plugins used to have', () => {
   const bad = ["{ table: 'ethertype', key: 0x0800 }", "ctx.next('ip.proto', 6, hl)", 'if (type === 0x86dd)', 'if (flags & 0x02)', "import { endpoints } from '../udp/index.js'"]
-  assert.deepEqual(bad.filter((line) => ruleProblems('x.js', line).length === 1), bad)
+  assert.deepEqual(bad.filter((line) => ruleProblems('x.js', line).length > 0), bad)
 })
 
 test('dissectors --check and the loader say what to fix, with file and line', async (t) => {
