@@ -118,9 +118,8 @@ export default defineDissector({
     if (ctx.wantsInfo) tcpdumpInfo(ctx.endpointsLine(sport, dport).text(': '), view, ctx, sport, dport, seq, ack, flags, hl, win, payload)
     // A FIN with no data still goes up: it completes a message read until the sender closes.
     if ((payload > 0 && view.captured > hl) || (flags & FIN && flow >= 0)) {
-      // The SYN takes the sequence number before the first payload byte.
-      const stream = { altKey: hi, flow, seq: flags & SYN ? (seq + 1) >>> 0 : seq, fin: (flags & FIN) !== 0 }
-      if (flow >= 0) ctx.nextStream(Table.TCP_PORT, lo, hl, stream)
+      // The payload's first byte follows the SYN's sequence number, which the SYN itself takes.
+      if (flow >= 0) ctx.nextStream(Table.TCP_PORT, lo, hl, { altKey: hi, flow, seq: flags & SYN ? (seq + 1) >>> 0 : seq, fin: (flags & FIN) !== 0 })
       else ctx.next(Table.TCP_PORT, lo, hl, hi)
     }
   },
