@@ -93,6 +93,9 @@ test('a newcomer scaffolds, tests, edits, loads, runs, packs and installs a diss
   assert.equal(o.stdout, `${moved}\t2\t0\t5\tmoved\n`)
   const shown = await netkit(['dissectors', 'nkp', '-o', `nkp.port:${moved}`], { cwd: dir })
   assert.match(shown.stdout, new RegExp(`preference nkp\\.port \\(uint\\) = ${moved} \\(default ${port}\\)`))
+  const typo = await netkit(['dissectors', 'nkp', '-o', 'nkp.prot:7000'], { cwd: dir })
+  assert.equal(typo.code, 2)
+  assert.match(typo.stderr, /nkp has no preference 'prot' \(it has: port\)/)
   const d = await netkit(['read', '-r', pcap, '-d', `udp.port==${mapped},nkp`, '-Y', 'nkp', ...fields], { cwd: dir })
   assert.equal(d.stdout, `${port}\t1\t0\t8\thi there\n${port}\t2\t1\t11\turgent data\n${mapped}\t3\t0\t6\tmapped\n`)
 
