@@ -74,7 +74,7 @@ function dissectorSource(o: ScaffoldOptions): string {
   preferences: {
     port: { type: 'uint', default: ${t.port}, description: '${t.proto.toUpperCase()} port of ${n.toUpperCase()}' },
   },
-  register: (prefs) => [{ table: Table.${table}, key: prefs.port }],
+  register: (prefs) => [{ table: Table.${table}, key: ${ts ? 'prefs.port as number' : 'prefs.port'} }],
 `
   const body = `    ctx.add(f.version, 0, 1)
     const type = ctx.add(f.type, 1, 1)
