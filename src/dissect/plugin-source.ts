@@ -85,5 +85,5 @@ export function loadFailure(file: string, err: unknown): string {
   // import netkit (an ES module) on Node 20.
   if (TS.test(file) && /Cannot find (module|package) 'netkit'/.test(reason)) reason += ' (a .ts plugin is loaded as an ES module only when its package.json says "type": "module"; or name it .mts)'
   const where = at ? `${file}:${at[1]}${at[2] ? `:${at[2]}` : ''}` : file
-  return `plugin ${where}: ${reason}`
+  return `plugin ${where} failed to load: ${reason}`
 }
