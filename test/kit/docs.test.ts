@@ -52,10 +52,9 @@ test('the dissectPdus and bitmask/values/preferences examples do what the doc sa
   writeFileSync(join(dir, 'nkpt.js'), example('nkpt'))
   writeFileSync(join(dir, 'nkb.js'), example('nkb'))
   writeFileSync(join(dir, '.netkitrc.json'), JSON.stringify({ plugins: ['./nkpt.js', './nkb.js'] }))
-  for (const f of ['nkpt.js', 'nkb.js']) {
-    const check = await netkit(['dissectors', '--check', `./${f}`], { cwd: dir })
-    assert.equal(check.code, 0, check.stdout + check.stderr)
-  }
+  // dissectPdus must not throw on short or arbitrary views (--check runs it on them).
+  const check = await netkit(['dissectors', '--check', './nkpt.js'], { cwd: dir })
+  assert.equal(check.code, 0, check.stdout + check.stderr)
   // NKPT: two messages in one segment, then one split over two segments.
   const msg = (type: number, body: string) => Buffer.concat([Buffer.from([0x4e, type, 0, body.length]), Buffer.from(body)])
   const split = msg(2, 'split')
