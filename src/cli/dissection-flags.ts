@@ -4,8 +4,6 @@
  * `preferences` (the command line wins) and are checked when the dissectors load.
  */
 import { Flags } from '@oclif/core'
-import type { NetkitConfig } from '../config.js'
-import { preferenceFlags } from '../dissect/preferences.js'
 
 /** -d and -o. */
 export const dissectionFlags = {
@@ -25,10 +23,5 @@ export const dissectionFlags = {
   }),
 }
 
-/** The configuration with the command line's -d rules and -o settings added. */
-export function withDissectionFlags(config: NetkitConfig, flags: { 'decode-as'?: string[]; preference?: string[] }): NetkitConfig {
-  const preferences: Record<string, Record<string, unknown>> = {}
-  for (const [name, values] of Object.entries(config.preferences ?? {})) preferences[name] = { ...values }
-  for (const [name, values] of Object.entries(preferenceFlags(flags.preference))) preferences[name] = { ...preferences[name], ...values }
-  return { ...config, preferences, decodeAs: [...(config.decodeAs ?? []), ...(flags['decode-as'] ?? [])] }
-}
+/** The configuration with the command line's -d rules and -o settings added (see preferences.ts). */
+export { withDissectionFlags } from '../dissect/preferences.js'

@@ -3,6 +3,7 @@
  * definition's defaults, the configuration's `preferences` and the command line, checked
  * against each preference's type before any packet is read.
  */
+import type { NetkitConfig } from '../config.js'
 import { InvalidArgumentError } from '../errors.js'
 import type { DissectorDefinition, PreferenceSpec, PreferenceValues } from './api.js'
 
@@ -59,4 +60,15 @@ export function preferenceValues(def: DissectorDefinition, settings: Record<stri
     out[name] = convert(specs[name], value, `preference ${def.name}.${name}`)
   }
   return Object.freeze(out)
+}
+
+/**
+ * The configuration with a command line's -d rules and -o settings added: the rules after the
+ * configuration's `decodeAs`, the settings over its `preferences` (the command line wins).
+ */
+export function withDissectionFlags(config: NetkitConfig, flags: { 'decode-as'?: string[]; preference?: string[] }): NetkitConfig {
+  const preferences: PreferenceSettings = {}
+  for (const [name, values] of Object.entries(config.preferences ?? {})) preferences[name] = { ...values }
+  for (const [name, values] of Object.entries(preferenceFlags(flags.preference))) preferences[name] = { ...preferences[name], ...values }
+  return { ...config, preferences, decodeAs: [...(config.decodeAs ?? []), ...(flags['decode-as'] ?? [])] }
 }
