@@ -17,9 +17,13 @@ export interface NetkitConfig {
   plugins: string[]
   /** Whether to load the dissectors shipped in plugins/ (default true). */
   builtinPlugins: boolean
+  /** Dissector preferences by dissector, then preference name: `{ nkp: { port: 7000 } }`. */
+  preferences?: Record<string, Record<string, unknown>>
+  /** Decode-As rules in tshark's -d syntax: `["tcp.port==8888,http"]`. */
+  decodeAs?: string[]
 }
 
-const KNOWN_KEYS = new Set(['plugins', 'builtinPlugins'])
+const KNOWN_KEYS = new Set(['plugins', 'builtinPlugins', 'preferences', 'decodeAs'])
 
 /** Validates a raw configuration object from `filepath`. */
 export function validateConfig(raw: unknown, filepath?: string): NetkitConfig {
@@ -38,11 +42,22 @@ export function validateConfig(raw: unknown, filepath?: string): NetkitConfig {
   }
   const builtin = obj.builtinPlugins ?? true
   if (typeof builtin !== 'boolean') throw new ConfigError(`${where}: 'builtinPlugins' must be true or false`)
+  const preferences = obj.preferences ?? {}
+  const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
+  if (!isObject(preferences) || !Object.values(preferences).every(isObject)) {
+    throw new ConfigError(`${where}: 'preferences' maps dissector names to their settings, e.g. {"nkp": {"port": 7000}}`)
+  }
+  const decodeAs = obj.decodeAs ?? []
+  if (!Array.isArray(decodeAs) || !decodeAs.every((d) => typeof d === 'string')) {
+    throw new ConfigError(`${where}: 'decodeAs' is a list of tshark -d rules, e.g. ["tcp.port==8888,http"]`)
+  }
   const base = filepath ? dirname(filepath) : process.cwd()
   return {
     filepath,
     plugins: plugins.map((p: string) => (p.startsWith('.') || p.startsWith('/') ? resolve(base, p) : p)),
     builtinPlugins: builtin,
+    preferences: preferences as Record<string, Record<string, unknown>>,
+    decodeAs: decodeAs as string[],
   }
 }
 

@@ -1,6 +1,6 @@
 // @ts-check
 // ARP (RFC 826) for Ethernet/IPv4 and other hardware/protocol sizes.
-import { defineDissector } from 'netkit'
+import { defineDissector, EtherType, Table } from 'netkit'
 
 export default defineDissector({
   name: 'arp',
@@ -17,7 +17,7 @@ export default defineDissector({
     dstHw: { name: 'arp.dst.hw_mac', type: 'ether', label: 'Target MAC address' },
     dstProto: { name: 'arp.dst.proto_ipv4', type: 'ipv4', label: 'Target IP address' },
   },
-  register: [{ table: 'ethertype', key: 0x0806 }],
+  register: [{ table: Table.ETHERTYPE, key: EtherType.ARP }],
   dissect(view, ctx, f) {
     ctx.add(f.hwType, 0, 2)
     const ptype = ctx.add(f.protoType, 2, 2)
@@ -25,7 +25,7 @@ export default defineDissector({
     const pln = ctx.add(f.protoSize, 5, 1)
     const op = ctx.add(f.opcode, 6, 2)
     const ether = hln === 6
-    const ipv4 = pln === 4 && ptype === 0x0800
+    const ipv4 = pln === 4 && ptype === EtherType.IPV4
     let at = 8
     if (ether) ctx.add(f.srcHw, at, 6)
     at += hln

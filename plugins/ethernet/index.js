@@ -1,7 +1,7 @@
 // @ts-check
 // Ethernet II with 802.1Q (vlan) and 802.1ad (ieee8021ad) tags: each tag is a layer of its
 // own that hands on to the ethertype table, as Wireshark shows them (eth:ethertype:vlan:...).
-import { defineDissector } from 'netkit'
+import { defineDissector, EtherType, LinkType, Table } from 'netkit'
 
 /** Ethernet II (LINKTYPE_ETHERNET). */
 export const ethernet = defineDissector({
@@ -14,7 +14,7 @@ export const ethernet = defineDissector({
     type: { name: 'eth.type', type: 'uint', hexDigits: 4, label: 'Type' },
     len: { name: 'eth.len', type: 'uint', label: 'Length' },
   },
-  register: [{ table: 'link', key: 1 }],
+  register: [{ table: Table.LINK, key: LinkType.EN10MB }],
   dissect(view, ctx, f) {
     ctx.add(f.dst, 0, 6)
     ctx.add(f.src, 6, 6)
@@ -61,8 +61,8 @@ function tag(name, title, types) {
 }
 
 /** 802.1Q VLAN tag. */
-export const vlan = tag('vlan', '802.1Q Virtual LAN', [0x8100, 0x9100])
+export const vlan = tag('vlan', '802.1Q Virtual LAN', [EtherType.VLAN, EtherType.QINQ_OLD])
 /** 802.1ad provider bridge (QinQ) tag. */
-export const qinq = tag('ieee8021ad', '802.1ad Provider Bridge (Q-in-Q)', [0x88a8])
+export const qinq = tag('ieee8021ad', '802.1ad Provider Bridge (Q-in-Q)', [EtherType.QINQ])
 
 export default [ethernet, vlan, qinq]

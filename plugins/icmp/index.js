@@ -1,7 +1,7 @@
 // @ts-check
 // ICMP (RFC 792). Error messages carry the offending datagram's header, decoded as IP again
 // (as Wireshark does: ip:icmp:ip:udp).
-import { defineDissector } from 'netkit'
+import { defineDissector, IpProto, Table } from 'netkit'
 
 const ERRORS = new Set([3, 4, 5, 11, 12])
 const NAMES = { 0: 'echo reply', 3: 'unreachable', 5: 'redirect', 8: 'echo request', 11: 'time exceeded', 12: 'parameter problem', 13: 'time stamp request', 14: 'time stamp reply' }
@@ -17,7 +17,7 @@ export default defineDissector({
     ident: { name: 'icmp.ident', type: 'uint', label: 'Identifier (BE)' },
     seq: { name: 'icmp.seq', type: 'uint', label: 'Sequence Number (BE)' },
   },
-  register: [{ table: 'ip.proto', key: 1 }],
+  register: [{ table: Table.IP_PROTO, key: IpProto.ICMP }],
   dissect(view, ctx, f) {
     const type = ctx.add(f.type, 0, 1)
     ctx.add(f.code, 1, 1)

@@ -1,6 +1,6 @@
 // @ts-check
 // ICMPv6 (RFC 4443). Error messages (types 1-4) carry the offending packet, decoded as IPv6.
-import { defineDissector } from 'netkit'
+import { defineDissector, IpProto, Table } from 'netkit'
 
 const NAMES = { 1: 'destination unreachable', 2: 'packet too big', 3: 'time exceeded', 4: 'parameter problem', 128: 'echo request', 129: 'echo reply', 133: 'router solicitation', 134: 'router advertisement', 135: 'neighbor solicitation', 136: 'neighbor advertisement', 143: 'multicast listener report v2' }
 
@@ -13,7 +13,7 @@ export default defineDissector({
     code: { name: 'icmpv6.code', type: 'uint', label: 'Code' },
     checksum: { name: 'icmpv6.checksum', type: 'uint', hexDigits: 4, label: 'Checksum' },
   },
-  register: [{ table: 'ip.proto', key: 58 }],
+  register: [{ table: Table.IP_PROTO, key: IpProto.ICMPV6 }],
   dissect(view, ctx, f) {
     const type = ctx.add(f.type, 0, 1)
     ctx.add(f.code, 1, 1)

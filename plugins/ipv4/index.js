@@ -2,7 +2,7 @@
 // IPv4 (RFC 791): header fields, options, fragments; the payload goes to the ip.proto table.
 // Fragments other than a whole datagram are not handed on (netkit does not reassemble IP).
 // The header checksum status is 2 (unverified), as tshark reports it by default.
-import { defineDissector } from 'netkit'
+import { defineDissector, EtherType, LinkType, Table } from 'netkit'
 
 export default defineDissector({
   name: 'ip',
@@ -30,7 +30,7 @@ export default defineDissector({
     addr: { name: 'ip.addr', type: 'ipv4', label: 'Source or Destination Address' },
     optType: { name: 'ip.opt.type', type: 'uint', label: 'Option type' },
   },
-  register: [{ table: 'ethertype', key: 0x0800 }, { table: 'ip.version', key: 4 }, { table: 'link', key: 228 }],
+  register: [{ table: Table.ETHERTYPE, key: EtherType.IPV4 }, { table: Table.IP_VERSION, key: 4 }, { table: Table.LINK, key: LinkType.IPV4 }],
   dissect(view, ctx, f) {
     const b0 = view.u8(0)
     const version = b0 >> 4

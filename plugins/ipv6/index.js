@@ -1,7 +1,7 @@
 // @ts-check
 // IPv6 (RFC 8200) and its extension headers, each a layer as Wireshark shows them
 // (ipv6.hopopts, ipv6.routing, ipv6.fraghdr, ipv6.dstopts); the payload goes to ip.proto.
-import { defineDissector } from 'netkit'
+import { defineDissector, EtherType, IpProto, LinkType, Table } from 'netkit'
 
 const ipv6 = defineDissector({
   name: 'ipv6',
@@ -19,7 +19,7 @@ const ipv6 = defineDissector({
     dst: { name: 'ipv6.dst', type: 'ipv6', label: 'Destination Address' },
     addr: { name: 'ipv6.addr', type: 'ipv6', label: 'Source or Destination Address' },
   },
-  register: [{ table: 'ethertype', key: 0x86dd }, { table: 'ip.version', key: 6 }, { table: 'link', key: 229 }],
+  register: [{ table: Table.ETHERTYPE, key: EtherType.IPV6 }, { table: Table.IP_VERSION, key: 6 }, { table: Table.LINK, key: LinkType.IPV6 }],
   dissect(view, ctx, f) {
     const w = view.u32(0)
     const version = w >>> 28
@@ -75,7 +75,7 @@ const fragment = defineDissector({
     more: { name: 'ipv6.fraghdr.more', type: 'bool', label: 'More Fragments' },
     ident: { name: 'ipv6.fraghdr.ident', type: 'uint', hexDigits: 8, label: 'Identification' },
   },
-  register: [{ table: 'ip.proto', key: 44 }],
+  register: [{ table: Table.IP_PROTO, key: IpProto.FRAGMENT }],
   dissect(view, ctx, f) {
     const nxt = ctx.add(f.nxt, 0, 1)
     const w = view.u16(2)
@@ -88,8 +88,8 @@ const fragment = defineDissector({
 
 export default [
   ipv6,
-  extension('ipv6.hopopts', 'IPv6 Hop-by-Hop Option', 0),
-  extension('ipv6.routing', 'Routing Header for IPv6', 43),
-  extension('ipv6.dstopts', 'Destination Options for IPv6', 60),
+  extension('ipv6.hopopts', 'IPv6 Hop-by-Hop Option', IpProto.HOPOPTS),
+  extension('ipv6.routing', 'Routing Header for IPv6', IpProto.ROUTING),
+  extension('ipv6.dstopts', 'Destination Options for IPv6', IpProto.DSTOPTS),
   fragment,
 ]

@@ -1,7 +1,7 @@
 // @ts-check
 // MPLS label stack (RFC 3032), over Ethernet and over UDP (RFC 7510, port 6635); after the
 // bottom of the stack the payload is IPv4 or IPv6 by its version nibble.
-import { defineDissector } from 'netkit'
+import { defineDissector, EtherType, Table } from 'netkit'
 
 export default defineDissector({
   name: 'mpls',
@@ -13,7 +13,7 @@ export default defineDissector({
     bottom: { name: 'mpls.bottom', type: 'uint', label: 'MPLS Bottom Of Label Stack' },
     ttl: { name: 'mpls.ttl', type: 'uint', label: 'MPLS TTL' },
   },
-  register: [{ table: 'ethertype', key: 0x8847 }, { table: 'ethertype', key: 0x8848 }, { table: 'udp.port', key: 6635 }],
+  register: [{ table: Table.ETHERTYPE, key: EtherType.MPLS }, { table: Table.ETHERTYPE, key: EtherType.MPLS_MULTICAST }, { table: 'udp.port', key: 6635 }],
   dissect(view, ctx, f) {
     let at = 0
     for (;;) {

@@ -1,7 +1,7 @@
 // @ts-check
 // PPP in HDLC-like framing (LINKTYPE_PPP, RFC 1662): address and control (0xff 0x03) when
 // present, then the protocol number. IPv4 and IPv6 are handed on.
-import { defineDissector } from 'netkit'
+import { defineDissector, LinkType, PppProtocol, Table } from 'netkit'
 
 export default defineDissector({
   name: 'ppp',
@@ -12,7 +12,7 @@ export default defineDissector({
     control: { name: 'ppp.control', type: 'uint', hexDigits: 2, label: 'Control' },
     protocol: { name: 'ppp.protocol', type: 'uint', hexDigits: 4, label: 'Protocol' },
   },
-  register: [{ table: 'link', key: 9 }],
+  register: [{ table: Table.LINK, key: LinkType.PPP }],
   dissect(view, ctx, f) {
     let at = 0
     if (view.u8(0) === 0xff && view.u8(1) === 0x03) {
@@ -25,7 +25,7 @@ export default defineDissector({
     const proto = first & 1 ? first : ctx.add(f.protocol, at, 2)
     if (first & 1) ctx.set(f.protocol, proto)
     const len = first & 1 ? 1 : 2
-    if (proto === 0x21) ctx.next('ip.version', 4, at + len)
-    else if (proto === 0x57) ctx.next('ip.version', 6, at + len)
+    if (proto === PppProtocol.IPV4) ctx.next(Table.IP_VERSION, 4, at + len)
+    else if (proto === PppProtocol.IPV6) ctx.next(Table.IP_VERSION, 6, at + len)
   },
 })

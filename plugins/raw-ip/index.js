@@ -1,7 +1,7 @@
 // @ts-check
 // Link types without a link header: LINKTYPE_RAW (tshark's "raw" layer, then IP by version),
 // (LINKTYPE_IPV4/IPV6 go straight to the ip/ipv6 dissectors), and BSD loopback NULL/LOOP (a 4-byte address family).
-import { defineDissector } from 'netkit'
+import { defineDissector, LinkType, Table } from 'netkit'
 
 /** LINKTYPE_RAW: IPv4 or IPv6 by the version nibble. */
 export const raw = defineDissector({
@@ -9,7 +9,7 @@ export const raw = defineDissector({
   handsOn: ['ip.version'],
   title: 'Raw packet data',
   fields: {},
-  register: [{ table: 'link', key: 101 }],
+  register: [{ table: Table.LINK, key: LinkType.RAW }],
   dissect(view, ctx) {
     ctx.next('ip.version', view.u8(0) >> 4, 0)
   },
@@ -21,7 +21,7 @@ export const loopback = defineDissector({
   handsOn: ['ip.version'],
   title: 'Null/Loopback',
   fields: { family: { name: 'null.family', type: 'uint', label: 'Family' } },
-  register: [{ table: 'link', key: 0 }, { table: 'link', key: 108 }],
+  register: [{ table: Table.LINK, key: LinkType.NULL }, { table: Table.LINK, key: LinkType.LOOP }],
   dissect(view, ctx, f) {
     let family = ctx.linkType === 108 ? view.u32(0) : view.u32le(0)
     if (family > 0xffff) family = view.u32(0)

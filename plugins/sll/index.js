@@ -1,7 +1,7 @@
 // @ts-check
 // Linux "cooked" capture headers, v1 (LINKTYPE_LINUX_SLL, 16 bytes) and v2 (LINKTYPE_LINUX_SLL2,
 // 20 bytes), as written for `-i any`. See: https://www.tcpdump.org/linktypes/LINKTYPE_LINUX_SLL2.html
-import { defineDissector } from 'netkit'
+import { defineDissector, LinkType, Table } from 'netkit'
 
 const PKTTYPE = ['In', 'B', 'M', 'P', 'Out']
 
@@ -17,7 +17,7 @@ export default defineDissector({
     ifindex: { name: 'sll.ifindex', type: 'uint', label: 'Interface index' },
     etype: { name: 'sll.etype', type: 'uint', hexDigits: 4, label: 'Protocol' },
   },
-  register: [{ table: 'link', key: 113 }, { table: 'link', key: 276 }],
+  register: [{ table: Table.LINK, key: LinkType.LINUX_SLL }, { table: Table.LINK, key: LinkType.LINUX_SLL2 }],
   dissect(view, ctx, f) {
     let type, pkttype, header
     if (ctx.linkType === 276) {

@@ -1,17 +1,30 @@
 // @ts-check
 // TCP (RFC 9293): header, flags, options; tcp.stream and relative sequence numbers from the
 // run's conversation table (netkit's TcpConversations, numbered as tshark numbers streams);
-// the payload goes to the tcp.port table (lower port first), then to heuristics.
-import { defineDissector, TcpConversations } from 'netkit'
-import { endpoints } from '../udp/index.js'
+// the payload goes to the tcp.port table (lower port first), then to heuristics, as a byte
+// stream: a protocol above gets whole messages (see docs/plugins.md, "Protocols over TCP").
+import { defineDissector, IpProto, Table, TcpConversations, TcpFlags, TcpOption } from 'netkit'
 import { tcpdumpInfo } from './tcpdump-line.js'
 
-// Only the numbering is needed here: conversations replaced by port reuse are not retained.
-const newTable = () => new TcpConversations({ retain: false })
+const { FIN, SYN, RST, ACK } = TcpFlags
+
+/**
+ * The run's conversations, and the one segment object their lookup reads (refilled per
+ * packet). Only the numbering is needed here: conversations replaced by port reuse are not
+ * retained.
+ */
+const newTracking = () => ({
+  conversations: new TcpConversations({ retain: false }),
+  /** @type {import('netkit').TcpSegmentFacts} */
+  segment: {
+    srcOffset: 0, dstOffset: 0, addrLength: 0, sport: 0, dport: 0, seq: 0, ack: 0, flags: 0,
+    frame: 0, sec: 0, nsec: 0, wireLength: 0, payloadLength: 0,
+  },
+})
 
 export default defineDissector({
   name: 'tcp',
-  handsOn: ['tcp.port'],
+  handsOn: [Table.TCP_PORT],
   title: 'Transmission Control Protocol',
   fields: {
     srcport: { name: 'tcp.srcport', type: 'uint', label: 'Source Port' },
@@ -25,13 +38,13 @@ export default defineDissector({
     ack: { name: 'tcp.ack', type: 'uint', label: 'Acknowledgment Number' },
     ackRaw: { name: 'tcp.ack_raw', type: 'uint', label: 'Acknowledgment number (raw)' },
     hdrLen: { name: 'tcp.hdr_len', type: 'uint', label: 'Header Length' },
-    flags: { name: 'tcp.flags', type: 'uint', hexDigits: 4, label: 'Flags' },
-    fin: { name: 'tcp.flags.fin', type: 'bool', label: 'Fin' },
-    syn: { name: 'tcp.flags.syn', type: 'bool', label: 'Syn' },
-    reset: { name: 'tcp.flags.reset', type: 'bool', label: 'Reset' },
-    push: { name: 'tcp.flags.push', type: 'bool', label: 'Push' },
-    ackFlag: { name: 'tcp.flags.ack', type: 'bool', label: 'Acknowledgment' },
-    urg: { name: 'tcp.flags.urg', type: 'bool', label: 'Urgent' },
+    flags: { name: 'tcp.flags', type: 'uint', hexDigits: 4, bitmask: 0x0fff, label: 'Flags' },
+    fin: { name: 'tcp.flags.fin', type: 'bool', bitmask: TcpFlags.FIN, label: 'Fin' },
+    syn: { name: 'tcp.flags.syn', type: 'bool', bitmask: TcpFlags.SYN, label: 'Syn' },
+    reset: { name: 'tcp.flags.reset', type: 'bool', bitmask: TcpFlags.RST, label: 'Reset' },
+    push: { name: 'tcp.flags.push', type: 'bool', bitmask: TcpFlags.PSH, label: 'Push' },
+    ackFlag: { name: 'tcp.flags.ack', type: 'bool', bitmask: TcpFlags.ACK, label: 'Acknowledgment' },
+    urg: { name: 'tcp.flags.urg', type: 'bool', bitmask: TcpFlags.URG, label: 'Urgent' },
     window: { name: 'tcp.window_size_value', type: 'uint', label: 'Window' },
     checksum: { name: 'tcp.checksum', type: 'uint', hexDigits: 4, label: 'Checksum' },
     checksumStatus: { name: 'tcp.checksum.status', type: 'uint', label: 'Checksum Status' },
@@ -43,16 +56,15 @@ export default defineDissector({
     tsval: { name: 'tcp.options.timestamp.tsval', type: 'uint', label: 'Timestamp value' },
     tsecr: { name: 'tcp.options.timestamp.tsecr', type: 'uint', label: 'Timestamp echo reply' },
   },
-  register: [{ table: 'ip.proto', key: 6 }],
+  register: [{ table: Table.IP_PROTO, key: IpProto.TCP }],
   dissect(view, ctx, f) {
     const sport = ctx.add(f.srcport, 0, 2)
     const dport = ctx.add(f.dstport, 2, 2)
     if (ctx.wants(f.port)) { ctx.set(f.port, sport); ctx.set(f.port, dport) }
     const seq = view.u32(4)
     const ack = view.u32(8)
-    const b12 = view.u8(12)
-    const hl = (b12 >> 4) * 4
-    const flags = ((b12 & 0x0f) << 8) | view.u8(13)
+    const hl = (view.u8(12) >> 4) * 4
+    const flags = view.u16(12) & 0x0fff
     if (hl < 20) {
       ctx.set(f.hdrLen, hl)
       return ctx.malformed(`bogus TCP header length (${hl}, must be at least 20)`)
@@ -66,31 +78,35 @@ export default defineDissector({
     const lo = Math.min(sport, dport), hi = Math.max(sport, dport)
     let rel = -1, relAck = -1, flow = -1
     if (ctx.addrLength !== 0 && ((ctx.wants(f.stream) || ctx.wants(f.seq) || ctx.wants(f.ack) || ctx.wants(f.nxtseq)) ||
-        ((payload > 0 || flags & 0x07) && ctx.hasNext('tcp.port', lo, hi)))) {
-      const table = ctx.state('tcp.conversations', newTable)
-      const place = table.lookup(view.data, ctx.srcOffset, ctx.dstOffset, ctx.addrLength, sport, dport, seq, ack, flags & 0xff, ctx.frame, ctx.sec, ctx.nsec, 0, payload)
+        ((payload > 0 || flags & (FIN | SYN | RST)) && ctx.hasNext(Table.TCP_PORT, lo, hi)))) {
+      const { conversations, segment: s } = ctx.state('tcp.conversations', newTracking)
+      s.srcOffset = ctx.srcOffset; s.dstOffset = ctx.dstOffset; s.addrLength = ctx.addrLength
+      s.sport = sport; s.dport = dport; s.seq = seq; s.ack = ack; s.flags = flags & 0xff
+      s.frame = ctx.frame; s.sec = ctx.sec; s.nsec = ctx.nsec; s.payloadLength = payload
+      const place = conversations.lookup(view.data, s)
       const c = place.conversation
       ctx.set(f.stream, c.index)
       const mine = place.fromA ? c.ab : c.ba
       const other = place.fromA ? c.ba : c.ab
       rel = (seq - mine.base) >>> 0
       flow = c.index * 2 + (place.fromA ? 0 : 1)
-      relAck = flags & 0x10 ? (ack - other.base) >>> 0 : 0
+      relAck = flags & ACK ? (ack - other.base) >>> 0 : 0
     }
     ctx.set(f.len, payload)
     if (rel >= 0) ctx.set(f.seq, rel)
     ctx.set(f.seqRaw, seq)
-    if (rel >= 0 && (payload > 0 || flags & 0x03)) ctx.set(f.nxtseq, rel + payload + (flags & 0x03 ? 1 : 0))
+    // SYN and FIN each take one sequence number (RFC 9293 section 3.4).
+    if (rel >= 0 && (payload > 0 || flags & (SYN | FIN))) ctx.set(f.nxtseq, rel + payload + (flags & (SYN | FIN) ? 1 : 0))
     if (relAck >= 0) ctx.set(f.ack, relAck)
     ctx.set(f.ackRaw, ack)
     ctx.set(f.hdrLen, hl)
-    ctx.set(f.flags, flags)
-    ctx.set(f.fin, flags & 1)
-    ctx.set(f.syn, (flags >> 1) & 1)
-    ctx.set(f.reset, (flags >> 2) & 1)
-    ctx.set(f.push, (flags >> 3) & 1)
-    ctx.set(f.ackFlag, (flags >> 4) & 1)
-    ctx.set(f.urg, (flags >> 5) & 1)
+    ctx.add(f.flags, 12, 2)
+    ctx.add(f.fin, 12, 2)
+    ctx.add(f.syn, 12, 2)
+    ctx.add(f.reset, 12, 2)
+    ctx.add(f.push, 12, 2)
+    ctx.add(f.ackFlag, 12, 2)
+    ctx.add(f.urg, 12, 2)
     const win = ctx.add(f.window, 14, 2)
     ctx.add(f.checksum, 16, 2)
     ctx.set(f.checksumStatus, 2)
@@ -99,11 +115,12 @@ export default defineDissector({
       ctx.add(f.options, 20, hl - 20)
       options(view, ctx, f, hl)
     }
-    if (ctx.wantsInfo) tcpdumpInfo(endpoints(view, ctx, sport, dport).text(': '), view, ctx, sport, dport, seq, ack, flags, hl, win, payload)
+    if (ctx.wantsInfo) tcpdumpInfo(ctx.endpointsLine(sport, dport).text(': '), view, ctx, sport, dport, seq, ack, flags, hl, win, payload)
     // A FIN with no data still goes up: it completes a message read until the sender closes.
-    if ((payload > 0 && view.captured > hl) || (flags & 0x01 && flow >= 0)) {
-      if (flow >= 0) ctx.nextStream('tcp.port', lo, hl, hi, flow, flags & 0x02 ? (seq + 1) >>> 0 : seq, (flags & 0x01) !== 0)
-      else ctx.next('tcp.port', lo, hl, hi)
+    if ((payload > 0 && view.captured > hl) || (flags & FIN && flow >= 0)) {
+      // The payload's first byte follows the SYN's sequence number, which the SYN itself takes.
+      if (flow >= 0) ctx.nextStream(Table.TCP_PORT, lo, hl, { altKey: hi, flow, seq: flags & SYN ? (seq + 1) >>> 0 : seq, fin: (flags & FIN) !== 0 })
+      else ctx.next(Table.TCP_PORT, lo, hl, hi)
     }
   },
 })
@@ -117,13 +134,13 @@ function options(view, ctx, f, hl) {
   for (let p = 20; p < hl;) {
     const kind = view.u8(p)
     ctx.set(f.optionKind, kind)
-    if (kind === 0) break
-    if (kind === 1) { p++; continue }
+    if (kind === TcpOption.EOL) break
+    if (kind === TcpOption.NOP) { p++; continue }
     const len = view.u8(p + 1)
     if (len < 2 || p + len > hl) return ctx.malformed(`bogus TCP option length ${len}`)
-    if (kind === 2 && len === 4) ctx.add(f.mss, p + 2, 2)
-    else if (kind === 3 && len === 3) ctx.add(f.wscale, p + 2, 1)
-    else if (kind === 8 && len === 10) { ctx.add(f.tsval, p + 2, 4); ctx.add(f.tsecr, p + 6, 4) }
+    if (kind === TcpOption.MSS && len === 4) ctx.add(f.mss, p + 2, 2)
+    else if (kind === TcpOption.WINDOW_SCALE && len === 3) ctx.add(f.wscale, p + 2, 1)
+    else if (kind === TcpOption.TIMESTAMPS && len === 10) { ctx.add(f.tsval, p + 2, 4); ctx.add(f.tsecr, p + 6, 4) }
     p += len
   }
 }

@@ -2,10 +2,12 @@
 // The TCP part of `-T text`, as tcpdump prints it: flags, sequence numbers relative to the
 // connection's first acknowledged segment (tcpdump's own per-connection table, which is not
 // tshark's), window, urgent pointer, options, length.
-import { FlowTable } from 'netkit'
+import { FlowTable, TcpFlags, TcpOption } from 'netkit'
+
+const { FIN, SYN, RST, PSH, ACK, URG, ECE, CWR } = TcpFlags
 
 /** Flag letters in tcpdump's order (print-tcp.c's tcp_flag_values): F S R P . U E W. */
-const FLAG_LETTERS = [[0x01, 'F'], [0x02, 'S'], [0x04, 'R'], [0x08, 'P'], [0x10, '.'], [0x20, 'U'], [0x40, 'E'], [0x80, 'W']]
+const FLAG_LETTERS = [[FIN, 'F'], [SYN, 'S'], [RST, 'R'], [PSH, 'P'], [ACK, '.'], [URG, 'U'], [ECE, 'E'], [CWR, 'W']]
 
 /** Option names as tcpdump shows them (print-tcp.c's tcp_option_values). */
 const OPTION_NAMES = new Map([
@@ -45,7 +47,7 @@ export function tcpdumpInfo(line, view, ctx, sport, dport, seq, ack, flags, hl, 
   // Relative numbers for segments with ACK, as tcpdump does without -S: the table is keyed by
   // the connection with the lower port (then the lower address) first, and a SYN starts over.
   let thseq = 0, thack = 0, rev = false
-  if (flags & 0x10 && ctx.addrLength !== 0) {
+  if (flags & ACK && ctx.addrLength !== 0) {
     const d = view.data
     const src = ctx.srcOffset, dst = ctx.dstOffset, n = ctx.addrLength
     rev = sport > dport
@@ -58,7 +60,7 @@ export function tcpdumpInfo(line, view, ctx, sport, dport, seq, ack, flags, hl, 
     const lo = rev ? dst : src, hi = rev ? src : dst
     const loPort = rev ? dport : sport, hiPort = rev ? sport : dport
     let th = table.get(d, lo, hi, n, loPort, hiPort)
-    if (th === undefined || flags & 0x02) {
+    if (th === undefined || flags & SYN) {
       if (th === undefined) {
         if (table.size >= MAX_CONNECTIONS) table.clear()
         th = new Bases()
@@ -77,10 +79,10 @@ export function tcpdumpInfo(line, view, ctx, sport, dport, seq, ack, flags, hl, 
   }
   line.text(FLAGS_TEXT[flags & 0xff])
   if (payload > 0) line.text(', seq ').dec(seq).char(0x3a).dec((seq + payload) >>> 0)
-  else if (flags & 0x07) line.text(', seq ').dec(seq)
-  if (flags & 0x10) line.text(', ack ').dec(ack)
+  else if (flags & (FIN | SYN | RST)) line.text(', seq ').dec(seq)
+  if (flags & ACK) line.text(', ack ').dec(ack)
   line.text(', win ').dec(win)
-  if (flags & 0x20) line.text(', urg ').dec(view.u16(18))
+  if (flags & URG) line.text(', urg ').dec(view.u16(18))
   if (hl > 20) {
     line.text(', options [')
     options(line, view, hl, rev, thseq, thack)
@@ -111,8 +113,8 @@ function options(line, view, hl, rev, thseq, thack) {
     else line.text('unknown-').dec(kind)
     const at = p + 2
     let datalen = 0
-    if (kind === 2) { datalen = 2; if (len >= 4) line.char(0x20).dec(view.u16(at)) }
-    else if (kind === 3) { datalen = 1; if (len >= 3) line.char(0x20).dec(view.u8(at)) }
+    if (kind === TcpOption.MSS) { datalen = 2; if (len >= 4) line.char(0x20).dec(view.u16(at)) }
+    else if (kind === TcpOption.WINDOW_SCALE) { datalen = 1; if (len >= 3) line.char(0x20).dec(view.u8(at)) }
     else if (kind === 5) {
       datalen = len - 2
       if (datalen % 8 !== 0) line.text(' invalid sack')

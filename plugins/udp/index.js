@@ -1,10 +1,10 @@
 // @ts-check
 // UDP (RFC 768). The payload goes to the udp.port table, lower port first (as Wireshark tries).
-import { defineDissector } from 'netkit'
+import { defineDissector, IpProto, Table } from 'netkit'
 
 export default defineDissector({
   name: 'udp',
-  handsOn: ['udp.port'],
+  handsOn: [Table.UDP_PORT],
   title: 'User Datagram Protocol',
   fields: {
     srcport: { name: 'udp.srcport', type: 'uint', label: 'Source Port' },
@@ -14,7 +14,7 @@ export default defineDissector({
     checksum: { name: 'udp.checksum', type: 'uint', hexDigits: 4, label: 'Checksum' },
     checksumStatus: { name: 'udp.checksum.status', type: 'uint', label: 'Checksum Status' },
   },
-  register: [{ table: 'ip.proto', key: 17 }],
+  register: [{ table: Table.IP_PROTO, key: IpProto.UDP }],
   dissect(view, ctx, f) {
     const sport = ctx.add(f.srcport, 0, 2)
     const dport = ctx.add(f.dstport, 2, 2)
@@ -22,23 +22,12 @@ export default defineDissector({
     const length = ctx.add(f.length, 4, 2)
     ctx.add(f.checksum, 6, 2)
     ctx.set(f.checksumStatus, 2)
-    if (ctx.wantsInfo) endpoints(view, ctx, sport, dport).text(': UDP, length ').dec(Math.max(0, length - 8))
+    if (ctx.wantsInfo) ctx.endpointsLine(sport, dport).text(': UDP, length ').dec(Math.max(0, length - 8))
     if (length < 8) return ctx.malformed(`bogus UDP length (${length}, must be at least 8)`)
     if (length > view.reported) return ctx.malformed(`bogus UDP length (${length}, more than the ${view.reported} bytes the IP layer carries)`)
     ctx.limit(0, length)
     const lo = Math.min(sport, dport), hi = Math.max(sport, dport)
-    ctx.next('udp.port', lo, 8, hi)
+    ctx.next(Table.UDP_PORT, lo, 8, hi)
   },
 })
 
-/**
- * Starts the summary line with tcpdump's "IP a.b.c.d.port > e.f.g.h.port" (IP6 for IPv6) and
- * returns it for the rest.
- * @param {import('netkit').ByteView} view @param {import('netkit').DissectContext} ctx
- * @param {number} sport @param {number} dport
- */
-export function endpoints(view, ctx, sport, dport) {
-  const n = ctx.addrLength
-  return ctx.infoLine().text(n === 16 ? 'IP6 ' : 'IP ').address(view.data, ctx.srcOffset, n).char(0x2e).dec(sport)
-    .text(' > ').address(view.data, ctx.dstOffset, n).char(0x2e).dec(dport)
-}

@@ -10,6 +10,7 @@ import { reportCommandError } from './fatal.js'
 export abstract class NetkitCommand extends Command {
   protected override async catch(err: Error & { oclif?: { exit?: number }; code?: string }): Promise<void> {
     if (err.code === 'EEXIT') throw err // this.exit(): let oclif end the process with its status
-    reportCommandError(String(this.id), err)
+    // Named as users type it: oclif joins a topic and its command with ':' (dissectors:new).
+    reportCommandError(String(this.id).replaceAll(':', ' '), err)
   }
 }

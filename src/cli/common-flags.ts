@@ -4,6 +4,7 @@
 import { Flags } from '@oclif/core'
 import { OUTPUT_FORMATS } from '../format/packet-printer.js'
 import { displayFilterFlag } from './display-filter.js'
+import { dissectionFlags } from './dissection-flags.js'
 
 /** --config PATH. */
 export const configFlag = Flags.string({ description: 'configuration file (default: searched for from the current folder)', helpValue: 'PATH' })
@@ -19,5 +20,6 @@ export const outputFlags = {
   'file-format': Flags.string({ char: 'F', description: 'format of the file written with -w', options: ['pcap', 'pcapng'], default: 'pcap' }),
   nano: Flags.boolean({ description: 'nanosecond timestamps in the file written (and in text output)' }),
   'display-filter': displayFilterFlag,
+  ...dissectionFlags,
   config: configFlag,
 }

@@ -35,7 +35,7 @@ export interface FlagTraits {
 
 /** The commands the fast path runs, with what it must know of their flags (see common-flags.ts). */
 export const FAST_COMMANDS: Record<string, FlagTraits> = {
-  read: { integerMin: { count: 1 }, nonGreedy: new Set(['field']) },
+  read: { integerMin: { count: 1 }, nonGreedy: new Set(['field', 'decode-as', 'preference']) },
 }
 
 /** A command line as oclif's parse() reads it: the flags, and the positional words in order. */

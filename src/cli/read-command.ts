@@ -5,6 +5,7 @@
  * so that a small read starts quickly.
  */
 import { loadConfig } from '../config.js'
+import { withDissectionFlags } from '../dissect/preferences.js'
 import type { OutputFormat } from '../format/packet-printer.js'
 import { openCaptureFile } from '../pcap/file-reader.js'
 
@@ -20,11 +21,14 @@ export interface ReadFlags {
   nano?: boolean
   'display-filter'?: string
   config?: string
+  'decode-as'?: string[]
+  preference?: string[]
 }
 
 /** Runs `netkit read` with these flags and pcap-filter expression ('' for none). */
 export async function runRead(flags: ReadFlags, filter: string): Promise<void> {
-  const config = await loadConfig(flags.config) // a broken configuration is reported before any work starts
+  // A broken configuration, -d rule or -o setting is reported before any work starts.
+  const config = withDissectionFlags(await loadConfig(flags.config), flags)
   const { PacketOutput } = await import('./packet-output.js')
   const { needsDissection } = await import('../format/packet-printer.js')
   const print = { format: flags.format as OutputFormat, fields: flags.field, hex: flags.hex, nano: flags.nano }

@@ -9,6 +9,7 @@ import { loadConfig } from '../config.js'
 import { PacketSelector } from '../dissect/packet-selector.js'
 import { configFlag } from './common-flags.js'
 import { displayFilterFlag, loadDissection } from './display-filter.js'
+import { dissectionFlags, withDissectionFlags } from './dissection-flags.js'
 import { filterExpression } from './filter-expression.js'
 import type { TcpTracker } from '../stream/tcp-tracker.js'
 import { trackFile } from '../stream/track-file.js'
@@ -21,6 +22,7 @@ export const streamSourceFlags = {
   count: Flags.integer({ char: 'c', description: 'with -i: stop after N packets', min: 1, helpValue: 'N' }),
   duration: Flags.string({ description: 'with -i: stop after SECS seconds', helpValue: 'SECS' }),
   'display-filter': displayFilterFlag,
+  ...dissectionFlags,
   config: configFlag,
 }
 
@@ -30,7 +32,7 @@ export const streamSourceArgs = {
 }
 
 /** Parsed source flags. */
-export interface StreamSource { read?: string; interface?: string; count?: number; duration?: string; 'display-filter'?: string; config?: string }
+export interface StreamSource { read?: string; interface?: string; count?: number; duration?: string; 'display-filter'?: string; config?: string; 'decode-as'?: string[]; preference?: string[] }
 
 /** Feeds the file or the live interface to `tracker`; `command` names the command in messages. */
 export async function trackSource(command: string, flags: StreamSource, raw: Parameters<typeof filterExpression>[0], tracker: TcpTracker, afterBatch?: () => void): Promise<void> {
@@ -57,9 +59,9 @@ export async function trackSource(command: string, flags: StreamSource, raw: Par
 }
 
 /** The selector for `-Y EXPR` (compiled before any packet is read), or undefined without -Y. */
-export async function displayFilterSelector(command: string, flags: { 'display-filter'?: string; config?: string }): Promise<PacketSelector | undefined> {
+export async function displayFilterSelector(command: string, flags: { 'display-filter'?: string; config?: string; 'decode-as'?: string[]; preference?: string[] }): Promise<PacketSelector | undefined> {
   const expr = flags['display-filter']
   if (expr === undefined) return undefined
-  const { registry, filter } = await loadDissection(command, await loadConfig(flags.config), expr)
+  const { registry, filter } = await loadDissection(command, withDissectionFlags(await loadConfig(flags.config), flags), expr)
   return new PacketSelector(registry, filter!)
 }

@@ -9,6 +9,7 @@ import { RotatingWriter } from '../capture/rotating-writer.js'
 import { loadConfig } from '../config.js'
 import { dropPrivileges, dropTarget, folderOf } from '../privilege/drop.js'
 import { loadDissection } from '../cli/display-filter.js'
+import { withDissectionFlags } from '../cli/dissection-flags.js'
 import { PacketSelector } from '../dissect/packet-selector.js'
 import { ExitStatus, InvalidArgumentError, PipeClosedError, errnoError, fileAccessError } from '../errors.js'
 import { needsDissection, type OutputFormat } from '../format/packet-printer.js'
@@ -49,7 +50,7 @@ export default class Capture extends NetkitCommand {
     if (duration !== undefined && !(duration > 0)) throw new InvalidArgumentError(`--duration needs a positive number of seconds (got '${flags.duration}')`)
     const rotating = flags['rotate-seconds'] !== undefined || flags['file-size'] !== undefined || flags['file-count'] !== undefined
     if (rotating && !flags.write) throw new InvalidArgumentError('-C, -G and -W need -w FILE')
-    const config = await loadConfig(flags.config)
+    const config = withDissectionFlags(await loadConfig(flags.config), flags)
     const print = { format: flags.format as OutputFormat, fields: flags.field, hex: flags.hex, nano: flags.nano }
     const displayFilter = flags['display-filter']
     const { registry, filter: dfilter } = (!flags.write && needsDissection(print)) || displayFilter !== undefined

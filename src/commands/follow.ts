@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core'
 import { NetkitCommand } from '../cli/base-command.js'
 import { configFlag } from '../cli/common-flags.js'
 import { displayFilterFlag } from '../cli/display-filter.js'
+import { dissectionFlags } from '../cli/dissection-flags.js'
 import { displayFilterSelector } from '../cli/stream-source.js'
 import { FOLLOW_FORMATS, FollowStream, type FollowFormat } from '../stream/follow.js'
 import { TcpTracker } from '../stream/tcp-tracker.js'
@@ -18,6 +19,7 @@ export default class Follow extends NetkitCommand {
     read: Flags.string({ char: 'r', description: 'file to read (- for standard input)', required: true, helpValue: 'FILE' }),
     format: Flags.string({ description: 'output layout', options: [...FOLLOW_FORMATS], default: 'ascii' }),
     'display-filter': displayFilterFlag,
+    ...dissectionFlags,
     config: configFlag,
   }
 

@@ -88,7 +88,7 @@ function compileRelation(t: Extract<Test, { k: 'rel' }>, ctx: CompileContext): P
     throw new DisplayFilterError(`${a.text} (type=${TYPE_NAMES[a.type]}) cannot participate in contains comparison`, a.pos)
   }
   // `eth.src contains 00`: the right side of contains is any byte string, not a whole address.
-  const b = compileExpr(t.b, ctx, t.op === 'contains' && a.type === 'ether' ? 'bytes' : a.type)
+  const b = compileExpr(t.b, ctx, t.op === 'contains' && a.type === 'ether' ? 'bytes' : a.type, a)
   if (!compatible(a.type, b.type)) throw new DisplayFilterError(`${a.text} and ${b.text} are not of compatible types`, b.pos)
   if (t.op === 'contains') return anyPair(a, b, containsBytes)
   const fast = numberFastPath(a, b, t.op)
@@ -183,7 +183,7 @@ function compileIn(t: Extract<Test, { k: 'in' }>, ctx: CompileContext): Predicat
   const a = compileExpr(t.a, ctx)
   const order = orderFor(a.type)
   const element = (e: Expr): Operand => {
-    const o = compileExpr(e, ctx, a.type)
+    const o = compileExpr(e, ctx, a.type, a)
     if (!compatible(a.type, o.type)) throw new DisplayFilterError(`${a.text} and ${o.text} are not of compatible types`, o.pos)
     return o
   }

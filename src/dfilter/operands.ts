@@ -62,9 +62,10 @@ const EMPTY = Buffer.alloc(0)
 
 /**
  * Compiles a value expression. `expected` types the literals (the other side's type); without
- * it a bare word must be a field.
+ * it a bare word must be a field. `other` is the other side when it is a field: a word or string
+ * may then name one of its values (its value strings), as Wireshark 4.0 takes `ip.proto == UDP`.
  */
-export function compileExpr(e: Expr, ctx: CompileContext, expected?: ValueType): Operand {
+export function compileExpr(e: Expr, ctx: CompileContext, expected?: ValueType, other?: Operand): Operand {
   switch (e.k) {
     case 'word': {
       const id = ctx.registry.fieldByName.get(e.text)
@@ -72,11 +73,15 @@ export function compileExpr(e: Expr, ctx: CompileContext, expected?: ValueType):
       if (e.forcedField || e.layers !== undefined || expected === undefined) {
         throw new DisplayFilterError(`"${e.text}" is neither a field nor a protocol name`, e.pos)
       }
+      const named = valueNamed(e.text, e.pos, ctx, other)
+      if (named !== undefined) return constant(named, expected, e.pos, e.text)
       return constant(literalOf(e.text, expected, e.pos, false), expected, e.pos, e.text)
     }
     case 'string':
     case 'char': {
       if (expected === undefined) throw new DisplayFilterError(`${e.text} is neither a field nor a protocol name`, e.pos)
+      const named = e.k === 'string' ? valueNamed(e.bytes.toString('utf8'), e.pos, ctx, other) : undefined
+      if (named !== undefined) return constant(named, expected, e.pos, e.text)
       return constant(e.k === 'string' ? stringLiteral(e.bytes, e.text, expected, e.pos) : charLiteral(e.value, expected), expected, e.pos, e.text)
     }
     case 'neg': {
@@ -318,6 +323,21 @@ export function compatible(a: ValueType, b: ValueType): boolean {
   const ints = (t: ValueType): boolean => t === 'uint' || t === 'int'
   const bytes = (t: ValueType): boolean => t === 'bytes' || t === 'ether'
   return (ints(a) && ints(b)) || (bytes(a) && bytes(b))
+}
+
+/**
+ * The number `text` names among the value strings of the field `other` (case-insensitively, as
+ * Wireshark matches them), or undefined when that field has none or `text` is a number. A word
+ * that is neither fails as Wireshark's does: it "cannot be found among the possible values".
+ */
+function valueNamed(text: string, pos: number, ctx: CompileContext, other: Operand | undefined): ValueList | undefined {
+  const spec = other?.fieldId === undefined ? undefined : ctx.registry.fields[other.fieldId]
+  if (spec?.values === undefined || parseInteger(text) !== undefined) return undefined
+  const want = text.toLowerCase()
+  const list = new ValueList()
+  for (const [n, name] of Object.entries(spec.values)) if (name.toLowerCase() === want) list.pushNum(Number(n))
+  if (list.n === 0) throw new DisplayFilterError(`"${text}" cannot be found among the possible values for ${spec.name}.`, pos)
+  return list
 }
 
 /** Converts a bare word to a literal of `type` (negated when written `-word`). */

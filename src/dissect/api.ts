@@ -17,6 +17,18 @@ export interface TableEntry {
   key: number | string
 }
 
+/** Where a segment's payload sits in a byte stream: what ctx.nextStream() takes. */
+export interface StreamPosition {
+  /** The key to try when `key` finds nothing (TCP tries the lower port, then the higher). */
+  altKey?: number | string
+  /** The stream and direction: stream index * 2, plus 1 for the second endpoint's direction. */
+  flow: number
+  /** Sequence number of the payload's first byte. */
+  seq: number
+  /** Whether the sender closes the stream with this segment. */
+  fin?: boolean
+}
+
 /** What a dissector reads about the packet and writes its fields through. */
 export interface DissectContext {
   /** Link type (LINKTYPE_*) of the record. */
@@ -47,11 +59,12 @@ export interface DissectContext {
    */
   hasNext(table: string, key: number | string, altKey?: number | string): boolean
   /**
-   * Like next(), for the payload of a byte stream (TCP): `flow` names the stream and direction
-   * (stream * 2 + 0 or 1), `seq` the segment's sequence number, `fin` whether the sender closes.
-   * The dissector reached can then ask for more bytes (needMore) and get its whole PDU.
+   * Like next(), for the payload of a byte stream (TCP): `stream.flow` names the stream and
+   * direction (stream * 2 + 0 or 1), `stream.seq` the payload's sequence number, `stream.fin`
+   * whether the sender closes, `stream.altKey` the key to try second. The dissector reached can
+   * then ask for more bytes (needMore) and get its whole PDU.
    */
-  nextStream(table: string, key: number | string, at: number, altKey: number | string | undefined, flow: number, seq: number, fin: boolean): void
+  nextStream(table: string, key: number | string, at: number, stream: StreamPosition): void
   /**
    * In a dissector reached over a stream: the PDU needs `bytes` more than this view holds (or,
    * with -1, everything until the sender closes). It is run again, on the whole PDU, at the frame
@@ -79,6 +92,11 @@ export interface DissectContext {
    * when `wantsInfo`; with `append` the pieces go after what the layers below wrote.
    */
   infoLine(append?: boolean): InfoLine
+  /**
+   * Starts the summary line with tcpdump's `IP 10.0.0.1.5000 > 10.0.0.2.80` (`IP6` for IPv6)
+   * from the network addresses and these ports, and returns it for the rest (`.text(': UDP')`).
+   */
+  endpointsLine(sport: number, dport: number): InfoLine
   /** Network-layer addresses for the layers above: absolute offsets in `view.data`, 4 or 16 bytes. */
   setAddresses(srcOffset: number, dstOffset: number, length: number): void
   readonly srcOffset: number
@@ -90,6 +108,17 @@ export interface DissectContext {
   state<T>(key: string, create: () => T): T
 }
 
+/** A setting of a dissector that users change (tshark's preferences): its type and default. */
+export interface PreferenceSpec {
+  type: 'uint' | 'int' | 'bool' | 'string'
+  default: number | boolean | string
+  /** One line on what it does, shown by `netkit dissectors NAME`. */
+  description?: string
+}
+
+/** Preference values by name, as a dissector's register() and dissect() receive them. */
+export type PreferenceValues = Readonly<Record<string, number | boolean | string>>
+
 /** A dissector's definition. */
 export interface DissectorDefinition<F extends Record<string, FieldSpec> = Record<string, FieldSpec>> {
   /** Protocol name as frame.protocols and display filters show it (`ip`, `tcp`, `http`). */
@@ -98,8 +127,17 @@ export interface DissectorDefinition<F extends Record<string, FieldSpec> = Recor
   title?: string
   /** Fields, by a local key; the dissect function receives their ids under the same keys. */
   fields: F
-  /** Where it is reached from. */
-  register?: TableEntry[]
+  /**
+   * Where it is reached from: table entries, or a function of the preferences that returns them
+   * (`(prefs) => [{ table: Table.UDP_PORT, key: prefs.port }]`). Left out, it is reached only
+   * through Decode-As (`-d udp.port==N,NAME`) or a heuristic.
+   */
+  register?: TableEntry[] | ((prefs: PreferenceValues) => TableEntry[])
+  /**
+   * Settings users can change in the configuration (`preferences: { NAME: { port: 7000 } }`) or
+   * with `-o NAME.port:7000`: `{ port: { type: 'uint', default: 9999 } }`.
+   */
+  preferences?: Record<string, PreferenceSpec>
   /**
    * The tables it hands on to with next()/nextStream(), e.g. `['media_type']`, or `[]` when it
    * never does. Optional: left out, it may hand on anywhere. With it, a run that prints only
@@ -110,8 +148,8 @@ export interface DissectorDefinition<F extends Record<string, FieldSpec> = Recor
   heuristic?: string[]
   /** For a heuristic: whether the payload is this protocol. */
   recognize?(view: ByteView): boolean
-  /** Decodes the layer. */
-  dissect(view: ByteView, ctx: DissectContext, fields: { readonly [K in keyof F]: number }): void
+  /** Decodes the layer; `prefs` holds the preferences' values for this run. */
+  dissect(view: ByteView, ctx: DissectContext, fields: { readonly [K in keyof F]: number }, prefs: PreferenceValues): void
   /**
    * Optional: writes this layer's fallback summary line (with ctx.infoLine()/info()), the line
    * `-T text` shows when no layer above writes one of its own (Ethernet's "a > b, ethertype
@@ -125,6 +163,9 @@ export interface DissectorDefinition<F extends Record<string, FieldSpec> = Recor
   summary?(view: ByteView, ctx: DissectContext, fields: { readonly [K in keyof F]: number }): void
 }
 
+/** Field types whose values are numbers (the ones `bitmask` and `values` apply to). */
+const NUMERIC_TYPES = new Set(['uint', 'int', 'bool'])
+
 /** Checks and returns a dissector definition (the default export of a plugin module). */
 export function defineDissector<F extends Record<string, FieldSpec>>(def: DissectorDefinition<F>): DissectorDefinition<F> {
   if (!def || typeof def !== 'object') throw new TypeError('defineDissector(definition): definition must be an object')
@@ -134,14 +175,28 @@ export function defineDissector<F extends Record<string, FieldSpec>>(def: Dissec
   const types = new Set(['uint', 'int', 'bool', 'double', 'string', 'bytes', 'ipv4', 'ipv6', 'ether', 'none'])
   for (const [key, f] of Object.entries(def.fields)) {
     if (!f || typeof f.name !== 'string' || !types.has(f.type)) throw new TypeError(`defineDissector(${def.name}): field '${key}' needs a name and a type (${[...types].join(', ')})`)
+    if (f.bitmask !== undefined && (!NUMERIC_TYPES.has(f.type) || !Number.isInteger(f.bitmask) || f.bitmask <= 0 || f.bitmask > 0xffffffff)) {
+      throw new TypeError(`defineDissector(${def.name}): field '${key}': bitmask is a non-zero 32-bit number on a uint, int or bool field`)
+    }
+    if (f.values !== undefined && (!NUMERIC_TYPES.has(f.type) || typeof f.values !== 'object' || Object.values(f.values).some((v) => typeof v !== 'string'))) {
+      throw new TypeError(`defineDissector(${def.name}): field '${key}': values maps numbers to names ({ 1: 'hello' }) on a uint, int or bool field`)
+    }
+  }
+  for (const [key, p] of Object.entries(def.preferences ?? {})) {
+    const ok = p && (p.type === 'string' ? typeof p.default === 'string' : p.type === 'bool' ? typeof p.default === 'boolean' : (p.type === 'uint' || p.type === 'int') && Number.isInteger(p.default))
+    if (!ok) throw new TypeError(`defineDissector(${def.name}): preference '${key}' needs a type (uint, int, bool, string) and a default of that type`)
   }
   if (def.handsOn !== undefined && (!Array.isArray(def.handsOn) || def.handsOn.some((t) => typeof t !== 'string'))) {
     throw new TypeError(`defineDissector(${def.name}): handsOn is a list of table names`)
   }
-  for (const e of def.register ?? []) {
-    if (typeof e.table !== 'string' || (typeof e.key !== 'number' && typeof e.key !== 'string')) throw new TypeError(`defineDissector(${def.name}): register entries are { table, key }`)
-  }
+  if (def.register !== undefined && typeof def.register !== 'function') checkEntries(def.name, def.register)
   if (def.heuristic && typeof def.recognize !== 'function') throw new TypeError(`defineDissector(${def.name}): a heuristic needs recognize(view)`)
   if (def.summary !== undefined && typeof def.summary !== 'function') throw new TypeError(`defineDissector(${def.name}): summary must be a function`)
   return def
+}
+
+/** Throws unless `entries` is a list of `{ table, key }`. */
+export function checkEntries(name: string, entries: unknown): asserts entries is TableEntry[] {
+  const ok = Array.isArray(entries) && entries.every((e) => e && typeof e.table === 'string' && (typeof e.key === 'number' || typeof e.key === 'string'))
+  if (!ok) throw new TypeError(`defineDissector(${name}): register entries are { table, key }`)
 }

@@ -50,6 +50,12 @@ export const IpProto = {
   MPLS_IN_IP: 137,
 } as const
 
+/** PPP protocol field values (IANA ppp-numbers; RFC 1332 for IPv4, RFC 5072 for IPv6). */
+export const PppProtocol = {
+  IPV4: 0x0021,
+  IPV6: 0x0057,
+} as const
+
 /** TCP header flag bits, low 12 bits of bytes 12-13 (RFC 9293 §3.1, RFC 3168 for ECE/CWR). */
 export const TcpFlags = {
   FIN: 0x001,
@@ -61,6 +67,17 @@ export const TcpFlags = {
   ECE: 0x040,
   CWR: 0x080,
   AE: 0x100,
+} as const
+
+/** TCP option kinds (IANA tcp-parameters; RFC 9293 section 3.2, RFC 7323 for scale and timestamps). */
+export const TcpOption = {
+  EOL: 0,
+  NOP: 1,
+  MSS: 2,
+  WINDOW_SCALE: 3,
+  SACK_PERMITTED: 4,
+  SACK: 5,
+  TIMESTAMPS: 8,
 } as const
 
 /**

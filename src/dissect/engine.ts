@@ -245,7 +245,7 @@ export class DissectionEngine implements TableSource {
     ctx.pdu = -1
     ctx.undoStart = -1
     try {
-      d.dissect.call(d.def, view, ctx, d.ids)
+      d.dissect.call(d.def, view, ctx, d.ids, d.prefs)
     } catch (err) {
       layer.endOcc = store.count
       // A line written through infoLine() may be half done: the line is the layers' below.

@@ -15,6 +15,43 @@ export interface FieldSpec {
   label?: string
   /** Numbers: print as 0x-hex with this many digits (as tshark does for eth.type, ip.id, ...). */
   hexDigits?: number
+  /**
+   * Numbers: the bits of the bytes read that hold the value (Wireshark's header-field bitmask).
+   * `ctx.add(field, at, size)` masks the bytes and shifts the value down to bit 0; `-T verbose`
+   * shows the field bit by bit (`.... 0101 = Header Length: 5`). `ctx.set()` takes the value
+   * already shifted.
+   */
+  bitmask?: number
+  /**
+   * Numbers: names of values (Wireshark's value_string), `{ 1: 'hello' }`. `-T verbose` prints
+   * `Type: hello (1)`, and display filters take the names (`nkp.type == hello`).
+   */
+  values?: Readonly<Record<number, string>>
+}
+
+/** The number of bits to the right of a bitmask's lowest set bit (what add() shifts by). */
+export function maskShift(mask: number): number {
+  let shift = 0
+  while (shift < 32 && ((mask >>> shift) & 1) === 0) shift++
+  return shift
+}
+
+/**
+ * A bitmask field's value shown bit by bit, as Wireshark's tree shows it: the mask's bits hold
+ * the value's digits, the others are dots, in groups of four; the width is the mask's, rounded
+ * up to whole bytes (`0100 .... ` for ip.version).
+ */
+export function bitPattern(mask: number, value: number): string {
+  let top = 31
+  while (top > 0 && ((mask >>> top) & 1) === 0) top--
+  const width = Math.ceil((top + 1) / 8) * 8
+  const placed = (value << maskShift(mask)) >>> 0
+  let out = ''
+  for (let bit = width - 1; bit >= 0; bit--) {
+    out += ((mask >>> bit) & 1) === 0 ? '.' : ((placed >>> bit) & 1) === 0 ? '0' : '1'
+    if (bit % 4 === 0 && bit > 0) out += ' '
+  }
+  return out
 }
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))

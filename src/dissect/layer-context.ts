@@ -5,9 +5,9 @@
  * bytes, the PDU's length), which the engine acts on once the dissector returns. Dissectors see
  * this object, never the engine.
  */
-import type { DissectContext } from './api.js'
+import type { DissectContext, StreamPosition } from './api.js'
 import { ByteView } from './byte-view.js'
-import { ipv6Text } from './field-types.js'
+import { ipv6Text, maskShift } from './field-types.js'
 import { InfoLine } from './info-line.js'
 import type { LayerRecord, PacketFields } from './packet-fields.js'
 import type { DissectorTable } from './registry.js'
@@ -77,8 +77,13 @@ export class LayerContext implements DissectContext {
   /** Absolute ends of the captured bytes and of the bytes on the wire in scope (limit() lowers them). */
   end = 0
   reportedEnd = 0
-  /** Per field id: 1 for number types (uint, int, bool), whose add() reads a value. */
+  /**
+   * Per field id: 1 for number types (uint, int, bool), whose add() reads a value; 2 for those
+   * with a bitmask, whose value is masked and shifted (mask and shift by id in the arrays).
+   */
   private readonly numeric: Uint8Array
+  private readonly masks: Uint32Array
+  private readonly shifts: Uint8Array
   /**
    * Run state by key: the first keys in a short list, scanned (dissectors ask for theirs on
    * every packet, and this beats hashing the key), any more in a Map.
@@ -92,14 +97,20 @@ export class LayerContext implements DissectContext {
     private readonly store: PacketFields,
     /** Per field id: 1 when a consumer needs the field recorded. */
     private readonly wanted: Uint8Array,
-    fieldTypes: ReadonlyArray<{ type: string }>,
+    fieldTypes: ReadonlyArray<{ type: string; bitmask?: number }>,
     tables: TableSource,
   ) {
     this.#tables = tables
     this.numeric = new Uint8Array(fieldTypes.length)
+    this.masks = new Uint32Array(fieldTypes.length)
+    this.shifts = new Uint8Array(fieldTypes.length)
     for (let id = 0; id < fieldTypes.length; id++) {
-      const t = fieldTypes[id].type
-      if (t === 'uint' || t === 'int' || t === 'bool') this.numeric[id] = 1
+      const { type: t, bitmask } = fieldTypes[id]
+      if (t === 'uint' || t === 'int' || t === 'bool') this.numeric[id] = bitmask === undefined ? 1 : 2
+      if (bitmask !== undefined) {
+        this.masks[id] = bitmask
+        this.shifts[id] = maskShift(bitmask)
+      }
     }
   }
 
@@ -114,8 +125,10 @@ export class LayerContext implements DissectContext {
 
   add(field: number, at: number, size: number): number {
     const view = this.view
-    if (this.numeric[field] === 1) {
-      const value = size === 1 ? view.u8(at) : size === 2 ? view.u16(at) : size === 4 ? view.u32(at) : (view.u16(at) << 8) | view.u8(at + 2)
+    const numeric = this.numeric[field]
+    if (numeric !== 0) {
+      let value = size === 1 ? view.u8(at) : size === 2 ? view.u16(at) : size === 4 ? view.u32(at) : (view.u16(at) << 8) | view.u8(at + 2)
+      if (numeric === 2) value = (value & this.masks[field]) >>> this.shifts[field]
       if (this.wanted[field] === 1) this.store.pushNumber(field, value)
       return value
     }
@@ -147,9 +160,9 @@ export class LayerContext implements DissectContext {
     return this.#tables.hasNext(this.#tables.table(table), key, altKey)
   }
 
-  nextStream(table: string, key: number | string, at: number, altKey: number | string | undefined, flow: number, seq: number, fin: boolean): void {
-    this.next(table, key, at, altKey)
-    this.streamNext = { table: this.nextTable!, key, alt: altKey, flow, seq, fin }
+  nextStream(table: string, key: number | string, at: number, stream: StreamPosition): void {
+    this.next(table, key, at, stream.altKey)
+    this.streamNext = { table: this.nextTable!, key, alt: stream.altKey, flow: stream.flow, seq: stream.seq, fin: stream.fin === true }
   }
 
   needMore(bytes: number): void {
@@ -195,6 +208,13 @@ export class LayerContext implements DissectContext {
     this.srcOffset = srcOffset
     this.dstOffset = dstOffset
     this.addrLength = length
+  }
+
+  endpointsLine(sport: number, dport: number): InfoLine {
+    const n = this.addrLength
+    const d = this.view.data
+    return this.infoLine().text(n === 16 ? 'IP6 ' : 'IP ').address(d, this.srcOffset, n).char(0x2e).dec(sport)
+      .text(' > ').address(d, this.dstOffset, n).char(0x2e).dec(dport)
   }
 
   addressText(which: 'src' | 'dst'): string {

@@ -2,14 +2,19 @@
  * Loads dissector plugins into a registry: the ones shipped in plugins/ and the user's from the
  * configuration, the same way. A plugin module default-exports a definition (or an array of
  * them). A plugin that fails to load or to register is reported and skipped; the others load.
+ * Preferences (config and -o) are applied as each registers, Decode-As rules (config and -d)
+ * once all have: a bad setting of either is a usage error, raised before any packet is read.
  */
 import { readdirSync } from 'node:fs'
 import { register as registerHooks } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import type { NetkitConfig } from '../config.js'
-import { PluginError } from '../errors.js'
+import { validateConfig, type NetkitConfig } from '../config.js'
+import { InvalidArgumentError, PluginError } from '../errors.js'
 import type { DissectorDefinition } from './api.js'
+import { applyDecodeAs } from './decode-as.js'
+import { importPlugin, loadFailure, pluginFile } from './plugin-source.js'
+import { preferenceValues } from './preferences.js'
 import { DissectorRegistry } from './registry.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -53,16 +58,23 @@ export async function loadDissectors(config: NetkitConfig): Promise<LoadedDissec
     for (const name of BUILTIN) if (present.has(name)) paths.push(join(dir, name, 'index.js'))
   }
   if (config.plugins.length > 0) hookNetkitImports()
-  paths.push(...config.plugins)
+  const base = config.filepath ? dirname(config.filepath) : process.cwd()
+  for (const spec of config.plugins) {
+    try {
+      paths.push(pluginFile(spec, base))
+    } catch (err) {
+      errors.push(err as PluginError)
+    }
+  }
   const modules = await Promise.all(paths.map(async (p) => {
     try {
-      return { p, mod: await import(p.startsWith('/') ? pathToFileURL(p).href : p) as { default?: unknown } }
+      return { p, mod: await importPlugin(p) }
     } catch (err) {
-      const reason = err instanceof Error ? err.message.split('\n')[0] : String(err)
-      errors.push(new PluginError(`plugin ${p} failed to load: ${reason}`, { cause: err }))
+      errors.push(new PluginError(loadFailure(p, err), { cause: err }))
       return undefined
     }
   }))
+  const settings = config.preferences ?? {}
   for (const m of modules) {
     if (!m) continue
     const defs = Array.isArray(m.mod.default) ? m.mod.default : [m.mod.default]
@@ -71,11 +83,37 @@ export async function loadDissectors(config: NetkitConfig): Promise<LoadedDissec
         if (!def || typeof def !== 'object' || typeof (def as DissectorDefinition).dissect !== 'function') {
           throw new PluginError(`plugin ${m.p} does not default-export a dissector (use: export default defineDissector({...}))`)
         }
-        registry.register(def as DissectorDefinition, m.p)
+        const d = def as DissectorDefinition
+        registry.register(d, m.p, preferenceValues(d, settings[d.name]))
       } catch (err) {
+        if (err instanceof InvalidArgumentError) throw err
         errors.push(err instanceof PluginError ? err : new PluginError(`plugin ${m.p}: ${(err as Error).message}`, { cause: err }))
       }
     }
   }
+  for (const name of Object.keys(settings)) {
+    if (!registry.dissectors.some((d) => d.name === name)) {
+      throw new InvalidArgumentError(`preference ${name}.${Object.keys(settings[name])[0] ?? ''}: no dissector '${name}' is loaded (netkit dissectors lists them)`)
+    }
+  }
+  try {
+    applyDecodeAs(registry, config.decodeAs ?? [])
+  } catch (err) {
+    // The dissector named may be one that failed to load: say why.
+    if (errors.length > 0 && err instanceof InvalidArgumentError) throw new InvalidArgumentError(`${err.message}; ${errors.map((e) => e.message).join('; ')}`)
+    throw err
+  }
   return { registry, errors }
+}
+
+/**
+ * A registry of the shipped dissectors and the plugins at `paths` (files, package folders or
+ * package names, relative to the current folder), for scripts and a plugin's own tests: throws
+ * the first plugin's failure rather than skipping it.
+ */
+export async function loadPlugins(paths: string[], settings: { preferences?: NetkitConfig['preferences']; decodeAs?: string[] } = {}): Promise<DissectorRegistry> {
+  const config = validateConfig({ plugins: paths, ...settings })
+  const { registry, errors } = await loadDissectors(config)
+  if (errors.length > 0) throw errors[0]
+  return registry
 }

@@ -4,7 +4,8 @@
  * load different plugins side by side.
  */
 import { PluginError } from '../errors.js'
-import type { DissectorDefinition } from './api.js'
+import { checkEntries, type DissectorDefinition, type PreferenceValues, type TableEntry } from './api.js'
+import { Table } from './constants.js'
 import type { FieldSpec } from './field-types.js'
 
 /** A registered dissector. */
@@ -24,6 +25,10 @@ export interface RegisteredDissector {
    */
   name: string
   dissect: DissectorDefinition['dissect']
+  /** The preferences' values in this run (the definition's defaults unless set). */
+  prefs: PreferenceValues
+  /** The table entries it registered (a register() function's result, with these prefs). */
+  entries: TableEntry[]
 }
 
 /** Tables whose dispatch shows in frame.protocols as a layer of its own (as tshark shows them). */
@@ -107,8 +112,14 @@ export class DissectorRegistry {
     }
   }
 
-  /** Registers a dissector; throws PluginError on a duplicate name, field or table entry. */
-  register(def: DissectorDefinition, source = 'builtin'): RegisteredDissector {
+  /**
+   * Registers a dissector with its preference values (the defaults when none are given);
+   * throws PluginError on a duplicate name, field or table entry.
+   */
+  register(def: DissectorDefinition, source = 'builtin', prefs?: PreferenceValues): RegisteredDissector {
+    if (prefs === undefined) prefs = Object.freeze(Object.fromEntries(Object.entries(def.preferences ?? {}).map(([k, p]) => [k, p.default])))
+    const entries = typeof def.register === 'function' ? def.register(prefs) : def.register ?? []
+    checkEntries(def.name, entries)
     if (def.name === 'frame') throw new PluginError(`${source}: the name 'frame' is netkit's own (the record before any dissector)`)
     if (this.dissectors.some((d) => d.def.name === def.name)) {
       throw new PluginError(`${source}: a dissector named '${def.name}' is already loaded (from ${this.dissectors.find((d) => d.def.name === def.name)!.source})`)
@@ -120,7 +131,7 @@ export class DissectorRegistry {
         throw new PluginError(`${source}: field '${f.name}' is already defined as ${this.fields[existing].type}`)
       }
     }
-    for (const e of def.register ?? []) {
+    for (const e of entries) {
       const owner = this.tables.get(e.table)?.entries.get(e.key)
       if (owner) throw new PluginError(`${source}: ${e.table} ${String(e.key)} is already taken by '${owner.def.name}'`)
     }
@@ -129,9 +140,9 @@ export class DissectorRegistry {
     // Made in one go, not a key at a time: V8 keeps such an object's properties fast, and every
     // `f.seq` in a dissect function reads it (one added key by key turns into a dictionary).
     const ids: Record<string, number> = Object.fromEntries(Object.entries(def.fields).map(([key, spec]) => [key, this.addField(spec)]))
-    const reg: RegisteredDissector = { def, ids, source, protoId, index: this.dissectors.length, name: def.name, dissect: def.dissect }
+    const reg: RegisteredDissector = { def, ids, source, protoId, index: this.dissectors.length, name: def.name, dissect: def.dissect, prefs, entries }
     this.dissectors.push(reg)
-    for (const e of def.register ?? []) this.table(e.table).set(e.key, reg)
+    for (const e of entries) this.table(e.table).set(e.key, reg)
     for (const table of def.heuristic ?? []) this.table(table).heuristics.push(reg)
     return reg
   }
@@ -150,6 +161,17 @@ export class DissectorRegistry {
     let t = this.tables.get(name)
     if (t === undefined) this.tables.set(name, (t = new DissectorTable(name)))
     return t
+  }
+
+  /**
+   * The names of the tables a dissector can be put in: those netkit's dissectors hand on to,
+   * those any loaded dissector registers in or declares it hands on to, and those in use.
+   */
+  knownTables(): string[] {
+    const names = new Set<string>(Object.values(Table))
+    for (const [name, t] of this.tables) if (t.entries.size > 0 || t.heuristics.length > 0) names.add(name)
+    for (const d of this.dissectors) for (const t of d.def.handsOn ?? []) names.add(t)
+    return [...names]
   }
 
   /** The dissector in `table` under `key`. */

@@ -7,7 +7,7 @@
 import { InvalidArgumentError } from '../errors.js'
 import type { DissectedPacket } from '../dissect/dissected-packet.js'
 import type { DissectionNeeds } from '../dissect/engine.js'
-import { formatBytes, formatNumber, type FieldSpec } from '../dissect/field-types.js'
+import { bitPattern, formatBytes, formatNumber, type FieldSpec } from '../dissect/field-types.js'
 import { InfoLine, putUint } from '../dissect/info-line.js'
 import { DissectorRegistry } from '../dissect/registry.js'
 import { linkHeaderLength } from '../pcap/link-types.js'
@@ -146,6 +146,19 @@ export class PacketPrinter {
     return formatNumber(spec, store.num[k])
   }
 
+  /**
+   * A field as tshark's tree shows it: `Label: value`, with a value's name first (`Type: hello
+   * (1)`) and a bitmask field's bits before it (`0100 .... = Version: 4`).
+   */
+  private treeLine(spec: FieldSpec, store: DissectedPacket['occurrences'], k: number, data: Buffer): string {
+    let value = this.valueText(store, k, data)
+    const numeric = store.text[k] === undefined && store.off[k] < 0
+    // Booleans show the name alone, other numbers the name and the number (as tshark's tree).
+    if (numeric && spec.values !== undefined && Object.hasOwn(spec.values, store.num[k])) value = spec.type === 'bool' ? spec.values[store.num[k]] : `${spec.values[store.num[k]]} (${value})`
+    const line = `${spec.label ?? spec.name}: ${value}`
+    return numeric && spec.bitmask !== undefined ? `${bitPattern(spec.bitmask, store.num[k])} = ${line}` : line
+  }
+
   /** One `-T fields` line: made as bytes in `line`, then copied into the output. */
   private fieldsLine(batch: RecordBatch, i: number, packet: DissectedPacket | undefined): void {
     const line = this.line
@@ -233,7 +246,7 @@ export class PacketPrinter {
       for (let k = layer.firstOcc; k < layer.endOcc; k++) {
         const spec = this.registry!.fields[store.field[k]]
         if (spec.type === 'none') continue
-        s += `    ${spec.label ?? spec.name}: ${this.valueText(store, k, batch.data)}\n`
+        s += `    ${this.treeLine(spec, store, k, batch.data)}\n`
       }
       if (layer.status === 'truncated') s += `    [Packet size limited during capture: ${layer.name} truncated]\n`
       if (layer.status === 'malformed') s += `[Malformed Packet: ${layer.name}${layer.reason ? `: ${layer.reason}` : ''}]\n`

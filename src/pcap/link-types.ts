@@ -13,6 +13,8 @@ export const LinkType = {
   C_HDLC: 104,
   LOOP: 108,
   LINUX_SLL: 113,
+  /** Reserved for private use (DLT_USER0). */
+  USER0: 147,
   IPV4: 228,
   IPV6: 229,
   LINUX_SLL2: 276,

@@ -39,19 +39,47 @@ export class FlowTable<T> {
     return e?.value
   }
 
-  /** Sets the value for the endpoints (as get() takes them). */
-  set(data: Uint8Array, aOff: number, bOff: number, addrLen: number, aPort: number, bPort: number, value: T): void {
+  /**
+   * Sets the value for the endpoints (as get() takes them). Returns the key words the table
+   * keeps for them (the same array for as long as the pair is held): deleteKey() takes it.
+   */
+  set(data: Uint8Array, aOff: number, bOff: number, addrLen: number, aPort: number, bPort: number, value: T): Uint32Array {
     const w = this.fill(data, aOff, bOff, addrLen, aPort, bPort)
     const b = this.hash(w) & this.mask
     const head = this.buckets[b]
     for (let e = head; e !== undefined; e = e.chain) {
       if (sameEndpointWords(e.key, w)) {
         e.value = value
-        return
+        return e.key
       }
     }
-    this.buckets[b] = { key: Uint32Array.from(w), value, chain: head }
+    const key = Uint32Array.from(w)
+    this.buckets[b] = { key, value, chain: head }
     if (++this.entries > this.buckets.length) this.rehash(this.buckets.length * 2)
+    return key
+  }
+
+  /**
+   * Forgets the pair with these key words (as set() returned them), but only while it holds
+   * `value`: a pair that has since been given another value keeps it. True when it was removed.
+   */
+  deleteKey(key: Uint32Array, value: T): boolean {
+    const b = this.hash(key) & this.mask
+    let prev: Entry<T> | undefined
+    for (let e = this.buckets[b]; e !== undefined; prev = e, e = e.chain) {
+      if (!sameEndpointWords(e.key, key)) continue
+      if (e.value !== value) return false
+      if (prev === undefined) this.buckets[b] = e.chain
+      else prev.chain = e.chain
+      this.entries--
+      return true
+    }
+    return false
+  }
+
+  /** Every value held (in no particular order). */
+  *values(): IterableIterator<T> {
+    for (let e of this.buckets) for (; e !== undefined; e = e.chain) yield e.value
   }
 
   /** Forgets every pair. */

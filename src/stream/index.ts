@@ -1,5 +1,5 @@
 /** TCP conversations, reassembly, and HTTP read back from the wire. */
-export { TcpConversations, TcpFlag, type TcpConversation, type FlowSide, type SegmentPlace } from './tcp-conversations.js'
+export { TcpConversations, type TcpConversation, type TcpSegmentFacts, type FlowSide, type SegmentPlace } from './tcp-conversations.js'
 export { FlowTable } from './flow-table.js'
 export { Reassembler, ReassemblyBudget, seqDiff, type StreamSink } from './reassembler.js'
 export { TcpSegmentReader, addressText } from './tcp-segment.js'

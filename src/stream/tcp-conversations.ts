@@ -5,17 +5,38 @@
  * base sequence number of its direction (port reuse), as packet-tcp.c does:
  * - a direction's base is set by its first segment: the SYN's sequence number, else seq - 1;
  * - a segment with ACK also sets the other direction's base, when unset, to ack - 1.
- * The table hashes the endpoints with a keyed hash (a random key per table, so addresses
- * cannot be chosen to collide: tcpdump's fixed-bucket table goes quadratic on such input) into
- * a Map of short chains, compares the endpoint words exactly, and allocates nothing per packet.
- * Idle closed conversations can be expired to bound memory on long captures.
+ * The table keeps conversations in a FlowTable keyed by the endpoints in canonical order (the
+ * smaller address, then port, first), which hashes them with a random per-table key and
+ * allocates nothing per packet. Idle closed conversations can be expired to bound memory on
+ * long captures.
  */
-import { randomBytes } from 'node:crypto'
-import { hashEndpointWords, sameEndpointWords } from './flow-table.js'
+import { TcpFlags } from '../dissect/constants.js'
+import { FlowTable } from './flow-table.js'
 import { addressText } from './tcp-segment.js'
 
-/** TCP flag bits (RFC 9293 section 3.1). */
-export const TcpFlag = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20, ECE: 0x40, CWR: 0x80 } as const
+/**
+ * One TCP segment as lookup() reads it: where its addresses are in the packet's bytes, its
+ * header values, and the frame it came in. Callers fill one object and reuse it per packet.
+ */
+export interface TcpSegmentFacts {
+  /** Offsets of the source and destination address bytes in the data, and their length (4 or 16). */
+  srcOffset: number
+  dstOffset: number
+  addrLength: number
+  sport: number
+  dport: number
+  seq: number
+  ack: number
+  /** The flag byte (TcpFlags). */
+  flags: number
+  /** Frame number, and its timestamp in whole seconds and nanoseconds. */
+  frame: number
+  sec: number
+  nsec: number
+  /** Bytes of the frame on the wire (tshark's conversation byte counts), and of TCP payload. */
+  wireLength: number
+  payloadLength: number
+}
 
 /** One direction of a conversation. */
 export interface FlowSide {
@@ -56,10 +77,8 @@ export interface TcpConversation {
   readonly ba: FlowSide
   /** The canonical key's first endpoint is A (so the key's "low" side maps to ab). */
   readonly lowIsA: boolean
-  /** Endpoint words, low endpoint first: 4 address words and the port, twice. */
+  /** Endpoint words, low endpoint first, as the table holds them (FlowTable.deleteKey takes them). */
   readonly key: Uint32Array
-  /** Next conversation in the same hash chain. */
-  chain: TcpConversation | undefined
 }
 
 /** What lookup() returns: the conversation and the segment's direction in it. */
@@ -68,6 +87,8 @@ export interface SegmentPlace {
   /** True when the segment goes A->B. */
   fromA: boolean
 }
+
+const EMPTY_KEY: Uint32Array = new Uint32Array(10)
 
 function side(): FlowSide {
   return { base: -1, packets: 0, bytes: 0, payloadBytes: 0, syn: false, fin: false, rst: false }
@@ -87,10 +108,8 @@ export class TcpConversations {
    */
   private readonly retain: boolean
   private created = 0
-  private readonly buckets = new Map<number, TcpConversation>()
+  private readonly flows = new FlowTable<TcpConversation>()
   private readonly place: SegmentPlace = { conversation: undefined as unknown as TcpConversation, fromA: true }
-  private readonly words = new Uint32Array(10)
-  private readonly seed: Uint32Array = new Uint32Array(randomBytes(16).buffer)
   constructor(options: { retain?: boolean } = {}) {
     this.retain = options.retain ?? true
   }
@@ -101,92 +120,62 @@ export class TcpConversations {
   }
 
   /**
-   * Finds (or starts) the conversation of one segment and updates its state and counters. The
-   * addresses are data[srcOff, srcOff + addrLen) and data[dstOff, ...) (4 or 16 bytes). The
-   * returned object is reused by the next call.
+   * Finds (or starts) the conversation of segment `s`, whose addresses are in `data`, and
+   * updates its state and counters. The returned object is reused by the next call.
    */
-  lookup(
-    data: Buffer, srcOff: number, dstOff: number, addrLen: number, sport: number, dport: number,
-    seq: number, ack: number, flags: number,
-    frame: number, sec: number, nsec: number, wireLen: number, payloadLen: number,
-  ): SegmentPlace {
-    const time = sec + nsec / 1e9
-    const w = this.words
+  lookup(data: Buffer, s: TcpSegmentFacts): SegmentPlace {
+    const { srcOffset, dstOffset, addrLength, sport, dport, seq, ack, flags } = s
+    const time = s.sec + s.nsec / 1e9
     // Canonical order: the endpoint with the smaller (address, port) first.
-    let low = true
-    let decided = false
-    for (let i = 0; i < addrLen; i += 4) {
-      const a = data.readUInt32BE(srcOff + i)
-      const b = data.readUInt32BE(dstOff + i)
-      if (!decided && a !== b) { low = a < b; decided = true }
+    let low = sport <= dport
+    for (let i = 0; i < addrLength; i++) {
+      const a = data[srcOffset + i], b = data[dstOffset + i]
+      if (a !== b) { low = a < b; break }
     }
-    if (!decided) low = sport <= dport
-    const loOff = low ? srcOff : dstOff
-    const hiOff = low ? dstOff : srcOff
-    const words = addrLen >>> 2
-    for (let i = 0; i < 4; i++) {
-      w[i] = i < words ? data.readUInt32BE(loOff + i * 4) : 0
-      w[5 + i] = i < words ? data.readUInt32BE(hiOff + i * 4) : 0
-    }
-    w[4] = (low ? sport : dport) | (addrLen << 16)
-    w[9] = low ? dport : sport
-    const h = this.hash(w)
-    let conv = this.buckets.get(h)
-    while (conv !== undefined && !sameEndpointWords(conv.key, w)) conv = conv.chain
+    const loOff = low ? srcOffset : dstOffset
+    const hiOff = low ? dstOffset : srcOffset
+    const loPort = low ? sport : dport
+    const hiPort = low ? dport : sport
+    const flows = this.flows
+    let conv = flows.get(data, loOff, hiOff, addrLength, loPort, hiPort)
     let fromA = conv === undefined ? true : conv.lowIsA === low
-    if (conv !== undefined && (flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN) {
+    if (conv !== undefined && (flags & (TcpFlags.SYN | TcpFlags.ACK)) === TcpFlags.SYN) {
       const mine = fromA ? conv.ab : conv.ba
-      if (mine.base !== -1 && mine.base !== seq) {
-        // Port reuse: a new conversation takes the old one's place in the chain.
-        this.unlink(h, conv)
-        conv = undefined
-      }
+      // Port reuse: a new conversation takes the old one's place in the table.
+      if (mine.base !== -1 && mine.base !== seq) conv = undefined
     }
     if (conv === undefined) {
-      conv = {
+      const c = {
         index: this.count,
-        addrA: addressText(data, srcOff, addrLen), portA: sport,
-        addrB: addressText(data, dstOff, addrLen), portB: dport,
-        firstFrame: frame, firstSec: sec, firstNsec: nsec, firstTime: time, lastFrame: frame, lastTime: time, lastSec: sec, lastNsec: nsec,
-        ab: side(), ba: side(), lowIsA: low, key: Uint32Array.from(w), chain: this.buckets.get(h),
+        addrA: addressText(data, srcOffset, addrLength), portA: sport,
+        addrB: addressText(data, dstOffset, addrLength), portB: dport,
+        firstFrame: s.frame, firstSec: s.sec, firstNsec: s.nsec, firstTime: time,
+        lastFrame: s.frame, lastTime: time, lastSec: s.sec, lastNsec: s.nsec,
+        ab: side(), ba: side(), lowIsA: low, key: EMPTY_KEY,
       }
-      this.buckets.set(h, conv)
+      c.key = flows.set(data, loOff, hiOff, addrLength, loPort, hiPort, c)
+      conv = c
       this.created++
       if (this.retain) this.all.push(conv)
       fromA = true
     }
     const mine = fromA ? conv.ab : conv.ba
     const other = fromA ? conv.ba : conv.ab
-    if (mine.base === -1) mine.base = flags & TcpFlag.SYN ? seq : (seq - 1) >>> 0
-    if (flags & TcpFlag.ACK && other.base === -1) other.base = (ack - 1) >>> 0
+    if (mine.base === -1) mine.base = flags & TcpFlags.SYN ? seq : (seq - 1) >>> 0
+    if (flags & TcpFlags.ACK && other.base === -1) other.base = (ack - 1) >>> 0
     mine.packets++
-    mine.bytes += wireLen
-    mine.payloadBytes += payloadLen
-    if (flags & TcpFlag.SYN) mine.syn = true
-    if (flags & TcpFlag.FIN) mine.fin = true
-    if (flags & TcpFlag.RST) mine.rst = true
-    conv.lastFrame = frame
+    mine.bytes += s.wireLength
+    mine.payloadBytes += s.payloadLength
+    if (flags & TcpFlags.SYN) mine.syn = true
+    if (flags & TcpFlags.FIN) mine.fin = true
+    if (flags & TcpFlags.RST) mine.rst = true
+    conv.lastFrame = s.frame
     conv.lastTime = time
-    conv.lastSec = sec
-    conv.lastNsec = nsec
+    conv.lastSec = s.sec
+    conv.lastNsec = s.nsec
     this.place.conversation = conv
     this.place.fromA = fromA
     return this.place
-  }
-
-  private hash(w: Uint32Array): number {
-    return hashEndpointWords(w, this.seed)
-  }
-
-  private unlink(h: number, conv: TcpConversation): void {
-    let head = this.buckets.get(h)
-    if (head === conv) {
-      if (conv.chain) this.buckets.set(h, conv.chain)
-      else this.buckets.delete(h)
-      return
-    }
-    while (head !== undefined && head.chain !== conv) head = head.chain
-    if (head) head.chain = conv.chain
   }
 
   /**
@@ -197,17 +186,13 @@ export class TcpConversations {
   expire(time: number, idleSeconds: number, onDrop?: (c: TcpConversation) => void): number {
     const keep: TcpConversation[] = []
     let n = 0
-    // Without `all`, the conversations that can still get packets are the ones in the chains
-    // (gathered first: unlink() changes them).
-    let live = this.all
-    if (!this.retain) {
-      live = []
-      for (const first of this.buckets.values()) for (let c: TcpConversation | undefined = first; c !== undefined; c = c.chain) live.push(c)
-    }
+    // Without `all`, the conversations that can still get packets are the ones in the table
+    // (gathered first: deleting changes it).
+    const live = this.retain ? this.all : [...this.flows.values()]
     for (const c of live) {
       const closed = (c.ab.fin && c.ba.fin) || c.ab.rst || c.ba.rst
       if (closed && c.lastTime < time - idleSeconds) {
-        this.unlink(this.hash(c.key), c)
+        this.flows.deleteKey(c.key, c)
         onDrop?.(c)
         n++
       } else if (this.retain) keep.push(c)

@@ -5,7 +5,7 @@
  */
 import type { RecordBatch } from '../pcap/record-batch.js'
 import { ReassemblyBudget, Reassembler, type StreamSink } from './reassembler.js'
-import { TcpConversations, type TcpConversation } from './tcp-conversations.js'
+import { TcpConversations, type TcpConversation, type TcpSegmentFacts } from './tcp-conversations.js'
 import { TcpSegmentReader } from './tcp-segment.js'
 
 /** The two sinks of a conversation: what A sent, and what B sent. */
@@ -34,6 +34,11 @@ export class TcpTracker {
   frames = 0
   segments = 0
   private readonly seg = new TcpSegmentReader()
+  /** The segment as the conversation table reads it (one object, refilled per packet). */
+  private readonly facts: TcpSegmentFacts = {
+    srcOffset: 0, dstOffset: 0, addrLength: 0, sport: 0, dport: 0, seq: 0, ack: 0, flags: 0,
+    frame: 0, sec: 0, nsec: 0, wireLength: 0, payloadLength: 0,
+  }
   private readonly reassembly = new Map<TcpConversation, Reassembly | null>()
   /** Timestamp of the first record (the origin of relative times), NaN before any. */
   firstSec = NaN
@@ -61,9 +66,12 @@ export class TcpTracker {
       this.segments++
       const frame = batch.firstNumber + i
       const time = batch.tsSec[i] + batch.tsNsec[i] / 1e9
-      const place = this.conversations.lookup(
-        data, seg.srcOffset, seg.dstOffset, seg.addrLength, seg.sport, seg.dport,
-        seg.seq, seg.ack, seg.flags, frame, batch.tsSec[i], batch.tsNsec[i], batch.origLen[i], seg.payloadLength)
+      const f = this.facts
+      f.srcOffset = seg.srcOffset; f.dstOffset = seg.dstOffset; f.addrLength = seg.addrLength
+      f.sport = seg.sport; f.dport = seg.dport; f.seq = seg.seq; f.ack = seg.ack; f.flags = seg.flags
+      f.frame = frame; f.sec = batch.tsSec[i]; f.nsec = batch.tsNsec[i]
+      f.wireLength = batch.origLen[i]; f.payloadLength = seg.payloadLength
+      const place = this.conversations.lookup(data, f)
       this.lastFrame = frame
       this.lastTime = time
       if (!this.handler) continue

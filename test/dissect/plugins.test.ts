@@ -111,7 +111,7 @@ test('a plugin that throws, or clashes, is reported; the others still load', asy
   assert.equal(r.stdout, '1\t9999\n2\t9999\n3\t9999\n\t9999\n')
   const warnings = r.stderr.trim().split('\n')
   assert.equal(warnings.length, 3, r.stderr)
-  assert.match(r.stderr, /broken\.js failed to load: boom at load time/)
+  assert.match(r.stderr, /broken\.js:1:7 failed to load: boom at load time/)
   assert.match(r.stderr, /clash\.js: a dissector named 'udp' is already loaded/)
   assert.match(r.stderr, /nothing\.js does not default-export a dissector/)
 })

@@ -38,7 +38,10 @@ async function compare(file: string): Promise<[string[], string[]]> {
     if (stream === '' || sport === '') continue
     const addrs = Buffer.concat([ipBytes(ip6s || ip4s), ipBytes(ip6d || ip4d)])
     const n = addrs.length / 2
-    const place = table.lookup(addrs, 0, n, n, Number(sport), Number(dport), Number(seq), Number(ack), Number(flags), Number(frame), 0, 0, 0, 0)
+    const place = table.lookup(addrs, {
+      srcOffset: 0, dstOffset: n, addrLength: n, sport: Number(sport), dport: Number(dport), seq: Number(seq), ack: Number(ack),
+      flags: Number(flags), frame: Number(frame), sec: 0, nsec: 0, wireLength: 0, payloadLength: 0,
+    })
     want.push(`${frame}:${stream}`)
     got.push(`${frame}:${place.conversation.index}`)
   }
@@ -69,7 +72,7 @@ test('expire() forgets idle closed conversations, with or without `all` kept', (
     const table = new TcpConversations({ retain })
     const data = Buffer.from([10, 0, 0, 1, 10, 0, 0, 2])
     const seg = (src: number, sport: number, dport: number, flags: number, t: number) =>
-      table.lookup(data, src, 4 - src, 4, sport, dport, 1, 1, flags, 1, t, 0, 60, 0).conversation
+      table.lookup(data, { srcOffset: src, dstOffset: 4 - src, addrLength: 4, sport, dport, seq: 1, ack: 1, flags, frame: 1, sec: t, nsec: 0, wireLength: 60, payloadLength: 0 }).conversation
     const c = seg(0, 1000, 80, 0x11, 1) // FIN from A
     seg(4, 80, 1000, 0x11, 2) // FIN from B
     const open = seg(0, 2000, 80, 0x10, 2)
