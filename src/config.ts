@@ -91,13 +91,24 @@ function mayHoldConfig(cwd: string): boolean {
   return existsSync(join(xdg, 'netkit'))
 }
 
+/** Options of loadConfig. */
+export interface LoadConfigOptions {
+  /**
+   * Apply the rules of a privileged run; by default when running as root or with CAP_NET_RAW or
+   * CAP_NET_ADMIN. (A library caller that knows its files may pass false.)
+   */
+  privileged?: boolean
+  /** Receives the one-line warning about a skipped configuration (default: stderr). */
+  warn?: (line: string) => void
+}
+
 /**
  * Loads the configuration: from `explicitPath` when given, else searched for from `cwd`. Run with
  * privileges (root, CAP_NET_RAW, CAP_NET_ADMIN) nothing is searched for in `cwd`: see
  * loadPrivilegedConfig.
  */
-export async function loadConfig(explicitPath?: string, cwd = process.cwd(), warn: (line: string) => void = stderrLine): Promise<NetkitConfig> {
-  if (isPrivileged()) return loadPrivilegedConfig(explicitPath, cwd, warn)
+export async function loadConfig(explicitPath?: string, cwd = process.cwd(), options: LoadConfigOptions = {}): Promise<NetkitConfig> {
+  if (options.privileged ?? isPrivileged()) return loadPrivilegedConfig(explicitPath, cwd, options.warn ?? stderrLine)
   if (explicitPath === undefined && !mayHoldConfig(cwd)) return { plugins: [], builtinPlugins: true }
   const { cosmiconfig } = await import('cosmiconfig')
   const explorer = cosmiconfig('netkit', { stopDir: cwd })

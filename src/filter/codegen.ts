@@ -3,6 +3,8 @@
  * graph of classic BPF tests, with libpcap's meaning for every primitive (gencode.c): `host`
  * covers IPv4, ARP and RARP; `port` covers TCP, UDP and SCTP over IPv4 (unfragmented, header
  * length from IHL) and IPv6 (fixed header); `tcp` over IPv6 also looks behind a fragment header.
+ * (Past 400 lines on purpose: one primitive per function, as gencode.c has them, and they share
+ * the offset and link-layer state of one walk; split, each part would need all of it.)
  */
 import { isIPv4, isIPv6 } from 'node:net'
 import { FilterSyntaxError } from '../errors.js'

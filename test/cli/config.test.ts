@@ -8,10 +8,16 @@ import { loadConfig, validateConfig } from '../../src/config.js'
 import { ConfigError } from '../../src/errors.js'
 import { corpus, netkit, tempDir } from '../helpers/cli.js'
 
+// The search from a folder is what an unprivileged run does (as root nothing is searched for in
+// the working folder: test/harden/root-safety.test.ts), so these tests ask for that explicitly.
+const unprivileged = { privileged: false }
+/** As root the CLI loads no configuration from the working folder; it is named with --config then. */
+const asRoot = process.getuid?.() === 0
+
 test('no configuration anywhere: defaults', async (t) => {
   const { dir, cleanup } = tempDir()
   t.after(cleanup)
-  const c = await loadConfig(undefined, dir)
+  const c = await loadConfig(undefined, dir, unprivileged)
   assert.deepEqual(c, { plugins: [], builtinPlugins: true })
 })
 
@@ -19,7 +25,7 @@ test('.netkitrc.json is found and plugin paths resolve against its folder', asyn
   const { dir, cleanup } = tempDir()
   t.after(cleanup)
   writeFileSync(join(dir, '.netkitrc.json'), JSON.stringify({ plugins: ['./dns.js', 'some-package'] }))
-  const c = await loadConfig(undefined, dir)
+  const c = await loadConfig(undefined, dir, unprivileged)
   assert.equal(c.filepath, join(dir, '.netkitrc.json'))
   assert.deepEqual(c.plugins, [join(dir, 'dns.js'), 'some-package'])
 })
@@ -28,11 +34,11 @@ test('package.json#netkit and netkit.config.mjs are found too', async (t) => {
   const { dir, cleanup } = tempDir()
   t.after(cleanup)
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'x', netkit: { plugins: ['./a.js'] } }))
-  assert.deepEqual((await loadConfig(undefined, dir)).plugins, [join(dir, 'a.js')])
+  assert.deepEqual((await loadConfig(undefined, dir, unprivileged)).plugins, [join(dir, 'a.js')])
   const sub = join(dir, 'sub')
   mkdirSync(sub)
   writeFileSync(join(sub, 'netkit.config.mjs'), 'export default { plugins: ["../b.js"], builtinPlugins: false }\n')
-  const c = await loadConfig(undefined, sub)
+  const c = await loadConfig(undefined, sub, unprivileged)
   assert.deepEqual(c.plugins, [join(dir, 'b.js')])
   assert.equal(c.builtinPlugins, false)
 })
@@ -59,7 +65,7 @@ test('the CLI reports a broken configuration in one line, exit 2', async (t) => 
   t.after(cleanup)
   writeFileSync(join(dir, '.netkitrc.json'), '{ "plugins": [ }')
   const file = join(corpus, 'tcpdump', 'dns_udp.pcap')
-  const r = await netkit(['read', '-r', file], { cwd: dir })
+  const r = await netkit(['read', '-r', file, ...(asRoot ? ['--config', join(dir, '.netkitrc.json')] : [])], { cwd: dir })
   assert.equal(r.code, 2)
   assert.match(r.stderr, /^netkit read: .*\.netkitrc\.json: cannot load the configuration: .+\n$/)
   const bad = await netkit(['read', '-r', file, '--config', join(dir, 'nope.json')])

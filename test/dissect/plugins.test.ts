@@ -8,6 +8,15 @@ import { join } from 'node:path'
 import { netkit, root, tempDir } from '../helpers/cli.js'
 import { pcapHeader, pcapRecord } from '../helpers/capture-builder.js'
 
+/**
+ * Runs netkit in `dir`, whose .netkitrc.json it finds; as root, where nothing is searched for in
+ * the working folder (test/harden/root-safety.test.ts), the file is named with --config instead.
+ */
+function netkitIn(dir: string, args: string[]) {
+  const config = process.getuid?.() === 0 ? ['--config', join(dir, '.netkitrc.json')] : []
+  return netkit([...args, ...config], { cwd: dir })
+}
+
 /** The ```js examples of docs/plugins.md, in order. */
 function docExamples(): string[] {
   const doc = readFileSync(join(root, 'docs', 'plugins.md'), 'utf8')
@@ -56,7 +65,7 @@ function setup(t: { after: (f: () => void) => void }) {
 
 test('the docs example plugin decodes NKP with its fields', async (t) => {
   const { dir, pcap } = setup(t)
-  const r = await netkit(['read', '-r', pcap, '-T', 'fields', '-e', 'frame.number', '-e', 'nkp.type', '-e', 'nkp.seq', '-e', 'nkp.payload', '-e', 'frame.protocols'], { cwd: dir })
+  const r = await netkitIn(dir, ['read', '-r', pcap, '-T', 'fields', '-e', 'frame.number', '-e', 'nkp.type', '-e', 'nkp.seq', '-e', 'nkp.payload', '-e', 'frame.protocols'])
   assert.equal(r.stderr, '')
   assert.equal(r.stdout, [
     '1\t1\t1\thi there\teth:ethertype:ip:udp:nkp',
@@ -65,12 +74,12 @@ test('the docs example plugin decodes NKP with its fields', async (t) => {
     '4\t\t\t\teth:ethertype:ip:udp:nkp',
     '',
   ].join('\n'))
-  const text = await netkit(['read', '-r', pcap], { cwd: dir })
+  const text = await netkitIn(dir, ['read', '-r', pcap])
   const lines = text.stdout.split('\n')
   assert.match(lines[0], /IP 10\.0\.0\.1\.5000 > 10\.0\.0\.2\.9999: UDP, length 18: NKP hello seq 1, 8 bytes$/)
   assert.match(lines[2], /\[Malformed Packet: nkp: payload length 53 runs past the datagram\]/)
   assert.match(lines[3], /\[Malformed Packet: nkp: bad magic/)
-  const json = JSON.parse((await netkit(['read', '-r', pcap, '-T', 'ndjson', '-c', '1'], { cwd: dir })).stdout)
+  const json = JSON.parse((await netkitIn(dir, ['read', '-r', pcap, '-T', 'ndjson', '-c', '1'])).stdout)
   assert.deepEqual(json.nkp, { 'nkp.version': 1, 'nkp.type': 1, 'nkp.seq': 1, 'nkp.length': 8, 'nkp.payload': 'hi there' })
   assert.equal(json.udp['udp.dstport'], 9999) // earlier layers keep their values
 })
@@ -81,7 +90,7 @@ test("the docs' InfoLine version of the summary prints the same line", async (t)
   const old = /^ *if \(ctx\.wantsInfo\) ctx\.info\(.*$/m
   assert.match(plugin, old)
   writeFileSync(join(dir, 'nkp.js'), plugin.replace(old, infoLine.trimEnd()))
-  const r = await netkit(['read', '-r', pcap], { cwd: dir })
+  const r = await netkitIn(dir, ['read', '-r', pcap])
   assert.equal(r.stderr, '')
   const lines = r.stdout.split('\n')
   assert.match(lines[0], /IP 10\.0\.0\.1\.5000 > 10\.0\.0\.2\.9999: UDP, length 18: NKP hello seq 1, 8 bytes$/)
@@ -90,11 +99,11 @@ test("the docs' InfoLine version of the summary prints the same line", async (t)
 
 test('netkit dissectors shows the plugin, its table and its fields', async (t) => {
   const { dir } = setup(t)
-  const r = await netkit(['dissectors'], { cwd: dir })
+  const r = await netkitIn(dir, ['dissectors'])
   assert.equal(r.code, 0, r.stderr)
   assert.match(r.stdout, /^nkp {2}NetKit Protocol {2}\[udp\.port=9999\]\n {4}from .*nkp\.js\n/m)
   assert.match(r.stdout, /nkp\.seq +uint +Sequence number/)
-  const list = JSON.parse((await netkit(['dissectors', '--json'], { cwd: dir })).stdout) as Array<{ name: string; fields: Array<{ name: string }> }>
+  const list = JSON.parse((await netkitIn(dir, ['dissectors', '--json'])).stdout) as Array<{ name: string; fields: Array<{ name: string }> }>
   const names = list.map((d) => d.name)
   for (const shipped of ['eth', 'ip', 'ipv6', 'tcp', 'udp', 'http', 'arp', 'icmp', 'icmpv6', 'nkp']) assert.ok(names.includes(shipped), shipped)
   assert.ok(list.find((d) => d.name === 'tcp')!.fields.some((f) => f.name === 'tcp.stream'))
@@ -106,7 +115,7 @@ test('a plugin that throws, or clashes, is reported; the others still load', asy
   writeFileSync(join(dir, 'clash.js'), "import { defineDissector } from 'netkit'\nexport default defineDissector({ name: 'udp', fields: {}, dissect() {} })\n")
   writeFileSync(join(dir, 'nothing.js'), 'export default 42\n')
   writeFileSync(join(dir, '.netkitrc.json'), JSON.stringify({ plugins: ['./broken.js', './clash.js', './nothing.js', './nkp.js'] }))
-  const r = await netkit(['read', '-r', pcap, '-T', 'fields', '-e', 'nkp.seq', '-e', 'udp.dstport'], { cwd: dir })
+  const r = await netkitIn(dir, ['read', '-r', pcap, '-T', 'fields', '-e', 'nkp.seq', '-e', 'udp.dstport'])
   assert.equal(r.code, 0)
   assert.equal(r.stdout, '1\t9999\n2\t9999\n3\t9999\n\t9999\n')
   const warnings = r.stderr.trim().split('\n')
@@ -132,7 +141,7 @@ export default defineDissector({ name: 'half', fields: {}, register: [{ table: '
   writeFileSync(join(dir, '.netkitrc.json'), JSON.stringify({ plugins: ['./half.js'] }))
   const pcap = join(dir, 'half.pcap')
   writeFileSync(pcap, Buffer.concat([pcapHeader(), pcapRecord(1, 0, udpFrame(Buffer.from('abc')))]))
-  const r = await netkit(['read', '-r', pcap], { cwd: dir })
+  const r = await netkitIn(dir, ['read', '-r', pcap])
   assert.equal(r.stderr, '')
   assert.match(r.stdout, /IP 10\.0\.0\.1\.5000 > 10\.0\.0\.2\.9999: UDP, length 3 \[\|half\]\n$/)
 })
