@@ -93,7 +93,8 @@ export default defineDissector({
   writeFileSync(join(dir, 'broken.ts'), "import { defineDissector } from 'netkit'\nconst n: number = \nexport default defineDissector({ name: 'broken', fields: {}, dissect() {} })\n")
   writeFileSync(join(dir, 'throws.mts'), "import { defineDissector } from 'netkit'\n\nexport default defineDissector({ name: 'throws', fields: { x: { name: 'throws.x', type: 'uint48' as 'uint' } }, dissect() {} })\n")
   writeFileSync(join(dir, '.netkitrc.json'), JSON.stringify({ plugins: ['./broken.ts', './throws.mts'] }))
-  const listed = await netkit(['dissectors'], { cwd: dir })
+  // Named with --config: run as root (CI), netkit loads nothing found in the working folder.
+  const listed = await netkit(['dissectors', '--config', join(dir, '.netkitrc.json')], { cwd: dir })
   assert.equal(listed.code, 1)
   assert.match(listed.stderr, /warning: plugin .*broken\.ts:3:\d+ failed to load: /)
   assert.match(listed.stderr, /warning: plugin .*throws\.mts:3(:\d+)? failed to load: defineDissector\(throws\): field 'x' needs a name and a type/)
