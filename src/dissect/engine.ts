@@ -121,6 +121,7 @@ export class DissectionEngine implements TableSource {
     ctx.hasInfo = false
     ctx.line.pos = 0
     ctx.lineStart = 0
+    ctx.resetPacket()
     return this.publish()
   }
 
@@ -205,6 +206,13 @@ export class DissectionEngine implements TableSource {
       key = ctx.nextKey
       alt = ctx.nextAlt
       at = ctx.nextAt
+      ctx.handoff = ctx.nextHandoff
+      if (ctx.nextData !== undefined) {
+        // The layers above read bytes the layer put together (a reassembled IP datagram).
+        data = ctx.nextData
+        ctx.nextData = undefined
+        ctx.end = ctx.reportedEnd = data.length
+      }
     }
   }
 
@@ -250,7 +258,7 @@ export class DissectionEngine implements TableSource {
     }
     layer.endOcc = store.count
     if (layer.status !== 'ok') return false
-    if (ctx.nextTable !== undefined) layer.length = Math.max(0, Math.min(ctx.nextAt, end) - layer.start)
+    if (ctx.nextTable !== undefined && ctx.nextData === undefined) layer.length = Math.max(0, Math.min(ctx.nextAt, end) - layer.start)
     return true
   }
 
