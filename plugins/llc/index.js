@@ -3,11 +3,17 @@
 // two for I and S frames), then by DSAP (llc.dsap: STP on 0x42 ...) or, for SNAP (0xaa, RFC
 // 1042), by OUI and protocol id: OUI 0 carries an EtherType, Cisco's OUI its own ids (CDP,
 // PVST+ ...) in llc.cisco_pid.
-import { defineDissector, LlcSap, Table } from 'netkit'
+import { defineDissector, LinkType, LlcSap, Table } from 'netkit'
 
-/** Organizationally unique identifiers SNAP hands on by (IEEE registry). */
+/** Organizationally unique identifiers SNAP hands on by (IEEE registry); RFC 1042's and Cisco's 0xf8 carry an EtherType. */
 const OUI_ENCAP_ETHER = 0x000000
+const OUI_CISCO_90 = 0x0000f8
 const OUI_CISCO = 0x00000c
+/**
+ * OUIs whose protocol ids Wireshark shows in a field of their own (llc.nortel_pid, ...), not in
+ * llc.pid: Nortel, Apple AppleTalk, HP, IANA, Cisco WLCCP, Bluetooth, Extreme, Foundry, Wi-Fi Alliance.
+ */
+const OWN_PID_FIELD = new Set([0x000081, 0x080007, 0x080009, 0x00005e, 0x004096, 0x001958, 0x00e02b, 0x00e052, 0x506f9a])
 
 export default defineDissector({
   name: 'llc',
@@ -34,7 +40,7 @@ export default defineDissector({
     type: { name: 'llc.type', type: 'uint', hexDigits: 4, label: 'Type' },
     ciscoPid: { name: 'llc.cisco_pid', type: 'uint', hexDigits: 4, label: 'PID' },
   },
-  register: [{ table: 'ieee802.3', key: 0 }],
+  register: [{ table: 'ieee802.3', key: 0 }, { table: Table.LINK, key: LinkType.ATM_RFC1483 }],
   dissect(view, ctx, f) {
     const dsap = ctx.add(f.dsap, 0, 1)
     ctx.set(f.dsapSap, dsap >> 1)
@@ -69,7 +75,7 @@ export default defineDissector({
     if (dsap !== LlcSap.SNAP || ssap !== LlcSap.SNAP) return ctx.next(Table.LLC_DSAP, dsap, at)
     const oui = ctx.add(f.oui, at, 3)
     const pid = view.u16(at + 3)
-    if (oui === OUI_ENCAP_ETHER) {
+    if (oui === OUI_ENCAP_ETHER || oui === OUI_CISCO_90) {
       ctx.set(f.type, pid)
       return ctx.next(Table.ETHERTYPE, pid, at + 5)
     }
@@ -77,7 +83,7 @@ export default defineDissector({
       ctx.set(f.ciscoPid, pid)
       return ctx.next(Table.LLC_CISCO_PID, pid, at + 5)
     }
-    ctx.set(f.pid, pid)
+    if (!OWN_PID_FIELD.has(oui)) ctx.set(f.pid, pid)
     ctx.next('llc.pid', pid, at + 5)
   },
 })

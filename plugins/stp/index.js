@@ -67,21 +67,15 @@ export default defineDissector({
   },
   register: [{ table: Table.LLC_DSAP, key: LlcSap.STP }, ...PVST_PIDS.map((key) => ({ table: Table.LLC_CISCO_PID, key }))],
   dissect(view, ctx, f) {
+    if (ctx.wantsInfo) line(view, ctx)
+    // The type decides the layout: without it the BPDU shows nothing (as Wireshark's).
+    view.need(0, 4)
     ctx.add(f.protocol, 0, 2)
     const version = ctx.add(f.version, 2, 1)
     const type = ctx.add(f.type, 3, 1)
     if (type === TCN) return
     if (type !== CONFIG && type !== RST) return ctx.malformed(`unknown BPDU type 0x${type.toString(16)}`)
-    const flags = ctx.add(f.flags, 4, 1)
-    ctx.set(f.tcack, flags >> 7)
-    if (type === RST) {
-      ctx.set(f.agreement, (flags >> 6) & 1)
-      ctx.set(f.forwarding, (flags >> 5) & 1)
-      ctx.set(f.learning, (flags >> 4) & 1)
-      ctx.set(f.portRole, (flags >> 2) & 3)
-      ctx.set(f.proposal, (flags >> 1) & 1)
-    }
-    ctx.set(f.tc, flags & 1)
+    flagBits(ctx, f, ctx.add(f.flags, 4, 1), type === RST)
     bridgeId(view, ctx, 5, f.rootPrio, f.rootExt, f.rootHw)
     ctx.add(f.rootCost, 13, 4)
     bridgeId(view, ctx, 17, f.bridgePrio, f.bridgeExt, f.bridgeHw)
@@ -97,9 +91,28 @@ export default defineDissector({
       end = 36
       if (version >= 3 && view.has(36, 2)) end = mst(view, ctx, f)
     }
-    pvst(view, ctx, f, end)
+    // PVST+'s TLVs start after the 36 bytes of an RST BPDU (a config BPDU is padded to it).
+    pvst(view, ctx, f, Math.max(end, 36))
   },
 })
+
+/**
+ * The flag bits of a BPDU or an MSTI record (802.1D-2004 clause 9.3.3): RST's role and
+ * handshake bits only with `rapid`.
+ * @param {import('netkit').DissectContext} ctx @param {Record<string, number>} f
+ * @param {number} flags @param {boolean} rapid
+ */
+function flagBits(ctx, f, flags, rapid) {
+  ctx.set(f.tcack, flags >> 7)
+  if (rapid) {
+    ctx.set(f.agreement, (flags >> 6) & 1)
+    ctx.set(f.forwarding, (flags >> 5) & 1)
+    ctx.set(f.learning, (flags >> 4) & 1)
+    ctx.set(f.portRole, (flags >> 2) & 3)
+    ctx.set(f.proposal, (flags >> 1) & 1)
+  }
+  ctx.set(f.tc, flags & 1)
+}
 
 /**
  * A bridge identifier: 4 bits of priority (in units of 4096), 12 of system id extension, a MAC.
@@ -133,7 +146,7 @@ function mst(view, ctx, f) {
   ctx.add(f.cistHops, 101, 1)
   const end = 38 + v3
   for (let p = 102; p + 16 <= end && view.has(p, 16); p += 16) {
-    ctx.add(f.mstiFlags, p, 1)
+    flagBits(ctx, f, ctx.add(f.mstiFlags, p, 1), true)
     const w = view.u16(p + 1)
     ctx.set(f.mstiPriority, w >> 12)
     ctx.set(f.mstiId, w & 0xfff)
@@ -159,4 +172,45 @@ function pvst(view, ctx, f, at) {
     if (len === 0) break
     at += 4 + len
   }
+}
+
+/** Protocol versions and BPDU flags as tcpdump names them (print-stp.c). */
+const VERSIONS = /** @type {Record<number, string>} */ ({ 0: '802.1d', 2: '802.1w', 3: '802.1s', 4: '802.1aq' })
+const FLAG_NAMES = /** @type {Array<[number, string]>} */ ([[0x01, 'Topology change'], [0x02, 'Proposal'], [0x10, 'Learn'],
+  [0x20, 'Forward'], [0x40, 'Agreement'], [0x80, 'Topology change ACK']])
+
+/**
+ * tcpdump -n's line (print-stp.c, not verbose): "STP 802.1d, Config, Flags [none], bridge-id
+ * 8001.aa:bb:cc:00:03:00.8002, length 35"; for MST "STP 802.1s, Rapid STP, CIST Flags [...], length N".
+ * @param {import('netkit').ByteView} view @param {import('netkit').DissectContext} ctx
+ */
+function line(view, ctx) {
+  const length = view.reported
+  const l = ctx.infoLine()
+  if (length < 4 || !view.has(0, 4)) return l.text('STP (invalid)')
+  if (view.u16(0) !== 0) return l.text('unknown STP version, length ').dec(length)
+  const version = view.u8(2)
+  if (VERSIONS[version] === undefined) return l.text('STP Unknown STP protocol (0x').hex(version, 2).char(0x29)
+  l.text('STP ').text(VERSIONS[version])
+  const type = view.u8(3)
+  if (type === CONFIG) l.text(', Config')
+  else if (type === RST) l.text(', Rapid STP')
+  else if (type === TCN) return l.text(', Topology Change')
+  else return l.text(', Unknown BPDU Type (0x').hex(type, 2).char(0x29)
+  const mst = type === RST && version >= 3
+  const min = type === CONFIG ? 35 : mst ? 102 : 36
+  if (length < min || !view.has(0, Math.min(min, 36))) return l.text(' (invalid)')
+  const flags = view.u8(4)
+  l.text(mst ? ', CIST Flags [' : ', Flags [')
+  let first = true
+  for (const [bit, name] of FLAG_NAMES) {
+    if ((flags & bit) === 0) continue
+    if (!first) l.text(', ')
+    l.text(name)
+    first = false
+  }
+  if (first) l.text('none')
+  if (mst) return l.text('], length ').dec(length)
+  l.text('], bridge-id ').hex(view.u16(17), 4).char(0x2e).ether(view.data, view.offset + 19).char(0x2e).hex(view.u16(25), 4)
+    .text(', length ').dec(length)
 }

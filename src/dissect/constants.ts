@@ -24,6 +24,8 @@ export const EtherType = {
   ERSPAN_II: 0x88be,
   ERSPAN_III: 0x22eb,
   LLDP: 0x88cc,
+  /** Cisco MetaData (TrustSec's Security Group Tag). */
+  CISCO_METADATA: 0x8909,
   MACSEC: 0x88e5,
   /** Values up to 1500 are an 802.3 length, not a type (IEEE 802.3 clause 3.2.6). */
   MAX_8023_LENGTH: 1500,
