@@ -11,7 +11,7 @@ import { existsSync, statSync } from 'node:fs'
 import { have } from '../helpers/cli.js'
 
 /** One kind of tunnel: how `ip link add` makes it on side A and side B (i = its index). */
-interface TunnelKind {
+export interface TunnelKind {
   name: string
   /** The `type ...` words for each side; a, b are the underlay addresses of that family. */
   args(a: string, b: string, i: number): string[]
@@ -91,7 +91,7 @@ async function tcpTransfer(nsA: string, nsB: string, addr: string, port: number,
  * Makes the namespaces, tunnels and traffic, and captures it on the underlay into `file`.
  * Returns what was made; the namespaces are gone when it returns (or throws).
  */
-export async function captureTunnels(file: string): Promise<LabCapture> {
+export async function captureTunnels(file: string, kinds: TunnelKind[] = TUNNEL_KINDS): Promise<LabCapture> {
   const id = `${process.pid % 100000}`
   const nsA = `nkwA${id}`
   const nsB = `nkwB${id}`
@@ -119,7 +119,7 @@ export async function captureTunnels(file: string): Promise<LabCapture> {
     run('ip', ['-n', nsA, 'link', 'set', 'nkw0', 'up'])
     run('ip', ['-n', nsB, 'link', 'set', 'nkw1', 'up'])
     const inner: Array<{ kind: string; b: string }> = []
-    TUNNEL_KINDS.forEach((kind, i) => {
+    kinds.forEach((kind, i) => {
       const [a, b] = kind.ipv6Underlay ? [under.a6, under.b6] : [under.a4, under.b4]
       const dev = `nkt${i}`
       const r = spawnSync('ip', ['-n', nsA, 'link', 'add', dev, 'type', ...kind.args(a, b, i)], { encoding: 'utf8' })
