@@ -85,15 +85,19 @@ export default defineDissector({
       }
     }
     if (total < hl) return ctx.malformed(`bogus IP length (${total}, less than header length ${hl})`)
-    if (ctx.wantsInfo) {
-      const d = view.data, o = view.offset
-      const line = ctx.infoLine().text('IP ').ipv4(d, o + 12).text(' > ').ipv4(d, o + 16).text(': ip-proto-').dec(proto)
-      // tcpdump prints no length for a fragment after the first (print-ip.c).
-      if ((fo & 0x1fff) === 0) line.char(0x20).dec(total - hl)
-    }
     ctx.limit(0, total)
     if ((fo & 0x3fff) === 0) return ctx.next('ip.proto', proto, hl)
     reassemble(view, ctx, f, fo, hl, total, proto)
+  },
+  // What tcpdump -n prints for a datagram nothing above decodes (or a fragment).
+  summary(view, ctx) {
+    const d = view.data, o = view.offset
+    const hl = (view.u8(0) & 0x0f) * 4
+    let total = view.u16(2)
+    if (total === 0) total = view.reported
+    const line = ctx.infoLine().text('IP ').ipv4(d, o + 12).text(' > ').ipv4(d, o + 16).text(': ip-proto-').dec(view.u8(9))
+    // tcpdump prints no length for a fragment after the first (print-ip.c).
+    if ((view.u16(6) & 0x1fff) === 0) line.char(0x20).dec(total - hl)
   },
 })
 

@@ -26,6 +26,8 @@ export interface StreamDispatch {
 export interface TableSource {
   /** The dissector table named `name`. */
   table(name: string): DissectorTable
+  /** Writes the pending fallback line (summaryLayer's) now, before a layer above appends to it. */
+  writeSummary(): void
   /** Whether a dispatch to `table` under `key` (or `altKey`, or a heuristic) would run a dissector. */
   hasNext(table: DissectorTable, key: number | string, altKey: number | string | undefined): boolean
 }
@@ -61,7 +63,16 @@ export class LayerContext implements DissectContext {
   prefixStart = 0
   prefixEnd = 0
   lineDone = false
+  /** The layer that called infoDone(): only its summary() may still be owed after it. */
+  doneLayer: LayerRecord | undefined
   private readonly sink = new InfoLine()
+  undoSummary = -1
+  /**
+   * The layer (index in the packet's layers) whose fallback line (its definition's summary())
+   * is owed if no layer above replaces the line, or -1. A layer that replaces the line drops it;
+   * one that appends has it written first.
+   */
+  summaryLayer = -1
   readonly view = new ByteView()
   /** The layer being decoded (malformed() marks it). */
   layer: LayerRecord | undefined
@@ -112,6 +123,7 @@ export class LayerContext implements DissectContext {
     this.lineStart = this.undoStart
     this.line.pos = this.undoPos
     this.hasInfo = this.undoHas
+    this.summaryLayer = this.undoSummary
   }
 
   add(field: number, at: number, size: number): number {
@@ -196,6 +208,10 @@ export class LayerContext implements DissectContext {
       this.sink.pos = 0
       return this.sink
     }
+    // The owed line is written before anything appends to it (and stands if this layer fails).
+    if (append && this.summaryLayer >= 0) this.#tables.writeSummary()
+    this.undoSummary = this.summaryLayer
+    this.summaryLayer = -1
     this.undoStart = this.lineStart
     this.undoPos = this.line.pos
     this.undoHas = this.hasInfo
@@ -222,18 +238,26 @@ export class LayerContext implements DissectContext {
     this.undoStart = this.lineStart
     this.undoPos = line.pos
     this.undoHas = this.hasInfo
+    this.undoSummary = this.summaryLayer
+    this.summaryLayer = -1
     line.pos = line.marked
     return line
   }
 
   infoPrefix(): void {
-    if (this.lineDone || !this.hasInfo) return
+    if (this.lineDone) return
+    // A line still owed by a layer below is written now: it is what the prefix keeps.
+    if (this.summaryLayer >= 0) this.#tables.writeSummary()
+    if (!this.hasInfo) return
     this.prefixStart = this.lineStart
     this.prefixEnd = this.line.pos
   }
 
   infoDone(): void {
-    if (this.hasInfo) this.lineDone = true
+    // Also when the line is still owed: this layer's own summary() (or the one owed below) may
+    // still write it after the packet; the layers above may not (see doneLayer).
+    this.lineDone = true
+    this.doneLayer = this.layer
   }
 
   /** Forgets the previous packet's tunnel prefix, finished line and handoffs. */
