@@ -19,7 +19,7 @@ function rng(seed: number): () => number {
 }
 
 /** The records of a classic little-endian pcap file: [header offset, data offset, caplen]. */
-function pcapRecords(file: Buffer): Array<[number, number, number]> {
+export function pcapRecords(file: Buffer): Array<[number, number, number]> {
   const out: Array<[number, number, number]> = []
   if (file.length < 24 || file.readUInt32LE(0) !== 0xa1b2c3d4 && file.readUInt32LE(0) !== 0xa1b23c4d) return out
   for (let p = 24; p + 16 <= file.length;) {

@@ -11,6 +11,7 @@ import { FragmentTable, readPackets } from '../../src/index.js'
 import { needs, root, tempDir } from '../helpers/cli.js'
 import { compareWithTshark, REASSEMBLY_FIELDS } from './field-compare.js'
 import { captureTunnels, labSkip } from './tunnel-lab.js'
+import { pcapRecords } from './hostile.js'
 
 const skip = labSkip()
 const tmp = tempDir('netkit-reasm-')
@@ -23,13 +24,7 @@ after(() => tmp.cleanup())
 
 /** The records of a little-endian classic pcap file, as [record header, data]. */
 function records(file: Buffer): Array<[Buffer, Buffer]> {
-  const out: Array<[Buffer, Buffer]> = []
-  for (let p = 24; p + 16 <= file.length;) {
-    const cap = file.readUInt32LE(p + 8)
-    out.push([file.subarray(p, p + 16), file.subarray(p + 16, p + 16 + cap)])
-    p += 16 + cap
-  }
-  return out
+  return pcapRecords(file).map(([h, d, cap]) => [file.subarray(h, h + 16), file.subarray(d, d + cap)])
 }
 
 test('4000-byte pings, IPv4 and IPv6: reassembly fields equal tshark\'s', { skip }, async () => {
