@@ -46,8 +46,9 @@ export default defineDissector({
     const version = b0 >> 4
     ctx.set(f.version, version)
     const hl = (b0 & 0x0f) * 4
-    ctx.set(f.hdrLen, hl)
+    // Wireshark shows no header length for a datagram of another version.
     if (version !== 4) return ctx.malformed(`bogus IP version (${version})`)
+    ctx.set(f.hdrLen, hl)
     if (hl < 20) return ctx.malformed(`bogus IP header length (${hl}, must be at least 20)`)
     const ds = ctx.add(f.dsfield, 1, 1)
     ctx.set(f.dscp, ds >> 2)

@@ -32,7 +32,7 @@ export default class Dissectors extends NetkitCommand {
     }
     let out = ''
     for (const d of list) {
-      const where = d.tables.map((t) => `${t.table}${t.key === 'heuristic' ? ' (heuristic)' : `=${typeof t.key === 'number' && t.table === 'ethertype' ? '0x' + t.key.toString(16).padStart(4, '0') : t.key}`}`).join(', ')
+      const where = d.tables.map((t) => `${t.table}${t.key === 'heuristic' ? ' (heuristic)' : `=${typeof t.key === 'number' && (t.table === 'ethertype' || t.table === 'gre.proto') ? '0x' + t.key.toString(16).padStart(4, '0') : t.key}`}`).join(', ')
       out += `${d.name}  ${d.title}${where ? `  [${where}]` : ''}\n    from ${d.source}\n`
       for (const f of d.fields) out += `    ${f.name.padEnd(36)} ${f.type.padEnd(7)} ${f.label}\n`
     }

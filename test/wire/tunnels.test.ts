@@ -127,3 +127,23 @@ test('hostile input: the corpus, and truncated and bit-flipped copies of the cap
   assert.ok(report.packets > 1000, `${report.packets} packets dissected`)
   assert.ok(report.tunnelLayers > 100, `${report.tunnelLayers} layers of the new dissectors ran`)
 })
+
+test('netkit dissectors lists the tunnel and link dissectors, their tables and fields', async () => {
+  const r = await netkit(['dissectors'])
+  assert.equal(r.code, 0, r.stderr)
+  for (const line of [
+    /^gre {2}Generic Routing Encapsulation {2}\[ip\.proto=47\]/m,
+    /^erspan .*\[gre\.proto=0x88be, gre\.proto=0x22eb\]/m,
+    /^eth .*gre\.proto=0x6558/m,
+    /^vxlan .*\[udp\.port=4789\]/m,
+    /^geneve .*\[udp\.port=6081\]/m,
+    /^llc .*\[link=100, ieee802\.3=0\]/m,
+    /^stp .*llc\.dsap=66/m,
+    /^cmd .*ethertype=0x8909/m,
+    /^\s+ip\.fragment\.count\s+uint/m,
+    /^\s+ipv6\.reassembled\.in\s+uint/m,
+    /^\s+vxlan\.vni\s+uint/m,
+    /^\s+geneve\.option\.class\s+uint/m,
+    /^\s+mstp\.config_name\s+string/m,
+  ]) assert.match(r.stdout, line)
+})
