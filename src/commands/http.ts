@@ -7,6 +7,8 @@ import { runLoad, type LoadOptions } from '../http/load-generator.js'
 import { buildReport, formatProgress, formatReport } from '../http/load-report.js'
 import { RequestSpec, parseHeaderArg } from '../http/request-spec.js'
 import { WireCapture } from '../http/wire-capture.js'
+import { temporaryCapture, writeLoadReport } from '../report/load-report-file.js'
+import { LoadTimeline } from '../report/load-timeline.js'
 
 /** `netkit http URL`: generate HTTP/1.1 load with netkit's keep-alive transport and report it. */
 export default class Http extends NetkitCommand {
@@ -41,6 +43,7 @@ export default class Http extends NetkitCommand {
     warmup: Flags.string({ description: 'load the target this long before the -d duration and count none of it (JIT warm-up, as autocannon --warmup; the connections stay)', exclusive: ['requests', 'rate'], helpValue: 'DURATION' }),
     capture: Flags.string({ description: 'also capture the traffic to the target on IFACE and report the SYNs seen beside the dials (needs root or CAP_NET_RAW)', helpValue: 'IFACE' }),
     write: Flags.string({ char: 'w', description: 'with --capture: write the packets to FILE (pcap; pcapng when FILE ends in .pcapng)', dependsOn: ['capture'], helpValue: 'FILE' }),
+    report: Flags.string({ description: 'also write the run as a self-contained HTML report with plots (requests/s, latency, connections, status codes over time)', helpValue: 'FILE.html' }),
   }
 
   async run(): Promise<void> {
@@ -81,18 +84,32 @@ export default class Http extends NetkitCommand {
       onProgress: tty ? (p) => process.stderr.write(`\r\u001b[K${formatProgress(p)}`) : undefined,
     }
     // The capture opens before the first dial, so it sees every SYN of the run.
-    const wire = flags.capture === undefined ? undefined : await WireCapture.open({ interface: flags.capture, host: spec.target.host, port: spec.target.port, file: flags.write })
+    const timeline = flags.report === undefined ? undefined : new LoadTimeline()
+    loadOptions.observer = timeline
+    // A report shows the SYNs' times, read back from the capture file (a temporary one without -w).
+    const scratch = timeline !== undefined && flags.capture !== undefined && flags.write === undefined ? temporaryCapture() : undefined
+    const wireFile = flags.write ?? scratch?.file
+    const wire = flags.capture === undefined ? undefined : await WireCapture.open({ interface: flags.capture, host: spec.target.host, port: spec.target.port, file: wireFile })
     let result
     try {
       result = await runLoad(request, loadOptions)
     } catch (err) {
       wire?.close()
+      scratch?.remove()
       throw err
     }
     const wireReport = await wire?.finish()
+    if (wireReport && scratch) delete wireReport.file // the report's scratch copy is no output of the run
     if (tty) process.stderr.write('\r\u001b[K')
     const report = buildReport(result, { url: args.url, method: spec.method, connections: flags.connections, pipeline: flags.pipeline }, wireReport)
     process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report))
+    if (timeline !== undefined) {
+      try {
+        await writeLoadReport(flags.report!, timeline, report, (p) => result.latency.percentile(p), wireFile === undefined ? undefined : { file: wireFile, port: spec.target.port })
+      } finally {
+        scratch?.remove()
+      }
+    }
     if (report.requests > 0 && report.ok === 0) {
       process.stderr.write(`netkit http: all ${report.requests} requests failed (${Object.entries(report.errorKinds).map(([k, v]) => `${k}: ${v}`).join(', ')})\n`)
       process.exitCode = 1

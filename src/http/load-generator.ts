@@ -36,6 +36,16 @@ export interface LoadOptions {
   transport: TransportOptions
   /** Called about once a second while running. */
   onProgress?: (p: LoadProgress) => void
+  /** Told of the run's start and of every finished request (for `--report` timelines). */
+  observer?: LoadObserver
+}
+
+/** Watches a run as it goes (src/report/load-timeline.ts bins what it is told). */
+export interface LoadObserver {
+  /** The counted run starts (again after a warm-up); `stats` are the transport's live counters. */
+  start(stats: TransportStats): void
+  /** A request finished: its status (0 when it failed), the error's kind, its latency in ms. */
+  result(status: number, errorKind: string | undefined, ms: number): void
 }
 
 /** A running snapshot. */
@@ -160,6 +170,7 @@ class LoadRun {
     this.bodyBytes += bodyBytes
     this.statusCounts[status < 1000 ? status : 999]++
     this.latency.record(ms * 1000)
+    this.options.observer?.result(status, undefined, ms)
     this.done()
   }
 
@@ -167,6 +178,7 @@ class LoadRun {
     this.errorCount++
     this.errors.set(kind, (this.errors.get(kind) ?? 0) + 1)
     this.latency.record(ms * 1000)
+    this.options.observer?.result(0, kind, ms)
     this.done()
   }
 
@@ -195,6 +207,7 @@ class LoadRun {
     this.warmupBytes.received = this.transport.stats.bytesReceived
     this.warmupBytes.reads = this.transport.stats.reads
     this.startedAt = now()
+    this.options.observer?.start(this.transport.stats)
   }
 
   /** Runs to the end; resolves with the elapsed time in ms. */
@@ -203,6 +216,7 @@ class LoadRun {
     const workers = options.connections * Math.max(1, options.transport.pipeline ?? 1)
     const finished = new Promise<void>((r) => { this.resolve = r })
     this.startedAt = now()
+    options.observer?.start(this.transport.stats)
     let durationTimer: NodeJS.Timeout | null = null
     const startCounting = (): void => {
       if (options.durationMs !== undefined) durationTimer = setTimeout(() => this.stop(), options.durationMs)

@@ -5,7 +5,7 @@
 import type { TcpConversation } from './tcp-conversations.js'
 
 /** tshark's byte counts: "N bytes" below 10 kB, then kB/MB/GB rounded. */
-function bytesText(n: number): string {
+export function bytesText(n: number): string {
   if (n < 10000) return `${n} bytes`
   const units = ['kB', 'MB', 'GB', 'TB']
   let v = n
@@ -20,7 +20,7 @@ function endpoint(addr: string, port: number): string {
 }
 
 /** Seconds from (s0, n0) to (s, n), printed with nine decimals, exactly. */
-function relative(s: number, n: number, s0: number, n0: number): string {
+export function relative(s: number, n: number, s0: number, n0: number): string {
   const ns = (s - s0) * 1e9 + (n - n0)
   return `${Math.floor(ns / 1e9)}.${String(ns % 1e9).padStart(9, '0')}`
 }
@@ -30,7 +30,7 @@ function relative(s: number, n: number, s0: number, n0: number): string {
  * seconds plus nanoseconds / 1e9 of the exact difference): durations are differences of these,
  * so they round as tshark's do.
  */
-function relativeSeconds(s: number, n: number, s0: number, n0: number): number {
+export function relativeSeconds(s: number, n: number, s0: number, n0: number): number {
   const ns = (s - s0) * 1e9 + (n - n0)
   const whole = Math.floor(ns / 1e9)
   return whole + (ns - whole * 1e9) / 1e9
