@@ -39,7 +39,8 @@ export default defineDissector({
     view.need(at, pln)
     if (ctx.wantsInfo) {
       const ip = (/** @type {number} */ o) => ipv4 ? `${view.u8(o)}.${view.u8(o + 1)}.${view.u8(o + 2)}.${view.u8(o + 3)}` : '?'
-      ctx.info(op === 1 ? `ARP, Request who-has ${ip(tpa)} tell ${ip(spa)}` : op === 2 ? `ARP, Reply ${ip(spa)} is-at ${hex(view, 8, hln)}` : `ARP, opcode ${op}`)
+      // tcpdump ends the line with the length of the ARP packet as the link carried it (print-arp.c).
+      ctx.info(`${op === 1 ? `ARP, Request who-has ${ip(tpa)} tell ${ip(spa)}` : op === 2 ? `ARP, Reply ${ip(spa)} is-at ${hex(view, 8, hln)}` : `ARP, opcode ${op}`}, length ${view.reported}`)
     }
   },
 })

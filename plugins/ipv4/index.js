@@ -1,12 +1,16 @@
 // @ts-check
 // IPv4 (RFC 791): header fields, options, fragments; the payload goes to the ip.proto table.
-// Fragments other than a whole datagram are not handed on (netkit does not reassemble IP).
+// Fragments are reassembled as Wireshark does by default: the datagram is handed on at the
+// frame whose fragment completes it, the fragments before show as data.
 // The header checksum status is 2 (unverified), as tshark reports it by default.
-import { defineDissector, EtherType, LinkType, Table } from 'netkit'
+import { defineDissector, EtherType, FragmentTable, LinkType, Table } from 'netkit'
+
+/** Fragment state of the run: datagrams keyed by addresses, identification and protocol (RFC 791 section 3.2). */
+const newFragmentTable = () => new FragmentTable({ headroom: 8 })
 
 export default defineDissector({
   name: 'ip',
-  handsOn: ['ip.proto'],
+  handsOn: ['ip.proto', 'ip.fragment'],
   title: 'Internet Protocol Version 4',
   fields: {
     version: { name: 'ip.version', type: 'uint', label: 'Version' },
@@ -29,6 +33,12 @@ export default defineDissector({
     dst: { name: 'ip.dst', type: 'ipv4', label: 'Destination Address' },
     addr: { name: 'ip.addr', type: 'ipv4', label: 'Source or Destination Address' },
     optType: { name: 'ip.opt.type', type: 'uint', label: 'Option type' },
+    fragment: { name: 'ip.fragment', type: 'uint', label: 'IPv4 Fragment' },
+    fragmentCount: { name: 'ip.fragment.count', type: 'uint', label: 'Fragment count' },
+    fragments: { name: 'ip.fragments', type: 'bytes', label: 'IPv4 Fragments' },
+    reassembledIn: { name: 'ip.reassembled_in', type: 'uint', label: 'Reassembled IPv4 in frame' },
+    reassembledLength: { name: 'ip.reassembled.length', type: 'uint', label: 'Reassembled IPv4 length' },
+    reassembledData: { name: 'ip.reassembled.data', type: 'bytes', label: 'Reassembled IPv4 data' },
   },
   register: [{ table: Table.ETHERTYPE, key: EtherType.IPV4 }, { table: Table.IP_VERSION, key: 4 }, { table: Table.LINK, key: LinkType.IPV4 }],
   dissect(view, ctx, f) {
@@ -36,15 +46,17 @@ export default defineDissector({
     const version = b0 >> 4
     ctx.set(f.version, version)
     const hl = (b0 & 0x0f) * 4
-    ctx.set(f.hdrLen, hl)
+    // Wireshark shows no header length for a datagram of another version.
     if (version !== 4) return ctx.malformed(`bogus IP version (${version})`)
+    ctx.set(f.hdrLen, hl)
     if (hl < 20) return ctx.malformed(`bogus IP header length (${hl}, must be at least 20)`)
     const ds = ctx.add(f.dsfield, 1, 1)
     ctx.set(f.dscp, ds >> 2)
     ctx.set(f.ecn, ds & 3)
     let total = view.u16(2)
-    // A total length of 0 on a segmentation-offload capture (TSO/GSO, BIG TCP) means "all of it".
-    if (total === 0 && view.reported > 65535) total = view.reported
+    // A total length of 0 is a segmentation-offload capture (TSO/GSO, BIG TCP): the datagram is
+    // all the bytes the link carries (tshark's "ip.tso_support", on by default).
+    if (total === 0) total = view.reported
     ctx.set(f.len, total)
     ctx.add(f.id, 4, 2)
     const fo = view.u16(6)
@@ -52,7 +64,8 @@ export default defineDissector({
     ctx.set(f.rb, (fo >> 15) & 1)
     ctx.set(f.df, (fo >> 14) & 1)
     ctx.set(f.mf, (fo >> 13) & 1)
-    ctx.set(f.fragOffset, (fo & 0x1fff) * 8)
+    // The 13-bit field's value, in units of 8 bytes (as tshark 4.0 prints ip.frag_offset).
+    ctx.set(f.fragOffset, fo & 0x1fff)
     ctx.add(f.ttl, 8, 1)
     const proto = ctx.add(f.proto, 9, 1)
     ctx.add(f.checksum, 10, 2)
@@ -74,15 +87,48 @@ export default defineDissector({
     }
     if (total < hl) return ctx.malformed(`bogus IP length (${total}, less than header length ${hl})`)
     ctx.limit(0, total)
-    if ((fo & 0x3fff) !== 0) return // a fragment: not reassembled
-    ctx.next('ip.proto', proto, hl)
+    if ((fo & 0x3fff) === 0) return ctx.next('ip.proto', proto, hl)
+    reassemble(view, ctx, f, fo, hl, total, proto)
   },
   // What tcpdump -n prints for a datagram nothing above decodes (or a fragment).
   summary(view, ctx) {
     const d = view.data, o = view.offset
     const hl = (view.u8(0) & 0x0f) * 4
     let total = view.u16(2)
-    if (total === 0 && view.reported > 65535) total = view.reported
-    ctx.infoLine().text('IP ').ipv4(d, o + 12).text(' > ').ipv4(d, o + 16).text(': ip-proto-').dec(view.u8(9)).char(0x20).dec(total - hl)
+    if (total === 0) total = view.reported
+    const line = ctx.infoLine().text('IP ').ipv4(d, o + 12).text(' > ').ipv4(d, o + 16).text(': ip-proto-').dec(view.u8(9))
+    // tcpdump prints no length for a fragment after the first (print-ip.c).
+    if ((view.u16(6) & 0x1fff) === 0) line.char(0x20).dec(total - hl)
   },
 })
+
+/**
+ * Adds a fragment to the run's table and hands the datagram on when it is complete; otherwise
+ * the fragment's payload is data. A fragment not wholly captured cannot be added.
+ * @param {import('netkit').ByteView} view @param {import('netkit').DissectContext} ctx
+ * @param {Record<string, number>} f @param {number} fo @param {number} hl @param {number} total
+ * @param {number} proto
+ */
+function reassemble(view, ctx, f, fo, hl, total, proto) {
+  if (!view.has(0, total)) return ctx.next('ip.fragment', proto, hl)
+  const table = ctx.state('ip.fragments', newFragmentTable)
+  const d = view.data, o = view.offset
+  const key = `${d.toString('latin1', o + 12, o + 20)}${view.u16(4)}/${proto}`
+  const done = table.add(key, ctx.frame, ctx.sec, (fo & 0x1fff) * 8, d, o + hl, o + total, (fo & 0x2000) !== 0)
+  if (done === undefined) {
+    const frame = table.completedIn(key)
+    if (frame !== 0) ctx.set(f.reassembledIn, frame)
+    return ctx.next('ip.fragment', proto, hl)
+  }
+  for (const frame of done.frames) ctx.set(f.fragment, frame)
+  ctx.set(f.fragmentCount, done.frames.length)
+  ctx.setBytes(f.fragments, done.data, 8, done.length)
+  ctx.set(f.reassembledLength, done.length)
+  ctx.setBytes(f.reassembledData, done.data, 8, done.length)
+  // The layers above read the datagram: its addresses go in front of it (the headroom).
+  d.copy(done.data, 0, o + 12, o + 20)
+  ctx.setAddresses(0, 4, 4)
+  // Its summary line stays the fragment's, as tcpdump (which does not reassemble) prints it.
+  if (ctx.wantsInfo) ctx.infoDone()
+  ctx.nextBytes('ip.proto', proto, done.data, 8)
+}

@@ -1,7 +1,10 @@
 // @ts-check
 // IPv6 (RFC 8200) and its extension headers, each a layer as Wireshark shows them
 // (ipv6.hopopts, ipv6.routing, ipv6.fraghdr, ipv6.dstopts); the payload goes to ip.proto.
-import { defineDissector, EtherType, IpProto, LinkType, Table } from 'netkit'
+import { defineDissector, EtherType, FragmentTable, IpProto, LinkType, Table } from 'netkit'
+
+/** Fragment state of the run: datagrams keyed by addresses and identification (RFC 8200 section 4.5). */
+const newFragmentTable = () => new FragmentTable({ headroom: 32 })
 
 const ipv6 = defineDissector({
   name: 'ipv6',
@@ -64,16 +67,24 @@ function extension(name, title, proto) {
   })
 }
 
-/** The fragment header (RFC 8200 section 4.5): later fragments are not handed on. */
+/**
+ * The fragment header (RFC 8200 section 4.5). Fragments are reassembled as Wireshark does by
+ * default: the datagram is handed on at the frame whose fragment completes it.
+ */
 const fragment = defineDissector({
   name: 'ipv6.fraghdr',
-  handsOn: ['ip.proto'],
+  handsOn: ['ip.proto', 'ip.fragment'],
   title: 'IPv6 Fragment Header',
   fields: {
     nxt: { name: 'ipv6.fraghdr.nxt', type: 'uint', label: 'Next header' },
     offset: { name: 'ipv6.fraghdr.offset', type: 'uint', label: 'Offset' },
     more: { name: 'ipv6.fraghdr.more', type: 'bool', label: 'More Fragments' },
     ident: { name: 'ipv6.fraghdr.ident', type: 'uint', hexDigits: 8, label: 'Identification' },
+    fragment: { name: 'ipv6.fragment', type: 'uint', label: 'IPv6 Fragment' },
+    fragmentCount: { name: 'ipv6.fragment.count', type: 'uint', label: 'Fragment count' },
+    reassembledIn: { name: 'ipv6.reassembled.in', type: 'uint', label: 'Reassembled IPv6 in frame' },
+    reassembledLength: { name: 'ipv6.reassembled.length', type: 'uint', label: 'Reassembled IPv6 length' },
+    reassembledData: { name: 'ipv6.reassembled.data', type: 'bytes', label: 'Reassembled IPv6 data' },
   },
   register: [{ table: Table.IP_PROTO, key: IpProto.FRAGMENT }],
   dissect(view, ctx, f) {
@@ -81,8 +92,29 @@ const fragment = defineDissector({
     const w = view.u16(2)
     ctx.set(f.offset, w >> 3)
     ctx.set(f.more, w & 1)
-    ctx.add(f.ident, 4, 4)
-    if ((w >> 3) === 0 && (w & 1) === 0) ctx.next('ip.proto', nxt, 8)
+    const ident = ctx.add(f.ident, 4, 4)
+    if ((w >> 3) === 0 && (w & 1) === 0) return ctx.next('ip.proto', nxt, 8)
+    if (!view.has(0, view.reported) || ctx.addrLength !== 16) return ctx.next('ip.fragment', nxt, 8)
+    const table = ctx.state('ipv6.fragments', newFragmentTable)
+    const d = view.data
+    const key = `${d.toString('latin1', ctx.srcOffset, ctx.srcOffset + 16)}${d.toString('latin1', ctx.dstOffset, ctx.dstOffset + 16)}${ident}`
+    const done = table.add(key, ctx.frame, ctx.sec, (w >> 3) * 8, d, view.offset + 8, view.offset + view.reported, (w & 1) === 1)
+    if (done === undefined) {
+      const frame = table.completedIn(key)
+      if (frame !== 0) ctx.set(f.reassembledIn, frame)
+      return ctx.next('ip.fragment', nxt, 8)
+    }
+    for (const frame of done.frames) ctx.set(f.fragment, frame)
+    ctx.set(f.fragmentCount, done.frames.length)
+    ctx.set(f.reassembledLength, done.length)
+    ctx.setBytes(f.reassembledData, done.data, 32, done.length)
+    // The layers above read the datagram, with its addresses in front of it (the headroom).
+    d.copy(done.data, 0, ctx.srcOffset, ctx.srcOffset + 16)
+    d.copy(done.data, 16, ctx.dstOffset, ctx.dstOffset + 16)
+    ctx.setAddresses(0, 16, 16)
+    // Its summary line stays the fragment's, as tcpdump (which does not reassemble) prints it.
+    if (ctx.wantsInfo) ctx.infoDone()
+    ctx.nextBytes('ip.proto', nxt, done.data, 32)
   },
 })
 

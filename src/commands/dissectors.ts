@@ -50,7 +50,7 @@ export default class Dissectors extends NetkitCommand {
     }
     let out = ''
     for (const d of list) {
-      const where = d.tables.map((t) => `${t.table}${t.key === 'heuristic' ? ' (heuristic)' : `=${typeof t.key === 'number' && t.table === 'ethertype' ? '0x' + t.key.toString(16).padStart(4, '0') : t.key}`}`).join(', ')
+      const where = d.tables.map((t) => `${t.table}${t.key === 'heuristic' ? ' (heuristic)' : `=${typeof t.key === 'number' && (t.table === 'ethertype' || t.table === 'gre.proto') ? '0x' + t.key.toString(16).padStart(4, '0') : t.key}`}`).join(', ')
       out += `${d.name}  ${d.title}${where ? `  [${where}]` : ''}\n    from ${d.source}\n`
       for (const p of d.preferences) {
         out += `    preference ${d.name}.${p.name} (${p.type}) = ${String(p.value)}${p.value === p.default ? '' : ` (default ${String(p.default)})`}${p.description ? `  ${p.description}` : ''}\n`

@@ -47,12 +47,26 @@ export interface DissectContext {
   add(field: number, at: number, size: number): number
   /** Records a computed number (a length in bytes, a flag bit) as `field`. */
   set(field: number, value: number): void
+  /** Records `data[at, at + length)` as `field`: bytes that are not the packet's (a reassembled datagram). */
+  setBytes(field: number, data: Buffer, at: number, length: number): void
   /** Records text as `field` (allocates: for values that are not bytes of the packet). */
   setText(field: number, value: string): void
   /** Whether anything will print `field` (skip costly work for fields nobody asked for). */
   wants(field: number): boolean
-  /** Continue with the next layer: found in `table` under `key` (then `altKey`), starting at `at`. */
-  next(table: string, key: number | string, at: number, altKey?: number | string): void
+  /**
+   * Continue with the next layer: found in `table` under `key` (then `altKey`), starting at `at`.
+   * `handoff` is a number the next layer reads as `ctx.handoff` (Wireshark's `data` argument:
+   * GRE passes its flags, from which ERSPAN tells type I from type II).
+   */
+  next(table: string, key: number | string, at: number, altKey?: number | string, handoff?: number): void
+  /** What the layer below passed with next() (0 when it passed nothing). */
+  readonly handoff: number
+  /**
+   * Like next(), but the layers above read `data[at, data.length)` instead of the packet: bytes
+   * this layer put together (an IP datagram reassembled from fragments). Their byte fields point
+   * into `data`; call setAddresses() with offsets in `data` first when the layers above need them.
+   */
+  nextBytes(table: string, key: number | string, data: Buffer, at: number): void
   /**
    * Whether next(table, key, …, altKey) would find a dissector (registered under either key, or
    * a heuristic on the table). Lets a transport skip stream bookkeeping nobody above will use.
@@ -97,6 +111,18 @@ export interface DissectContext {
    * from the network addresses and these ports, and returns it for the rest (`.text(': UDP')`).
    */
   endpointsLine(sport: number, dport: number): InfoLine
+  /**
+   * Like infoLine(true), but from where a layer below called the line's mark() (dropping what it
+   * wrote after it): "IP a.1 > b.4789" + ": VXLAN, ..." instead of ": UDP, length 58".
+   */
+  infoFromMark(): InfoLine
+  /**
+   * Keeps the summary line written so far in front of what the layers above write (a tunnel:
+   * tcpdump prints "...: VXLAN, flags [I] (0x08), vni 42" and then the inner packet's line).
+   */
+  infoPrefix(): void
+  /** The summary line is complete: the layers above do not change it. */
+  infoDone(): void
   /** Network-layer addresses for the layers above: absolute offsets in `view.data`, 4 or 16 bytes. */
   setAddresses(srcOffset: number, dstOffset: number, length: number): void
   readonly srcOffset: number

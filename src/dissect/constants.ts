@@ -24,6 +24,8 @@ export const EtherType = {
   ERSPAN_II: 0x88be,
   ERSPAN_III: 0x22eb,
   LLDP: 0x88cc,
+  /** Cisco MetaData (TrustSec's Security Group Tag). */
+  CISCO_METADATA: 0x8909,
   MACSEC: 0x88e5,
   /** Values up to 1500 are an 802.3 length, not a type (IEEE 802.3 clause 3.2.6). */
   MAX_8023_LENGTH: 1500,
@@ -94,4 +96,29 @@ export const Table = {
   IP_VERSION: 'ip.version',
   TCP_PORT: 'tcp.port',
   UDP_PORT: 'udp.port',
+  /**
+   * A tunnel's payload by EtherType (GRE's protocol type, Geneve's): its own entries (ERSPAN,
+   * Ethernet for TEB), then any `ethertype` entry, without an `ethertype` layer in frame.protocols.
+   */
+  GRE_PROTO: 'gre.proto',
+  /** LLC's DSAP (IEEE 802.2), for protocols over 802.3 without SNAP (STP: 0x42). */
+  LLC_DSAP: 'llc.dsap',
+  /** SNAP's protocol id under an OUI other than 0 (`llc.cisco_pid`: CDP, PVST+ ...). */
+  LLC_CISCO_PID: 'llc.cisco_pid',
+} as const
+
+/** UDP ports of tunnel protocols (IANA service-names-port-numbers). */
+export const UdpPort = {
+  VXLAN: 4789,
+  /** The port Linux's vxlan driver used before IANA's (and OTV's, so not VXLAN by default). */
+  VXLAN_LINUX: 8472,
+  GENEVE: 6081,
+} as const
+
+/** IEEE 802.2 LLC service access points (DSAP/SSAP) netkit's plugins name. */
+export const LlcSap = {
+  /** Spanning Tree BPDUs (IEEE 802.1D). */
+  STP: 0x42,
+  /** SNAP: an OUI and protocol id follow (RFC 1042). */
+  SNAP: 0xaa,
 } as const

@@ -127,6 +127,7 @@ export class DissectionEngine implements TableSource {
     ctx.hasInfo = false
     ctx.line.pos = 0
     ctx.lineStart = 0
+    ctx.resetPacket()
     ctx.summaryLayer = -1
     this.summaryReg = undefined
     return this.publish()
@@ -214,6 +215,13 @@ export class DissectionEngine implements TableSource {
       key = ctx.nextKey
       alt = ctx.nextAlt
       at = ctx.nextAt
+      ctx.handoff = ctx.nextHandoff
+      if (ctx.nextData !== undefined) {
+        // The layers above read bytes the layer put together (a reassembled IP datagram).
+        data = ctx.nextData
+        ctx.nextData = undefined
+        ctx.end = ctx.reportedEnd = data.length
+      }
     }
   }
 
@@ -259,7 +267,7 @@ export class DissectionEngine implements TableSource {
     }
     layer.endOcc = store.count
     if (layer.status !== 'ok') return false
-    if (ctx.wantsInfo && d.def.summary !== undefined) {
+    if (ctx.wantsInfo && d.def.summary !== undefined && (!ctx.lineDone || ctx.doneLayer === layer)) {
       // The topmost complete layer with a fallback line owes it, unless a layer above replaces it.
       ctx.summaryLayer = store.layerCount - 1
       this.summaryReg = d
@@ -268,7 +276,7 @@ export class DissectionEngine implements TableSource {
       this.summaryCaptured = view.captured
       this.summaryReported = view.reported
     }
-    if (ctx.nextTable !== undefined) layer.length = Math.max(0, Math.min(ctx.nextAt, end) - layer.start)
+    if (ctx.nextTable !== undefined && ctx.nextData === undefined) layer.length = Math.max(0, Math.min(ctx.nextAt, end) - layer.start)
     return true
   }
 
@@ -289,6 +297,9 @@ export class DissectionEngine implements TableSource {
     const undoStart = ctx.undoStart, undoPos = ctx.undoPos, undoHas = ctx.undoHas, undoSummary = ctx.undoSummary
     view.set(this.summaryData, this.summaryAt, this.summaryCaptured, this.summaryReported)
     ctx.layer = undefined
+    // The owed line is the one a finished line (infoDone) stands for: it may be written.
+    const done = ctx.lineDone
+    ctx.lineDone = false
     try {
       d.def.summary!.call(d.def, view, ctx, d.ids)
     } catch {
@@ -296,6 +307,7 @@ export class DissectionEngine implements TableSource {
       ctx.undoLine()
     } finally {
       view.set(data, offset, captured, reported)
+      ctx.lineDone = done
       ctx.layer = layer
       ctx.undoStart = undoStart
       ctx.undoPos = undoPos

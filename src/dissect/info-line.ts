@@ -55,6 +55,17 @@ export class InfoLine {
   buf: Buffer = Buffer.allocUnsafe(1024)
   /** End of the line so far. */
   pos = 0
+  /** Where mark() was last called (-1: not in this packet): a layer above may go on from there. */
+  marked = -1
+
+  /**
+   * Marks the place a layer above may write from instead of after the end (UDP marks the end of
+   * "IP a.1 > b.2", so VXLAN's ": VXLAN, ..." replaces ": UDP, length 50"). See DissectContext.infoFromMark.
+   */
+  mark(): this {
+    this.marked = this.pos
+    return this
+  }
 
   /** Appends text (UTF-8, as output is). */
   text(s: string): this {

@@ -56,6 +56,16 @@ export class LayerContext implements DissectContext {
   undoStart = -1
   undoPos = 0
   undoHas = false
+  /**
+   * Tunnels: line.buf[prefixStart, prefixEnd) is kept in front of a line a layer above starts
+   * (prefixEnd 0: none); with lineDone set the line is complete and further writes go to `sink`.
+   */
+  prefixStart = 0
+  prefixEnd = 0
+  lineDone = false
+  /** The layer that called infoDone(): only its summary() may still be owed after it. */
+  doneLayer: LayerRecord | undefined
+  private readonly sink = new InfoLine()
   undoSummary = -1
   /**
    * The layer (index in the packet's layers) whose fallback line (its definition's summary())
@@ -71,6 +81,10 @@ export class LayerContext implements DissectContext {
   nextKey: number | string = 0
   nextAlt: number | string | undefined
   nextAt = 0
+  /** Bytes other than the packet's that the next layer reads (nextBytes), and the handoff for it. */
+  nextData: Buffer | undefined
+  nextHandoff = 0
+  handoff = 0
   streamNext: StreamDispatch | undefined
   need = 0
   pdu = -1
@@ -141,6 +155,10 @@ export class LayerContext implements DissectContext {
     if (this.wanted[field] === 1) this.store.pushNumber(field, value)
   }
 
+  setBytes(field: number, data: Buffer, at: number, length: number): void {
+    if (this.wanted[field] === 1) this.store.pushBytes(field, at, length, data)
+  }
+
   setText(field: number, value: string): void {
     if (this.wanted[field] === 1) this.store.pushText(field, value)
   }
@@ -149,11 +167,18 @@ export class LayerContext implements DissectContext {
     return this.wanted[field] === 1
   }
 
-  next(table: string, key: number | string, at: number, altKey?: number | string): void {
+  next(table: string, key: number | string, at: number, altKey?: number | string, handoff = 0): void {
     this.nextTable = this.#tables.table(table)
     this.nextKey = key
     this.nextAlt = altKey
     this.nextAt = this.view.offset + at
+    this.nextHandoff = handoff
+  }
+
+  nextBytes(table: string, key: number | string, data: Buffer, at: number): void {
+    this.next(table, key, 0)
+    this.nextAt = at
+    this.nextData = data
   }
 
   hasNext(table: string, key: number | string, altKey?: number | string): boolean {
@@ -192,6 +217,10 @@ export class LayerContext implements DissectContext {
   }
 
   infoLine(append = false): InfoLine {
+    if (this.lineDone) {
+      this.sink.pos = 0
+      return this.sink
+    }
     // The owed line is written before anything appends to it (and stands if this layer fails).
     if (append && this.summaryLayer >= 0) this.#tables.writeSummary()
     this.undoSummary = this.summaryLayer
@@ -199,9 +228,58 @@ export class LayerContext implements DissectContext {
     this.undoStart = this.lineStart
     this.undoPos = this.line.pos
     this.undoHas = this.hasInfo
-    if (!append) this.lineStart = this.line.pos
+    if (!append) {
+      const line = this.line
+      this.lineStart = line.pos
+      if (this.prefixEnd > 0) {
+        // A tunnel's line stays in front: copied to where the new line starts.
+        const n = this.prefixEnd - this.prefixStart
+        line.room(n)
+        line.buf.copy(line.buf, line.pos, this.prefixStart, this.prefixEnd)
+        this.prefixStart = line.pos
+        line.pos += n
+        this.prefixEnd = line.pos
+      }
+    }
     this.hasInfo = true
     return this.line
+  }
+
+  infoFromMark(): InfoLine {
+    const line = this.line
+    if (this.lineDone || line.marked < this.lineStart || line.marked > line.pos) return this.infoLine(true)
+    this.undoStart = this.lineStart
+    this.undoPos = line.pos
+    this.undoHas = this.hasInfo
+    this.undoSummary = this.summaryLayer
+    this.summaryLayer = -1
+    line.pos = line.marked
+    return line
+  }
+
+  infoPrefix(): void {
+    if (this.lineDone) return
+    // A line still owed by a layer below is written now: it is what the prefix keeps.
+    if (this.summaryLayer >= 0) this.#tables.writeSummary()
+    if (!this.hasInfo) return
+    this.prefixStart = this.lineStart
+    this.prefixEnd = this.line.pos
+  }
+
+  infoDone(): void {
+    // Also when the line is still owed: this layer's own summary() (or the one owed below) may
+    // still write it after the packet; the layers above may not (see doneLayer).
+    this.lineDone = true
+    this.doneLayer = this.layer
+  }
+
+  /** Forgets the previous packet's tunnel prefix, finished line and handoffs. */
+  resetPacket(): void {
+    this.prefixEnd = 0
+    this.lineDone = false
+    this.handoff = this.nextHandoff = 0
+    this.nextData = undefined
+    this.line.marked = -1
   }
 
   setAddresses(srcOffset: number, dstOffset: number, length: number): void {

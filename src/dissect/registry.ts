@@ -34,6 +34,13 @@ export interface RegisteredDissector {
 /** Tables whose dispatch shows in frame.protocols as a layer of its own (as tshark shows them). */
 const TABLE_LABELS: Record<string, string> = { ethertype: 'ethertype' }
 
+/**
+ * Tables that take any `ethertype` entry for a key none of their own has: tunnels keyed by
+ * EtherType (GRE's protocol type, Geneve's) reach IPv4, IPv6, ARP, MPLS ... without showing
+ * the `ethertype` layer, as tshark shows them (gre:ip, geneve:eth).
+ */
+const TABLE_FALLBACKS: Record<string, string> = { 'gre.proto': 'ethertype' }
+
 /** Whether a table key goes in DissectorTable's array: an integer 0..65535. */
 function isSmallKey(key: number | string): key is number {
   return typeof key === 'number' && key >= 0 && key <= 0xffff && (key | 0) === key
@@ -50,6 +57,8 @@ export class DissectorTable {
   private readonly small: Array<RegisteredDissector | undefined> = []
   /** The layer this table's dispatch adds to frame.protocols (`ethertype`), if any. */
   readonly label: string | undefined
+  /** The table asked for a key this one has no entry for (see TABLE_FALLBACKS). */
+  fallback: DissectorTable | undefined
 
   constructor(readonly name: string) {
     this.label = Object.hasOwn(TABLE_LABELS, name) ? TABLE_LABELS[name] : undefined
@@ -57,7 +66,8 @@ export class DissectorTable {
 
   /** The dissector under `key`. */
   get(key: number | string): RegisteredDissector | undefined {
-    return isSmallKey(key) ? this.small[key] : this.entries.get(key)
+    const d = isSmallKey(key) ? this.small[key] : this.entries.get(key)
+    return d !== undefined || this.fallback === undefined ? d : this.fallback.get(key)
   }
 
   /** Puts `reg` under `key`. */
@@ -159,7 +169,10 @@ export class DissectorRegistry {
   /** The table named `name` (made empty on first use, so engines can hold it before plugins fill it). */
   table(name: string): DissectorTable {
     let t = this.tables.get(name)
-    if (t === undefined) this.tables.set(name, (t = new DissectorTable(name)))
+    if (t === undefined) {
+      this.tables.set(name, (t = new DissectorTable(name)))
+      if (Object.hasOwn(TABLE_FALLBACKS, name)) t.fallback = this.table(TABLE_FALLBACKS[name])
+    }
     return t
   }
 
@@ -190,7 +203,7 @@ export class DissectorRegistry {
       if (seen.has(table)) continue
       seen.add(table)
       const t = this.tables.get(table)
-      const candidates = t === undefined ? [] : [...t.entries.values(), ...t.heuristics]
+      const candidates = t === undefined ? [] : [...t.entries.values(), ...t.heuristics, ...(t.fallback?.entries.values() ?? [])]
       if (candidates.some((c) => this.leadsTo(c, wanted, seen))) return true
     }
     return false

@@ -9,6 +9,8 @@ export const LinkType = {
   EN10MB: 1,
   PPP: 9,
   PPP_HDLC: 50,
+  /** LLC/SNAP directly, no link header (RFC 1483 over ATM). */
+  ATM_RFC1483: 100,
   RAW: 101,
   C_HDLC: 104,
   LOOP: 108,
@@ -30,6 +32,7 @@ const names: Record<number, LinkTypeName> = {
   1: { name: 'EN10MB', description: 'Ethernet' },
   9: { name: 'PPP', description: 'PPP' },
   50: { name: 'PPP_SERIAL', description: 'PPP over serial' },
+  100: { name: 'ATM_RFC1483', description: 'RFC 1483 LLC/SNAP-encapsulated ATM' },
   101: { name: 'RAW', description: 'Raw IP' },
   104: { name: 'C_HDLC', description: 'Cisco HDLC' },
   105: { name: 'IEEE802_11', description: '802.11' },
