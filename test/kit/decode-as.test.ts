@@ -12,6 +12,12 @@ import { join } from 'node:path'
 import { netkit, needs, run, sh, tempDir } from '../helpers/cli.js'
 import { freeLowPort, isRoot, recordWithTcpdump } from '../helpers/servers.js'
 
+/**
+ * The test's configuration named with --config: run as root (as CI runs), netkit loads no
+ * configuration it finds in the working folder; a user's own run finds it there.
+ */
+const cfg = (dir: string): string[] => ['--config', join(dir, '.netkitrc.json')]
+
 const skip = !isRoot() ? 'needs root (tcpdump on lo records the traffic)' : needs('tcpdump', 'tshark', 'dig', 'curl')
 
 /** The plugin: a few DNS header fields, reached only through Decode-As. */
@@ -95,11 +101,11 @@ test('Decode-As on real DNS and HTTP traffic agrees with tshark -d', { skip }, a
   await t.test('a TypeScript plugin in no table, mapped with -d, gives tshark\'s dns.id', async () => {
     const want = sh('tshark', ['-n', '-r', file, '-d', `udp.port==${dnsPort},dns`, '-Y', 'dns', '-T', 'fields', '-e', 'frame.number', '-e', 'dns.id', '-e', 'dns.flags.response'])
     assert.equal(want.trim().split('\n').length, 6, 'three queries and three answers')
-    const got = await netkit(['read', '-r', file, '-d', `udp.port==${dnsPort},nkdns`, '-Y', 'nkdns', '-T', 'fields', '-e', 'frame.number', '-e', 'nkdns.id', '-e', 'nkdns.flags.response'], { cwd: dir })
+    const got = await netkit(['read', ...cfg(dir), '-r', file, '-d', `udp.port==${dnsPort},nkdns`, '-Y', 'nkdns', '-T', 'fields', '-e', 'frame.number', '-e', 'nkdns.id', '-e', 'nkdns.flags.response'], { cwd: dir })
     assert.equal(got.stderr, '')
     assert.equal(got.stdout, want)
     // Without -d it is reached from nowhere.
-    const none = await netkit(['read', '-r', file, '-Y', 'nkdns', '-T', 'fields', '-e', 'nkdns.id'], { cwd: dir })
+    const none = await netkit(['read', ...cfg(dir), '-r', file, '-Y', 'nkdns', '-T', 'fields', '-e', 'nkdns.id'], { cwd: dir })
     assert.equal(none.stdout, '')
     // The same from the configuration's decodeAs, as a range, and value names in -Y and -T verbose.
     writeFileSync(join(dir, 'range.json'), JSON.stringify({ plugins: ['./nkdns.ts'], decodeAs: [`udp.port==${dnsPort - 1}-${dnsPort + 1},nkdns`] }))
@@ -115,24 +121,24 @@ test('Decode-As on real DNS and HTTP traffic agrees with tshark -d', { skip }, a
     const fields = ['frame.number', 'http.request.method', 'http.request.uri', 'http.response.code']
     const want = sh('tshark', ['-n', '-r', file, '-d', `tcp.port==${httpPort},http`, '-Y', 'http', '-T', 'fields', ...fields.flatMap((f) => ['-e', f])])
     assert.equal(want.trim().split('\n').length, 6, 'three requests and three responses')
-    const got = await netkit(['read', '-r', file, '-d', `tcp.port==${httpPort},http`, '-Y', 'http', '-T', 'fields', ...fields.flatMap((f) => ['-e', f])], { cwd: dir })
+    const got = await netkit(['read', ...cfg(dir), '-r', file, '-d', `tcp.port==${httpPort},http`, '-Y', 'http', '-T', 'fields', ...fields.flatMap((f) => ['-e', f])], { cwd: dir })
     assert.equal(got.stderr, '')
     assert.equal(got.stdout, want)
   })
 
   await t.test('every command that dissects takes -d; unknown tables and dissectors are usage errors', async () => {
     for (const args of [['streams', '-r', file], ['follow', '-r', file, '0'], ['http-log', '-r', file]]) {
-      const ok = await netkit([...args, '-d', `tcp.port==${httpPort},http`, '-Y', 'http.request.method == "POST"'], { cwd: dir })
+      const ok = await netkit([...args, ...cfg(dir), '-d', `tcp.port==${httpPort},http`, '-Y', 'http.request.method == "POST"'], { cwd: dir })
       assert.equal(ok.code, 0, `${args[0]}: ${ok.stderr}`)
     }
-    const badTable = await netkit(['streams', '-r', file, '-d', 'tcp.prot==80,http', '-Y', 'http'], { cwd: dir })
+    const badTable = await netkit(['streams', ...cfg(dir), '-r', file, '-d', 'tcp.prot==80,http', '-Y', 'http'], { cwd: dir })
     assert.equal(badTable.code, 2)
     assert.match(badTable.stderr, /no dissector table 'tcp\.prot' \(tables: .*tcp\.port.*udp\.port/)
-    const badDissector = await netkit(['read', '-r', file, '-d', `udp.port==${dnsPort},dnss`], { cwd: dir })
+    const badDissector = await netkit(['read', ...cfg(dir), '-r', file, '-d', `udp.port==${dnsPort},dnss`], { cwd: dir })
     assert.equal(badDissector.code, 2)
     assert.match(badDissector.stderr, /no dissector 'dnss' \(dissectors: .*http.*nkdns.*\)/)
     assert.equal(badDissector.stdout, '')
-    const badSyntax = await netkit(['read', '-r', file, '-d', 'udp.port=53,nkdns'], { cwd: dir })
+    const badSyntax = await netkit(['read', ...cfg(dir), '-r', file, '-d', 'udp.port=53,nkdns'], { cwd: dir })
     assert.equal(badSyntax.code, 2)
     assert.match(badSyntax.stderr, /expected TABLE==SELECTOR,DISSECTOR/)
   })

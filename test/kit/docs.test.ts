@@ -9,6 +9,12 @@ import { netkit, root, tempDir } from '../helpers/cli.js'
 import { pcapHeader, pcapRecord } from '../helpers/capture-builder.js'
 import { A, B, F, tcpFrame } from '../helpers/tcp-frames.js'
 
+/**
+ * The test's configuration named with --config: run as root (as CI runs), netkit loads no
+ * configuration it finds in the working folder; a user's own run finds it there.
+ */
+const cfg = (dir: string): string[] => ['--config', join(dir, '.netkitrc.json')]
+
 const doc = readFileSync(join(root, 'docs', 'plugins.md'), 'utf8')
 
 /** The members of `interface NAME { ... }` in a source file. */
@@ -65,15 +71,15 @@ test('the dissectPdus and bitmask/values/preferences examples do what the doc sa
     pcapRecord(2, 0, tcpFrame(A, B, 40000, 9998, 1000 + first.length, 1, F.PA, split.subarray(0, 3))),
     pcapRecord(3, 0, tcpFrame(A, B, 40000, 9998, 1003 + first.length, 1, F.PA, split.subarray(3))),
   ]))
-  const r = await netkit(['read', '-r', tcp, '-T', 'fields', '-e', 'frame.number', '-e', 'nkpt.type', '-e', 'nkpt.body'], { cwd: dir })
+  const r = await netkit(['read', ...cfg(dir), '-r', tcp, '-T', 'fields', '-e', 'frame.number', '-e', 'nkpt.type', '-e', 'nkpt.body'], { cwd: dir })
   assert.equal(r.stderr, '')
   assert.equal(r.stdout, '1\t1,2\thi,data\n2\t\t\n3\t2\tsplit\n')
   // NKB: version nibble and flag bit, the type's name, the port preference.
   const udp = join(dir, 'nkb.pcap')
   writeFileSync(udp, Buffer.concat([pcapHeader(), pcapRecord(1, 0, udpFrame(9997, Buffer.from([0x11, 2]))), pcapRecord(2, 0, udpFrame(5000, Buffer.from([0x10, 3])))]))
-  const v = await netkit(['read', '-r', udp, '-T', 'verbose', '-Y', 'nkb.type == data'], { cwd: dir })
+  const v = await netkit(['read', ...cfg(dir), '-r', udp, '-T', 'verbose', '-Y', 'nkb.type == data'], { cwd: dir })
   assert.match(v.stdout, /^ {4}0001 \.\.\.\. = Version: 1\n {4}\.\.\.\. \.\.\.1 = Acknowledged: 1\n {4}Type: data \(2\)$/m)
   assert.equal([...v.stdout.matchAll(/^Frame /gm)].length, 1)
-  const o = await netkit(['read', '-r', udp, '-o', 'nkb.port:5000', '-T', 'fields', '-e', 'frame.number', '-e', 'nkb.type', '-e', 'nkb.flags.ack'], { cwd: dir })
+  const o = await netkit(['read', ...cfg(dir), '-r', udp, '-o', 'nkb.port:5000', '-T', 'fields', '-e', 'frame.number', '-e', 'nkb.type', '-e', 'nkb.flags.ack'], { cwd: dir })
   assert.equal(o.stdout, '1\t\t\n2\t3\t0\n')
 })

@@ -11,6 +11,12 @@ import { join } from 'node:path'
 import { netkit, needs, run, tempDir } from '../helpers/cli.js'
 import { freeLowPort, isRoot, recordWithTcpdump } from '../helpers/servers.js'
 
+/**
+ * The test's configuration named with --config: run as root (as CI runs), netkit loads no
+ * configuration it finds in the working folder; a user's own run finds it there.
+ */
+const cfg = (dir: string): string[] => ['--config', join(dir, '.netkitrc.json')]
+
 const skip = !isRoot() ? 'needs root (tcpdump on lo records the traffic)' : needs('tcpdump', 'npm')
 
 /** A message as the scaffold's protocol frames it: version 1, type, whole length, text. */
@@ -78,22 +84,22 @@ test('a newcomer scaffolds, tests, edits, loads, runs, packs and installs a diss
   // 4. Load from a configuration in that folder; -T fields, -T verbose, -Y.
   writeFileSync(join(dir, '.netkitrc.json'), JSON.stringify({ plugins: ['./nkp'] }))
   const fields = ['-T', 'fields', '-e', 'udp.dstport', '-e', 'nkp.kind', '-e', 'nkp.type.urgent', '-e', 'nkp.payload_len', '-e', 'nkp.payload']
-  const read = await netkit(['read', '-r', pcap, ...fields], { cwd: dir })
+  const read = await netkit(['read', ...cfg(dir), '-r', pcap, ...fields], { cwd: dir })
   assert.equal(read.stderr, '')
   assert.equal(read.stdout, `${port}\t1\t0\t8\thi there\n${port}\t2\t1\t11\turgent data\n${moved}\t\t\t\t\n${mapped}\t\t\t\t\n`)
-  const verbose = await netkit(['read', '-r', pcap, '-T', 'verbose', '-Y', 'nkp.kind == data && nkp.payload_len > 3'], { cwd: dir })
+  const verbose = await netkit(['read', ...cfg(dir), '-r', pcap, '-T', 'verbose', '-Y', 'nkp.kind == data && nkp.payload_len > 3'], { cwd: dir })
   assert.deepEqual([...verbose.stdout.matchAll(/^Frame (\d+):/gm)].map((m) => m[1]), ['2'], 'the filter keeps the data message')
   assert.match(verbose.stdout, /^NKP Protocol\n {4}Version: 1\n {4}Type: 0x82\n {4}1\.\.\. \.\.\.\. = Urgent: 1\n {4}\.000 0010 = Kind: data \(2\)\n {4}Length: 15\n {4}Payload length: 11\n {4}Payload: urgent data$/m)
 
   // 5. -o moves the port; -d maps another one.
-  const o = await netkit(['read', '-r', pcap, '-o', `nkp.port:${moved}`, '-Y', 'nkp', ...fields], { cwd: dir })
+  const o = await netkit(['read', ...cfg(dir), '-r', pcap, '-o', `nkp.port:${moved}`, '-Y', 'nkp', ...fields], { cwd: dir })
   assert.equal(o.stdout, `${moved}\t2\t0\t5\tmoved\n`)
-  const shown = await netkit(['dissectors', 'nkp', '-o', `nkp.port:${moved}`], { cwd: dir })
+  const shown = await netkit(['dissectors', ...cfg(dir), 'nkp', '-o', `nkp.port:${moved}`], { cwd: dir })
   assert.match(shown.stdout, new RegExp(`preference nkp\\.port \\(uint\\) = ${moved} \\(default ${port}\\)`))
-  const typo = await netkit(['dissectors', 'nkp', '-o', 'nkp.prot:7000'], { cwd: dir })
+  const typo = await netkit(['dissectors', ...cfg(dir), 'nkp', '-o', 'nkp.prot:7000'], { cwd: dir })
   assert.equal(typo.code, 2)
   assert.match(typo.stderr, /nkp has no preference 'prot' \(it has: port\)/)
-  const d = await netkit(['read', '-r', pcap, '-d', `udp.port==${mapped},nkp`, '-Y', 'nkp', ...fields], { cwd: dir })
+  const d = await netkit(['read', ...cfg(dir), '-r', pcap, '-d', `udp.port==${mapped},nkp`, '-Y', 'nkp', ...fields], { cwd: dir })
   assert.equal(d.stdout, `${port}\t1\t0\t8\thi there\n${port}\t2\t1\t11\turgent data\n${mapped}\t3\t0\t6\tmapped\n`)
 
   // 6. npm pack, install the tarball in another folder, load the plugin there by package name.
@@ -106,7 +112,7 @@ test('a newcomer scaffolds, tests, edits, loads, runs, packs and installs a diss
   const installed = await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--legacy-peer-deps', `./${tarball}`], { cwd: elsewhere })
   assert.equal(installed.code, 0, installed.stderr)
   writeFileSync(join(elsewhere, '.netkitrc.json'), JSON.stringify({ plugins: ['netkit-dissector-nkp'] }))
-  const byName = await netkit(['read', '-r', pcap, ...fields], { cwd: elsewhere })
+  const byName = await netkit(['read', ...cfg(elsewhere), '-r', pcap, ...fields], { cwd: elsewhere })
   assert.equal(byName.stderr, '')
   assert.equal(byName.stdout, read.stdout)
 })
