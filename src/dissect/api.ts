@@ -79,6 +79,17 @@ export interface DissectContext {
    * when `wantsInfo`; with `append` the pieces go after what the layers below wrote.
    */
   infoLine(append?: boolean): InfoLine
+  /**
+   * Like infoLine(true), but what the layers below wrote after their mark (`InfoLine.mark()`)
+   * is replaced: UDP marks the end of `IP a.1 > b.2: `, so DNS's text takes the place of
+   * `UDP, length 50`, as tcpdump prints it. Without a mark it appends. Call only when `wantsInfo`.
+   */
+  infoLineFromMark(): InfoLine
+  /** Transport ports for the layers above (Wireshark's pinfo srcport/destport); a transport sets them. */
+  setPorts(srcPort: number, dstPort: number): void
+  /** The ports a transport set for this packet, -1 when none did. */
+  readonly srcPort: number
+  readonly dstPort: number
   /** Network-layer addresses for the layers above: absolute offsets in `view.data`, 4 or 16 bytes. */
   setAddresses(srcOffset: number, dstOffset: number, length: number): void
   readonly srcOffset: number

@@ -63,6 +63,19 @@ export const TcpFlags = {
   AE: 0x100,
 } as const
 
+/** Well-known TCP and UDP ports of the protocols netkit dissects (IANA service-names-port-numbers). */
+export const Port = {
+  DNS: 53,
+  /** BOOTP/DHCP server and client (RFC 951, RFC 2131). */
+  BOOTPS: 67,
+  BOOTPC: 68,
+  HTTPS: 443,
+  /** Multicast DNS (RFC 6762). */
+  MDNS: 5353,
+  /** Link-Local Multicast Name Resolution (RFC 4795). */
+  LLMNR: 5355,
+} as const
+
 /**
  * The dissector tables netkit's own dissectors hand on to. A plugin may use any other name too:
  * a table exists once something registers in it or hands on to it.

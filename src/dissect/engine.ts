@@ -120,6 +120,7 @@ export class DissectionEngine implements TableSource {
     const ctx = this.ctx
     ctx.hasInfo = false
     ctx.line.pos = 0
+    ctx.line.markPos = -1
     ctx.lineStart = 0
     return this.publish()
   }
@@ -140,6 +141,7 @@ export class DissectionEngine implements TableSource {
     packet.offset = start
     ctx.srcOffset = ctx.dstOffset = -1
     ctx.addrLength = 0
+    ctx.srcPort = ctx.dstPort = -1
     ctx.flow = -1
     ctx.streamNext = undefined
     ctx.end = start + batch.capLen[i]

@@ -55,6 +55,17 @@ export class InfoLine {
   buf: Buffer = Buffer.allocUnsafe(1024)
   /** End of the line so far. */
   pos = 0
+  /**
+   * Where a layer above may replace the rest of the line (mark()), or -1. A transport marks the
+   * end of its endpoints, so an application line replaces `UDP, length 50` as tcpdump does.
+   */
+  markPos = -1
+
+  /** Marks the current end: a layer above may replace what follows (DissectContext.infoLineFromMark). */
+  mark(): this {
+    this.markPos = this.pos
+    return this
+  }
 
   /** Appends text (UTF-8, as output is). */
   text(s: string): this {

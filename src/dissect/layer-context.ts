@@ -40,6 +40,9 @@ export class LayerContext implements DissectContext {
   srcOffset = -1
   dstOffset = -1
   addrLength = 0
+  /** Transport ports of the packet (setPorts), -1 when no transport set them. */
+  srcPort = -1
+  dstPort = -1
   /** Flow id of the stream being dissected, or -1. */
   flow = -1
   /**
@@ -172,9 +175,32 @@ export class LayerContext implements DissectContext {
     this.undoStart = this.lineStart
     this.undoPos = this.line.pos
     this.undoHas = this.hasInfo
-    if (!append) this.lineStart = this.line.pos
+    if (!append) {
+      this.lineStart = this.line.pos
+      this.line.markPos = -1
+    }
     this.hasInfo = true
     return this.line
+  }
+
+  infoLineFromMark(): InfoLine {
+    const line = this.line
+    const from = this.lineStart
+    const mark = line.markPos
+    if (!this.hasInfo || mark < from || mark > line.pos) return this.infoLine(true)
+    // A new line after the old one (which stays whole, for undoLine()), starting with the old
+    // line's bytes up to the mark.
+    this.infoLine(false)
+    const n = mark - from
+    const buf = line.room(n)
+    buf.copy(buf, line.pos, from, mark)
+    line.pos += n
+    return line
+  }
+
+  setPorts(srcPort: number, dstPort: number): void {
+    this.srcPort = srcPort
+    this.dstPort = dstPort
   }
 
   setAddresses(srcOffset: number, dstOffset: number, length: number): void {
