@@ -74,7 +74,7 @@ export const FIELDS = {
   ednsZ: { name: 'dns.resp.z', type: 'uint', hexDigits: 4, label: 'Z' },
   ednsDo: { name: 'dns.resp.z.do', type: 'bool', label: 'DO bit' },
   ednsReserved: { name: 'dns.resp.z.reserved', type: 'uint', hexDigits: 4, label: 'Reserved' },
-  opt: { name: 'dns.opt', type: 'none', label: 'Option' },
+  opt: { name: 'dns.opt', type: 'bool', label: 'Option' }, // FT_NONE: tshark prints 1 where present
   optCode: { name: 'dns.opt.code', type: 'uint', label: 'Option Code' },
   optLen: { name: 'dns.opt.len', type: 'uint', label: 'Option Length' },
   optData: { name: 'dns.opt.data', type: 'bytes', label: 'Option Data' },

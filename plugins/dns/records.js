@@ -121,6 +121,7 @@ function nameField(view, ctx, field, m, at, end) {
  */
 function options(view, ctx, f, p, end) {
   while (p + 4 <= end) {
+    ctx.set(f.opt, 1)
     const code = ctx.add(f.optCode, p, 2)
     const len = ctx.add(f.optLen, p + 2, 2)
     const d = p + 4
