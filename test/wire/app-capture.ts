@@ -42,7 +42,8 @@ export async function pluginFields(plugin: string): Promise<string[]> {
 
 /**
  * Asserts that `netkit read -T fields` equals `tshark -T fields` for `fields` on every frame of
- * `file` but the frames `skip` names (with the reason in the caller); returns the values compared.
+ * `file` but the frames `skip` names (with the reason in the caller); returns how many non-empty
+ * fields (a column of a frame) were compared.
  */
 export async function assertFieldsEqual(file: string, fields: string[], skip: Set<number> = new Set()): Promise<number> {
   const ref = tsharkFields(file, fields).split('\n').slice(0, -1)
