@@ -10,7 +10,10 @@
  * with netkit's peak memory on the full file and on a file a tenth as long (memory must not
  * grow with the file). Ratios are peer time / netkit time of the medians (> 1: netkit faster).
  *
- *   npm run build && node --import tsx bench/read-real.ts [--packets 1000000] [--rounds 3] [--fresh] [--check]
+ *   npm run build && node --import tsx bench/read-real.ts [--packets 1000000] [--rounds 3] [--fresh] [--check] [--baseline DIR]
+ *
+ * --baseline DIR also runs the netkit in DIR (another build, or this one with some plugins
+ * removed) in the same rounds and prints its ratios beside: a before/after in one run.
  *
  * The recording and the grown files are kept in $TMPDIR/netkit-read-real/ (keyed by the recipe
  * version and the packet count), so a rerun measures the same bytes; --fresh records again.
@@ -38,6 +41,7 @@ const packets = Number(arg('--packets', '1000000'))
 const rounds = Math.max(1, Number(arg('--rounds', '3')))
 const fresh = argv.includes('--fresh')
 const check = argv.includes('--check')
+const baseline = argv.includes('--baseline') ? arg('--baseline', '') : undefined
 
 /** What the recording is made of; a change here is a new cache key. */
 const RECIPE = {
@@ -195,7 +199,7 @@ console.log(`${file}: ${packets} packets, ${(statSync(file).size / 2 ** 20).toFi
 
 const netkit = [process.execPath, join(root, 'bin', 'run.js'), 'read', '-r']
 const filter = 'http.request.method == "GET" && tcp.len > 0'
-interface Row { name: string; peer: string[]; netkit: string[]; target: number }
+interface Row { name: string; peer: string[]; netkit: string[]; target: number; base?: string[] }
 const rows: Row[] = [
   { name: 'text vs tcpdump -n -r', peer: ['tcpdump', '-n', '-r', file], netkit: [...netkit, file], target: 1.5 },
   { name: '-T fields -e ip.src -e tcp.dstport vs tshark', peer: ['tshark', '-n', '-r', file, '-T', 'fields', '-e', 'ip.src', '-e', 'tcp.dstport'], netkit: [...netkit, file, '-T', 'fields', '-e', 'ip.src', '-e', 'tcp.dstport'], target: 20 },
@@ -205,20 +209,27 @@ if (!have('tshark')) {
   console.log('tshark not installed: its rows are skipped')
   rows.splice(1)
 }
+if (baseline !== undefined) {
+  const other = join(baseline, 'bin', 'run.js')
+  for (const row of rows) row.base = [process.execPath, other, ...row.netkit.slice(2)]
+}
 
 const run = (cmd: string[]): Measurement => measure(cmd[0], cmd.slice(1), 1)
 /** netkit rejects the row's flags (exit 2: a usage error, e.g. -Y not yet supported). */
 const rejected = new Set<Row>()
-const times = new Map<Row, { peer: number[]; netkit: number[] }>(rows.map((r) => [r, { peer: [], netkit: [] }]))
+const times = new Map<Row, { peer: number[]; netkit: number[]; base: number[] }>(rows.map((r) => [r, { peer: [], netkit: [], base: [] }]))
 for (let round = 0; round < rounds; round++) {
   for (const row of rows) {
     if (rejected.has(row)) continue
     const t = times.get(row)!
     // Odd rounds run netkit first, so neither tool always follows the other (or the same cache state).
-    for (const tool of round % 2 === 0 ? ['peer', 'netkit'] as const : ['netkit', 'peer'] as const) {
-      const m = run(row[tool])
+    const tools = round % 2 === 0 ? ['peer', 'netkit', 'base'] as const : ['base', 'netkit', 'peer'] as const
+    for (const tool of tools) {
+      const cmd = row[tool]
+      if (cmd === undefined) continue
+      const m = run(cmd)
       if (tool === 'netkit' && m.status === 2) { rejected.add(row); break }
-      if (m.status !== 0) throw new Error(`${row[tool].join(' ')} exited ${m.status}`)
+      if (m.status !== 0) throw new Error(`${cmd.join(' ')} exited ${m.status}`)
       t[tool].push(m.wallS)
     }
   }
@@ -238,6 +249,10 @@ for (const row of rows) {
   console.log(`${row.name.padEnd(72)} ${(p / n).toFixed(2)}x (rounds ${Math.min(...perRound).toFixed(2)}-${Math.max(...perRound).toFixed(2)})  target >= ${row.target}x`)
   console.log(`  peer s   ${fmt(t.peer)}  (median ${p.toFixed(2)})`)
   console.log(`  netkit s ${fmt(t.netkit)}  (median ${n.toFixed(2)})`)
+  if (t.base.length > 0) {
+    const b = median(t.base)!
+    console.log(`  baseline ${fmt(t.base)}  (median ${b.toFixed(2)}): ratio ${(p / b).toFixed(2)}x, this build ${(p / n).toFixed(2)}x`)
+  }
 }
 
 // Peak memory of netkit read (text, the default) on the full file and on the tenth.

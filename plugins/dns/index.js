@@ -121,9 +121,12 @@ class Query {
   }
 }
 
-/** Conversations remembered for pairing; past this many the table starts over (memory stays bounded). */
+/**
+ * Conversations remembered for pairing; past this many the table starts over. With at most
+ * 65536 transaction ids per conversation, memory stays bounded whatever the file's size.
+ */
 const MAX_CONVERSATIONS = 1 << 16
-/** Transaction ids remembered per conversation, at most (there are only 65536). */
+/** The run's pairing table: per conversation (client, server), the open queries by id. */
 const newPairs = () => /** @type {import('netkit').FlowTable<Map<number, Query>>} */ (new FlowTable())
 
 /**

@@ -67,4 +67,20 @@ test('truncated and bit-flipped copies of the capture decode without a dissector
   assert.ok(seen > 200, `${seen} TLS layers`)
 })
 
+test('netkit dissectors lists the DNS, DHCP and TLS tables, fields and heuristic', async () => {
+  const r = await netkit(['dissectors', '--json'])
+  assert.equal(r.code, 0, r.stderr)
+  const list = JSON.parse(r.stdout) as Array<{ name: string; tables: Array<{ table: string; key: number | string }>; fields: Array<{ name: string }> }>
+  const entry = (name: string) => list.find((d) => d.name === name)
+  const tables = (name: string) => entry(name)?.tables.map((t) => `${t.table}=${t.key}`)
+  assert.deepEqual(tables('tls'), ['tcp.port=443', 'tcp.port=heuristic'])
+  assert.deepEqual(tables('dns'), ['udp.port=53', 'tcp.port=53', 'tcp.port=5353'])
+  assert.deepEqual(tables('mdns'), ['udp.port=5353'])
+  assert.deepEqual(tables('llmnr'), ['udp.port=5355'])
+  assert.deepEqual(tables('dhcp'), ['udp.port=67', 'udp.port=68'])
+  for (const [name, plugin] of [['tls', 'tls'], ['dns', 'dns'], ['dhcp', 'dhcp']]) {
+    assert.deepEqual(entry(name)?.fields.map((f) => f.name), await pluginFields(plugin), name)
+  }
+})
+
 test('cleanup', () => cleanup())
