@@ -3,8 +3,9 @@
  * .netkitrc[.json|.yaml|.js|.cjs|.mjs], netkit.config.{js,mjs,cjs,ts}) or named with --config,
  * then validated. Relative plugin paths are resolved against the config file's folder.
  */
-import { dirname, resolve } from 'node:path'
-import { cosmiconfig } from 'cosmiconfig'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
 import { ConfigError } from './errors.js'
 
 /** A validated configuration. */
@@ -44,8 +45,40 @@ export function validateConfig(raw: unknown, filepath?: string): NetkitConfig {
   }
 }
 
+/**
+ * Whether cosmiconfig's search from `cwd` (stopDir cwd: cwd itself, then the global folder) could
+ * find anything: every place it looks is named after the module (`.netkitrc*`, `netkit.config.*`,
+ * `.config/netkitrc*`, env-paths' `~/.config/netkit/`), or is a package.json with a `netkit` key,
+ * or is a file that can change where it looks (its meta configuration: package.json's
+ * `cosmiconfig` key, package.yaml, `.config/config.*`). When none of these exists, the search
+ * finds nothing, and cosmiconfig (a fifth of a small run's start-up) need not be loaded.
+ */
+function mayHoldConfig(cwd: string): boolean {
+  let names: string[]
+  try {
+    names = readdirSync(cwd)
+  } catch {
+    return true // let cosmiconfig report what is wrong with the folder
+  }
+  for (const name of names) {
+    if (name.includes('netkit') || name === '.config' || name === 'package.yaml') return true
+    if (name === 'package.json') {
+      try {
+        const pkg = JSON.parse(readFileSync(join(cwd, name), 'utf8')) as Record<string, unknown>
+        if (pkg !== null && typeof pkg === 'object' && ('netkit' in pkg || 'cosmiconfig' in pkg)) return true
+      } catch {
+        return true
+      }
+    }
+  }
+  const xdg = process.env.XDG_CONFIG_HOME || join(homedir(), '.config')
+  return existsSync(join(xdg, 'netkit'))
+}
+
 /** Loads the configuration: from `explicitPath` when given, else searched for from `cwd`. */
 export async function loadConfig(explicitPath?: string, cwd = process.cwd()): Promise<NetkitConfig> {
+  if (explicitPath === undefined && !mayHoldConfig(cwd)) return { plugins: [], builtinPlugins: true }
+  const { cosmiconfig } = await import('cosmiconfig')
   const explorer = cosmiconfig('netkit', { stopDir: cwd })
   let result
   try {

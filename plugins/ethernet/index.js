@@ -18,18 +18,21 @@ export const ethernet = defineDissector({
   dissect(view, ctx, f) {
     ctx.add(f.dst, 0, 6)
     ctx.add(f.src, 6, 6)
-    const d = view.data, o = view.offset
     const type = view.u16(12)
     if (type <= 1500) {
       // IEEE 802.3 length field: LLC follows (not decoded here).
       ctx.set(f.len, type)
-      if (ctx.wantsInfo) ctx.info(`802.3, length ${type}`)
       return
     }
     ctx.set(f.type, type)
-    // What tcpdump -n prints for a frame nothing above decodes; upper layers replace it.
-    if (ctx.wantsInfo) ctx.infoLine().ether(d, o + 6).text(' > ').ether(d, o).text(', ethertype 0x').hex(type, 4).text(', length ').dec(view.reported)
     ctx.next('ethertype', type, 14)
+  },
+  // What tcpdump -n prints for a frame nothing above decodes.
+  summary(view, ctx) {
+    const type = view.u16(12)
+    if (type <= 1500) return ctx.info(`802.3, length ${type}`)
+    const d = view.data, o = view.offset
+    ctx.infoLine().ether(d, o + 6).text(' > ').ether(d, o).text(', ethertype 0x').hex(type, 4).text(', length ').dec(view.reported)
   },
 })
 

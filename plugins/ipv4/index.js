@@ -73,12 +73,16 @@ export default defineDissector({
       }
     }
     if (total < hl) return ctx.malformed(`bogus IP length (${total}, less than header length ${hl})`)
-    if (ctx.wantsInfo) {
-      const d = view.data, o = view.offset
-      ctx.infoLine().text('IP ').ipv4(d, o + 12).text(' > ').ipv4(d, o + 16).text(': ip-proto-').dec(proto).char(0x20).dec(total - hl)
-    }
     ctx.limit(0, total)
     if ((fo & 0x3fff) !== 0) return // a fragment: not reassembled
     ctx.next('ip.proto', proto, hl)
+  },
+  // What tcpdump -n prints for a datagram nothing above decodes (or a fragment).
+  summary(view, ctx) {
+    const d = view.data, o = view.offset
+    const hl = (view.u8(0) & 0x0f) * 4
+    let total = view.u16(2)
+    if (total === 0 && view.reported > 65535) total = view.reported
+    ctx.infoLine().text('IP ').ipv4(d, o + 12).text(' > ').ipv4(d, o + 16).text(': ip-proto-').dec(view.u8(9)).char(0x20).dec(total - hl)
   },
 })

@@ -4,27 +4,12 @@
  * only place where errors meet the CLI.
  */
 import { Command } from '@oclif/core'
-import { NetkitError, ExitStatus } from '../errors.js'
-import { firstLine } from './fatal.js'
+import { reportCommandError } from './fatal.js'
 
 /** A netkit command. Subclasses implement `run()`. */
 export abstract class NetkitCommand extends Command {
   protected override async catch(err: Error & { oclif?: { exit?: number }; code?: string }): Promise<void> {
     if (err.code === 'EEXIT') throw err // this.exit(): let oclif end the process with its status
-    if (process.env.DEBUG && err.stack) process.stderr.write(`${err.stack}\n`)
-    if (err instanceof NetkitError) {
-      const hint = err.hint ? ` (${err.hint})` : ''
-      process.stderr.write(`netkit ${this.id}: ${err.message}${hint}\n`)
-      process.exitCode = err.exitStatus
-      return
-    }
-    if (err.oclif?.exit !== undefined || err.name === 'CLIError' || /Parse|Flag|Arg/i.test(err.constructor?.name ?? '')) {
-      process.stderr.write(`netkit ${this.id}: ${firstLine(err.message)} (see netkit ${this.id} --help)\n`)
-      process.exitCode = ExitStatus.usage
-      return
-    }
-    // Not one of ours: a bug. Say so in one line; DEBUG shows the stack.
-    process.stderr.write(`netkit ${this.id}: internal error: ${firstLine(err.message ?? String(err))} (set DEBUG=1 for the stack)\n`)
-    process.exitCode = ExitStatus.runtime
+    reportCommandError(String(this.id), err)
   }
 }

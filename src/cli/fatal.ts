@@ -18,6 +18,28 @@ export function reportFatal(err: unknown): void {
   process.exitCode = status
 }
 
+/**
+ * Reports an error a command's run ended with (oclif's catch() of every netkit command, and
+ * bin/run.js's fast path): one line on stderr and the exit status DESIGN.md fixes.
+ */
+export function reportCommandError(id: string, err: Error & { oclif?: { exit?: number }; code?: string }): void {
+  if (process.env.DEBUG && err.stack) process.stderr.write(`${err.stack}\n`)
+  if (err instanceof NetkitError) {
+    const hint = err.hint ? ` (${err.hint})` : ''
+    process.stderr.write(`netkit ${id}: ${err.message}${hint}\n`)
+    process.exitCode = err.exitStatus
+    return
+  }
+  if (err.oclif?.exit !== undefined || err.name === 'CLIError' || /Parse|Flag|Arg/i.test(err.constructor?.name ?? '')) {
+    process.stderr.write(`netkit ${id}: ${firstLine(err.message)} (see netkit ${id} --help)\n`)
+    process.exitCode = ExitStatus.usage
+    return
+  }
+  // Not one of ours: a bug. Say so in one line; DEBUG shows the stack.
+  process.stderr.write(`netkit ${id}: internal error: ${firstLine(err.message ?? String(err))} (set DEBUG=1 for the stack)\n`)
+  process.exitCode = ExitStatus.runtime
+}
+
 /** The first non-empty line of a message, without oclif's decorations. */
 export function firstLine(message: string): string {
   // oclif colours and prefixes some messages ("Error: ", " ›   "); strip those.

@@ -19,6 +19,8 @@ export interface PacketOutputOptions {
   write?: string
   fileFormat?: 'pcap' | 'pcapng'
   nano?: boolean
+  /** Link-type extension bits of the pcap file read, kept in the pcap file written. */
+  linkTypeExt?: number
 }
 
 /** Prints or writes batches of packets. */
@@ -69,6 +71,7 @@ export class PacketOutput {
         nanosecond: this.options.nano,
         interfaces: ifs,
         linkType: ifs[0]?.linkType ?? 1,
+        linkTypeExt: this.options.linkTypeExt,
       })
     }
   }
@@ -89,17 +92,24 @@ export class PacketOutput {
     return n
   }
 
-  /** The records as they are (those selected, at most `limit`); returns how many. */
+  /**
+   * The records as they are (those selected, at most `limit`); returns how many. A pcap file has
+   * no place for records that are not packets (pcapng custom blocks): they are neither written
+   * nor counted towards the limit, as with tcpdump -c N -w.
+   */
   private writeRecords(batch: RecordBatch, select: Uint8Array | undefined, limit = Infinity): number {
+    const dropsRecords = this.options.write !== undefined && (this.options.fileFormat ?? 'pcap') === 'pcap'
     let n = 0
-    if (select === undefined) {
+    if (select === undefined && !dropsRecords) {
       if (batch.count > limit) batch.count = limit
       n = batch.count
     } else {
       for (let i = 0; i < batch.count; i++) {
-        if (select[i] === 0) continue
-        if (n === limit) select[i] = 0
-        else n++
+        if (select !== undefined && select[i] === 0) continue
+        if (dropsRecords && batch.kind[i] !== RecordKind.packet) continue
+        if (n < limit) n++
+        else if (select !== undefined) select[i] = 0
+        else { batch.count = i; break }
       }
     }
     if (this.options.write) {

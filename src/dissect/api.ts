@@ -123,6 +123,17 @@ export interface DissectorDefinition<F extends Record<string, FieldSpec> = Recor
   recognize?(view: ByteView): boolean
   /** Decodes the layer. */
   dissect(view: ByteView, ctx: DissectContext, fields: { readonly [K in keyof F]: number }): void
+  /**
+   * Optional: writes this layer's fallback summary line (with ctx.infoLine()/info()), the line
+   * `-T text` shows when no layer above writes one of its own (Ethernet's "a > b, ethertype
+   * 0x0800, length N" for a frame nothing above decodes). netkit calls it after the packet, and
+   * only when it shows: once the dissect() of this layer returned without marking it truncated
+   * or malformed, for the topmost such layer, unless a layer above replaced the line. A layer
+   * above that appends to the line (infoLine(true)) gets this line written first. The view is
+   * this layer's again; values read in dissect() are read again here (they are cheap to read;
+   * most packets never need the line).
+   */
+  summary?(view: ByteView, ctx: DissectContext, fields: { readonly [K in keyof F]: number }): void
 }
 
 /** Checks and returns a dissector definition (the default export of a plugin module). */
@@ -142,5 +153,6 @@ export function defineDissector<F extends Record<string, FieldSpec>>(def: Dissec
     if (typeof e.table !== 'string' || (typeof e.key !== 'number' && typeof e.key !== 'string')) throw new TypeError(`defineDissector(${def.name}): register entries are { table, key }`)
   }
   if (def.heuristic && typeof def.recognize !== 'function') throw new TypeError(`defineDissector(${def.name}): a heuristic needs recognize(view)`)
+  if (def.summary !== undefined && typeof def.summary !== 'function') throw new TypeError(`defineDissector(${def.name}): summary must be a function`)
   return def
 }

@@ -82,6 +82,12 @@ export class DissectionEngine implements TableSource {
   private readonly tableNames: string[] = []
   private readonly tableList: DissectorTable[] = []
   private readonly linkTable: DissectorTable
+  /** The layer whose summary() line is owed (ctx.summaryLayer), and the bytes it was dissected from. */
+  private summaryReg: RegisteredDissector | undefined
+  private summaryData: Buffer = Buffer.alloc(0)
+  private summaryAt = 0
+  private summaryCaptured = 0
+  private summaryReported = 0
 
   constructor(readonly registry: DissectorRegistry, needs: DissectionNeeds = {}) {
     const n = registry.fields.length
@@ -122,6 +128,8 @@ export class DissectionEngine implements TableSource {
     ctx.line.pos = 0
     ctx.line.markPos = -1
     ctx.lineStart = 0
+    ctx.summaryLayer = -1
+    this.summaryReg = undefined
     return this.publish()
   }
 
@@ -148,6 +156,7 @@ export class DissectionEngine implements TableSource {
     ctx.reportedEnd = start + batch.origLen[i]
     if (this.frameWanted) this.frameFields(batch, i)
     this.run(batch.data, this.linkTable, batch.linkType[i], undefined, start)
+    if (ctx.summaryLayer >= 0) this.writeSummary()
     this.publish()
     if (this.protocolsWanted) this.store.pushText(this.registry.frame.protocols, packet.protocolsText())
     return packet
@@ -252,8 +261,49 @@ export class DissectionEngine implements TableSource {
     }
     layer.endOcc = store.count
     if (layer.status !== 'ok') return false
+    if (ctx.wantsInfo && d.def.summary !== undefined) {
+      // The topmost complete layer with a fallback line owes it, unless a layer above replaces it.
+      ctx.summaryLayer = store.layerCount - 1
+      this.summaryReg = d
+      this.summaryData = data
+      this.summaryAt = at
+      this.summaryCaptured = view.captured
+      this.summaryReported = view.reported
+    }
     if (ctx.nextTable !== undefined) layer.length = Math.max(0, Math.min(ctx.nextAt, end) - layer.start)
     return true
+  }
+
+  /**
+   * TableSource.writeSummary: runs the owed layer's summary() over that layer's bytes. The
+   * current layer's view and record are put back afterwards (a layer above may be mid-dissect,
+   * about to append to the line).
+   */
+  writeSummary(): void {
+    const ctx = this.ctx
+    const d = this.summaryReg
+    ctx.summaryLayer = -1
+    this.summaryReg = undefined
+    if (d === undefined) return
+    const view = ctx.view
+    const data = view.data, offset = view.offset, captured = view.captured, reported = view.reported
+    const layer = ctx.layer
+    const undoStart = ctx.undoStart, undoPos = ctx.undoPos, undoHas = ctx.undoHas, undoSummary = ctx.undoSummary
+    view.set(this.summaryData, this.summaryAt, this.summaryCaptured, this.summaryReported)
+    ctx.layer = undefined
+    try {
+      d.def.summary!.call(d.def, view, ctx, d.ids)
+    } catch {
+      // Its bytes were read once already; a summary that fails anyway leaves no half line.
+      ctx.undoLine()
+    } finally {
+      view.set(data, offset, captured, reported)
+      ctx.layer = layer
+      ctx.undoStart = undoStart
+      ctx.undoPos = undoPos
+      ctx.undoHas = undoHas
+      ctx.undoSummary = undoSummary
+    }
   }
 
   /**
@@ -265,6 +315,7 @@ export class DissectionEngine implements TableSource {
     const store = this.store
     const layer = store.layers[--store.layerCount]
     store.rollback(layer.firstOcc)
+    if (this.ctx.summaryLayer === store.layerCount) this.ctx.summaryLayer = -1
     if (named && this.protocolCount > 0 && this.names[this.protocolCount - 1] === d.name) this.protocolCount--
   }
 

@@ -26,6 +26,8 @@ export interface StreamDispatch {
 export interface TableSource {
   /** The dissector table named `name`. */
   table(name: string): DissectorTable
+  /** Writes the pending fallback line (summaryLayer's) now, before a layer above appends to it. */
+  writeSummary(): void
   /** Whether a dispatch to `table` under `key` (or `altKey`, or a heuristic) would run a dissector. */
   hasNext(table: DissectorTable, key: number | string, altKey: number | string | undefined): boolean
 }
@@ -57,6 +59,13 @@ export class LayerContext implements DissectContext {
   undoStart = -1
   undoPos = 0
   undoHas = false
+  undoSummary = -1
+  /**
+   * The layer (index in the packet's layers) whose fallback line (its definition's summary())
+   * is owed if no layer above replaces the line, or -1. A layer that replaces the line drops it;
+   * one that appends has it written first.
+   */
+  summaryLayer = -1
   readonly view = new ByteView()
   /** The layer being decoded (malformed() marks it). */
   layer: LayerRecord | undefined
@@ -103,6 +112,7 @@ export class LayerContext implements DissectContext {
     this.lineStart = this.undoStart
     this.line.pos = this.undoPos
     this.hasInfo = this.undoHas
+    this.summaryLayer = this.undoSummary
   }
 
   add(field: number, at: number, size: number): number {
@@ -172,6 +182,10 @@ export class LayerContext implements DissectContext {
   }
 
   infoLine(append = false): InfoLine {
+    // The owed line is written before anything appends to it (and stands if this layer fails).
+    if (append && this.summaryLayer >= 0) this.#tables.writeSummary()
+    this.undoSummary = this.summaryLayer
+    this.summaryLayer = -1
     this.undoStart = this.lineStart
     this.undoPos = this.line.pos
     this.undoHas = this.hasInfo
@@ -184,6 +198,8 @@ export class LayerContext implements DissectContext {
   }
 
   infoLineFromMark(): InfoLine {
+    // An owed line below is written first: its mark is what this line starts from.
+    if (this.summaryLayer >= 0) this.#tables.writeSummary()
     const line = this.line
     const from = this.lineStart
     const mark = line.markPos

@@ -21,6 +21,11 @@ export interface ReadOptions {
   batchSize?: number
   /** Initial read buffer size in bytes (default 1 MiB). */
   bufferSize?: number
+  /**
+   * Deliver classic pcap records longer than the file's snaplen cut to it, as libpcap does
+   * (for writing what tcpdump -w writes); by default they are delivered whole, as tshark shows them.
+   */
+  cutToSnaplen?: boolean
   /** Called once per kind of warning (e.g. a record longer than the snaplen). */
   onWarning?: (message: string) => void
 }
@@ -60,7 +65,7 @@ export class CaptureFileReader {
       if (isPcapMagic(magic)) {
         if (end < 24) throw new FileFormatError(path, end, `truncated pcap file header: ${end} of 24 bytes`)
         const header = parsePcapHeader(buf, path)
-        return new CaptureFileReader(path, 'pcap', source, new PcapParser(header, path), buf, end, 24, options, header)
+        return new CaptureFileReader(path, 'pcap', source, new PcapParser(header, path, options.cutToSnaplen), buf, end, 24, options, header)
       }
       if (magic === BlockType.SHB) {
         return new CaptureFileReader(path, 'pcapng', source, new PcapngParser(path), buf, end, 0, options)

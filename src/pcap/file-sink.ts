@@ -49,13 +49,26 @@ export class FileSink {
    * after what is buffered, without a copy (live capture hands over ring-sized runs of records).
    */
   write(bytes: Uint8Array): void {
-    if (bytes.length >= this.buf.length >> 1) {
-      this.flush()
-      this.writeOut(bytes, bytes.length)
+    this.writeRange(bytes, 0, bytes.length)
+  }
+
+  /**
+   * Appends bytes[start, end) (whole records), as write() does: a range of at least `direct`
+   * bytes (default half the buffer) goes to the kernel directly from `bytes` after what is
+   * buffered; a shorter one is copied into the buffer. A file-to-file copy passes a lower
+   * `direct`, so that long runs of records go out of the read buffer without a copy.
+   */
+  writeRange(bytes: Uint8Array, start: number, end: number, direct = this.buf.length >> 1): void {
+    const n = end - start
+    if (n >= direct || n > this.buf.length) {
+      if (this.len > 0) this.flush()
+      this.writeOut(bytes, start, n)
       return
     }
-    const { buf, at } = this.reserve(bytes.length)
-    buf.set(bytes, at)
+    if (this.len + n > this.buf.length) this.flush()
+    // TypedArray set of a view: less work per range than Buffer.copy, which makes a view too.
+    this.buf.set(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end), this.len)
+    this.len += n
   }
 
   /** Bytes buffered and not yet written. */
@@ -67,16 +80,16 @@ export class FileSink {
   flush(): void {
     const n = this.len
     this.len = 0
-    this.writeOut(this.buf, n)
+    this.writeOut(this.buf, 0, n)
   }
 
-  /** Writes bytes[0, n) out; on failure cuts the file back to the last whole write and throws. */
-  private writeOut(bytes: Uint8Array, n: number): void {
+  /** Writes bytes[start, start + n) out; on failure cuts the file back to the last whole write and throws. */
+  private writeOut(bytes: Uint8Array, start: number, n: number): void {
     let off = 0
     try {
       while (off < n) {
         try {
-          off += writeSync(this.fd, bytes, off, n - off)
+          off += writeSync(this.fd, bytes, start + off, n - off)
           this.writes++
         } catch (err) {
           // stdout may be a non-blocking pipe: wait for it briefly rather than fail.

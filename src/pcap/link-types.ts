@@ -69,3 +69,14 @@ export function linkHeaderLength(linkType: number): number {
     default: return 0
   }
 }
+
+/**
+ * The snapshot length libpcap uses for a file whose header says `snaplen` (pcap_adjust_snapshot
+ * in libpcap's pcap-common.c): 0 or more than the link type's maximum means that maximum
+ * (max_snaplen_for_dlt: 128 MiB for D-Bus, 8 MiB for EBHSCR, 1 MiB for USBPcap, else 262144).
+ * tcpdump writes this value into the files it writes, and cuts longer records to it.
+ */
+export function libpcapSnaplen(linkType: number, snaplen: number): number {
+  const max = linkType === 231 ? 128 * 1024 * 1024 : linkType === 279 ? 8 * 1024 * 1024 : linkType === 249 ? 1024 * 1024 : 262144
+  return snaplen === 0 || snaplen > max ? max : snaplen
+}

@@ -4,8 +4,9 @@
  * See: pcap-savefile(5), draft-ietf-opsawg-pcap.
  */
 import { FileFormatError } from '../errors.js'
+import { libpcapSnaplen } from './link-types.js'
 import { MAX_BLOCK_BYTES, MAX_STANDARD_CAPLEN, type RecordParser } from './record-parser.js'
-import { RecordKind, type InterfaceInfo, type RecordBatch } from './record-batch.js'
+import { RecordKind, RecordLayout, type InterfaceInfo, type RecordBatch } from './record-batch.js'
 
 /** Magic numbers as read little-endian from the first four bytes. */
 export const PcapMagic = {
@@ -30,6 +31,11 @@ export interface PcapHeader {
   linkType: number
   /** FCS length in bytes when the header's F bit is set. */
   fcsLength?: number
+  /**
+   * The link-type word's upper six bits (FCS and other link-type extensions), which libpcap
+   * keeps and writes back with the link type (LT_LINKTYPE_EXT in pcap-common.h).
+   */
+  linkTypeExt: number
 }
 
 /** Whether the first four bytes (read little-endian) are a classic pcap magic. */
@@ -61,6 +67,7 @@ export function parsePcapHeader(buf: Buffer, file: string): PcapHeader {
     snaplen: rd32(16),
     linkType: network & 0xffff,
     fcsLength: fcs,
+    linkTypeExt: (network & 0xfc000000) >>> 0,
   }
 }
 
@@ -71,9 +78,17 @@ export class PcapParser implements RecordParser {
   error: FileFormatError | null = null
   warnings: string[] = []
   private readonly maxCapLen: number
+  /** Captured lengths above this are cut to it (Infinity: kept whole). */
+  private readonly cutTo: number
   private warnedSnaplen = false
 
-  constructor(readonly header: PcapHeader, private readonly file: string) {
+  /**
+   * With `cutToSnaplen`, a record longer than the file's snaplen (libpcap's adjusted one) is
+   * delivered cut to it, as libpcap delivers it (sf-pcap.c), so a filter and a writer see what
+   * tcpdump's do; its bytes in the buffer and its record header stay as they are.
+   */
+  constructor(readonly header: PcapHeader, private readonly file: string, cutToSnaplen = false) {
+    this.cutTo = cutToSnaplen ? libpcapSnaplen(header.linkType, header.snaplen) : Infinity
     this.interfaces = [{
       linkType: header.linkType,
       snaplen: header.snaplen,
@@ -112,7 +127,7 @@ export class PcapParser implements RecordParser {
       }
       if (capLen > snaplen && snaplen !== 0 && !this.warnedSnaplen) {
         this.warnedSnaplen = true
-        this.warnings.push(`${this.file}: record ${batch.firstNumber + n} at byte offset ${base + pos} has ${capLen} captured bytes, more than the file's snaplen of ${snaplen}; reading it anyway`)
+        this.warnings.push(`${this.file}: record ${batch.firstNumber + n} at byte offset ${base + pos} has ${capLen} captured bytes, more than the file's snaplen of ${snaplen}; ${this.cutTo === Infinity ? 'reading it anyway' : 'cutting it to the snaplen, as libpcap does'}`)
       }
       if (le) {
         batch.tsSec[n] = buf.readUInt32LE(pos)
@@ -123,7 +138,7 @@ export class PcapParser implements RecordParser {
         batch.tsNsec[n] = buf.readUInt32BE(pos + 4) * fracScale
         batch.origLen[n] = buf.readUInt32BE(pos + 12)
       }
-      batch.capLen[n] = capLen
+      batch.capLen[n] = capLen > this.cutTo ? this.cutTo : capLen
       batch.offset[n] = pos + hdrLen
       batch.iface[n] = -1
       batch.linkType[n] = linkType
@@ -132,6 +147,7 @@ export class PcapParser implements RecordParser {
       pos += total
     }
     batch.count = n
+    batch.layout = le && hdrLen === 16 ? (this.header.nanosecond ? RecordLayout.pcapNano : RecordLayout.pcapMicro) : RecordLayout.none
     return pos
   }
 }

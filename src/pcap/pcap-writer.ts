@@ -5,7 +5,8 @@
  */
 import { InvalidArgumentError } from '../errors.js'
 import { FileSink } from './file-sink.js'
-import { RecordKind, type InterfaceInfo, type RecordBatch } from './record-batch.js'
+import { RecordKind, RecordLayout, type InterfaceInfo, type RecordBatch } from './record-batch.js'
+import { libpcapSnaplen } from './link-types.js'
 import { SinkWriter } from './sink-writer.js'
 import type { CaptureWriter } from './writer.js'
 
@@ -14,26 +15,41 @@ export interface PcapWriterOptions {
   linkType: number
   snaplen?: number
   nanosecond?: boolean
+  /** Upper six bits of the header's link-type word (FCS length etc.), kept from a pcap file read. */
+  linkTypeExt?: number
 }
+
+/**
+ * Runs of copied records shorter than this are gathered in the sink's buffer; longer ones go to
+ * the kernel straight from the reader's buffer (one write, no copy).
+ */
+const DIRECT_RUN_BYTES = 64 * 1024
 
 /** Writes a classic pcap file. */
 export class PcapWriter extends SinkWriter implements CaptureWriter {
   private readonly nano: boolean
+  /** The RecordLayout whose records this file takes as they are. */
+  private readonly layout: number
 
   constructor(sink: FileSink, private readonly options: PcapWriterOptions) {
     super(sink)
     this.nano = options.nanosecond ?? false
+    this.layout = this.nano ? RecordLayout.pcapNano : RecordLayout.pcapMicro
     const { buf, at } = sink.reserve(24)
     buf.writeUInt32LE(this.nano ? 0xa1b23c4d : 0xa1b2c3d4, at)
     buf.writeUInt16LE(2, at + 4)
     buf.writeUInt16LE(4, at + 6)
     buf.writeInt32LE(0, at + 8) // thiszone
     buf.writeUInt32LE(0, at + 12) // sigfigs
-    buf.writeUInt32LE(options.snaplen || 262144, at + 16)
-    buf.writeUInt32LE(options.linkType, at + 20)
+    buf.writeUInt32LE(libpcapSnaplen(options.linkType, options.snaplen ?? 0), at + 16)
+    buf.writeUInt32LE((options.linkType | (options.linkTypeExt ?? 0)) >>> 0, at + 20)
   }
 
   writeBatch(batch: RecordBatch, interfaces: readonly InterfaceInfo[], select?: Uint8Array): void {
+    if (batch.layout === this.layout && batch.count > 0 && batch.linkType[0] === this.options.linkType) {
+      this.copyRuns(batch, select)
+      return
+    }
     const data = batch.data
     for (let i = 0; i < batch.count; i++) {
       if (select !== undefined && select[i] === 0) continue
@@ -44,6 +60,43 @@ export class PcapWriter extends SinkWriter implements CaptureWriter {
       this.writeRecord(data, batch.offset[i], batch.capLen[i], batch.origLen[i], batch.tsSec[i], batch.tsNsec[i])
     }
     void interfaces
+  }
+
+  /**
+   * Writes the selected records of a batch laid out as this file's records are (classic pcap,
+   * little-endian, the same time unit and link type: one file's records, back to back): each run
+   * of consecutive selected records is one range of the batch's buffer, header and data as they
+   * are, so nothing is rewritten. A record delivered shorter than its header says (cut to the
+   * snaplen) is rewritten alone.
+   */
+  private copyRuns(batch: RecordBatch, select: Uint8Array | undefined): void {
+    const { data, offset, capLen } = batch
+    const sink = this.sink
+    let start = -1 // the run being gathered: data[start, end)
+    let end = -1
+    let packets = 0
+    let bytes = 0
+    for (let i = 0; i < batch.count; i++) {
+      if (select !== undefined && select[i] === 0) continue
+      const off = offset[i]
+      const len = capLen[i]
+      if (data.readUInt32LE(off - 8) === len) {
+        if (off - 16 !== end) {
+          if (start >= 0) sink.writeRange(data, start, end, DIRECT_RUN_BYTES)
+          start = off - 16
+        }
+        end = off + len
+        packets++
+        bytes += len
+        continue
+      }
+      if (start >= 0) sink.writeRange(data, start, end, DIRECT_RUN_BYTES)
+      start = end = -1
+      this.writeRecord(data, off, len, batch.origLen[i], batch.tsSec[i], batch.tsNsec[i])
+    }
+    if (start >= 0) sink.writeRange(data, start, end, DIRECT_RUN_BYTES)
+    this.packets += packets
+    this.bytes += bytes
   }
 
   /** Whether record timestamps are in nanoseconds (else microseconds). */

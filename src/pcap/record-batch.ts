@@ -10,6 +10,18 @@ export const RecordKind = {
   custom: 1,
 } as const
 
+/**
+ * Record layouts in a batch's buffer that a writer can copy without rewriting (the numbers are
+ * the capture addon's layouts 1 and 2, which lay out ring blocks the same way).
+ */
+export const RecordLayout = {
+  none: 0,
+  /** Classic pcap records, little-endian, microsecond timestamps. */
+  pcapMicro: 1,
+  /** Classic pcap records, little-endian, nanosecond timestamps. */
+  pcapNano: 2,
+} as const
+
 /** One capture interface: pcapng IDB, or the single implicit interface of a classic pcap file. */
 export interface InterfaceInfo {
   /** LINKTYPE_* value. */
@@ -54,6 +66,12 @@ export class RecordBatch {
   readonly linkType: Int32Array
   /** RecordKind of each record. */
   readonly kind: Uint8Array
+  /**
+   * How the records sit in `data` when a writer of the same layout may copy them whole, header
+   * included: RecordLayout.pcapMicro or pcapNano (classic pcap, little-endian, 16-byte record
+   * headers, back to back), else RecordLayout.none. Set by the producer for the whole batch.
+   */
+  layout: number = RecordLayout.none
 
   constructor(readonly capacity = 8192) {
     this.offset = new Uint32Array(capacity)
@@ -72,6 +90,7 @@ export class RecordBatch {
     this.interfaces = interfaces
     this.count = 0
     this.firstNumber = firstNumber
+    this.layout = RecordLayout.none
   }
 
   /** The interface number tshark 4 shows as frame.interface_id for record i (within its pcapng section), or -1. */

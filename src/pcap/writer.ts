@@ -39,6 +39,8 @@ export interface WriterOptions {
   /** Link type and snaplen of a classic pcap file; taken from `interfaces[0]` when absent. */
   linkType?: number
   snaplen?: number
+  /** Upper six bits of a classic pcap link-type word read from a file (see PcapHeader.linkTypeExt). */
+  linkTypeExt?: number
   /** Interfaces known up front. */
   interfaces?: readonly InterfaceInfo[]
   /** Sink buffer size (default 1 MiB: one write() per MiB). */
@@ -63,5 +65,6 @@ export function createCaptureWriter(path: string, options: WriterOptions): Captu
     linkType: linkType as number,
     snaplen: options.snaplen ?? options.interfaces?.[0]?.snaplen,
     nanosecond: options.nanosecond,
+    linkTypeExt: options.linkTypeExt,
   })
 }
