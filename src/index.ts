@@ -19,7 +19,7 @@ export { readPackets, dissect, type DissectOptions, type ReadPacketsOptions } fr
 export { compileDisplayFilter, type CompiledDisplayFilter } from './dfilter/index.js'
 export { loadDissectors, loadPlugins } from './dissect/plugin-loader.js'
 export { ipv6Text } from './dissect/field-types.js'
-export { EtherType, IpProto, LlcSap, PppProtocol, TcpFlags, TcpOption, Table, UdpPort, LinkType } from './dissect/constants.js'
+export { EtherType, IpProto, LlcSap, Port, PppProtocol, TcpFlags, TcpOption, Table, LinkType } from './dissect/constants.js'
 export * from './http/index.js'
 export { openLive, LiveCapture, MAX_SNAPLEN, type LiveCaptureOptions, type LiveCaptureStats, type WriteToResult } from './capture/live-capture.js'
 export { listInterfaces, findInterface, type NetworkInterface } from './capture/interfaces.js'

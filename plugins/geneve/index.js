@@ -1,7 +1,7 @@
 // @ts-check
 // Geneve (RFC 8926) on UDP 6081: the header, its options (class, type, length; the bytes of
 // each), and the payload by its protocol type (an EtherType: Ethernet for 0x6558).
-import { defineDissector, Table, UdpPort } from 'netkit'
+import { defineDissector, Table, Port } from 'netkit'
 
 /** Google Cloud Platform's option class, whose options Wireshark decodes (not as unknown data). */
 const CLASS_GCP = 0x0132
@@ -29,7 +29,7 @@ export default defineDissector({
     option: { name: 'geneve.option', type: 'bytes', label: 'Option' },
     unknownData: { name: 'geneve.option.unknown.data', type: 'bytes', label: 'Unknown Option Data' },
   },
-  register: [{ table: Table.UDP_PORT, key: UdpPort.GENEVE }],
+  register: [{ table: Table.UDP_PORT, key: Port.GENEVE }],
   dissect(view, ctx, f) {
     const b0 = view.u8(0)
     const version = b0 >> 6

@@ -70,6 +70,7 @@ export default defineDissector({
       return ctx.malformed(`bogus TCP header length (${hl}, must be at least 20)`)
     }
     view.need(0, 20)
+    ctx.setPorts(sport, dport)
     const payload = Math.max(0, view.reported - hl)
     // Conversation tracking needs the network addresses, and is skipped when no field of it is
     // printed (it must then be skipped for the whole run, which it is: wants() is fixed per run).

@@ -22,6 +22,8 @@ export default defineDissector({
     const length = ctx.add(f.length, 4, 2)
     ctx.add(f.checksum, 6, 2)
     ctx.set(f.checksumStatus, 2)
+    ctx.setPorts(sport, dport)
+    // The mark lets a layer above (VXLAN, DNS, DHCP) replace ": UDP, length N", as tcpdump prints it.
     if (ctx.wantsInfo) ctx.endpointsLine(sport, dport).mark().text(': UDP, length ').dec(Math.max(0, length - 8))
     if (length < 8) return ctx.malformed(`bogus UDP length (${length}, must be at least 8)`)
     if (length > view.reported) return ctx.malformed(`bogus UDP length (${length}, more than the ${view.reported} bytes the IP layer carries)`)

@@ -3,7 +3,7 @@
 // (draft-smith-vxlan-group-policy) as Wireshark shows them. The inner Ethernet frame is handed
 // on. Port 8472 (Linux's old default) is OTV to tcpdump and nothing to tshark, so it is not
 // claimed by default.
-import { defineDissector, LinkType, Table, UdpPort } from 'netkit'
+import { defineDissector, LinkType, Table, Port } from 'netkit'
 
 /** The I flag: the VNI is valid (RFC 7348 section 5). */
 const FLAG_I = 0x08
@@ -23,7 +23,7 @@ export default defineDissector({
     vni: { name: 'vxlan.vni', type: 'uint', label: 'VXLAN Network Identifier (VNI)' },
     reserved8: { name: 'vxlan.reserved8', type: 'uint', label: 'Reserved' },
   },
-  register: [{ table: Table.UDP_PORT, key: UdpPort.VXLAN }],
+  register: [{ table: Table.UDP_PORT, key: Port.VXLAN }],
   dissect(view, ctx, f) {
     const flags = ctx.add(f.flags, 0, 2)
     ctx.set(f.flagG, (flags >> 15) & 1)

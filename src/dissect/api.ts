@@ -123,6 +123,11 @@ export interface DissectContext {
   infoPrefix(): void
   /** The summary line is complete: the layers above do not change it. */
   infoDone(): void
+  /** Transport ports for the layers above (Wireshark's pinfo srcport/destport); a transport sets them. */
+  setPorts(srcPort: number, dstPort: number): void
+  /** The ports a transport set for this packet, -1 when none did. */
+  readonly srcPort: number
+  readonly dstPort: number
   /** Network-layer addresses for the layers above: absolute offsets in `view.data`, 4 or 16 bytes. */
   setAddresses(srcOffset: number, dstOffset: number, length: number): void
   readonly srcOffset: number

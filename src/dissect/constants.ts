@@ -82,6 +82,25 @@ export const TcpOption = {
   TIMESTAMPS: 8,
 } as const
 
+/** Well-known TCP and UDP ports of the protocols netkit dissects (IANA service-names-port-numbers). */
+export const Port = {
+  DNS: 53,
+  /** BOOTP/DHCP server and client (RFC 951, RFC 2131). */
+  BOOTPS: 67,
+  BOOTPC: 68,
+  HTTPS: 443,
+  /** Multicast DNS (RFC 6762). */
+  MDNS: 5353,
+  /** Link-Local Multicast Name Resolution (RFC 4795). */
+  LLMNR: 5355,
+  /** VXLAN (RFC 7348). */
+  VXLAN: 4789,
+  /** The port Linux's vxlan driver used before IANA's (and OTV's, so not VXLAN by default). */
+  VXLAN_LINUX: 8472,
+  /** Geneve (RFC 8926). */
+  GENEVE: 6081,
+} as const
+
 /**
  * The dissector tables netkit's own dissectors hand on to. A plugin may use any other name too:
  * a table exists once something registers in it or hands on to it.
@@ -105,14 +124,6 @@ export const Table = {
   LLC_DSAP: 'llc.dsap',
   /** SNAP's protocol id under an OUI other than 0 (`llc.cisco_pid`: CDP, PVST+ ...). */
   LLC_CISCO_PID: 'llc.cisco_pid',
-} as const
-
-/** UDP ports of tunnel protocols (IANA service-names-port-numbers). */
-export const UdpPort = {
-  VXLAN: 4789,
-  /** The port Linux's vxlan driver used before IANA's (and OTV's, so not VXLAN by default). */
-  VXLAN_LINUX: 8472,
-  GENEVE: 6081,
 } as const
 
 /** IEEE 802.2 LLC service access points (DSAP/SSAP) netkit's plugins name. */

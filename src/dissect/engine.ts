@@ -149,6 +149,7 @@ export class DissectionEngine implements TableSource {
     packet.offset = start
     ctx.srcOffset = ctx.dstOffset = -1
     ctx.addrLength = 0
+    ctx.srcPort = ctx.dstPort = -1
     ctx.flow = -1
     ctx.streamNext = undefined
     ctx.end = start + batch.capLen[i]
@@ -316,13 +317,17 @@ export class DissectionEngine implements TableSource {
     }
   }
 
-  /** Forgets the layer just opened (a PDU that needs more segments shows on the frame that completes it). */
-  private dropLayer(d: RegisteredDissector): void {
+  /**
+   * Forgets the layer just opened (a PDU that needs more segments shows on the frame that
+   * completes it). `named`: the layer still has its own name in frame.protocols (not one folded
+   * into the PDU before it in the same segment, whose name stays).
+   */
+  private dropLayer(d: RegisteredDissector, named: boolean): void {
     const store = this.store
     const layer = store.layers[--store.layerCount]
     store.rollback(layer.firstOcc)
     if (this.ctx.summaryLayer === store.layerCount) this.ctx.summaryLayer = -1
-    if (this.protocolCount > 0 && this.names[this.protocolCount - 1] === d.name) this.protocolCount--
+    if (named && this.protocolCount > 0 && this.names[this.protocolCount - 1] === d.name) this.protocolCount--
   }
 
   /**
@@ -373,7 +378,7 @@ export class DissectionEngine implements TableSource {
       const need = ctx.need
       const pdu = ctx.pdu
       if (need !== 0 && !(need === -1 && s.fin)) {
-        this.dropLayer(d)
+        this.dropLayer(d, !shown)
         const copy = Buffer.from(buf.subarray(from, to))
         this.pending.set(s.flow, {
           reg: d, chunks: [copy], length: copy.length,

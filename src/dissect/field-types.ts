@@ -27,6 +27,8 @@ export interface FieldSpec {
    * `Type: hello (1)`, and display filters take the names (`nkp.type == hello`).
    */
   values?: Readonly<Record<number, string>>
+  /** Numbers: print with this many digits after the point (tshark's 9 for relative times, `dns.time`). */
+  decimals?: number
 }
 
 /** The number of bits to the right of a bitmask's lowest set bit (what add() shifts by). */
@@ -60,6 +62,7 @@ const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padSt
 export function formatNumber(spec: FieldSpec, value: number): string {
   if (spec.type === 'bool') return value ? '1' : '0'
   if (spec.hexDigits !== undefined) return '0x' + value.toString(16).padStart(spec.hexDigits, '0')
+  if (spec.decimals !== undefined) return value.toFixed(spec.decimals)
   return String(value)
 }
 

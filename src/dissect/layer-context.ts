@@ -42,6 +42,9 @@ export class LayerContext implements DissectContext {
   srcOffset = -1
   dstOffset = -1
   addrLength = 0
+  /** Transport ports of the packet (setPorts), -1 when no transport set them. */
+  srcPort = -1
+  dstPort = -1
   /** Flow id of the stream being dissected, or -1. */
   flow = -1
   /**
@@ -246,14 +249,29 @@ export class LayerContext implements DissectContext {
   }
 
   infoFromMark(): InfoLine {
+    if (this.lineDone) return this.infoLine(true)
+    // An owed line below is written first: its mark is where this line goes on from.
+    if (this.summaryLayer >= 0) this.#tables.writeSummary()
     const line = this.line
-    if (this.lineDone || line.marked < this.lineStart || line.marked > line.pos) return this.infoLine(true)
-    this.undoStart = this.lineStart
+    const from = this.lineStart
+    const mark = line.marked
+    if (!this.hasInfo || mark < from || mark > line.pos) return this.infoLine(true)
+    this.undoSummary = -1
+    this.undoStart = from
     this.undoPos = line.pos
-    this.undoHas = this.hasInfo
-    this.undoSummary = this.summaryLayer
-    this.summaryLayer = -1
-    line.pos = line.marked
+    this.undoHas = true
+    // A new line after the old one (which stays whole, so undoLine() can put it back), made of
+    // the old line's bytes up to the mark; a tunnel prefix at its start moves with it.
+    const n = mark - from
+    line.room(n)
+    const start = line.pos
+    line.buf.copy(line.buf, start, from, mark)
+    if (this.prefixEnd > 0 && this.prefixStart === from) {
+      this.prefixEnd = start + (this.prefixEnd - from)
+      this.prefixStart = start
+    }
+    this.lineStart = start
+    line.pos = start + n
     return line
   }
 
@@ -280,6 +298,11 @@ export class LayerContext implements DissectContext {
     this.handoff = this.nextHandoff = 0
     this.nextData = undefined
     this.line.marked = -1
+  }
+
+  setPorts(srcPort: number, dstPort: number): void {
+    this.srcPort = srcPort
+    this.dstPort = dstPort
   }
 
   setAddresses(srcOffset: number, dstOffset: number, length: number): void {

@@ -21,7 +21,7 @@ const here = dirname(fileURLToPath(import.meta.url))
 /** The package root (dist/dissect/.. /..). */
 const packageRoot = join(here, '..', '..')
 /** Shipped plugins, in load order (link layers first). */
-const BUILTIN = ['ethernet', 'sll', 'raw-ip', 'ppp', 'arp', 'mpls', 'ipv4', 'ipv6', 'icmp', 'icmpv6', 'udp', 'tcp', 'http', 'openflow', 'llc', 'stp', 'gre', 'erspan', 'vxlan', 'geneve', 'cmd']
+const BUILTIN = ['ethernet', 'sll', 'raw-ip', 'ppp', 'arp', 'mpls', 'ipv4', 'ipv6', 'icmp', 'icmpv6', 'udp', 'tcp', 'http', 'openflow', 'llc', 'stp', 'gre', 'erspan', 'vxlan', 'geneve', 'cmd', 'dns', 'dhcp', 'tls']
 
 let hooked = false
 
