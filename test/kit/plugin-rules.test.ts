@@ -32,7 +32,8 @@ const ETHER_TYPES = new Set<number>(Object.values(EtherType).filter((v) => v > E
 /** What the rules find in one file's code (comments removed). */
 function ruleProblems(file: string, code: string): string[] {
   const problems: string[] = []
-  for (const m of code.matchAll(/\bfrom\s+['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]/g)) {
+  // Import statements (at a line's start, so a string holding "from '" is not one) and import().
+  for (const m of code.matchAll(/^\s*(?:import|export)\b[^'"]*?\bfrom\s+['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]/gm)) {
     const spec = m[1] ?? m[2]
     if (spec !== 'netkit' && !/^\.\/[\w.-]+$/.test(spec)) problems.push(`${file}: imports '${spec}' (only 'netkit' and files of its own folder)`)
   }
