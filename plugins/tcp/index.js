@@ -5,6 +5,7 @@
 import { defineDissector, TcpConversations } from 'netkit'
 import { endpoints } from '../udp/index.js'
 import { tcpdumpInfo } from './tcpdump-line.js'
+import { analysisFields, TcpAnalysis } from './analysis.js' // wire-tcp: sequence analysis
 
 // Only the numbering is needed here: conversations replaced by port reuse are not retained.
 const newTable = () => new TcpConversations({ retain: false })
@@ -42,6 +43,7 @@ export default defineDissector({
     wscale: { name: 'tcp.options.wscale.shift', type: 'uint', label: 'Shift count' },
     tsval: { name: 'tcp.options.timestamp.tsval', type: 'uint', label: 'Timestamp value' },
     tsecr: { name: 'tcp.options.timestamp.tsecr', type: 'uint', label: 'Timestamp echo reply' },
+    ...analysisFields, // wire-tcp: tcp.analysis.*
   },
   register: [{ table: 'ip.proto', key: 6 }],
   dissect(view, ctx, f) {
@@ -65,7 +67,8 @@ export default defineDissector({
     // ports, so by connection): SYN/FIN/RST too, which open and close the stream.
     const lo = Math.min(sport, dport), hi = Math.max(sport, dport)
     let rel = -1, relAck = -1, flow = -1
-    if (ctx.addrLength !== 0 && ((ctx.wants(f.stream) || ctx.wants(f.seq) || ctx.wants(f.ack) || ctx.wants(f.nxtseq)) ||
+    const analysis = ctx.state('tcp.analysis', () => new TcpAnalysis(ctx, f)) // wire-tcp
+    if (ctx.addrLength !== 0 && ((ctx.wants(f.stream) || ctx.wants(f.seq) || ctx.wants(f.ack) || ctx.wants(f.nxtseq) || analysis.wanted) ||
         ((payload > 0 || flags & 0x07) && ctx.hasNext('tcp.port', lo, hi)))) {
       const table = ctx.state('tcp.conversations', newTable)
       const place = table.lookup(view.data, ctx.srcOffset, ctx.dstOffset, ctx.addrLength, sport, dport, seq, ack, flags & 0xff, ctx.frame, ctx.sec, ctx.nsec, 0, payload)
@@ -76,11 +79,13 @@ export default defineDissector({
       rel = (seq - mine.base) >>> 0
       flow = c.index * 2 + (place.fromA ? 0 : 1)
       relAck = flags & 0x10 ? (ack - other.base) >>> 0 : 0
+      // wire-tcp: analysis needs the segment's length (a whole header on the wire).
+      if (analysis.wanted && view.reported >= hl) analysis.analyze(ctx, f, view, c, place.fromA, place.reused, mine.base, seq, ack, flags, view.u16(14), payload, hl)
     }
     ctx.set(f.len, payload)
     if (rel >= 0) ctx.set(f.seq, rel)
     ctx.set(f.seqRaw, seq)
-    if (rel >= 0 && (payload > 0 || flags & 0x03)) ctx.set(f.nxtseq, rel + payload + (flags & 0x03 ? 1 : 0))
+    if (rel >= 0 && view.reported >= hl) ctx.set(f.nxtseq, (rel + payload + (flags & 0x03 ? 1 : 0)) >>> 0)
     if (relAck >= 0) ctx.set(f.ack, relAck)
     ctx.set(f.ackRaw, ack)
     ctx.set(f.hdrLen, hl)

@@ -15,6 +15,8 @@ export interface FieldSpec {
   label?: string
   /** Numbers: print as 0x-hex with this many digits (as tshark does for eth.type, ip.id, ...). */
   hexDigits?: number
+  /** Numbers: print with this many decimals (tshark prints relative times with 9: `0.039532000`). */
+  decimals?: number
 }
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
@@ -23,6 +25,7 @@ const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padSt
 export function formatNumber(spec: FieldSpec, value: number): string {
   if (spec.type === 'bool') return value ? '1' : '0'
   if (spec.hexDigits !== undefined) return '0x' + value.toString(16).padStart(spec.hexDigits, '0')
+  if (spec.decimals !== undefined) return value.toFixed(spec.decimals)
   return String(value)
 }
 

@@ -29,5 +29,6 @@ export function putFieldValue(line: InfoLine, spec: FieldSpec, store: FieldOccur
   if (spec.type === 'bool') line.char(v ? 0x31 : 0x30)
   else if (spec.hexDigits !== undefined && v >= 0 && v <= 0xffffffff && v === Math.floor(v)) line.char(0x30).char(0x78).hex(v, spec.hexDigits)
   else if (spec.hexDigits !== undefined) line.text('0x' + v.toString(16).padStart(spec.hexDigits, '0'))
+  else if (spec.decimals !== undefined) line.text(v.toFixed(spec.decimals))
   else line.dec(v)
 }

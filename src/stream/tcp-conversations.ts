@@ -67,6 +67,11 @@ export interface SegmentPlace {
   conversation: TcpConversation
   /** True when the segment goes A->B. */
   fromA: boolean
+  /**
+   * True when a SYN met ports in use with another sequence number: a pure SYN started a new
+   * conversation, or a SYN-ACK moved its direction's base (Wireshark's "reused ports").
+   */
+  reused: boolean
 }
 
 function side(): FlowSide {
@@ -88,7 +93,7 @@ export class TcpConversations {
   private readonly retain: boolean
   private created = 0
   private readonly buckets = new Map<number, TcpConversation>()
-  private readonly place: SegmentPlace = { conversation: undefined as unknown as TcpConversation, fromA: true }
+  private readonly place: SegmentPlace = { conversation: undefined as unknown as TcpConversation, fromA: true, reused: false }
   private readonly words = new Uint32Array(10)
   private readonly seed: Uint32Array = new Uint32Array(randomBytes(16).buffer)
   constructor(options: { retain?: boolean } = {}) {
@@ -134,12 +139,22 @@ export class TcpConversations {
     let conv = this.buckets.get(h)
     while (conv !== undefined && !sameEndpointWords(conv.key, w)) conv = conv.chain
     let fromA = conv === undefined ? true : conv.lowIsA === low
+    let reused = false
     if (conv !== undefined && (flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN) {
       const mine = fromA ? conv.ab : conv.ba
       if (mine.base !== -1 && mine.base !== seq) {
         // Port reuse: a new conversation takes the old one's place in the chain.
         this.unlink(h, conv)
         conv = undefined
+        reused = true
+      }
+    } else if (conv !== undefined && (flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK)) {
+      // A SYN-ACK with another sequence number answers a new SYN on reused ports: its direction
+      // starts again from it (as packet-tcp.c does, issue 16944), in the same conversation.
+      const mine = fromA ? conv.ab : conv.ba
+      if (mine.base !== -1 && mine.base !== seq) {
+        mine.base = seq
+        reused = true
       }
     }
     if (conv === undefined) {
@@ -171,6 +186,7 @@ export class TcpConversations {
     conv.lastNsec = nsec
     this.place.conversation = conv
     this.place.fromA = fromA
+    this.place.reused = reused
     return this.place
   }
 
