@@ -469,7 +469,13 @@ class Generator {
   // --- arithmetic and relations ---
 
   private relation(op: string, l: Arith, r: Arith): Pred {
+    // The protocol checks the loads need (an `ip[...]` needs IPv4, a `tcp[...]` unfragmented
+    // IPv4 TCP). libpcap keeps those of both sides of a relation and of a load's index, but an
+    // arithmetic operation keeps only its left operand's (gencode.c's gen_arth drops a1->b), so
+    // `ip[2:2] - tcp[12] > 0` tests only for IPv4, and `tcp[0:2] + udp[0:2] > 1000` only for
+    // TCP: the same packets must match here.
     const checks: Pred[] = []
+    let sink = checks
     let mem = 0
     const alloc = (): number => {
       if (mem >= BPF_MEMWORDS) throw new FilterSyntaxError('too many registers needed to evaluate expression')
@@ -489,11 +495,16 @@ class Generator {
             return [...value(a.l), stmt(BPF.ALU | opc | BPF.K, rc)]
           }
           const m = alloc()
-          const s = [...value(a.l), stmt(BPF.ST, m), ...value(a.r), stmt(BPF.MISC | BPF.TAX), stmt(BPF.LD | BPF.MEM, m), stmt(BPF.ALU | opc | BPF.X)]
+          const left = value(a.l)
+          const kept = sink
+          sink = []
+          const right = value(a.r)
+          sink = kept
+          const s = [...left, stmt(BPF.ST, m), ...right, stmt(BPF.MISC | BPF.TAX), stmt(BPF.LD | BPF.MEM, m), stmt(BPF.ALU | opc | BPF.X)]
           mem--
           return s
         }
-        case 'load': return this.load(a, value, alloc, () => { mem-- }, checks)
+        case 'load': return this.load(a, value, alloc, () => { mem-- }, sink)
       }
       throw new Error('unreachable')
     }
