@@ -10,6 +10,7 @@ import type { Arith, FilterNode, IdValue, Qualifiers } from './ast.js'
 import { BPF, BPF_MEMWORDS, SKF_AD_OFF, SkfAd, stmt, type BpfInstruction } from './bpf.js'
 import { always, and, never, not, or, test, type Pred } from './cfg.js'
 import { EtherType, LinkLayer } from './link-layer.js'
+import { encapsulation, LLC_SAP_STP } from './encapsulation.js'
 import { LinkType, linkTypeName } from '../pcap/link-types.js'
 import { filterError, isLocated } from './lexer.js'
 import { lookupHost, lookupProtocol, lookupService } from './names.js'
@@ -157,6 +158,7 @@ class Generator {
       }
       case 'cast': return this.cast(n.proto, n.what)
       case 'vlan': return this.vlan(n.id)
+      case 'encap': return encapsulation(this.link, n.what, n.id, n.sub)
       case 'direction': return this.direction(n.out)
     }
   }
@@ -196,6 +198,7 @@ class Generator {
       case 'pim': return or(this.ip4Proto(IPPROTO.PIM), this.ip6Proto(IPPROTO.PIM))
       case 'ah': return or(this.ip4Proto(IPPROTO.AH), this.ip6Proto(IPPROTO.AH))
       case 'esp': return or(this.ip4Proto(IPPROTO.ESP), this.ip6Proto(IPPROTO.ESP))
+      case 'stp': return this.link.linkProto(LLC_SAP_STP)
       case 'link': case 'ether': throw new FilterSyntaxError(`'${proto}' alone is not a filter; say what of it (ether host, ether proto, ...)`)
     }
     throw new FilterSyntaxError(`protocol '${proto}' is not supported by netkit yet`)
@@ -448,7 +451,7 @@ class Generator {
     let p = or(or(test([ld(BPF.H, off)], BPF.JEQ, 0x8100), test([ld(BPF.H, off)], BPF.JEQ, 0x88a8)), test([ld(BPF.H, off)], BPF.JEQ, 0x9100))
     if (id !== undefined) p = and(p, test([ld(BPF.H, this.link.offNet), stmt(BPF.ALU | BPF.AND | BPF.K, 0xfff)], BPF.JEQ, id))
     // Everything after `vlan` looks 4 bytes further in (libpcap's documented behaviour).
-    ;(this.link as { offLinkType: number | undefined }).offLinkType = off + 4
+    this.link.offLinkType = off + 4
     this.link.offNet += 4
     return p
   }
