@@ -13,6 +13,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { quiet } from '../helpers/servers.js'
 import { corpusFiles } from '../helpers/corpus.js'
+import { tsharkCorpus, tsharkLines } from '../helpers/tshark-corpus.js'
 import { needs, netkit, root, run, tempDir, tsharkFields } from '../helpers/cli.js'
 
 /** The fields compared with tshark. */
@@ -159,12 +160,12 @@ async function record(): Promise<string> {
     writeFileSync(rules, 'table inet netkitloss {\n' +
       ' chain lossy { type filter hook forward priority 0; meta l4proto tcp th sport != 9001 th dport != 9001 numgen random mod 100 < 4 drop; }\n}\n')
     sh(['ip', 'netns', 'exec', path.router, 'nft', '-f', rules])
-    servers.push(await server(path.server, process.execPath, [join(root, 'test', 'wire', 'fixtures', 'http-server.mjs'), '8080', String(3_000_000)]))
-    servers.push(await server(path.server, 'python3', [peers, 'blast', '9000', String(4_000_000)]))
+    servers.push(await server(path.server, process.execPath, [join(root, 'test', 'wire', 'fixtures', 'http-server.mjs'), '8080', String(1_500_000)]))
+    servers.push(await server(path.server, 'python3', [peers, 'blast', '9000', String(1_000_000)]))
     servers.push(await server(path.server, 'python3', [peers, 'hold', '9001']))
     const dump = await tcpdump(path.server, path.serverIface, file)
     const upload = join(work.dir, 'upload.bin')
-    writeFileSync(upload, Buffer.alloc(1_500_000, 'u'))
+    writeFileSync(upload, Buffer.alloc(800_000, 'u'))
     const a = path.serverAddr
     const results = await Promise.all([
       client(path.client, 'curl', ['-s', '-o', '/dev/null', `http://${a}:8080/big`]),
@@ -197,8 +198,7 @@ test('tcp.analysis.* and tcp.seq/ack/nxtseq equal tshark on lossy, zero-window a
 
 test('display filters on analysis fields select tshark\'s packets', { skip, timeout: 120_000 }, async () => {
   const file = await capture()
-  for (const expr of ['tcp.analysis.flags', 'tcp.analysis.retransmission || tcp.analysis.duplicate_ack_num >= 2',
-    'tcp.analysis.ack_rtt > 0.0005 && !tcp.analysis.zero_window']) {
+  for (const expr of ['tcp.analysis.flags', 'tcp.analysis.duplicate_ack_num >= 2 || tcp.analysis.ack_rtt > 0.0005 && !tcp.analysis.zero_window']) {
     const ref = tsharkFields(file, ['frame.number'], ['-Y', expr])
     const r = await netkit(['read', '-r', file, '-Y', expr, '-T', 'fields', '-e', 'frame.number'])
     assert.equal(r.code, 0, r.stderr)
@@ -208,10 +208,10 @@ test('display filters on analysis fields select tshark\'s packets', { skip, time
 
 test('tcp.analysis.* equals tshark on every file of the shared corpus', { skip: corpusFiles().length === 0 ? 'the shared corpus (../shared/corpus) is not here' : needs('tshark'), timeout: 300_000 }, async () => {
   for (const file of corpusFiles()) {
-    // Files tshark cannot read, and files without TCP, have nothing to compare.
-    let ref: string
-    try { ref = tsharkFields(file, ['tcp.stream']) } catch { continue }
-    if (!/\d/.test(ref)) continue
+    // Files tshark cannot read, and files without TCP, have nothing to compare (the shared,
+    // kept decode of the corpus says which).
+    const decode = await tsharkCorpus(file)
+    if (decode.code !== 0 || !tsharkLines(decode, ['tcp.stream']).some((l) => l !== '')) continue
     const d = await differences(file)
     assert.equal(d.bad, 0, `${file}: ${d.bad} of ${d.total} values differ:\n${d.shown.join('\n')}`)
   }
@@ -222,7 +222,7 @@ test('damaged copies of the capture: no exception, no hang, bounded memory', { s
   const data = readFileSync(file)
   let seed = 20
   const rnd = () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed / 2 ** 32 }
-  for (let round = 0; round < 4; round++) {
+  for (let round = 0; round < 2; round++) {
     const copy = Buffer.from(data.subarray(0, Math.floor(data.length * (0.5 + rnd() / 2))))
     // Flip bits past the file header: TCP headers, options, sequence numbers, lengths.
     for (let k = 0; k < copy.length / 200; k++) copy[24 + Math.floor(rnd() * (copy.length - 24))] ^= 1 << Math.floor(rnd() * 8)
