@@ -211,7 +211,9 @@ export class TcpAnalysis {
    * Analyses one segment and sets the analysis fields. `conversation` is the conversation
    * table's object for it (`fromA`: the segment goes A to B; `reused`: the table started a new
    * conversation, or moved the base sequence number, for a SYN on ports in use; `base`: the
-   * sender's base sequence number).
+   * sender's base sequence number; `seglen` -1 when tshark knows no segment length: a header
+   * cut short on the wire, or a segment an ICMP error quotes, for which only the SYN
+   * bookkeeping and the options count).
    * @param {import('netkit').DissectContext} ctx @param {AnalysisFieldIds} f
    * @param {import('netkit').ByteView} view the TCP header and payload
    * @param {object} conversation @param {boolean} fromA @param {boolean} reused @param {number} base
@@ -238,9 +240,11 @@ export class TcpAnalysis {
       ta.present = true
     }
     fwd.sackCount = 0
-    fwd.baseSet = true
-    if (flags & TcpFlags.ACK) rev.baseSet = true
-    this.#sequence(conv, fwd, rev, ta, frame, sec, nsec, seq, ack, seglen, flags, window, base)
+    if (seglen >= 0) {
+      fwd.baseSet = true
+      if (flags & TcpFlags.ACK) rev.baseSet = true
+      this.#sequence(conv, fwd, rev, ta, frame, sec, nsec, seq, ack, seglen, flags, window, base)
+    }
     if (flags & TcpFlags.SYN) {
       fwd.isFirstAck = true
       if (!(flags & TcpFlags.ACK)) { conv.synSec = sec; conv.synNsec = nsec }

@@ -79,13 +79,15 @@ export default defineDissector({
       rel = (seq - mine.base) >>> 0
       flow = c.index * 2 + (place.fromA ? 0 : 1)
       relAck = flags & 0x10 ? (ack - other.base) >>> 0 : 0
-      // wire-tcp: analysis needs the segment's length (a whole header on the wire).
-      if (analysis.wanted && view.reported >= hl) analysis.analyze(ctx, f, view, c, place.fromA, place.reused, mine.base, seq, ack, flags, view.u16(14), payload, hl)
+      // wire-tcp: analysis needs the segment's length (a whole header on the wire); a segment
+      // an ICMP error quotes has none for tshark: raw numbers, no length, no analysis.
+      if (ctx.quoted) { rel = seq; relAck = ack }
+      if (analysis.wanted) analysis.analyze(ctx, f, view, c, place.fromA, place.reused, mine.base, seq, ack, flags, view.u16(14), !ctx.quoted && view.reported >= hl ? payload : -1, hl)
     }
-    ctx.set(f.len, payload)
+    if (!ctx.quoted) ctx.set(f.len, payload) // wire-tcp
     if (rel >= 0) ctx.set(f.seq, rel)
     ctx.set(f.seqRaw, seq)
-    if (rel >= 0 && view.reported >= hl) ctx.set(f.nxtseq, (rel + payload + (flags & 0x03 ? 1 : 0)) >>> 0)
+    if (rel >= 0 && view.reported >= hl && !ctx.quoted) ctx.set(f.nxtseq, (rel + payload + (flags & 0x03 ? 1 : 0)) >>> 0)
     if (relAck >= 0) ctx.set(f.ack, relAck)
     ctx.set(f.ackRaw, ack)
     ctx.set(f.hdrLen, hl)

@@ -141,6 +141,7 @@ export class DissectionEngine implements TableSource {
     ctx.srcOffset = ctx.dstOffset = -1
     ctx.addrLength = 0
     ctx.flow = -1
+    ctx.quoted = false
     ctx.streamNext = undefined
     ctx.end = start + batch.capLen[i]
     ctx.reportedEnd = start + batch.origLen[i]

@@ -42,6 +42,8 @@ export class LayerContext implements DissectContext {
   addrLength = 0
   /** Flow id of the stream being dissected, or -1. */
   flow = -1
+  /** The rest of the packet is quoted by an ICMP error (reset per packet). */
+  quoted = false
   /**
    * The summary line of the current packet is line.buf[lineStart, line.pos), when hasInfo. A
    * layer that replaces the line starts a new one after the old (lineStart moves on), so a
@@ -140,6 +142,10 @@ export class LayerContext implements DissectContext {
   nextStream(table: string, key: number | string, at: number, altKey: number | string | undefined, flow: number, seq: number, fin: boolean): void {
     this.next(table, key, at, altKey)
     this.streamNext = { table: this.nextTable!, key, alt: altKey, flow, seq, fin }
+  }
+
+  inError(): void {
+    this.quoted = true
   }
 
   needMore(bytes: number): void {

@@ -31,7 +31,7 @@ const FIELDS = [
 /** Events the made traffic always holds (4% loss each way over megabytes, a closed window, keep-alives). */
 const MUST_HOLD = ['tcp.analysis.retransmission', 'tcp.analysis.duplicate_ack', 'tcp.analysis.lost_segment',
   'tcp.analysis.zero_window', 'tcp.analysis.window_update', 'tcp.analysis.window_full',
-  'tcp.analysis.keep_alive', 'tcp.analysis.keep_alive_ack', 'tcp.analysis.bytes_in_flight', 'tcp.analysis.initial_rtt']
+  'tcp.analysis.keep_alive', 'tcp.analysis.keep_alive_ack', 'tcp.analysis.bytes_in_flight', 'tcp.analysis.initial_rtt', 'icmp.type']
 
 function skipReason(): string | false {
   if (process.platform !== 'linux') return `needs Linux network namespaces (this is ${process.platform})`
@@ -136,7 +136,7 @@ async function server(ns: string, cmd: string, args: string[]): Promise<ChildPro
 
 /** Starts tcpdump in a namespace; stop() waits until the file is quiet and ends it with SIGINT. */
 async function tcpdump(ns: string, iface: string, file: string): Promise<{ stop(): Promise<void> }> {
-  const child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', iface, '-n', '-Z', 'root', '-U', '--immediate-mode', '-B', '32768', '-w', file, 'tcp'], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', iface, '-n', '-Z', 'root', '-U', '--immediate-mode', '-B', '32768', '-w', file, 'tcp or icmp'], { stdio: ['ignore', 'ignore', 'pipe'] })
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()))
   let e = ''
   await new Promise<void>((resolve, reject) => {
@@ -155,10 +155,13 @@ async function record(): Promise<string> {
     // The router drops 4% of the TCP segments it forwards, both ways: those from the server
     // were captured before they were lost (retransmissions, duplicate ACKs with SACK), those
     // from the client never reach the capture (lost segments, ACKs of unseen segments). The
-    // keep-alive connection (port 9001) is spared so that its probes are answered.
+    // keep-alive connection (port 9001) is spared so that its probes are answered. Connections
+    // to port 9002 are refused with an ICMP error quoting the SYN (tshark analyses no quoted segment).
     const rules = join(work.dir, 'loss.nft')
     writeFileSync(rules, 'table inet netkitloss {\n' +
-      ' chain lossy { type filter hook forward priority 0; meta l4proto tcp th sport != 9001 th dport != 9001 numgen random mod 100 < 4 drop; }\n}\n')
+      ' chain lossy { type filter hook forward priority 0;\n' +
+      '  tcp dport 9002 reject with icmp type host-unreachable\n' +
+      '  meta l4proto tcp th sport != 9001 th dport != 9001 numgen random mod 100 < 4 drop; }\n}\n')
     sh(['ip', 'netns', 'exec', path.router, 'nft', '-f', rules])
     servers.push(await server(path.server, process.execPath, [join(root, 'test', 'wire', 'fixtures', 'http-server.mjs'), '8080', String(1_500_000)]))
     servers.push(await server(path.server, 'python3', [peers, 'blast', '9000', String(1_000_000)]))
@@ -175,6 +178,8 @@ async function record(): Promise<string> {
       client(path.client, 'python3', [peers, 'keepalive', a, '9001', '3.5']),
     ])
     for (const r of results) assert.equal(r.code, 0, r.stderr)
+    const refused = await client(path.server, 'curl', ['-s', '--max-time', '2', 'http://10.214.2.1:9002/'])
+    assert.notEqual(refused.code, 0, 'the router refuses port 9002')
     await dump.stop()
     return file
   } finally {
