@@ -139,10 +139,13 @@ class Direction {
   /** @type {Segment | undefined} */
   segments = undefined
   segmentCount = 0
-  /** SACK blocks of this direction's last segment (slots 1..sackCount, as Wireshark keeps them). */
+  /**
+   * SACK blocks of this direction's last segment: left and right edges of block i in slots
+   * 2i and 2i + 1, i from 1 to sackCount as Wireshark keeps them (made at the first SACK).
+   */
   sackCount = 0
-  sackLeft = new Uint32Array(SACK_SLOTS)
-  sackRight = new Uint32Array(SACK_SLOTS)
+  /** @type {Uint32Array | undefined} */
+  sack = undefined
 }
 
 /** One conversation's analysis state. */
@@ -452,7 +455,8 @@ export class TcpAnalysis {
     let inFlight = (last - first) >>> 0
     if (rev.sackCount > 0) {
       let delivered = 0
-      for (let i = 1; i <= rev.sackCount; i++) delivered = (delivered + rev.sackRight[i] - rev.sackLeft[i]) >>> 0
+      const sack = /** @type {Uint32Array} */ (rev.sack)
+      for (let i = 1; i <= rev.sackCount; i++) delivered = (delivered + sack[2 * i + 1] - sack[2 * i]) >>> 0
       inFlight = (inFlight - delivered) >>> 0
     }
     ta.present = true
@@ -559,9 +563,10 @@ function readOptions(view, hl, fwd) {
       for (let q = p + 2; q + 8 <= p + len; q += 8) {
         n++
         if (n < SACK_SLOTS) {
+          fwd.sack ??= new Uint32Array(2 * SACK_SLOTS)
           fwd.sackCount = n
-          fwd.sackLeft[n] = view.u32(q)
-          fwd.sackRight[n] = view.u32(q + 4)
+          fwd.sack[2 * n] = view.u32(q)
+          fwd.sack[2 * n + 1] = view.u32(q + 4)
         }
       }
     }
