@@ -57,9 +57,9 @@ for (let r = 0; r < rounds; r++) {
 }
 console.log(`${packets} packets, ${rounds} rounds (medians; the machine may be shared)`)
 for (const row of rows) {
-  const peer = median(times.get(`${row.name}/peer`)!.map((m) => m.wallS))
+  const peer = median(times.get(`${row.name}/peer`)!.map((m) => m.wallS)) ?? NaN
   for (const v of row.runs) {
-    const t = median(times.get(`${row.name}/${v.label}`)!.map((m) => m.wallS))
+    const t = median(times.get(`${row.name}/${v.label}`)!.map((m) => m.wallS)) ?? NaN
     console.log(`${row.name.padEnd(28)} ${v.label.padEnd(7)} peer ${peer.toFixed(2)} s  netkit ${t.toFixed(2)} s  ratio ${(peer / t).toFixed(2)}x`)
   }
 }

@@ -9,7 +9,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
-import { netkit, needs, tempDir } from '../helpers/cli.js'
+import { netkit, needs, sh, tempDir } from '../helpers/cli.js'
 import { quiet } from '../helpers/servers.js'
 import { libpcapMatches, netkitMatches } from './oracle.js'
 import { compileFilter, formatProgram } from '../../src/filter/index.js'
@@ -47,10 +47,6 @@ function skipReason(): string | false {
   return needs('ip', 'tcpdump', 'curl', 'python3')
 }
 
-function sh(args: string[]): void {
-  const r = spawnSync(args[0], args.slice(1), { encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`)
-}
 
 function inNs(ns: string, args: string[]): ChildProcess {
   const c = spawn('ip', ['netns', 'exec', ns, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -77,23 +73,23 @@ async function record(dir: string): Promise<string[]> {
   cleanup()
   const kids: ChildProcess[] = []
   try {
-    for (const ns of [a, b]) { sh(['ip', 'netns', 'add', ns]); sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']) }
-    sh(['ip', '-n', a, 'link', 'add', 'nkf0', 'type', 'veth', 'peer', 'name', 'nkf1', 'netns', b])
+    for (const ns of [a, b]) { sh('ip', ['netns', 'add', ns]); sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']) }
+    sh('ip', ['-n', a, 'link', 'add', 'nkf0', 'type', 'veth', 'peer', 'name', 'nkf1', 'netns', b])
     // The peer's veth is a port of a bridge running STP: it sends a BPDU every hello time.
-    sh(['ip', '-n', b, 'link', 'add', 'nkbr0', 'type', 'bridge', 'stp_state', '1', 'hello_time', '100', 'forward_delay', '200'])
-    sh(['ip', '-n', b, 'link', 'set', 'nkf1', 'master', 'nkbr0'])
-    sh(['ip', '-n', a, 'addr', 'add', '10.215.0.1/24', 'dev', 'nkf0'])
-    sh(['ip', '-n', a, 'addr', 'add', 'fd00:215::1/64', 'dev', 'nkf0', 'nodad'])
-    sh(['ip', '-n', b, 'addr', 'add', '10.215.0.2/24', 'dev', 'nkbr0'])
-    sh(['ip', '-n', b, 'addr', 'add', 'fd00:215::2/64', 'dev', 'nkbr0', 'nodad'])
-    for (const [ns, dev] of [[a, 'nkf0'], [b, 'nkf1'], [b, 'nkbr0']]) sh(['ip', '-n', ns, 'link', 'set', dev, 'up'])
+    sh('ip', ['-n', b, 'link', 'add', 'nkbr0', 'type', 'bridge', 'stp_state', '1', 'hello_time', '100', 'forward_delay', '200'])
+    sh('ip', ['-n', b, 'link', 'set', 'nkf1', 'master', 'nkbr0'])
+    sh('ip', ['-n', a, 'addr', 'add', '10.215.0.1/24', 'dev', 'nkf0'])
+    sh('ip', ['-n', a, 'addr', 'add', 'fd00:215::1/64', 'dev', 'nkf0', 'nodad'])
+    sh('ip', ['-n', b, 'addr', 'add', '10.215.0.2/24', 'dev', 'nkbr0'])
+    sh('ip', ['-n', b, 'addr', 'add', 'fd00:215::2/64', 'dev', 'nkbr0', 'nodad'])
+    for (const [ns, dev] of [[a, 'nkf0'], [b, 'nkf1'], [b, 'nkbr0']]) sh('ip', ['-n', ns, 'link', 'set', dev, 'up'])
     const veth = join(dir, 'veth.pcap'), lo = join(dir, 'lo.pcap')
     const stops = [await startDump(a, 'nkf0', veth), await startDump(a, 'lo', lo)]
     const server = inNs(a, ['python3', '-m', 'http.server', '8000', '--bind', '::'])
     kids.push(server)
     await new Promise<void>((resolve) => server.stderr!.once('data', () => resolve()) && setTimeout(resolve, 3000))
     // The bridge port needs its forwarding delay before frames pass; BPDUs are sent meanwhile.
-    sh(['ip', 'netns', 'exec', b, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=0'])
+    sh('ip', ['netns', 'exec', b, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=0'])
     const clients = [
       ['curl', '-s', '-o', '/dev/null', '--connect-timeout', '1', '--retry', '20', '--retry-all-errors', '--retry-delay', '1', 'http://10.215.0.1:8000/'],
       ['curl', '-s', '-o', '/dev/null', '--connect-timeout', '1', '--retry', '20', '--retry-all-errors', '--retry-delay', '1', 'http://[fd00:215::1]:8000/'],

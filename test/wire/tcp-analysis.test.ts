@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { quiet } from '../helpers/servers.js'
 import { corpusFiles } from '../helpers/corpus.js'
 import { tsharkCorpus, tsharkLines } from '../helpers/tshark-corpus.js'
-import { needs, netkit, root, run, tempDir, tsharkFields } from '../helpers/cli.js'
+import { needs, netkit, root, run, sh, tempDir, tsharkFields } from '../helpers/cli.js'
 
 /** The fields compared with tshark. */
 const FIELDS = [
@@ -87,10 +87,6 @@ function capture(): Promise<string> {
 /** Three namespaces in a line, server - router - client, made and removed by the test. */
 interface Path { server: string; router: string; client: string; serverIface: string; serverAddr: string; cleanup(): void }
 
-function sh(args: string[]): void {
-  const r = spawnSync(args[0], args.slice(1), { encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`)
-}
 
 function makePath(): Path {
   const id = process.pid % 100000
@@ -99,22 +95,22 @@ function makePath(): Path {
   cleanup()
   try {
     for (const ns of [server, router, client]) {
-      sh(['ip', 'netns', 'add', ns])
-      sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up'])
-      sh(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1'])
+      sh('ip', ['netns', 'add', ns])
+      sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up'])
+      sh('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1'])
     }
-    sh(['ip', '-n', server, 'link', 'add', 'nks0', 'type', 'veth', 'peer', 'name', 'nkr0', 'netns', router])
-    sh(['ip', '-n', client, 'link', 'add', 'nkc0', 'type', 'veth', 'peer', 'name', 'nkr1', 'netns', router])
+    sh('ip', ['-n', server, 'link', 'add', 'nks0', 'type', 'veth', 'peer', 'name', 'nkr0', 'netns', router])
+    sh('ip', ['-n', client, 'link', 'add', 'nkc0', 'type', 'veth', 'peer', 'name', 'nkr1', 'netns', router])
     const addrs: Array<[string, string, string]> = [[server, 'nks0', '10.214.1.1/24'], [router, 'nkr0', '10.214.1.2/24'], [router, 'nkr1', '10.214.2.2/24'], [client, 'nkc0', '10.214.2.1/24']]
     for (const [ns, dev, addr] of addrs) {
-      sh(['ip', '-n', ns, 'addr', 'add', addr, 'dev', dev])
+      sh('ip', ['-n', ns, 'addr', 'add', addr, 'dev', dev])
       // Segments the size of the MTU, as on a real link (no 64 KiB offload super-segments).
       spawnSync('ip', ['netns', 'exec', ns, 'ethtool', '-K', dev, 'tso', 'off', 'gso', 'off', 'gro', 'off'])
-      sh(['ip', '-n', ns, 'link', 'set', dev, 'up'])
+      sh('ip', ['-n', ns, 'link', 'set', dev, 'up'])
     }
-    sh(['ip', '-n', server, 'route', 'add', 'default', 'via', '10.214.1.2'])
-    sh(['ip', '-n', client, 'route', 'add', 'default', 'via', '10.214.2.2'])
-    sh(['ip', 'netns', 'exec', router, 'sysctl', '-qw', 'net.ipv4.ip_forward=1'])
+    sh('ip', ['-n', server, 'route', 'add', 'default', 'via', '10.214.1.2'])
+    sh('ip', ['-n', client, 'route', 'add', 'default', 'via', '10.214.2.2'])
+    sh('ip', ['netns', 'exec', router, 'sysctl', '-qw', 'net.ipv4.ip_forward=1'])
   } catch (err) {
     cleanup()
     throw err
@@ -162,7 +158,7 @@ async function record(): Promise<string> {
       ' chain lossy { type filter hook forward priority 0;\n' +
       '  tcp dport 9002 reject with icmp type host-unreachable\n' +
       '  meta l4proto tcp th sport != 9001 th dport != 9001 numgen random mod 100 < 4 drop; }\n}\n')
-    sh(['ip', 'netns', 'exec', path.router, 'nft', '-f', rules])
+    sh('ip', ['netns', 'exec', path.router, 'nft', '-f', rules])
     servers.push(await server(path.server, process.execPath, [join(root, 'test', 'wire', 'fixtures', 'http-server.mjs'), '8080', String(1_500_000)]))
     servers.push(await server(path.server, 'python3', [peers, 'blast', '9000', String(1_000_000)]))
     servers.push(await server(path.server, 'python3', [peers, 'hold', '9001']))
