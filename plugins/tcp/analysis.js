@@ -196,8 +196,9 @@ class PacketAnalysis {
 
 /** The run's TCP analysis: per-conversation state and the packet being analysed. */
 export class TcpAnalysis {
-  /** Whether anything will print or filter an analysis field (fixed for the run). */
-  wanted
+  /** Whether anything will print or filter an analysis field (fixed for the run; undefined until asked). */
+  /** @type {boolean | undefined} */
+  #wanted = undefined
   /** @type {WeakMap<object, ConversationAnalysis>} keyed by the conversation table's objects */
   #byConversation = new WeakMap()
   #ta = new PacketAnalysis()
@@ -205,9 +206,13 @@ export class TcpAnalysis {
   #free = undefined
   #freeCount = 0
 
-  /** @param {import('netkit').DissectContext} ctx @param {AnalysisFieldIds} f */
-  constructor(ctx, f) {
-    this.wanted = Object.keys(analysisFields).some((k) => ctx.wants(f[/** @type {keyof AnalysisFieldIds} */ (k)]))
+  /**
+   * Whether the run prints or filters any analysis field (worked out once).
+   * @param {import('netkit').DissectContext} ctx @param {AnalysisFieldIds} f
+   */
+  wants(ctx, f) {
+    this.#wanted ??= Object.keys(analysisFields).some((k) => ctx.wants(f[/** @type {keyof AnalysisFieldIds} */ (k)]))
+    return this.#wanted
   }
 
   /**

@@ -9,6 +9,7 @@ import { analysisFields, TcpAnalysis } from './analysis.js' // wire-tcp: sequenc
 
 // Only the numbering is needed here: conversations replaced by port reuse are not retained.
 const newTable = () => new TcpConversations({ retain: false })
+const newAnalysis = () => new TcpAnalysis() // wire-tcp
 
 export default defineDissector({
   name: 'tcp',
@@ -67,8 +68,9 @@ export default defineDissector({
     // ports, so by connection): SYN/FIN/RST too, which open and close the stream.
     const lo = Math.min(sport, dport), hi = Math.max(sport, dport)
     let rel = -1, relAck = -1, flow = -1
-    const analysis = ctx.state('tcp.analysis', () => new TcpAnalysis(ctx, f)) // wire-tcp
-    if (ctx.addrLength !== 0 && ((ctx.wants(f.stream) || ctx.wants(f.seq) || ctx.wants(f.ack) || ctx.wants(f.nxtseq) || analysis.wanted) ||
+    const run = ctx.state('tcp.analysis', newAnalysis) // wire-tcp: sequence analysis when asked for
+    const analysis = run.wants(ctx, f) ? run : undefined
+    if (ctx.addrLength !== 0 && ((ctx.wants(f.stream) || ctx.wants(f.seq) || ctx.wants(f.ack) || ctx.wants(f.nxtseq) || analysis !== undefined) ||
         ((payload > 0 || flags & 0x07) && ctx.hasNext('tcp.port', lo, hi)))) {
       const table = ctx.state('tcp.conversations', newTable)
       const place = table.lookup(view.data, ctx.srcOffset, ctx.dstOffset, ctx.addrLength, sport, dport, seq, ack, flags & 0xff, ctx.frame, ctx.sec, ctx.nsec, 0, payload)
@@ -82,7 +84,7 @@ export default defineDissector({
       // wire-tcp: analysis needs the segment's length (a whole header on the wire); a segment
       // an ICMP error quotes has none for tshark: raw numbers, no length, no analysis.
       if (ctx.quoted) { rel = seq; relAck = ack }
-      if (analysis.wanted) analysis.analyze(ctx, f, view, c, place.fromA, place.reused, mine.base, seq, ack, flags, view.u16(14), !ctx.quoted && view.reported >= hl ? payload : -1, hl)
+      if (analysis !== undefined) analysis.analyze(ctx, f, view, c, place.fromA, place.reused, mine.base, seq, ack, flags, view.u16(14), !ctx.quoted && view.reported >= hl ? payload : -1, hl)
     }
     if (!ctx.quoted) ctx.set(f.len, payload) // wire-tcp
     if (rel >= 0) ctx.set(f.seq, rel)
