@@ -35,7 +35,10 @@ export default defineDissector({
       else line.text('type ').dec(type)
       line.text(', length ').dec(view.reported)
     }
-    if (ERRORS.has(type) && view.captured > 8) ctx.next('ip.version', view.u8(8) >> 4, 8)
+    if (ERRORS.has(type) && view.captured > 8) {
+      ctx.inError()
+      ctx.next('ip.version', view.u8(8) >> 4, 8)
+    }
   },
 })
 

@@ -19,6 +19,9 @@ export default defineDissector({
     ctx.add(f.code, 1, 1)
     ctx.add(f.checksum, 2, 2)
     if (ctx.wantsInfo) ctx.info(`ICMP6, ${NAMES[/** @type {keyof NAMES} */ (type)] ?? `type ${type}`}, length ${view.reported}`, true)
-    if (type >= 1 && type <= 4 && view.captured > 8) ctx.next('ip.version', view.u8(8) >> 4, 8)
+    if (type >= 1 && type <= 4 && view.captured > 8) {
+      ctx.inError()
+      ctx.next('ip.version', view.u8(8) >> 4, 8)
+    }
   },
 })

@@ -5,6 +5,7 @@
 // stream: a protocol above gets whole messages (see docs/plugins.md, "Protocols over TCP").
 import { defineDissector, IpProto, Table, TcpConversations, TcpFlags, TcpOption } from 'netkit'
 import { tcpdumpInfo } from './tcpdump-line.js'
+import { analysisFields, TcpAnalysis } from './analysis.js' // wire-tcp: sequence analysis
 
 const { FIN, SYN, RST, ACK } = TcpFlags
 
@@ -21,6 +22,7 @@ const newTracking = () => ({
     frame: 0, sec: 0, nsec: 0, wireLength: 0, payloadLength: 0,
   },
 })
+const newAnalysis = () => new TcpAnalysis() // wire-tcp
 
 export default defineDissector({
   name: 'tcp',
@@ -55,6 +57,7 @@ export default defineDissector({
     wscale: { name: 'tcp.options.wscale.shift', type: 'uint', label: 'Shift count' },
     tsval: { name: 'tcp.options.timestamp.tsval', type: 'uint', label: 'Timestamp value' },
     tsecr: { name: 'tcp.options.timestamp.tsecr', type: 'uint', label: 'Timestamp echo reply' },
+    ...analysisFields, // wire-tcp: tcp.analysis.*
   },
   register: [{ table: Table.IP_PROTO, key: IpProto.TCP }],
   dissect(view, ctx, f) {
@@ -78,7 +81,9 @@ export default defineDissector({
     // ports, so by connection): SYN/FIN/RST too, which open and close the stream.
     const lo = Math.min(sport, dport), hi = Math.max(sport, dport)
     let rel = -1, relAck = -1, flow = -1
-    if (ctx.addrLength !== 0 && ((ctx.wants(f.stream) || ctx.wants(f.seq) || ctx.wants(f.ack) || ctx.wants(f.nxtseq)) ||
+    const run = ctx.state('tcp.analysis', newAnalysis) // wire-tcp: sequence analysis when asked for
+    const analysis = run.wants(ctx, f) ? run : undefined
+    if (ctx.addrLength !== 0 && ((ctx.wants(f.stream) || ctx.wants(f.seq) || ctx.wants(f.ack) || ctx.wants(f.nxtseq) || analysis !== undefined) ||
         ((payload > 0 || flags & (FIN | SYN | RST)) && ctx.hasNext(Table.TCP_PORT, lo, hi)))) {
       const { conversations, segment: s } = ctx.state('tcp.conversations', newTracking)
       s.srcOffset = ctx.srcOffset; s.dstOffset = ctx.dstOffset; s.addrLength = ctx.addrLength
@@ -92,12 +97,16 @@ export default defineDissector({
       rel = (seq - mine.base) >>> 0
       flow = c.index * 2 + (place.fromA ? 0 : 1)
       relAck = flags & ACK ? (ack - other.base) >>> 0 : 0
+      // wire-tcp: analysis needs the segment's length (a whole header on the wire); a segment
+      // an ICMP error quotes has none for tshark: raw numbers, no length, no analysis.
+      if (ctx.quoted) { rel = seq; relAck = ack }
+      if (analysis !== undefined) analysis.analyze(ctx, f, view, c, place.fromA, place.reused, mine.base, seq, ack, flags, view.u16(14), !ctx.quoted && view.reported >= hl ? payload : -1, hl)
     }
-    ctx.set(f.len, payload)
+    if (!ctx.quoted) ctx.set(f.len, payload) // wire-tcp
     if (rel >= 0) ctx.set(f.seq, rel)
     ctx.set(f.seqRaw, seq)
     // SYN and FIN each take one sequence number (RFC 9293 section 3.4).
-    if (rel >= 0 && (payload > 0 || flags & (SYN | FIN))) ctx.set(f.nxtseq, rel + payload + (flags & (SYN | FIN) ? 1 : 0))
+    if (rel >= 0 && view.reported >= hl && !ctx.quoted) ctx.set(f.nxtseq, (rel + payload + (flags & (SYN | FIN) ? 1 : 0)) >>> 0)
     if (relAck >= 0) ctx.set(f.ack, relAck)
     ctx.set(f.ackRaw, ack)
     ctx.set(f.hdrLen, hl)

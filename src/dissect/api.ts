@@ -90,6 +90,14 @@ export interface DissectContext {
   pduLength(length: number): void
   /** The stream flow being dissected (stream * 2 + direction), or -1 outside a stream. */
   readonly flow: number
+  /**
+   * Whether the layers being decoded are a packet quoted by an ICMP error (RFC 792, RFC 4443
+   * section 2.4), set by inError() in the ICMP layer: transports then do no stream bookkeeping,
+   * as Wireshark's in_error_pkt.
+   */
+  readonly quoted: boolean
+  /** Marks the rest of this packet as the packet an error message quotes (see `quoted`). */
+  inError(): void
   /** Limits this layer and everything after it to `length` bytes from `at` (IP total length). */
   limit(at: number, length: number): void
   /** Marks the layer malformed (like Wireshark's "[Malformed Packet]"); later layers are not decoded. */

@@ -151,6 +151,7 @@ export class DissectionEngine implements TableSource {
     ctx.addrLength = 0
     ctx.srcPort = ctx.dstPort = -1
     ctx.flow = -1
+    ctx.quoted = false
     ctx.streamNext = undefined
     ctx.end = start + batch.capLen[i]
     ctx.reportedEnd = start + batch.origLen[i]

@@ -47,6 +47,8 @@ export class LayerContext implements DissectContext {
   dstPort = -1
   /** Flow id of the stream being dissected, or -1. */
   flow = -1
+  /** The rest of the packet is quoted by an ICMP error (reset per packet). */
+  quoted = false
   /**
    * The summary line of the current packet is line.buf[lineStart, line.pos), when hasInfo. A
    * layer that replaces the line starts a new one after the old (lineStart moves on), so a
@@ -191,6 +193,10 @@ export class LayerContext implements DissectContext {
   nextStream(table: string, key: number | string, at: number, stream: StreamPosition): void {
     this.next(table, key, at, stream.altKey)
     this.streamNext = { table: this.nextTable!, key, alt: stream.altKey, flow: stream.flow, seq: stream.seq, fin: stream.fin === true }
+  }
+
+  inError(): void {
+    this.quoted = true
   }
 
   needMore(bytes: number): void {

@@ -12,6 +12,7 @@ import type { Arith, FilterNode, IdValue, Qualifiers } from './ast.js'
 import { BPF, BPF_MEMWORDS, SKF_AD_OFF, SkfAd, stmt, type BpfInstruction } from './bpf.js'
 import { always, and, never, not, or, test, type Pred } from './cfg.js'
 import { EtherType, LinkLayer } from './link-layer.js'
+import { encapsulation, LLC_SAP_STP } from './encapsulation.js'
 import { LinkType, linkTypeName } from '../pcap/link-types.js'
 import { filterError, isLocated } from './lexer.js'
 import { lookupHost, lookupProtocol, lookupService } from './names.js'
@@ -159,6 +160,7 @@ class Generator {
       }
       case 'cast': return this.cast(n.proto, n.what)
       case 'vlan': return this.vlan(n.id)
+      case 'encap': return encapsulation(this.link, n.what, n.id, n.sub)
       case 'direction': return this.direction(n.out)
     }
   }
@@ -198,6 +200,7 @@ class Generator {
       case 'pim': return or(this.ip4Proto(IPPROTO.PIM), this.ip6Proto(IPPROTO.PIM))
       case 'ah': return or(this.ip4Proto(IPPROTO.AH), this.ip6Proto(IPPROTO.AH))
       case 'esp': return or(this.ip4Proto(IPPROTO.ESP), this.ip6Proto(IPPROTO.ESP))
+      case 'stp': return this.link.linkProto(LLC_SAP_STP)
       case 'link': case 'ether': throw new FilterSyntaxError(`'${proto}' alone is not a filter; say what of it (ether host, ether proto, ...)`)
     }
     throw new FilterSyntaxError(`protocol '${proto}' is not supported by netkit yet`)
@@ -450,7 +453,7 @@ class Generator {
     let p = or(or(test([ld(BPF.H, off)], BPF.JEQ, 0x8100), test([ld(BPF.H, off)], BPF.JEQ, 0x88a8)), test([ld(BPF.H, off)], BPF.JEQ, 0x9100))
     if (id !== undefined) p = and(p, test([ld(BPF.H, this.link.offNet), stmt(BPF.ALU | BPF.AND | BPF.K, 0xfff)], BPF.JEQ, id))
     // Everything after `vlan` looks 4 bytes further in (libpcap's documented behaviour).
-    ;(this.link as { offLinkType: number | undefined }).offLinkType = off + 4
+    this.link.offLinkType = off + 4
     this.link.offNet += 4
     return p
   }
@@ -471,7 +474,13 @@ class Generator {
   // --- arithmetic and relations ---
 
   private relation(op: string, l: Arith, r: Arith): Pred {
+    // The protocol checks the loads need (an `ip[...]` needs IPv4, a `tcp[...]` unfragmented
+    // IPv4 TCP). libpcap keeps those of both sides of a relation and of a load's index, but an
+    // arithmetic operation keeps only its left operand's (gencode.c's gen_arth drops a1->b), so
+    // `ip[2:2] - tcp[12] > 0` tests only for IPv4, and `tcp[0:2] + udp[0:2] > 1000` only for
+    // TCP: the same packets must match here.
     const checks: Pred[] = []
+    let sink = checks
     let mem = 0
     const alloc = (): number => {
       if (mem >= BPF_MEMWORDS) throw new FilterSyntaxError('too many registers needed to evaluate expression')
@@ -491,11 +500,16 @@ class Generator {
             return [...value(a.l), stmt(BPF.ALU | opc | BPF.K, rc)]
           }
           const m = alloc()
-          const s = [...value(a.l), stmt(BPF.ST, m), ...value(a.r), stmt(BPF.MISC | BPF.TAX), stmt(BPF.LD | BPF.MEM, m), stmt(BPF.ALU | opc | BPF.X)]
+          const left = value(a.l)
+          const kept = sink
+          sink = []
+          const right = value(a.r)
+          sink = kept
+          const s = [...left, stmt(BPF.ST, m), ...right, stmt(BPF.MISC | BPF.TAX), stmt(BPF.LD | BPF.MEM, m), stmt(BPF.ALU | opc | BPF.X)]
           mem--
           return s
         }
-        case 'load': return this.load(a, value, alloc, () => { mem-- }, checks)
+        case 'load': return this.load(a, value, alloc, () => { mem-- }, sink)
       }
       throw new Error('unreachable')
     }

@@ -15,7 +15,11 @@ export const EtherType = { IP: 0x0800, IP6: 0x86dd, ARP: 0x0806, RARP: 0x8035 } 
 /** Where things are for one link type, plus the shift `vlan` adds for what follows it. */
 export class LinkLayer {
   /** Offset of the EtherType field, or undefined when the link type has none. */
-  readonly offLinkType: number | undefined
+  offLinkType: number | undefined
+  /** MPLS labels `mpls` has stepped over: the network protocol is then read from the IP version. */
+  mplsDepth = 0
+  /** After `pppoes`: the protocol field is PPP's (RFC 2516 section 4), at offLinkType. */
+  pppInside = false
   /** Offset of the network-layer header. */
   offNet: number
   /** True when the link type has Ethernet addresses at offsets 0 and 6. */
@@ -38,9 +42,17 @@ export class LinkLayer {
 
   /** A test that the network protocol is `etherType` (libpcap's gen_linktype). */
   linkProto(etherType: number): Pred {
-    if (this.linkType === LinkType.PPP || this.linkType === LinkType.PPP_HDLC) {
+    if (this.mplsDepth > 0) {
+      // Under an MPLS label stack (RFC 3032): the last label has the bottom-of-stack bit, and the
+      // payload's protocol is known only from its first nibble (libpcap's gen_mpls_linktype).
+      const version = etherType === EtherType.IP ? 0x40 : etherType === EtherType.IP6 ? 0x60 : -1
+      if (version < 0) throw new FilterSyntaxError('unsupported protocol over mpls')
+      const bottom = test([stmt(BPF.LD | BPF.B | BPF.ABS, this.offNet - 2), stmt(BPF.ALU | BPF.AND | BPF.K, 1)], BPF.JEQ, 1)
+      return and(bottom, test([stmt(BPF.LD | BPF.B | BPF.ABS, this.offNet), stmt(BPF.ALU | BPF.AND | BPF.K, 0xf0)], BPF.JEQ, version))
+    }
+    if (this.pppInside || this.linkType === LinkType.PPP || this.linkType === LinkType.PPP_HDLC) {
       // PPP protocol numbers (RFC 1661, assigned numbers) for the EtherTypes that have one.
-      const ppp = ({ [EtherType.IP]: 0x0021, [EtherType.IP6]: 0x0057 } as Record<number, number>)[etherType] ?? etherType
+      const ppp = ({ [EtherType.IP]: 0x0021, [EtherType.IP6]: 0x0057, 0x8847: 0x0281 } as Record<number, number>)[etherType] ?? etherType
       return test([stmt(BPF.LD | BPF.H | BPF.ABS, this.offLinkType!)], BPF.JEQ, ppp)
     }
     if (this.offLinkType !== undefined) {

@@ -181,7 +181,21 @@ class Parser {
           if (this.t.kind === 'num') { const v = this.t.value; this.i++; return { k: 'vlan', id: v, pos: t.pos } }
           return { k: 'vlan', pos: t.pos }
         }
-        case 'mpls': case 'pppoes': case 'pppoed': case 'geneve': case 'protochain': case 'gateway':
+        case 'mpls': case 'pppoes': {
+          this.i++
+          if (this.t.kind === 'num') { const v = this.t.value; this.i++; return { k: 'encap', what: t.text, id: v, pos: t.pos } }
+          return { k: 'encap', what: t.text, pos: t.pos }
+        }
+        case 'pppoed':
+          this.i++
+          return { k: 'encap', what: 'pppoed', pos: t.pos }
+        case 'llc': {
+          this.i++
+          // `llc rnr`: rnr is also a pf keyword (libpcap's grammar takes it here too).
+          if (this.t.kind === 'id' || (this.t.kind === 'kw' && this.t.text === 'rnr')) { const sub = this.t.text; this.i++; return { k: 'encap', what: 'llc', sub, pos: t.pos } }
+          return { k: 'encap', what: 'llc', pos: t.pos }
+        }
+        case 'geneve': case 'protochain': case 'gateway':
           this.fail(`'${t.text}' is not supported by netkit yet`)
       }
       const q: Qualifiers = { proto: undefined, dir: undefined, type: undefined }

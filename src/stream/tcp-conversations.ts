@@ -86,6 +86,11 @@ export interface SegmentPlace {
   conversation: TcpConversation
   /** True when the segment goes A->B. */
   fromA: boolean
+  /**
+   * True when a SYN met ports in use with another sequence number: a pure SYN started a new
+   * conversation, or a SYN-ACK moved its direction's base (Wireshark's "reused ports").
+   */
+  reused: boolean
 }
 
 const EMPTY_KEY: Uint32Array = new Uint32Array(10)
@@ -109,7 +114,7 @@ export class TcpConversations {
   private readonly retain: boolean
   private created = 0
   private readonly flows = new FlowTable<TcpConversation>()
-  private readonly place: SegmentPlace = { conversation: undefined as unknown as TcpConversation, fromA: true }
+  private readonly place: SegmentPlace = { conversation: undefined as unknown as TcpConversation, fromA: true, reused: false }
   constructor(options: { retain?: boolean } = {}) {
     this.retain = options.retain ?? true
   }
@@ -139,10 +144,22 @@ export class TcpConversations {
     const flows = this.flows
     let conv = flows.get(data, loOff, hiOff, addrLength, loPort, hiPort)
     let fromA = conv === undefined ? true : conv.lowIsA === low
+    let reused = false
     if (conv !== undefined && (flags & (TcpFlags.SYN | TcpFlags.ACK)) === TcpFlags.SYN) {
       const mine = fromA ? conv.ab : conv.ba
       // Port reuse: a new conversation takes the old one's place in the table.
-      if (mine.base !== -1 && mine.base !== seq) conv = undefined
+      if (mine.base !== -1 && mine.base !== seq) {
+        conv = undefined
+        reused = true
+      }
+    } else if (conv !== undefined && (flags & (TcpFlags.SYN | TcpFlags.ACK)) === (TcpFlags.SYN | TcpFlags.ACK)) {
+      // A SYN-ACK with another sequence number answers a new SYN on reused ports: its direction
+      // starts again from it (as packet-tcp.c does, issue 16944), in the same conversation.
+      const mine = fromA ? conv.ab : conv.ba
+      if (mine.base !== -1 && mine.base !== seq) {
+        mine.base = seq
+        reused = true
+      }
     }
     if (conv === undefined) {
       const c = {
@@ -175,6 +192,7 @@ export class TcpConversations {
     conv.lastNsec = s.nsec
     this.place.conversation = conv
     this.place.fromA = fromA
+    this.place.reused = reused
     return this.place
   }
 
