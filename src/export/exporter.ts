@@ -1,0 +1,154 @@
+/**
+ * Exporter: reads capture files and writes their packets, connections and HTTP transactions
+ * into a Dataset. One pass per file: each record is run through the flow tracker (TCP/UDP
+ * connections), dissected once (frame.protocols and the -e fields) and written as a staged CSV
+ * row; the TCP tracker reassembles the streams for the HTTP transactions. Staged rows become
+ * Parquet parts through DuckDB, a chunk at a time, one conversion running while the next chunk
+ * is read. Memory is bounded by the live connections and the chunk buffers, not by input size.
+ */
+import { basename, join } from 'node:path'
+import { statSync } from 'node:fs'
+import { DissectionEngine } from '../dissect/engine.js'
+import type { DissectorRegistry } from '../dissect/registry.js'
+import { openCaptureFile } from '../pcap/file-reader.js'
+import { RecordKind } from '../pcap/record-batch.js'
+import { HttpTransactionLog } from '../stream/http-log.js'
+import { TcpTracker } from '../stream/tcp-tracker.js'
+import { addressText } from '../stream/tcp-segment.js'
+import { CsvStage } from './csv-stage.js'
+import { Dataset, inputKey } from './dataset.js'
+import { FlowTracker } from './flow-tracker.js'
+import { PacketRows, writeFlowRow, writeHttpRow } from './rows.js'
+import { flowsSchema, httpSchema, packetsSchema, type TableSchema } from './schema.js'
+
+/** Rows per staged packets chunk: a chunk is converted while the next one is read. */
+export const PACKET_CHUNK_ROWS = 1_000_000
+
+/** Options of an export. */
+export interface ExportOptions {
+  /** -e fields added to the packets table. */
+  fields: string[]
+  registry: DissectorRegistry
+  onWarning?: (message: string) => void
+  /** Called now and then with the progress (for a TTY). */
+  onProgress?: (p: ExportProgress) => void
+}
+
+/** Progress of an export. */
+export interface ExportProgress {
+  file: string
+  fileIndex: number
+  files: number
+  packets: number
+  bytesRead: number
+  bytesTotal: number
+}
+
+/** What happened to one input. */
+export interface InputResult {
+  file: string
+  skipped: boolean
+  rows: Record<string, number>
+}
+
+/** Layer names that name a connection's service (Zeek's service names). */
+const SERVICES: Record<string, string> = { http: 'http', tls: 'ssl', dns: 'dns', ssh: 'ssh' }
+
+/** Exports the files into the dataset, one after the other. */
+export async function exportFiles(ds: Dataset, files: string[], options: ExportOptions): Promise<InputResult[]> {
+  const results: InputResult[] = []
+  for (let f = 0; f < files.length; f++) results.push(await exportFile(ds, files[f], f, files.length, options))
+  return results
+}
+
+async function exportFile(ds: Dataset, file: string, index: number, count: number, options: ExportOptions): Promise<InputResult> {
+  const key = inputKey(file)
+  const done = ds.exported(key)
+  if (done) return { file, skipped: true, rows: done.rows }
+  const size = statSync(file).size
+  const name = basename(file)
+  const packetsTable = packetsSchema(options.fields)
+  const rows = new PacketRows(options.registry, options.fields)
+  const engine = new DissectionEngine(options.registry, { fields: rows.fieldIds, allLayers: true })
+  const csvDir = join(ds.staging, '_csv')
+  const counts: Record<string, number> = { packets: 0, flows: 0, http: 0 }
+  let pending: Promise<void> = Promise.resolve()
+  let chunk = 0
+  // Each table's stage, replaced by a new one when a chunk is handed to DuckDB.
+  const stage = (t: TableSchema) => new CsvStage(join(csvDir, `${key}-${t.name}-${chunk++}.csv`))
+  const { mkdirSync } = await import('node:fs')
+  mkdirSync(csvDir, { recursive: true })
+  let packets = stage(packetsTable)
+  const flows = stage(flowsSchema)
+  const http = stage(httpSchema)
+  const handOver = async (s: CsvStage, t: TableSchema) => {
+    s.close()
+    counts[t.name] += s.rows
+    const prev = pending
+    // One conversion at a time: the previous one must finish before this one starts.
+    pending = prev.then(() => (s.rows > 0 ? ds.convert(t, s.path, name, `part-${key}-${t.name}-${chunk}`) : undefined))
+    await prev
+  }
+  const conns = new Map<string, { uid: string; depth: number }>()
+  const connKey = (a: string, ap: number, b: string, bp: number) => `${a}:${ap}|${b}:${bp}`
+  const tracker = new FlowTracker(key, (t) => {
+    writeFlowRow(flows, t)
+    if (t.conn.proto === 6) {
+      const c = t.conn
+      conns.delete(connKey(addressText(c.origAddr, 0, c.origAddr.length), c.origPort, addressText(c.respAddr, 0, c.respAddr.length), c.respPort))
+    }
+  })
+  const httpLog = new HttpTransactionLog((t) => {
+    const [client, server] = [t.client.replace(/^\[|\](?=:)/g, ''), t.server.replace(/^\[|\](?=:)/g, '')]
+    const c = conns.get(`${client}|${server}`) ?? conns.get(`${server}|${client}`)
+    if (c) c.depth++
+    writeHttpRow(http, t, c?.uid, c?.depth ?? 1)
+  })
+  const tcp = new TcpTracker(httpLog.handler)
+  const reader = await openCaptureFile(file, { onWarning: options.onWarning })
+  let batches = 0
+  let total = 0
+  try {
+    for await (const batch of reader.batches()) {
+      const seg = tracker.seg
+      for (let i = 0; i < batch.count; i++) {
+        const isPacket = batch.kind[i] === RecordKind.packet
+        const t = isPacket ? tracker.track(batch, i) : undefined
+        const packet = isPacket ? engine.dissect(batch, i) : undefined
+        if (t !== undefined && packet !== undefined) {
+          const c = t.conn
+          if (c.orig.pkts + c.resp.pkts === 1 && c.proto === 6) {
+            conns.set(connKey(addressText(c.origAddr, 0, c.origAddr.length), c.origPort, addressText(c.respAddr, 0, c.respAddr.length), c.respPort), { uid: t.uid, depth: 0 })
+          }
+          if (c.service === '') for (let l = packet.layerCount - 1; l >= 0; l--) {
+            const s = SERVICES[packet.layer(l).name]
+            if (s !== undefined) { c.service = s; break }
+          }
+        }
+        if (isPacket) rows.write(packets, batch, i, packet, seg, t !== undefined)
+      }
+      total += batch.count
+      tcp.add(batch)
+      if (++batches % 16 === 0) {
+        tracker.expire()
+        tcp.release()
+        options.onProgress?.({ file, fileIndex: index, files: count, packets: total, bytesRead: 0, bytesTotal: size })
+      }
+      if (packets.rows >= PACKET_CHUNK_ROWS) {
+        const full = packets
+        packets = stage(packetsTable)
+        await handOver(full, packetsTable)
+      }
+    }
+  } finally {
+    await reader.close()
+  }
+  tcp.finish()
+  tracker.close()
+  await handOver(packets, packetsTable)
+  await handOver(flows, flowsSchema)
+  await handOver(http, httpSchema)
+  await pending
+  ds.commit(key, { file, size, exported: new Date().toISOString(), rows: counts })
+  return { file, skipped: false, rows: counts }
+}
