@@ -38,7 +38,7 @@ using netkit::RingOptions;
 
 const char* kUsage =
     "new Capture({ ifindex: number, snaplen?: number, promisc?: boolean, bufferBytes?: number, "
-    "blockTimeoutMs?: number, direction?: 0|1|2, cooked?: boolean, filter?: Buffer, loopbackIfindex?: number })";
+    "blockTimeoutMs?: number, direction?: 0|1|2, cooked?: boolean, filter?: Buffer, loopbackIfindex?: number, fanout?: number })";
 
 uint32_t optU32(const Napi::Object& o, const char* key, uint32_t def) {
   Napi::Value v = o.Get(key);
@@ -149,6 +149,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
     ro.bufferBytes = optU32(o, "bufferBytes", 4u << 20);
     ro.blockTimeoutMs = optU32(o, "blockTimeoutMs", 50);
     ro.cooked = optBool(o, "cooked", false);
+    ro.fanout = optU32(o, "fanout", 0);
     Napi::Value lo = o.Get("loopbackIfindex");
     if (lo.IsNumber()) ro.loopbackIfindex = lo.As<Napi::Number>().Int32Value();
     uint32_t dir = optU32(o, "direction", 0);
