@@ -5,7 +5,7 @@ import { loadDissection } from '../cli/display-filter.js'
 import { loadConfig } from '../config.js'
 import { InvalidArgumentError } from '../errors.js'
 import { Dataset } from '../export/dataset.js'
-import { exportFiles, type ExportProgress } from '../export/exporter.js'
+import { exportFiles, TABLES, type ExportProgress, type TableName } from '../export/exporter.js'
 import { expandInputs } from '../export/inputs.js'
 import { ekMapping } from '../format/ek.js'
 
@@ -24,6 +24,7 @@ export default class Export extends NetkitCommand {
     output: Flags.string({ char: 'o', description: 'dataset folder', helpValue: 'DIR' }),
     field: Flags.string({ char: 'e', description: 'field added to the packets table (Wireshark name; repeatable)', multiple: true, multipleNonGreedy: true, helpValue: 'FIELD' }),
     'ek-mapping': Flags.boolean({ description: 'print an Elasticsearch/OpenSearch index template for the fields in use (as tshark -G elastic-mapping) and exit' }),
+    tables: Flags.string({ description: 'tables to write (comma-separated; default all)', default: 'packets,flows,http', helpValue: 'packets,flows,http' }),
     quiet: Flags.boolean({ char: 'q', description: 'no progress or summary on stderr' }),
     config: configFlag,
   }
@@ -40,6 +41,8 @@ export default class Export extends NetkitCommand {
     if (!flags.output) throw new InvalidArgumentError('give the dataset folder with -o DIR')
     const files = expandInputs(flags.read)
     const fields = [...new Set(flags.field ?? [])]
+    const tables = flags.tables.split(',').map((t) => t.trim()) as TableName[]
+    for (const t of tables) if (!TABLES.includes(t)) throw new InvalidArgumentError(`unknown table '${t}' in --tables (packets, flows, http)`)
     const ds = Dataset.open(flags.output)
     const tty = process.stderr.isTTY && !flags.quiet
     let last = 0
@@ -51,7 +54,7 @@ export default class Export extends NetkitCommand {
     }
     try {
       const results = await exportFiles(ds, files, {
-        fields, registry,
+        fields, registry, tables,
         onWarning: (w) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}netkit export: warning: ${w}\n`),
         onProgress: tty ? progress : undefined,
       })
@@ -60,7 +63,7 @@ export default class Export extends NetkitCommand {
         for (const r of results) {
           process.stderr.write(r.skipped
             ? `${r.file}: already in the dataset, skipped\n`
-            : `${r.file}: ${r.rows.packets} packets, ${r.rows.flows} flows, ${r.rows.http} http transactions\n`)
+            : `${r.file}: ${Object.entries(r.rows).map(([t, n]) => `${n} ${t === 'http' ? 'http transactions' : t}`).join(', ')}\n`)
         }
       }
     } finally {

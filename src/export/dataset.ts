@@ -20,6 +20,8 @@ export interface ManifestEntry {
   file: string
   size: number
   exported: string
+  /** The tables written for it (an input exported with --tables packets can add flows later). */
+  tables: string[]
   rows: Record<string, number>
   parts: string[]
 }
@@ -104,13 +106,18 @@ export class Dataset {
     return ds
   }
 
-  /** The entry of an input already exported, by its key. */
+  /** The entry of an input exported before (all or some of its tables), by its key. */
   exported(key: string): ManifestEntry | undefined {
     return this.manifest.inputs[key]
   }
 
   private async duck(): Promise<DuckDBConnection> {
-    this.conn ??= await openDuckDb()
+    if (this.conn === undefined) {
+      this.conn = await openDuckDb()
+      // Rows of a part need not keep the staged order: without it COPY streams instead of
+      // buffering whole partitions, so memory stays flat however long the input.
+      await this.conn.run('SET preserve_insertion_order = false')
+    }
     return this.conn
   }
 
@@ -138,15 +145,19 @@ export class Dataset {
    */
   commit(key: string, entry: Omit<ManifestEntry, 'parts'>): ManifestEntry {
     const staged = listFiles(this.staging)
-    for (const old of listFiles(this.dir).filter((f) => !f.startsWith('_') && f.includes(`part-${key}-`))) rmSync(join(this.dir, old), { force: true })
-    const parts: string[] = []
+    const mine = (f: string) => entry.tables.some((t) => f.includes(`part-${key}-${t}-`))
+    for (const old of listFiles(this.dir).filter((f) => !f.startsWith('_') && mine(f))) rmSync(join(this.dir, old), { force: true })
+    const before = this.manifest.inputs[key]
+    const parts: string[] = before ? before.parts.filter((f) => !mine(f)) : []
     for (const rel of staged) {
       const to = join(this.dir, rel)
       mkdirSync(join(to, '..'), { recursive: true })
       renameSync(join(this.staging, rel), to)
       parts.push(rel)
     }
-    const done = { ...entry, parts }
+    const done = before
+      ? { ...entry, tables: [...new Set([...before.tables ?? [], ...entry.tables])], rows: { ...before.rows, ...entry.rows }, parts }
+      : { ...entry, parts }
     this.manifest.inputs[key] = done
     const path = join(this.dir, MANIFEST)
     writeFileSync(`${path}.tmp`, JSON.stringify(this.manifest, null, 1) + '\n')

@@ -7,7 +7,7 @@
  * is read. Memory is bounded by the live connections and the chunk buffers, not by input size.
  */
 import { basename, join } from 'node:path'
-import { statSync } from 'node:fs'
+import { mkdirSync, rmSync, statSync } from 'node:fs'
 import { DissectionEngine } from '../dissect/engine.js'
 import type { DissectorRegistry } from '../dissect/registry.js'
 import { openCaptureFile } from '../pcap/file-reader.js'
@@ -17,7 +17,7 @@ import { TcpTracker } from '../stream/tcp-tracker.js'
 import { addressText } from '../stream/tcp-segment.js'
 import { CsvStage } from './csv-stage.js'
 import { Dataset, inputKey } from './dataset.js'
-import { FlowTracker } from './flow-tracker.js'
+import { FlowTracker, type TrackedConn } from './flow-tracker.js'
 import { PacketRows, writeFlowRow, writeHttpRow } from './rows.js'
 import { flowsSchema, httpSchema, packetsSchema, type TableSchema } from './schema.js'
 
@@ -28,6 +28,8 @@ export const PACKET_CHUNK_ROWS = 1_000_000
 export interface ExportOptions {
   /** -e fields added to the packets table. */
   fields: string[]
+  /** The tables to write (default all). */
+  tables?: TableName[]
   registry: DissectorRegistry
   onWarning?: (message: string) => void
   /** Called now and then with the progress (for a TTY). */
@@ -44,12 +46,20 @@ export interface ExportProgress {
   bytesTotal: number
 }
 
+/** The dataset's tables. */
+export const TABLES = ['packets', 'flows', 'http'] as const
+/** One of TABLES. */
+export type TableName = (typeof TABLES)[number]
+
 /** What happened to one input. */
 export interface InputResult {
   file: string
   skipped: boolean
   rows: Record<string, number>
 }
+
+/** Stands for "a transport header, no connection kept" when the flows table is not written. */
+const NO_CONN = { conn: undefined, uid: '' } as unknown as TrackedConn
 
 /** Layer names that name a connection's service (Zeek's service names). */
 const SERVICES: Record<string, string> = { http: 'http', tls: 'ssl', dns: 'dns', ssh: 'ssh' }
@@ -64,19 +74,24 @@ export async function exportFiles(ds: Dataset, files: string[], options: ExportO
 async function exportFile(ds: Dataset, file: string, index: number, count: number, options: ExportOptions): Promise<InputResult> {
   const key = inputKey(file)
   const done = ds.exported(key)
-  if (done) return { file, skipped: true, rows: done.rows }
+  // Tables already written for this input are not written again (older manifests: all three).
+  const want = new Set((options.tables ?? TABLES).filter((t) => !(done?.tables ?? (done ? TABLES : [])).includes(t)))
+  if (want.size === 0) return { file, skipped: true, rows: done!.rows }
   const size = statSync(file).size
   const name = basename(file)
   const packetsTable = packetsSchema(options.fields)
   const rows = new PacketRows(options.registry, options.fields)
   const engine = new DissectionEngine(options.registry, { fields: rows.fieldIds, allLayers: true })
+  const wantPackets = want.has('packets')
+  const wantFlows = want.has('flows')
+  // Dissection gives the packets' protocols and -e fields, and the flows' service.
+  const dissect = wantPackets || wantFlows
   const csvDir = join(ds.staging, '_csv')
   const counts: Record<string, number> = { packets: 0, flows: 0, http: 0 }
   let pending: Promise<void> = Promise.resolve()
   let chunk = 0
   // Each table's stage, replaced by a new one when a chunk is handed to DuckDB.
   const stage = (t: TableSchema) => new CsvStage(join(csvDir, `${key}-${t.name}-${chunk++}.csv`))
-  const { mkdirSync } = await import('node:fs')
   mkdirSync(csvDir, { recursive: true })
   let packets = stage(packetsTable)
   const flows = stage(flowsSchema)
@@ -84,6 +99,10 @@ async function exportFile(ds: Dataset, file: string, index: number, count: numbe
   const handOver = async (s: CsvStage, t: TableSchema) => {
     s.close()
     counts[t.name] += s.rows
+    if (!want.has(t.name)) {
+      rmSync(s.path, { force: true })
+      return
+    }
     const prev = pending
     // One conversion at a time: the previous one must finish before this one starts.
     pending = prev.then(() => (s.rows > 0 ? ds.convert(t, s.path, name, `part-${key}-${t.name}-${chunk}`) : undefined))
@@ -104,7 +123,7 @@ async function exportFile(ds: Dataset, file: string, index: number, count: numbe
     if (c) c.depth++
     writeHttpRow(http, t, c?.uid, c?.depth ?? 1)
   })
-  const tcp = new TcpTracker(httpLog.handler)
+  const tcp = want.has('http') ? new TcpTracker(httpLog.handler) : undefined
   const reader = await openCaptureFile(file, { onWarning: options.onWarning })
   let batches = 0
   let total = 0
@@ -113,9 +132,10 @@ async function exportFile(ds: Dataset, file: string, index: number, count: numbe
       const seg = tracker.seg
       for (let i = 0; i < batch.count; i++) {
         const isPacket = batch.kind[i] === RecordKind.packet
-        const t = isPacket ? tracker.track(batch, i) : undefined
-        const packet = isPacket ? engine.dissect(batch, i) : undefined
-        if (t !== undefined && packet !== undefined) {
+        // Without the flows table only the transport header is read (for the packet's columns).
+        const t = !isPacket ? undefined : wantFlows ? tracker.track(batch, i) : seg.read(batch.data, batch.offset[i], batch.capLen[i], batch.linkType[i]) ? NO_CONN : undefined
+        const packet = isPacket && dissect ? engine.dissect(batch, i) : undefined
+        if (t !== undefined && t !== NO_CONN && packet !== undefined) {
           const c = t.conn
           if (c.orig.pkts + c.resp.pkts === 1 && c.proto === 6) {
             conns.set(connKey(addressText(c.origAddr, 0, c.origAddr.length), c.origPort, addressText(c.respAddr, 0, c.respAddr.length), c.respPort), { uid: t.uid, depth: 0 })
@@ -125,13 +145,13 @@ async function exportFile(ds: Dataset, file: string, index: number, count: numbe
             if (s !== undefined) { c.service = s; break }
           }
         }
-        if (isPacket) rows.write(packets, batch, i, packet, seg, t !== undefined)
+        if (isPacket && wantPackets) rows.write(packets, batch, i, packet, seg, t !== undefined)
       }
       total += batch.count
-      tcp.add(batch)
+      tcp?.add(batch)
       if (++batches % 16 === 0) {
         tracker.expire()
-        tcp.release()
+        tcp?.release()
         options.onProgress?.({ file, fileIndex: index, files: count, packets: total, bytesRead: 0, bytesTotal: size })
       }
       if (packets.rows >= PACKET_CHUNK_ROWS) {
@@ -143,12 +163,13 @@ async function exportFile(ds: Dataset, file: string, index: number, count: numbe
   } finally {
     await reader.close()
   }
-  tcp.finish()
+  tcp?.finish()
   tracker.close()
   await handOver(packets, packetsTable)
   await handOver(flows, flowsSchema)
   await handOver(http, httpSchema)
   await pending
-  ds.commit(key, { file, size, exported: new Date().toISOString(), rows: counts })
-  return { file, skipped: false, rows: counts }
+  const rowsDone = Object.fromEntries(Object.entries(counts).filter(([t]) => want.has(t as TableName)))
+  ds.commit(key, { file, size, exported: new Date().toISOString(), tables: [...want], rows: rowsDone })
+  return { file, skipped: false, rows: { ...done?.rows, ...rowsDone } }
 }
