@@ -23,9 +23,15 @@ async function flowsOf(file: string, dir: string): Promise<Flow[]> {
   const ds = join(dir, `ds-${Math.random().toString(36).slice(2)}`)
   const r = await netkit(['export', '-q', '-r', file, '-o', ds])
   assert.equal(r.code, 0, r.stderr)
-  const q = await netkit(['query', ds, 'SELECT orig_p, resp_p, conn_state, history, orig_bytes, resp_bytes FROM flows WHERE proto = \'tcp\'', '--json'])
-  assert.equal(q.code, 0, q.stderr)
-  return q.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Flow)
+  const { DuckDBInstance } = await import('@duckdb/node-api')
+  const c = await (await DuckDBInstance.create(':memory:')).connect()
+  try {
+    const rows = (await c.runAndReadAll(`SELECT orig_p, resp_p, conn_state, history, orig_bytes::INTEGER AS orig_bytes, resp_bytes::INTEGER AS resp_bytes
+      FROM read_parquet('${ds}/flows/**/*.parquet') WHERE proto = 'tcp'`)).getRowObjectsJS()
+    return rows as unknown as Flow[]
+  } finally {
+    c.closeSync()
+  }
 }
 
 function listen(onConn: (s: net.Socket) => void): Promise<net.Server> {

@@ -128,9 +128,8 @@ test('exporting the same files again adds nothing; a new file adds its parts', {
 
 test('netkit query gives the same numbers as the DuckDB library', { skip }, async () => {
   for (const sql of [
-    'SELECT count(*) AS n, sum(frame_len) AS bytes FROM packets',
+    'SELECT (SELECT count(*) FROM packets) AS packets, (SELECT sum(frame_len) FROM packets) AS bytes, (SELECT count(*) FROM http WHERE status_code = 200) AS ok',
     'SELECT proto, conn_state, count(*) AS n, sum(orig_pkts + resp_pkts) AS pkts FROM flows GROUP BY ALL ORDER BY ALL',
-    'SELECT status_code, count(*) AS n FROM http GROUP BY ALL ORDER BY ALL',
   ]) {
     const q = await netkit(['query', ds, sql, '--json'])
     assert.equal(q.code, 0, q.stderr)
