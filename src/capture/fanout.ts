@@ -65,7 +65,8 @@ function memberFile(id: number): string {
   return join(tmpdir(), `netkit-fanout-${ns}-${id}.json`)
 }
 
-function alive(pid: number): boolean {
+/** Whether process `pid` exists (signal 0; EPERM means it exists under another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true
@@ -79,7 +80,7 @@ export function recordFanoutMember(spec: FanoutSpec, iface: string): void {
   const path = memberFile(spec.id)
   try {
     const m = JSON.parse(readFileSync(path, 'utf8')) as Member
-    if (alive(m.pid) && m.pid !== process.pid) return
+    if (processAlive(m.pid) && m.pid !== process.pid) return
   } catch { /* none yet */ }
   try {
     writeFileSync(path, JSON.stringify({ interface: iface, mode: spec.mode, flags: spec.flags, pid: process.pid } satisfies Member))
@@ -91,7 +92,7 @@ export function fanoutConflict(spec: FanoutSpec, iface: string, cause: unknown):
   let m: Member | undefined
   try {
     m = JSON.parse(readFileSync(memberFile(spec.id), 'utf8')) as Member
-    if (!alive(m.pid)) m = undefined
+    if (!processAlive(m.pid)) m = undefined
   } catch { /* unknown */ }
   if (m) {
     const diffs: string[] = []

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto'
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import type { DuckDBConnection } from '@duckdb/node-api'
+import { processAlive } from '../capture/fanout.js'
 import { FileAccessError, NetkitError } from '../errors.js'
 import { DuckDbError, duckMessage, openDuckDb } from './duckdb.js'
 import { literal, stagedSelect, type TableSchema } from './schema.js'
@@ -52,15 +53,6 @@ export function inputKey(path: string): string {
   return h.digest('hex').slice(0, 16)
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 /** An open dataset folder (locked against a second exporter for as long as it is open). */
 export class Dataset {
   private manifest: Manifest = { version: 1, inputs: {} }
@@ -86,7 +78,7 @@ export class Dataset {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw new FileAccessError(dir, `cannot lock the dataset: ${(err as Error).message}`, { cause: err })
         const pid = Number(readFileSync(lock, 'utf8'))
-        if (pid > 0 && pidAlive(pid)) throw new NetkitError(`${dir}: another netkit export (pid ${pid}) is writing this dataset`, { hint: 'wait for it to finish' })
+        if (pid > 0 && processAlive(pid)) throw new NetkitError(`${dir}: another netkit export (pid ${pid}) is writing this dataset`, { hint: 'wait for it to finish' })
         unlinkSync(lock) // left by an exporter that died
       }
     }
