@@ -21,7 +21,7 @@ import { FlowTracker, type TrackedConn } from './flow-tracker.js'
 import { PacketRows, writeFlowRow, writeHttpRow } from './rows.js'
 import { flowsSchema, httpSchema, packetsSchema, type TableSchema } from './schema.js'
 
-/** Rows per staged packets chunk: a chunk is converted while the next one is read. */
+/** Rows per staged chunk of a table: a chunk is converted while the next one is read. */
 export const PACKET_CHUNK_ROWS = 1_000_000
 
 /** Options of an export. */
@@ -42,8 +42,6 @@ export interface ExportProgress {
   fileIndex: number
   files: number
   packets: number
-  bytesRead: number
-  bytesTotal: number
 }
 
 /** The dataset's tables. */
@@ -83,7 +81,8 @@ async function exportFile(ds: Dataset, file: string, index: number, count: numbe
   const rows = new PacketRows(options.registry, options.fields)
   const engine = new DissectionEngine(options.registry, { fields: rows.fieldIds, allLayers: true })
   const wantPackets = want.has('packets')
-  const wantFlows = want.has('flows')
+  // Connections are tracked for the flows table and for the http rows' uids.
+  const wantFlows = want.has('flows') || want.has('http')
   // Dissection gives the packets' protocols and -e fields, and the flows' service.
   const dissect = wantPackets || wantFlows
   const csvDir = join(ds.staging, '_csv')
@@ -93,9 +92,8 @@ async function exportFile(ds: Dataset, file: string, index: number, count: numbe
   // Each table's stage, replaced by a new one when a chunk is handed to DuckDB.
   const stage = (t: TableSchema) => new CsvStage(join(csvDir, `${key}-${t.name}-${chunk++}.csv`))
   mkdirSync(csvDir, { recursive: true })
-  let packets = stage(packetsTable)
-  const flows = stage(flowsSchema)
-  const http = stage(httpSchema)
+  const schemas = [packetsTable, flowsSchema, httpSchema]
+  const live = { packets: stage(packetsTable), flows: stage(flowsSchema), http: stage(httpSchema) }
   const handOver = async (s: CsvStage, t: TableSchema) => {
     s.close()
     counts[t.name] += s.rows
@@ -111,7 +109,7 @@ async function exportFile(ds: Dataset, file: string, index: number, count: numbe
   const conns = new Map<string, { uid: string; depth: number }>()
   const connKey = (a: string, ap: number, b: string, bp: number) => `${a}:${ap}|${b}:${bp}`
   const tracker = new FlowTracker(key, (t) => {
-    writeFlowRow(flows, t)
+    writeFlowRow(live.flows, t)
     if (t.conn.proto === 6) {
       const c = t.conn
       conns.delete(connKey(addressText(c.origAddr, 0, c.origAddr.length), c.origPort, addressText(c.respAddr, 0, c.respAddr.length), c.respPort))
@@ -121,7 +119,7 @@ async function exportFile(ds: Dataset, file: string, index: number, count: numbe
     const [client, server] = [t.client.replace(/^\[|\](?=:)/g, ''), t.server.replace(/^\[|\](?=:)/g, '')]
     const c = conns.get(`${client}|${server}`) ?? conns.get(`${server}|${client}`)
     if (c) c.depth++
-    writeHttpRow(http, t, c?.uid, c?.depth ?? 1)
+    writeHttpRow(live.http, t, c?.uid, c?.depth ?? 1)
   })
   const tcp = want.has('http') ? new TcpTracker(httpLog.handler) : undefined
   const reader = await openCaptureFile(file, { onWarning: options.onWarning })
@@ -132,7 +130,7 @@ async function exportFile(ds: Dataset, file: string, index: number, count: numbe
       const seg = tracker.seg
       for (let i = 0; i < batch.count; i++) {
         const isPacket = batch.kind[i] === RecordKind.packet
-        // Without the flows table only the transport header is read (for the packet's columns).
+        // Without flows or http only the transport header is read (for the packet's columns).
         const t = !isPacket ? undefined : wantFlows ? tracker.track(batch, i) : seg.read(batch.data, batch.offset[i], batch.capLen[i], batch.linkType[i]) ? NO_CONN : undefined
         const packet = isPacket && dissect ? engine.dissect(batch, i) : undefined
         if (t !== undefined && t !== NO_CONN && packet !== undefined) {
@@ -145,19 +143,21 @@ async function exportFile(ds: Dataset, file: string, index: number, count: numbe
             if (s !== undefined) { c.service = s; break }
           }
         }
-        if (isPacket && wantPackets) rows.write(packets, batch, i, packet, seg, t !== undefined)
+        if (isPacket && wantPackets) rows.write(live.packets, batch, i, packet, seg, t !== undefined)
       }
       total += batch.count
       tcp?.add(batch)
       if (++batches % 16 === 0) {
         tracker.expire()
         tcp?.release()
-        options.onProgress?.({ file, fileIndex: index, files: count, packets: total, bytesRead: 0, bytesTotal: size })
+        options.onProgress?.({ file, fileIndex: index, files: count, packets: total })
       }
-      if (packets.rows >= PACKET_CHUNK_ROWS) {
-        const full = packets
-        packets = stage(packetsTable)
-        await handOver(full, packetsTable)
+      // A full stage of any table is handed over: memory and disk follow the chunk, not the input.
+      for (const t of schemas) {
+        if (live[t.name].rows < PACKET_CHUNK_ROWS) continue
+        const full = live[t.name]
+        live[t.name] = stage(t)
+        await handOver(full, t)
       }
     }
   } finally {
@@ -165,9 +165,7 @@ async function exportFile(ds: Dataset, file: string, index: number, count: numbe
   }
   tcp?.finish()
   tracker.close()
-  await handOver(packets, packetsTable)
-  await handOver(flows, flowsSchema)
-  await handOver(http, httpSchema)
+  for (const t of schemas) await handOver(live[t.name], t)
   await pending
   const rowsDone = Object.fromEntries(Object.entries(counts).filter(([t]) => want.has(t as TableName)))
   ds.commit(key, { file, size, exported: new Date().toISOString(), tables: [...want], rows: rowsDone })

@@ -73,7 +73,8 @@ export class PacketRows {
       stage.nil()
       this.value(stage, packet, packet?.occurrences.firstOf(f.proto) !== -1 ? f.proto : f.nxt, data, false)
     }
-    stage.str(packet?.protocolsText())
+    // Protocol names are identifiers (no comma, quote or line break): no quoting check.
+    stage.str(packet?.protocolsText(), false)
     for (const e of this.extra) this.value(stage, packet, e.id, data, true)
     stage.end()
   }
