@@ -13,14 +13,9 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { root } from '../test/helpers/cli.js'
-import { have, measure, median, type Measurement } from './lib/measure.js'
+import { arg, have, measure, median, type Measurement } from './lib/measure.js'
 import { realFile } from './lib/real-capture.js'
 
-const argv = process.argv.slice(2)
-const arg = (name: string, fallback: string): string => {
-  const i = argv.indexOf(name)
-  return i >= 0 ? argv[i + 1] : fallback
-}
 const packets = Number(arg('--packets', '1000000'))
 const rounds = Math.max(1, Number(arg('--rounds', '3')))
 const big = Number(arg('--big', String(packets * 10)))

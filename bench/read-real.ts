@@ -22,14 +22,10 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { root } from '../test/helpers/cli.js'
-import { have, measure, median, type Measurement } from './lib/measure.js'
+import { arg, have, measure, median, type Measurement } from './lib/measure.js'
 import { realFile } from './lib/real-capture.js'
 
 const argv = process.argv.slice(2)
-const arg = (name: string, fallback: string): string => {
-  const i = argv.indexOf(name)
-  return i >= 0 ? argv[i + 1] : fallback
-}
 const packets = Number(arg('--packets', '1000000'))
 const rounds = Math.max(1, Number(arg('--rounds', '3')))
 const fresh = argv.includes('--fresh')
