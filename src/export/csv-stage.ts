@@ -14,6 +14,8 @@ const CHUNK = 1 << 20
 export class CsvStage {
   /** Rows ended so far. */
   rows = 0
+  /** Bytes written to the file so far (what is still buffered not counted). */
+  written = 0
   buf = Buffer.allocUnsafe(CHUNK + 65536)
   pos = 0
   private fd: number
@@ -99,6 +101,7 @@ export class CsvStage {
   private flush(): void {
     let off = 0
     while (off < this.pos) off += writeSync(this.fd, this.buf, off, this.pos - off)
+    this.written += off
     this.pos = 0
   }
 

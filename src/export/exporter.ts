@@ -21,8 +21,12 @@ import { FlowTracker, type TrackedConn } from './flow-tracker.js'
 import { PacketRows, writeFlowRow, writeHttpRow } from './rows.js'
 import { flowsSchema, httpSchema, packetsSchema, type TableSchema } from './schema.js'
 
-/** Rows per staged chunk of a table: a chunk is converted while the next one is read. */
-export const PACKET_CHUNK_ROWS = 1_000_000
+/**
+ * Staged CSV bytes per chunk of a table: a chunk is converted while the next one is read, and
+ * DuckDB's memory for a conversion follows the chunk's size (docs/performance.md, "Export: how
+ * the Parquet files are written"), so every table's chunks are cut at the same size.
+ */
+export const CHUNK_BYTES = 48 << 20
 
 /** Options of an export. */
 export interface ExportOptions {
@@ -154,7 +158,7 @@ async function exportFile(ds: Dataset, file: string, index: number, count: numbe
       }
       // A full stage of any table is handed over: memory and disk follow the chunk, not the input.
       for (const t of schemas) {
-        if (live[t.name].rows < PACKET_CHUNK_ROWS) continue
+        if (live[t.name].written + live[t.name].pos < CHUNK_BYTES) continue
         const full = live[t.name]
         live[t.name] = stage(t)
         await handOver(full, t)
