@@ -25,8 +25,9 @@ import { flowsSchema, httpSchema, packetsSchema, type TableSchema } from './sche
  * Staged CSV bytes per chunk of a table: a chunk is converted while the next one is read, and
  * DuckDB's memory for a conversion follows the chunk's size (docs/performance.md, "Export: how
  * the Parquet files are written"), so every table's chunks are cut at the same size.
+ * NETKIT_EXPORT_CHUNK_BYTES sets it (the tests cut small files into many chunks).
  */
-export const CHUNK_BYTES = 48 << 20
+export const CHUNK_BYTES = Number(process.env.NETKIT_EXPORT_CHUNK_BYTES) || 48 << 20
 
 /** Options of an export. */
 export interface ExportOptions {
@@ -107,8 +108,19 @@ async function exportFile(ds: Dataset, file: string, index: number, count: numbe
     }
     const prev = pending
     // One conversion at a time: the previous one must finish before this one starts.
-    pending = prev.then(() => (s.rows > 0 ? ds.convert(t, s.path, name, `part-${key}-${t.name}-${chunk}`) : undefined))
+    // The part names carry the stage's own number (its CSV file's name): unique per chunk.
+    pending = prev.then(() => (s.rows > 0 ? ds.convert(t, s.path, name, `part-${basename(s.path, '.csv')}`) : undefined))
     await prev
+  }
+  const full = () => live.packets.written + live.packets.pos >= CHUNK_BYTES || live.flows.written + live.flows.pos >= CHUNK_BYTES || live.http.written + live.http.pos >= CHUNK_BYTES
+  /** Hands every full stage over: memory and disk follow the chunk, not the input. */
+  const rotate = async () => {
+    for (const t of schemas) {
+      if (live[t.name].written + live[t.name].pos < CHUNK_BYTES) continue
+      const filled = live[t.name]
+      live[t.name] = stage(t)
+      await handOver(filled, t)
+    }
   }
   const conns = new Map<string, { uid: string; depth: number }>()
   const connKey = (a: string, ap: number, b: string, bp: number) => `${a}:${ap}|${b}:${bp}`
@@ -148,6 +160,7 @@ async function exportFile(ds: Dataset, file: string, index: number, count: numbe
           }
         }
         if (isPacket && wantPackets) rows.write(live.packets, batch, i, packet, seg, t !== undefined)
+        if (full()) await rotate()
       }
       total += batch.count
       tcp?.add(batch)
@@ -156,13 +169,7 @@ async function exportFile(ds: Dataset, file: string, index: number, count: numbe
         tcp?.release()
         options.onProgress?.({ file, fileIndex: index, files: count, packets: total })
       }
-      // A full stage of any table is handed over: memory and disk follow the chunk, not the input.
-      for (const t of schemas) {
-        if (live[t.name].written + live[t.name].pos < CHUNK_BYTES) continue
-        const full = live[t.name]
-        live[t.name] = stage(t)
-        await handOver(full, t)
-      }
+      await rotate()
     }
   } finally {
     await reader.close()
