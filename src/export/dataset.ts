@@ -109,6 +109,9 @@ export class Dataset {
       // Rows of a part need not keep the staged order: without it COPY streams instead of
       // buffering whole partitions, so memory stays flat however long the input.
       await this.conn.run('SET preserve_insertion_order = false')
+      // DuckDB keeps freed buffers for reuse up to its limit (80% of RAM by default): capped
+      // here, so one export's memory does not creep up conversion after conversion.
+      await this.conn.run("SET memory_limit = '256MB'")
     }
     return this.conn
   }
