@@ -11,7 +11,7 @@
  * EINVAL and says no more; so each member records what it joined with (a small file per group
  * and namespace in the temp folder) and a refused one names the difference.
  */
-import { readFileSync, readlinkSync, writeFileSync } from 'node:fs'
+import { readFileSync, readlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CaptureError, InvalidArgumentError } from '../errors.js'
@@ -85,6 +85,12 @@ export function recordFanoutMember(spec: FanoutSpec, iface: string): void {
   try {
     writeFileSync(path, JSON.stringify({ interface: iface, mode: spec.mode, flags: spec.flags, pid: process.pid } satisfies Member))
   } catch { /* the record only improves error messages */ }
+  // The record goes with the process that wrote it (unless another member took it over).
+  process.once('exit', () => {
+    try {
+      if ((JSON.parse(readFileSync(path, 'utf8')) as Member).pid === process.pid) unlinkSync(path)
+    } catch { /* gone already */ }
+  })
 }
 
 /** The error for a socket the kernel would not let into the group: what differs, when known. */
