@@ -80,3 +80,10 @@ export function table(rows: string[][]): void {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)))
   for (const r of rows) console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '))
 }
+
+/** The value after `--name` on the command line, or `fallback`. */
+export function arg(name: string, fallback: string): string {
+  const argv = process.argv.slice(2)
+  const i = argv.indexOf(name)
+  return i >= 0 ? argv[i + 1] : fallback
+}

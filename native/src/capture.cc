@@ -18,7 +18,7 @@ namespace {
 
 const char* kUsage =
     "new Capture({ ifindex: number, snaplen?: number, promisc?: boolean, bufferBytes: number, "
-    "blockTimeoutMs?: number, direction?: 0|1|2, cooked?: boolean, filter?: Buffer, loopbackIfindex?: number })";
+    "blockTimeoutMs?: number, direction?: 0|1|2, cooked?: boolean, filter?: Buffer, loopbackIfindex?: number, fanout?: number })";
 
 uint32_t optU32(const Napi::Object& o, const char* key, uint32_t def) {
   Napi::Value v = o.Get(key);
@@ -82,6 +82,7 @@ Capture::Capture(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Capture>(inf
   if (!bytes.IsNumber()) throw Napi::TypeError::New(env, std::string("bufferBytes must be a number; usage: ") + kUsage);
   ro.bufferBytes = bytes.As<Napi::Number>().Uint32Value();
   ro.blockTimeoutMs = optU32(o, "blockTimeoutMs", 50);
+  ro.fanout = optU32(o, "fanout", 0);
   ro.cooked = optBool(o, "cooked", false);
   Napi::Value lo = o.Get("loopbackIfindex");
   if (lo.IsNumber()) ro.loopbackIfindex = lo.As<Napi::Number>().Int32Value();

@@ -82,6 +82,13 @@ void PacketRing::open(const RingOptions& o) {
   sll.sll_ifindex = o.ifindex;
   if (::bind(fd_, reinterpret_cast<sockaddr*>(&sll), sizeof sll) < 0) fail("bind(AF_PACKET)");
 
+  // Fan-out joins a group after bind (the kernel needs the socket's device and protocol); a
+  // group that exists with another mode, flags or interface refuses with EINVAL. See: packet(7).
+  if (o.fanout != 0) {
+    uint32_t arg = o.fanout;
+    if (::setsockopt(fd_, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) < 0) fail("setsockopt(PACKET_FANOUT)");
+  }
+
   // A membership, not IFF_PROMISC: the kernel drops it when the socket closes, even on SIGKILL.
   if (o.promisc && o.ifindex != 0) {
     packet_mreq mr{};

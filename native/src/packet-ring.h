@@ -30,6 +30,9 @@ struct RingOptions {
   int loopbackIfindex = -1;
   // Attached before bind(): the socket sees no packet until then, so no swap is needed.
   std::vector<sock_filter> filter;
+  // PACKET_FANOUT argument, 0 for none: group id in bits 0-15, mode and flags in bits 16-31
+  // (PACKET_FANOUT_FLAG_DEFRAG is bit 31, so the value is unsigned 32-bit). See: packet(7).
+  uint32_t fanout = 0;
 };
 
 /**

@@ -6,6 +6,7 @@
  */
 import { constants as osConstants } from 'node:os'
 import { CaptureError, CaptureUnavailableError, InvalidArgumentError, NetkitError, errnoName } from '../errors.js'
+import { fanoutConflict, recordFanoutMember, type FanoutSpec } from './fanout.js'
 import { LinkType } from '../pcap/link-types.js'
 import { RecordBatch, type InterfaceInfo } from '../pcap/record-batch.js'
 import { encodeBpfProgram, type BpfInstruction } from './bpf-program.js'
@@ -38,6 +39,8 @@ export interface LiveCaptureOptions {
    * copy (PcapWriter/PcapngWriter appendRecords). The batch is an ordinary RecordBatch either way.
    */
   recordLayout?: RecordLayout
+  /** Join this PACKET_FANOUT group (src/capture/fanout.ts). */
+  fanout?: FanoutSpec
 }
 
 /** How a live batch's bytes are laid out: `plain`, or file records (pcap or pcapng EPB) with µs or ns timestamps. */
@@ -324,10 +327,13 @@ export function openLive(options: LiveCaptureOptions): LiveCapture {
       cooked: link.cooked,
       filter: program ? encodeBpfProgram(program) : undefined,
       loopbackIfindex: findInterface('lo')?.index ?? -1,
+      fanout: options.fanout?.value,
     })
   } catch (err) {
+    if (options.fanout && /PACKET_FANOUT/.test((err as Error).message)) throw fanoutConflict(options.fanout, options.interface, err)
     throw openError(err, options.interface)
   }
+  if (options.fanout) recordFanoutMember(options.fanout, options.interface)
   return new LiveCapture(capture, { linkType: link.linkType, snaplen, name: options.interface }, options.interface, latencyMs, layout)
 }
 

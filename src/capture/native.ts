@@ -27,6 +27,8 @@ export interface NativeCaptureOptions {
   filter?: Buffer
   /** Index of the loopback device, whose outgoing copies are skipped (each comes back in). */
   loopbackIfindex?: number
+  /** PACKET_FANOUT argument (id | mode and flags << 16, unsigned 32-bit); see src/capture/fanout.ts. */
+  fanout?: number
 }
 
 /** Kernel counters since the socket opened (summed: the kernel clears them on each read). */

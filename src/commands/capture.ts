@@ -6,6 +6,8 @@ import { captureFilter } from '../capture/filter-program.js'
 import { filterExpression } from '../cli/filter-expression.js'
 import { openLive, DEFAULT_BUFFER_BYTES, MAX_SNAPLEN, type LiveCapture } from '../capture/live-capture.js'
 import { RotatingWriter } from '../capture/rotating-writer.js'
+import { parseFanout } from '../capture/fanout.js'
+import { runWorkers } from '../capture/workers.js'
 import { loadConfig } from '../config.js'
 import { dropPrivileges, dropTarget, folderOf } from '../privilege/drop.js'
 import { loadDissection } from '../cli/display-filter.js'
@@ -24,6 +26,9 @@ export default class Capture extends NetkitCommand {
     '<%= config.bin %> capture -i eth0 -w out.pcap tcp port 80',
     '<%= config.bin %> capture -i any -w out.pcapng -F pcapng --nano --duration 30',
     '<%= config.bin %> capture -i eth0 -w ring.pcap -C 100 -W 5',
+    '<%= config.bin %> capture -i eth0 -w part.pcap --workers 4',
+    '<%= config.bin %> capture -i eth0 -w a.pcap --fanout 7:hash,defrag',
+    '<%= config.bin %> capture -i eth0 -T ek | curl -s -H content-type:application/x-ndjson --data-binary @- localhost:9200/_bulk',
   ]
   static override args = {
     filter: Args.string({ description: 'pcap-filter(7) expression (the trailing words, as in tcpdump)', required: false, ignoreStdin: true }),
@@ -41,6 +46,8 @@ export default class Capture extends NetkitCommand {
     duration: Flags.string({ description: 'stop after SECS seconds', helpValue: 'SECS' }),
     'bpf-file': Flags.string({ description: 'kernel filter program as `tcpdump -dd` prints it', helpValue: 'FILE' }),
     'relinquish-privileges': Flags.string({ char: 'Z', description: 'after opening the capture and the -w file, run as USER (its groups; no capabilities); under sudo the default is the invoking user', helpValue: 'USER' }),
+    fanout: Flags.string({ description: 'join PACKET_FANOUT group ID: processes in one group split the interface\'s packets (hash keeps each flow in one)', helpValue: 'ID[:hash|lb|cpu|rollover|qm][,defrag][,rollover]' }),
+    workers: Flags.integer({ description: 'start N capture processes in one fan-out group, each writing FILE with its index (out-0.pcap ...)', min: 1, max: 64, helpValue: 'N' }),
   }
 
   async run(): Promise<void> {
@@ -50,6 +57,12 @@ export default class Capture extends NetkitCommand {
     if (duration !== undefined && !(duration > 0)) throw new InvalidArgumentError(`--duration needs a positive number of seconds (got '${flags.duration}')`)
     const rotating = flags['rotate-seconds'] !== undefined || flags['file-size'] !== undefined || flags['file-count'] !== undefined
     if (rotating && !flags.write) throw new InvalidArgumentError('-C, -G and -W need -w FILE')
+    const fanout = flags.fanout === undefined ? undefined : parseFanout(flags.fanout)
+    if (flags.workers !== undefined) {
+      const spec = fanout ?? parseFanout(String(process.pid & 0xffff))
+      process.exitCode = await runWorkers({ count: flags.workers, iface: flags.interface, spec, argv: this.argv, script: process.argv[1], write: flags.write })
+      return
+    }
     const config = withDissectionFlags(await loadConfig(flags.config), flags)
     const print = { format: flags.format as OutputFormat, fields: flags.field, hex: flags.hex, nano: flags.nano }
     const displayFilter = flags['display-filter']
@@ -69,6 +82,7 @@ export default class Capture extends NetkitCommand {
       // The file takes the ring's records as they come: the ring lays them out in its format.
       // (With a display filter the kept records are picked out of the batch: plain records.)
       recordLayout: flags.write && !dfilter ? `${flags['file-format'] as 'pcap' | 'pcapng'}-${flags.nano ? 'ns' : 'us'}` : 'plain',
+      fanout,
     })
     let file: RotatingWriter | undefined
     let output: PacketOutput | undefined

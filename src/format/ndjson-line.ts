@@ -3,6 +3,10 @@
  * text JSON.stringify gives for `{"frame": {...}, "eth": {"eth.dst": ..., ...}, ...}` (numbers
  * as numbers, 0x-hex fields as strings, a field that occurs more than once in a layer as an
  * array where it first occurs), without building the objects and strings per packet.
+ * With `ek`, the same walk writes tshark's `-T ek` (Elasticsearch/OpenSearch bulk format): an
+ * index line `{"index":{"_index":"packets-YYYY-MM-DD","_type":"doc"}}`, then the document
+ * `{"timestamp":"<ms>","layers":{"frame":{"frame_frame_number":"1",...},"ip":{"ip_ip_src":...}}}`
+ * with keys `<layer>_<field, dots made underscores>`, values as strings, booleans as true/false.
  */
 import type { DissectedPacket } from '../dissect/dissected-packet.js'
 import type { FieldSpec } from '../dissect/field-types.js'
@@ -55,6 +59,12 @@ function putJsonLatin1(line: InfoLine, data: Uint8Array, from: number, to: numbe
   line.char(0x22).latin1(data, from, to).char(0x22)
 }
 
+/** The -T ek key of a field: its protocol, an underscore, and its name with dots as underscores (`ip_ip_src`). */
+export function ekKey(name: string): string {
+  const dot = name.indexOf('.')
+  return `${dot < 0 ? name : name.slice(0, dot)}_${name.replace(/\./g, '_')}`
+}
+
 /** Writes ndjson lines for the engine's current packet. */
 export class NdjsonLine {
   /** `"name":` for each field id, JSON-escaped once. */
@@ -65,26 +75,39 @@ export class NdjsonLine {
   /** How many times each layer name was seen in the current packet (`ip`, then `ip#2`). */
   private readonly seen = new Map<string, number>()
 
-  constructor(private readonly registry: DissectorRegistry) {
-    this.keys = registry.fields.map((f) => JSON.stringify(f.name) + ':')
+  constructor(private readonly registry: DissectorRegistry, private readonly ek = false) {
+    this.keys = registry.fields.map((f) => JSON.stringify(ek ? ekKey(f.name) : f.name) + ':')
     this.written = new Uint32Array(registry.fields.length)
   }
 
   /** Writes record i's line (with its newline) into `line`. */
   write(line: InfoLine, batch: RecordBatch, i: number, packet: DissectedPacket | undefined): void {
-    line.text('{"frame":{"number":').dec(batch.firstNumber + i).text(',"time_epoch":')
+    const ek = this.ek
+    // ek: numbers as strings; q closes and opens the quotes around them.
+    const q = ek ? '"' : ''
+    if (ek) {
+      const sec = batch.tsSec[i]
+      const ms = Number.isNaN(sec) ? 0 : sec * 1000 + Math.floor(batch.tsNsec[i] / 1e6)
+      line.text('{"index":{"_index":"packets-').text(new Date(ms).toISOString().slice(0, 10)).text('","_type":"doc"}}\n')
+      line.text('{"timestamp":"').dec(ms).text('","layers":{"frame":{"frame_frame_number":"')
+    } else line.text('{"frame":{"number":')
+    line.dec(batch.firstNumber + i).text(q).text(ek ? ',"frame_frame_time_epoch":' : ',"time_epoch":')
+    line.text(q)
     this.frameField(line, epochWriter, batch, i, 'null')
-    line.text(',"len":').dec(batch.origLen[i]).text(',"cap_len":').dec(batch.capLen[i])
+    line.text(q).text(ek ? ',"frame_frame_len":"' : ',"len":').dec(batch.origLen[i])
+    line.text(q).text(ek ? ',"frame_frame_cap_len":"' : ',"cap_len":').dec(batch.capLen[i]).text(q)
     const at = line.pos
-    line.text(',"interface_id":')
+    line.text(ek ? ',"frame_frame_interface_id":"' : ',"interface_id":')
     const before = line.pos
     this.frameField(line, interfaceWriter, batch, i, '')
     if (line.pos === before) line.pos = at
+    else line.text(q)
+    const end = ek ? '}}}\n' : '}}\n'
     if (!packet || batch.kind[i] !== RecordKind.packet) {
-      line.text('}}\n')
+      line.text(end)
       return
     }
-    line.text(',"protocols":')
+    line.text(ek ? ',"frame_frame_protocols":' : ',"protocols":')
     putJsonString(line, packet.protocolsText())
     line.char(0x7d)
     const store = packet.occurrences
@@ -132,7 +155,7 @@ export class NdjsonLine {
       }
       line.char(0x7d)
     }
-    line.text('}\n')
+    line.text(ek ? '}}\n' : '}\n')
   }
 
   /** A new layer stamp; on wrapping round the marks start over, so no old one can match. */
@@ -166,6 +189,13 @@ export class NdjsonLine {
       return
     }
     const v = store.num[k]
+    if (this.ek) {
+      // tshark's ek: booleans as JSON booleans, every other value as a string.
+      if (spec.type === 'bool') line.text(v ? 'true' : 'false')
+      else if (Number.isFinite(v)) line.char(0x22).dec(v).char(0x22)
+      else line.text('null')
+      return
+    }
     if (Number.isFinite(v)) line.dec(v)
     else line.text('null')
   }

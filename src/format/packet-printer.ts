@@ -19,7 +19,7 @@ import { hexDump } from './hex.js'
 import { BYTE_SLACK, copyBytes, type TextOutput } from './output.js'
 
 /** Output formats of `-T`. */
-export const OUTPUT_FORMATS = ['text', 'verbose', 'fields', 'ndjson'] as const
+export const OUTPUT_FORMATS = ['text', 'verbose', 'fields', 'ndjson', 'ek'] as const
 /** One of OUTPUT_FORMATS. */
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number]
 
@@ -75,11 +75,11 @@ export class PacketPrinter {
     if (options.format === 'fields' && !options.hex && names.every((n) => n in frameFieldWriters) && names.length * (MAX_FRAME_FIELD_BYTES + 1) < BYTE_SLACK) {
       this.byteColumns = names.map((n) => frameFieldWriters[n])
     }
-    if (options.format === 'ndjson') this.ndjson = new NdjsonLine(registry ?? new DissectorRegistry())
+    if (options.format === 'ndjson' || options.format === 'ek') this.ndjson = new NdjsonLine(registry ?? new DissectorRegistry(), options.format === 'ek')
     if (registry && needsDissection(options)) {
       this.needs = {
         fields: wanted,
-        allFields: options.format === 'verbose' || options.format === 'ndjson',
+        allFields: options.format === 'verbose' || options.format === 'ndjson' || options.format === 'ek',
         info: options.format === 'text',
         allLayers: this.columns.some((c) => 'protocols' in c),
       }
@@ -95,7 +95,7 @@ export class PacketPrinter {
     const { format, hex } = this.options
     switch (format) {
       case 'fields': this.fieldsLine(batch, i, packet); break
-      case 'ndjson':
+      case 'ndjson': case 'ek':
         this.line.pos = 0
         this.ndjson!.write(this.line, batch, i, packet)
         out.writeBytes(this.line.buf, 0, this.line.pos)

@@ -82,6 +82,21 @@ export class FlowTable<T> {
     for (let e of this.buckets) for (; e !== undefined; e = e.chain) yield e.value
   }
 
+  /** Forgets the endpoints' value (as get() takes them); true when there was one. */
+  delete(data: Uint8Array, aOff: number, bOff: number, addrLen: number, aPort: number, bPort: number): boolean {
+    const w = this.fill(data, aOff, bOff, addrLen, aPort, bPort)
+    const b = this.hash(w) & this.mask
+    let prev: Entry<T> | undefined
+    for (let e = this.buckets[b]; e !== undefined; prev = e, e = e.chain) {
+      if (!sameEndpointWords(e.key, w)) continue
+      if (prev === undefined) this.buckets[b] = e.chain
+      else prev.chain = e.chain
+      this.entries--
+      return true
+    }
+    return false
+  }
+
   /** Forgets every pair. */
   clear(): void {
     this.buckets = new Array(64).fill(undefined)

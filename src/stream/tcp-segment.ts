@@ -11,10 +11,16 @@ const ETH_IPV4 = 0x0800
 const ETH_IPV6 = 0x86dd
 const ETH_VLAN = [0x8100, 0x88a8, 0x9100]
 
-/** Decodes the TCP segment of a frame into its fields. */
+/** Decodes the TCP segment (or, when asked, the UDP datagram) of a frame into its fields. */
 export class TcpSegmentReader {
   /** IP version (4 or 6) of the last segment read. */
   ipVersion = 0
+  /** IP protocol of the last segment read: 6 (TCP), or 17 (UDP) when the reader takes UDP. */
+  proto = 0
+  /** Bytes of the IP packet (IPv4 total length, IPv6 40 + payload length). */
+  ipLength = 0
+  /** TCP window field (0 for UDP). */
+  window = 0
   /** Offsets of the source and destination address bytes in the frame, and their length. */
   srcOffset = 0
   dstOffset = 0
@@ -29,6 +35,9 @@ export class TcpSegmentReader {
   payloadEnd = 0
   /** Payload length the headers claim (tcp.len), which may exceed what was captured. */
   payloadLength = 0
+
+  /** @param udp also read UDP datagrams (ports and payload; seq, ack and flags are 0). */
+  constructor(private readonly udp = false) {}
 
   /** Reads frame data[off, off + capLen) of `linkType`; false when it holds no whole TCP header. */
   read(data: Buffer, off: number, capLen: number, linkType: number): boolean {
@@ -80,12 +89,15 @@ export class TcpSegmentReader {
       if (p + 20 > end || data[p] >> 4 !== 4) return false
       const ihl = (data[p] & 0x0f) * 4
       const total = data.readUInt16BE(p + 2)
-      if (ihl < 20 || total < ihl || data[p + 9] !== 6) return false
+      const proto = data[p + 9]
+      if (ihl < 20 || total < ihl || (proto !== 6 && !(proto === 17 && this.udp))) return false
       if ((data.readUInt16BE(p + 6) & 0x3fff) !== 0) return false // a fragment (MF or offset)
       this.ipVersion = 4
       this.srcOffset = p + 12
       this.dstOffset = p + 16
       this.addrLength = 4
+      this.proto = proto
+      this.ipLength = total
       ipEnd = p + total
       p += ihl
     } else if (etherType === ETH_IPV6) {
@@ -95,6 +107,7 @@ export class TcpSegmentReader {
       this.dstOffset = p + 24
       this.addrLength = 16
       ipEnd = p + 40 + data.readUInt16BE(p + 4)
+      this.ipLength = ipEnd - p
       let next = data[p + 6]
       p += 40
       // Hop-by-hop, routing, destination options, AH: skip; a fragment header: give up.
@@ -104,10 +117,12 @@ export class TcpSegmentReader {
         next = data[p]
         p += len
       }
-      if (next !== 6) return false
+      if (next !== 6 && !(next === 17 && this.udp)) return false
+      this.proto = next
     } else {
       return false
     }
+    if (this.proto === 17) return this.datagram(data, p, end, ipEnd)
     if (p + 20 > end) return false
     const hlen = (data[p + 12] >> 4) * 4
     if (hlen < 20) return false
@@ -116,10 +131,27 @@ export class TcpSegmentReader {
     this.seq = data.readUInt32BE(p + 4)
     this.ack = data.readUInt32BE(p + 8)
     this.flags = data[p + 13]
+    this.window = data.readUInt16BE(p + 14)
     const start = p + hlen
     this.payloadLength = Math.max(0, ipEnd - start)
     this.payloadStart = Math.min(start, end)
     this.payloadEnd = Math.max(this.payloadStart, Math.min(ipEnd, end))
+    return true
+  }
+
+  /** The UDP header at data[p, ...): ports and payload (RFC 768). */
+  private datagram(data: Buffer, p: number, end: number, ipEnd: number): boolean {
+    if (p + 8 > end) return false
+    this.sport = data.readUInt16BE(p)
+    this.dport = data.readUInt16BE(p + 2)
+    this.seq = 0
+    this.ack = 0
+    this.flags = 0
+    this.window = 0
+    const start = p + 8
+    this.payloadLength = Math.max(0, Math.min(ipEnd, p + data.readUInt16BE(p + 4)) - start)
+    this.payloadStart = Math.min(start, end)
+    this.payloadEnd = Math.max(this.payloadStart, Math.min(start + this.payloadLength, end))
     return true
   }
 }
