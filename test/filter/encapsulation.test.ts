@@ -89,6 +89,10 @@ async function record(dir: string): Promise<string[]> {
     kids.push(server)
     await new Promise<void>((resolve) => server.stderr!.once('data', () => resolve()) && setTimeout(resolve, 3000))
     // The bridge port needs its forwarding delay before frames pass; BPDUs are sent meanwhile.
+    // Wait until bridge(8) shows the port forwarding (under load the delay runs long).
+    for (let i = 0; i < 150 && !/state forwarding/.test(spawnSync('bridge', ['-n', b, 'link', 'show', 'dev', 'nkf1'], { encoding: 'utf8' }).stdout); i++) {
+      await new Promise((r) => setTimeout(r, 100))
+    }
     sh('ip', ['netns', 'exec', b, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=0'])
     const clients = [
       ['curl', '-s', '-o', '/dev/null', '--connect-timeout', '1', '--retry', '20', '--retry-all-errors', '--retry-delay', '1', 'http://10.215.0.1:8000/'],
