@@ -116,8 +116,14 @@ const skip = skipReason()
 test('tcpdump(1) EXAMPLES and the encapsulation primitives select libpcap\'s packets on real IPv4/IPv6/STP and loopback captures', { skip, timeout: 120_000 }, async () => {
   const { dir, cleanup } = tempDir('netkit-filter-encap-')
   try {
-    const files = await record(dir)
-    const stp = libpcapMatches(files[0], ['stp', 'ip6 and tcp', 'ip and tcp'])
+    // The recording is of real traffic through a bridge that must first reach forwarding; when a
+    // loaded machine lets a round go by without the TCP exchanges, it is recorded again.
+    let files = await record(dir)
+    let stp = libpcapMatches(files[0], ['stp', 'ip6 and tcp', 'ip and tcp'])
+    for (let attempt = 1; attempt < 3 && !stp.every((m) => m !== null && m.length > 0); attempt++) {
+      files = await record(dir)
+      stp = libpcapMatches(files[0], ['stp', 'ip6 and tcp', 'ip and tcp'])
+    }
     assert.ok(stp.every((m) => m !== null && m.length > 0), `the veth capture holds BPDUs, IPv6 TCP and IPv4 TCP: ${JSON.stringify(stp.map((m) => m?.length))}`)
     for (const file of files) {
       const ref = libpcapMatches(file, EXPRESSIONS)
