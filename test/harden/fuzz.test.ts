@@ -20,7 +20,9 @@ for (const [i, target] of targets.entries()) {
 
 // Findings of the fuzzer, kept as regression cases.
 test('fuzz finding: pcap-filter primitives libpcap has and netkit lacks are refused by name, not misparsed', () => {
-  for (const expr of ['mpls', 'mpls 5', 'pppoes 3', 'geneve', 'tcp and mpls']) {
+  for (const expr of ['geneve', 'udp and geneve', 'geneve 5']) {
     assert.throws(() => compileFilter(expr, { linkType: 1 }), (err: unknown) => err instanceof FilterSyntaxError && /not supported by netkit yet/.test(err.message), expr)
   }
+  // mpls and pppoes compile now (test/filter/encapsulation.test.ts compares them with libpcap).
+  for (const expr of ['mpls', 'mpls 5', 'pppoes 3', 'tcp and mpls']) assert.ok(compileFilter(expr, { linkType: 1 }), expr)
 })
