@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// Makes the prebuilt addons the package ships (run by `prepack`, so `npm pack` and `npm publish`
+// carry ones built from the sources they ship): prebuildify, once per target of
+// native/binding.gyp, into prebuilds/<platform>-<arch>/<target>.<tags>.node. They are N-API
+// (NAPI_VERSION 8), so one file serves every Node from 20 on; libc is tagged (glibc or musl) so a
+// musl system never loads a glibc build. prebuildify copies the first .node file a build leaves,
+// so each target is built alone, from a one-target binding.gyp written into native/build-prebuild/.
+// Only this machine's platform-arch is built (see docs/performance.md's install section for arm64).
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const native = join(root, 'native')
+const require = createRequire(import.meta.url)
+const prebuildify = require('prebuildify')
+
+// The headers of this Node (e.g. Debian's /usr/include/node) need no download (build-native.js).
+const prefix = join(dirname(process.execPath), '..')
+process.env.npm_config_nodedir ??= prefix
+
+// binding.gyp is JSON with gyp's Python-style comments allowed; netkit's has none.
+const gyp = JSON.parse(readFileSync(join(native, 'binding.gyp'), 'utf8'))
+rmSync(join(root, 'prebuilds'), { recursive: true, force: true })
+for (const target of gyp.targets) {
+  const cwd = join(native, 'build-prebuild', target.target_name)
+  rmSync(cwd, { recursive: true, force: true })
+  mkdirSync(cwd, { recursive: true })
+  const one = { ...gyp, targets: [{ ...target, sources: target.sources.map((s) => relative(cwd, join(native, s))) }] }
+  writeFileSync(join(cwd, 'binding.gyp'), JSON.stringify(one, null, 2))
+  await new Promise((resolve, reject) => prebuildify({
+    cwd, out: root, name: target.target_name, napi: true, strip: true, tagLibc: true, quiet: true,
+    targets: [{ runtime: 'node', target: process.versions.node }],
+    nodeGyp: join(root, 'node_modules', '.bin', 'node-gyp'),
+  }, (err) => (err ? reject(err) : resolve())))
+  console.log(`netkit: prebuilt ${target.target_name} for ${process.platform}-${process.arch}`)
+}
+rmSync(join(native, 'build-prebuild'), { recursive: true, force: true })
