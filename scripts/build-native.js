@@ -36,7 +36,7 @@ if (existsSync(join(root, 'prebuilds')) && existsSync(loader)) {
 // A tool that is absent or does not run (CXX=false) makes the build fail: say so in one line.
 const missing = ['make', process.env.CXX || 'g++', 'python3'].filter((tool) => spawnSync(tool.split(' ')[0], ['--version'], { stdio: 'ignore' }).status !== 0)
 if (missing.length > 0) {
-  console.log(`netkit: cannot build the capture addon: ${missing.join(', ')} not found; \`netkit capture\` will report that live capture is unavailable (every other command works)`)
+  console.log(`netkit: cannot build the capture addon: ${missing.join(', ')} not found or not working; \`netkit capture\` will report that live capture is unavailable (every other command works)`)
   process.exit(0)
 }
 const gyp = join(root, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js')
