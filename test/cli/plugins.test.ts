@@ -56,7 +56,7 @@ export default class Hello extends Command {
         const got = new Promise((resolve) => sock.once('message', resolve))
         sock.send(message, port, '127.0.0.1')
         await got
-      }, 1)
+      })
     } finally {
       sock.close()
     }
