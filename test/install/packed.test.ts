@@ -6,7 +6,7 @@
 // --version says live capture is unavailable, capture exits 3 saying why, and read still works.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { corpus, have, netkit, root, run, tempDir } from '../helpers/cli.js'
 import { captureSkip, createVethPair } from '../capture/netns.js'
@@ -30,6 +30,16 @@ test('npm pack, install on a prefix without a compiler, run from there', { skip 
     assert.ok(listing.includes(need), `the tarball lacks ${need}`)
   }
   assert.deepEqual(listing.filter((f) => /^package\/(test|bench|src|docs|native\/build)\//.test(f)), [], 'the tarball holds what an install does not need')
+
+  await t.test('linux-arm64 prebuilds, cross-compiled, are packed too', { skip: process.arch !== 'x64' ? 'made only on linux-x64' : !have('aarch64-linux-gnu-g++') ? 'needs aarch64-linux-gnu-g++ (Debian g++-aarch64-linux-gnu; .ci/run installs it)' : false }, () => {
+    for (const addon of ['netkit_capture', 'netkit_socket']) {
+      const name = `prebuilds/linux-arm64/${addon}.glibc.node`
+      assert.ok(listing.includes(`package/${name}`), `the tarball lacks ${name}`)
+      const elf = readFileSync(join(root, name))
+      // ELF magic, 64-bit (EI_CLASS 2), little-endian, ET_DYN, e_machine EM_AARCH64 (183).
+      assert.deepEqual([elf.readUInt32BE(0), elf[4], elf[5], elf.readUInt16LE(16), elf.readUInt16LE(18)], [0x7f454c46, 2, 1, 3, 183])
+    }
+  })
 
   // A PATH with no compiler, make or python: node, npm and sh only.
   const bin = join(dir, 'nocc')
