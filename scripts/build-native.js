@@ -22,7 +22,9 @@ if (!existsSync(join(native, 'binding.gyp'))) {
   process.exit(0)
 }
 const loader = join(root, 'dist', 'capture', 'addon-loader.js')
-if (existsSync(join(root, 'prebuilds')) && existsSync(loader)) {
+// In a clone (.git here) the addons are compiled from the sources at hand, even when a `npm pack`
+// left prebuilds/ behind.
+if (existsSync(join(root, 'prebuilds')) && existsSync(loader) && !existsSync(join(root, '.git'))) {
   const { loadAddon, prebuildPath } = await import(pathToFileURL(loader).href)
   const addons = ['netkit_capture', 'netkit_socket']
   const paths = addons.map((a) => prebuildPath(a, root))

@@ -20,6 +20,7 @@ test('npm pack, install on a prefix without a compiler, run from there', { skip 
   const { dir, cleanup } = tempDir('netkit-packed-')
   t.after(cleanup)
   // dist/ and oclif.manifest.json are built by `npm test`'s pretest; prepack's prebuilds here.
+  t.after(() => rmSync(join(root, 'prebuilds'), { recursive: true, force: true }))
   const prebuilt = await run(process.execPath, [join(root, 'scripts', 'prebuild.js')], { timeoutMs: 300_000 })
   assert.equal(prebuilt.code, 0, prebuilt.stderr + prebuilt.stdout)
   const packed = await run('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], { timeoutMs: 120_000 })
