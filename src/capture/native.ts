@@ -2,7 +2,8 @@
  * The capture addon's surface (native/src/capture.h), declared by hand, and its loader. The addon
  * does only what needs the kernel; everything else about live capture is in this folder.
  */
-import { addonCandidates, loadAddon, type AddonCandidate } from './addon-loader.js'
+import { join } from 'node:path'
+import { addonCandidates, loadAddon, packageRoot, type AddonCandidate } from './addon-loader.js'
 import { CaptureUnavailableError } from '../errors.js'
 
 /** Options of the native Capture constructor. */
@@ -108,6 +109,6 @@ export function loadNative(): NativeModule {
   const r = loadAddon<NativeModule>('netkit_capture', captureAddonCandidates())
   if (r.module) return r.module
   throw new CaptureUnavailableError(`the capture addon is neither prebuilt for ${process.platform}-${process.arch} nor compiled; looked in ${r.tried.join('; ')}`, {
-    hint: 'build it with `node scripts/build-native.js` (needs make, g++ and python3)',
+    hint: `build it with \`node ${join(packageRoot, 'scripts', 'build-native.js')}\` (needs make, g++ and python3)`,
   })
 }
