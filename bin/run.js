@@ -6,7 +6,8 @@ import { runFast } from '../dist/cli/fast-path.js'
 if (!(await runFast(process.argv.slice(2)))) {
   const { flush, run } = await import('@oclif/core')
   const { reportFatal } = await import('../dist/cli/fatal.js')
+  const { oclifConfig } = await import('../dist/cli/oclif-config.js')
   // oclif's flush() waits for stdout to drain; a pipe whose reader quit never drains, it errors.
   const stdoutGone = new Promise((resolve) => process.stdout.once('error', resolve))
-  await run(process.argv.slice(2), import.meta.url).then(() => Promise.race([flush(), stdoutGone]), reportFatal)
+  await oclifConfig(import.meta.url).then((config) => run(process.argv.slice(2), config)).then(() => Promise.race([flush(), stdoutGone]), reportFatal)
 }

@@ -1,11 +1,14 @@
 #!/usr/bin/env node
-// Builds the capture addon from source during the root package's own `npm install`
-// (npm 11 blocks dependencies' install scripts, so the build lives here). Off Linux, or when
-// the toolchain is missing, the build is skipped with one line: everything but live capture works.
+// The addons at install time (npm 11 blocks dependencies' install scripts, so this is the root
+// package's own `install`). An installed package ships prebuilds (prebuilds/, scripts/prebuild.js):
+// when both load here (dist/capture/addon-loader.js picks them as node-gyp-build would), nothing is
+// compiled. Otherwise, in a clone, or for a platform without a prebuild, they are built from
+// native/ with node-gyp. Off Linux, or when the toolchain is missing, the build is skipped with one
+// line: everything but live capture works.
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const native = join(root, 'native')
@@ -16,6 +19,26 @@ if (process.platform !== 'linux') {
 }
 if (!existsSync(join(native, 'binding.gyp'))) {
   console.log('netkit: no native/binding.gyp; skipping the capture addon')
+  process.exit(0)
+}
+const loader = join(root, 'dist', 'capture', 'addon-loader.js')
+// In a clone (.git here) the addons are compiled from the sources at hand, even when a `npm pack`
+// left prebuilds/ behind.
+if (existsSync(join(root, 'prebuilds')) && existsSync(loader) && !existsSync(join(root, '.git'))) {
+  const { loadAddon, prebuildPath } = await import(pathToFileURL(loader).href)
+  const addons = ['netkit_capture', 'netkit_socket']
+  const paths = addons.map((a) => prebuildPath(a, root))
+  const failed = addons.filter((a, i) => paths[i] === undefined || !loadAddon(a, [{ path: paths[i], from: 'prebuild' }]).module)
+  if (failed.length === 0) {
+    console.log(`netkit: using the prebuilt addons for ${process.platform}-${process.arch} (${dirname(paths[0])})`)
+    process.exit(0)
+  }
+  console.log(`netkit: no prebuilt ${failed.join(', ')} loads on this machine (${process.platform}-${process.arch}); building from source`)
+}
+// A tool that is absent or does not run (CXX=false) makes the build fail: say so in one line.
+const missing = ['make', process.env.CXX || 'g++', 'python3'].filter((tool) => spawnSync(tool.split(' ')[0], ['--version'], { stdio: 'ignore' }).status !== 0)
+if (missing.length > 0) {
+  console.log(`netkit: cannot build the capture addon: ${missing.join(', ')} not found or not working; \`netkit capture\` will report that live capture is unavailable (every other command works)`)
   process.exit(0)
 }
 const gyp = join(root, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js')

@@ -2,10 +2,8 @@
  * The capture addon's surface (native/src/capture.h), declared by hand, and its loader. The addon
  * does only what needs the kernel; everything else about live capture is in this folder.
  */
-import { existsSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { addonCandidates, loadAddon, packageRoot, type AddonCandidate } from './addon-loader.js'
 import { CaptureUnavailableError } from '../errors.js'
 
 /** Options of the native Capture constructor. */
@@ -98,38 +96,21 @@ export interface NativeModule {
   Capture: new (options: NativeCaptureOptions) => NativeCapture
 }
 
-let cached: NativeModule | undefined
-
-/** The places the loader looks for the addon, best first. */
-export function addonCandidates(): string[] {
-  const here = dirname(fileURLToPath(import.meta.url)) // src/capture or dist/capture
-  const root = join(here, '..', '..')
-  const list = [
-    join(root, 'native', 'build', 'Release', 'netkit_capture.node'),
-    join(root, 'native', 'build', 'Debug', 'netkit_capture.node'),
-  ]
-  if (process.env.NETKIT_CAPTURE_ADDON) list.unshift(process.env.NETKIT_CAPTURE_ADDON)
+/** The places the loader looks for the capture addon, best first (NETKIT_CAPTURE_ADDON, then addon-loader.ts's). */
+export function captureAddonCandidates(): AddonCandidate[] {
+  const list = addonCandidates('netkit_capture')
+  if (process.env.NETKIT_CAPTURE_ADDON) list.unshift({ path: process.env.NETKIT_CAPTURE_ADDON, from: 'NETKIT_CAPTURE_ADDON' })
   return list
 }
 
 /** Loads the addon, or throws CaptureUnavailableError naming every place it looked and why each failed. */
 export function loadNative(): NativeModule {
-  if (cached) return cached
   if (process.platform !== 'linux') {
     throw new CaptureUnavailableError(`live capture needs Linux (this is ${process.platform})`, { hint: 'netkit read works on files captured elsewhere' })
   }
-  const require = createRequire(import.meta.url)
-  const tried: string[] = []
-  for (const path of addonCandidates()) {
-    if (!existsSync(path)) { tried.push(`${path}: not found`); continue }
-    try {
-      cached = require(path) as NativeModule
-      return cached
-    } catch (err) {
-      tried.push(`${path}: ${(err as Error).message.split('\n')[0]}`)
-    }
-  }
-  throw new CaptureUnavailableError(`the capture addon is not built; looked in ${tried.join('; ')}`, {
-    hint: 'build it with `node scripts/build-native.js` (needs make, g++ and python3)',
+  const r = loadAddon<NativeModule>('netkit_capture', captureAddonCandidates())
+  if (r.module) return r.module
+  throw new CaptureUnavailableError(`the capture addon is neither prebuilt for ${process.platform}-${process.arch} nor compiled; looked in ${r.tried.join('; ')}`, {
+    hint: `build it with \`node ${join(packageRoot, 'scripts', 'build-native.js')}\` (needs make, g++ and python3)`,
   })
 }

@@ -37,7 +37,7 @@ export default class Dissectors extends NetkitCommand {
       return
     }
     const config = withDissectionFlags(await loadConfig(flags.config), flags)
-    const { registry, errors } = await loadDissectors(config)
+    const { registry, errors } = await loadDissectors(config, { installed: true })
     for (const e of errors) process.stderr.write(`netkit dissectors: warning: ${e.message}\n`)
     let list = describe(registry)
     if (args.name !== undefined) {

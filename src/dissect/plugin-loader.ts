@@ -13,6 +13,7 @@ import { validateConfig, type NetkitConfig } from '../config.js'
 import { InvalidArgumentError, PluginError } from '../errors.js'
 import type { DissectorDefinition } from './api.js'
 import { applyDecodeAs } from './decode-as.js'
+import { installedDissectors } from './installed-plugins.js'
 import { importPlugin, loadFailure, pluginFile } from './plugin-source.js'
 import { preferenceValues } from './preferences.js'
 import { DissectorRegistry } from './registry.js'
@@ -47,11 +48,16 @@ export interface LoadedDissectors {
   errors: PluginError[]
 }
 
-/** Loads the shipped dissectors (unless the config turns them off) and the config's plugins. */
-export async function loadDissectors(config: NetkitConfig): Promise<LoadedDissectors> {
+/**
+ * Loads the shipped dissectors (unless the config turns them off), the config's plugins and, with
+ * `installed` (the CLI's runs), those of packages added with `netkit plugins` (installed-plugins.ts).
+ */
+export async function loadDissectors(config: NetkitConfig, options: { installed?: boolean } = {}): Promise<LoadedDissectors> {
   const registry = new DissectorRegistry()
   const errors: PluginError[] = []
   const paths: string[] = []
+  /** The source shown for a file (`netkit dissectors`' "from"): its package's name for an installed package's. */
+  const sources = new Map<string, string>()
   if (config.builtinPlugins) {
     const dir = join(packageRoot, 'plugins')
     const present = new Set(readdirSync(dir))
@@ -64,6 +70,15 @@ export async function loadDissectors(config: NetkitConfig): Promise<LoadedDissec
       paths.push(pluginFile(spec, base))
     } catch (err) {
       errors.push(err as PluginError)
+    }
+  }
+  if (options.installed) {
+    const found = installedDissectors()
+    for (const why of found.skipped) errors.push(new PluginError(why))
+    if (found.dissectors.length > 0) hookNetkitImports()
+    for (const d of found.dissectors) {
+      paths.push(d.file)
+      sources.set(d.file, `${d.packageName} (${d.file})`)
     }
   }
   const modules = await Promise.all(paths.map(async (p) => {
@@ -84,7 +99,7 @@ export async function loadDissectors(config: NetkitConfig): Promise<LoadedDissec
           throw new PluginError(`plugin ${m.p} does not default-export a dissector (use: export default defineDissector({...}))`)
         }
         const d = def as DissectorDefinition
-        registry.register(d, m.p, preferenceValues(d, settings[d.name]))
+        registry.register(d, sources.get(m.p) ?? m.p, preferenceValues(d, settings[d.name]))
       } catch (err) {
         if (err instanceof InvalidArgumentError) throw err
         errors.push(err instanceof PluginError ? err : new PluginError(`plugin ${m.p}: ${(err as Error).message}`, { cause: err }))

@@ -7,7 +7,7 @@ import { corpus, netkit } from '../helpers/cli.js'
 const dns = join(corpus, 'tcpdump', 'dns_udp.pcap')
 
 const cases: Array<[string, string[], number, RegExp]> = [
-  ['unknown command', ['frobnicate'], 2, /^netkit: command frobnicate not found\n$/],
+  ['unknown command', ['frobnicate'], 2, /^netkit: 'frobnicate' is not a netkit command \(netkit help lists them\)\n$/],
   ['missing required flag', ['read'], 2, /^netkit read: Missing required flag read \(see netkit read --help\)\n$/],
   ['bad -T value', ['read', '-r', dns, '-T', 'xml'], 2, /^netkit read: Expected --format=xml to be one of: text, verbose, fields, ndjson/],
   ['bad -c value', ['read', '-r', dns, '-c', 'many'], 2, /^netkit read: .*integer.*\n$/],
