@@ -35,7 +35,9 @@ export default class Hello extends Command {
   const linked = await netkit(['plugins', 'link', pkg, '--no-install'], { env })
   assert.equal(linked.code, 0, linked.stderr)
   const list = await netkit(['plugins'], { env })
-  assert.match(list.stdout, new RegExp(`^netkit-dissector-nkp 0\\.1\\.0 \\(link\\) ${pkg}$`, 'm'))
+  // oclif colours the version where it thinks the terminal can show it (CI=true can make it think so).
+  const plain = list.stdout.replace(/\u001b\[[0-9;]*m/g, '')
+  assert.match(plain, new RegExp(`^netkit-dissector-nkp 0\\.1\\.0 \\(link\\) ${pkg}$`, 'm'))
 
   const hello = await netkit(['nkp-hello'], { env })
   assert.equal(hello.code, 0, hello.stderr)
