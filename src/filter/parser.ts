@@ -230,8 +230,10 @@ class Parser {
         // A protocol alone (`tcp`), unless an id follows (`ip 10.0.0.1` is not valid pcap syntax either).
         return { k: 'pname', proto: q.proto!, pos: t.pos }
       }
-      const id = this.id(q)
       this.last = q
+      // libpcap's `head ( pid )`: `host (10.0.0.1 or 10.0.0.2)`, `net ( 299 )`.
+      if (this.is('(')) return this.qualifiedGroup(q, t.pos)
+      const id = this.id(q)
       return { k: 'qualified', q, id, pos: t.pos }
     }
     if (t.kind === 'num' || t.kind === 'hid' || t.kind === 'hid6' || t.kind === 'eid' || t.kind === 'id') {
@@ -240,6 +242,30 @@ class Parser {
       return { k: 'qualified', q, id: this.id(q), pos: t.pos }
     }
     this.fail(t.kind === 'op' ? `unexpected '${t.text}'` : `unexpected '${t.text}'`)
+  }
+
+  /**
+   * A parenthesized list of ids after qualifiers (libpcap's `pid`): ids joined by and/or (equal
+   * precedence, left to right, as everywhere in pcap-filter), or nested lists, each id taking
+   * the qualifiers before the parenthesis.
+   */
+  private qualifiedGroup(q: Qualifiers, pos: number): FilterNode {
+    this.i++ // '('
+    this.nest()
+    const item = (): FilterNode => this.is('(') ? this.qualifiedGroup(q, pos) : { k: 'qualified', q, id: this.id(q), pos }
+    let l = item()
+    for (;;) {
+      let op: 'and' | 'or'
+      if (this.is('and') || this.is('&&')) op = 'and'
+      else if (this.is('or') || this.is('||')) op = 'or'
+      else break
+      this.i++
+      l = { k: op, l, r: item() }
+    }
+    if (!this.is(')')) this.fail("expected ')' after the addresses")
+    this.i++
+    this.depth--
+    return l
   }
 
   private id(q: Qualifiers): IdValue {
