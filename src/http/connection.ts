@@ -88,17 +88,13 @@ export class Connection implements ResponseParserOwner {
     this.parser = new ResponseParser(this)
     if (connectTimeout > 0) this.connectDeadline = owner.io.now() + connectTimeout
     const tls = pool.target.scheme === 'https'
-    // Plain reads land in the transport's one buffer and are parsed synchronously in the callback
-    // (no per-read allocation, no 'data' event); see read-context.ts. TLS hands over decrypted
-    // chunks, parsed the same way.
+    // Reads land in the transport's one buffer and are parsed synchronously in the callback (no
+    // per-read allocation, no 'data' event); see read-context.ts. node:tls copies each decrypted
+    // record's bytes there the same way (tls.connect's `onread`).
+    const onread = { buffer: owner.io.buffer, callback: (nread: number) => this.onRead(nread) }
     const socket: Socket = tls
-      ? tlsConnect(tlsConnectOptions(owner.tls, pool.target.host, pool.target.port, pool.tlsSession)).setNoDelay(true)
-      : connect({
-        host: pool.target.host,
-        port: pool.target.port,
-        noDelay: true,
-        onread: { buffer: owner.io.buffer, callback: (nread: number) => this.onRead(nread) },
-      })
+      ? tlsConnect(tlsConnectOptions(owner.tls, pool.target.host, pool.target.port, pool.tlsSession, onread)).setNoDelay(true)
+      : connect({ host: pool.target.host, port: pool.target.port, noDelay: true, onread })
     this.socket = socket
     this.writer = new RequestWriter(socket, {
       pipeline: owner.pipeline,
@@ -127,7 +123,6 @@ export class Connection implements ResponseParserOwner {
       t.on('session', (session: Buffer) => { pool.tlsSession = session })
       const keylog = owner.tls.onKeylog
       if (keylog) t.on('keylog', keylog)
-      t.on('data', (chunk: Buffer) => this.onChunk(chunk))
     } else {
       socket.on('connect', connected)
     }
@@ -136,26 +131,21 @@ export class Connection implements ResponseParserOwner {
     socket.on('close', () => this.onEnd(null))
   }
 
+  /** Parses the `nread` bytes a read put at the start of the shared buffer. */
   private onRead(nread: number): boolean {
-    this.onChunk(this.owner.io.viewOf(nread))
-    return true
-  }
-
-  /** Parses bytes read (the shared buffer's view, or a decrypted TLS chunk). */
-  private onChunk(bytes: Buffer): void {
     const io = this.owner.io
-    const nread = bytes.length
     this.owner.countBytes(0, nread)
     this.completedInRead = 0
     io.begin()
     try {
-      this.parser.feed(bytes)
+      this.parser.feed(io.viewOf(nread))
     } finally {
       io.end()
     }
     if (this.batching !== null && this.state !== ConnState.Closed) {
       this.batching.afterRead(nread, this.completedInRead, this.parser.idle, this.inflight.length - this.writer.queuedRequests, io.now())
     }
+    return true
   }
 
   /** Whether the connection is closed. */
