@@ -16,7 +16,8 @@
  *
  * The https rows use the same nginx over TLS (a self-signed certificate made with openssl), with
  * keep-alive, and with a new connection and handshake per request (wrk's `Connection: close`,
- * netkit's --no-keepalive).
+ * netkit's --no-keepalive, and bench/lib/tls-connect-loop.mjs: node:tls alone, the floor of any
+ * Node.js client there).
  *
  * The machine may have only 2 cores, shared by nginx and the client. By default nginx (one
  * worker) is pinned to CPU 0 and each client to CPU 1 with taskset, so every client gets the same
@@ -144,6 +145,13 @@ async function netkit(url: string, pipeline: number, close = false, dir = root):
   return { rps: report.requestsPerSec, cpu, note: report.errors > 0 ? `${report.errors} errors` : undefined }
 }
 
+/** bench/lib/tls-connect-loop.mjs: node:tls alone, a connection per request (the floor for netkit --no-keepalive). */
+async function tlsConnectLoop(url: string): Promise<Measured> {
+  const { stdout, cpu } = await timed(process.execPath, [join(root, 'bench', 'lib', 'tls-connect-loop.mjs'), url, String(duration), userAgent])
+  const report = JSON.parse(stdout) as { requests: number; errors: number; seconds: number }
+  return { rps: report.requests / report.seconds, cpu, note: report.errors > 0 ? `${report.errors} errors` : undefined }
+}
+
 let autocannonScript: string | null | undefined
 /** Installs autocannon with npx into a temporary npm cache and finds its entry script. */
 function findAutocannon(): string | null {
@@ -230,6 +238,7 @@ try {
       ['netkit https', () => netkit(nginx.httpsUrl!, 1)],
       ['wrk https close', () => wrk(nginx.httpsUrl!, 1, true)],
       ['netkit https no-keepalive', () => netkit(nginx.httpsUrl!, 1, true)],
+      ['node tls.connect https close', () => tlsConnectLoop(nginx.httpsUrl!)],
     ] as Array<[string, () => Promise<Measured | null>]>),
   ]
   const kindOf = (name: string): string => name.includes('https') ? 'tls' : name.includes('pipelined') ? 'pipelined' : 'plain'
@@ -261,6 +270,7 @@ try {
   console.log(`https: netkit / autocannon     ${r('netkit https', 'autocannon https')}  target >= 1.3`)
   console.log(`https: netkit / wrk            ${r('netkit https', 'wrk https')}  target >= 0.8`)
   console.log(`https, a handshake per request: netkit / wrk  ${r('netkit https no-keepalive', 'wrk https close')}`)
+  console.log(`  netkit / bare node:tls loop   ${r('netkit https no-keepalive', 'node tls.connect https close')}`)
   if (baseline !== '') {
     console.log(`this build / baseline (${baseline}):`)
     for (const name of ['netkit', 'netkit pipelined x10', 'netkit https', 'netkit https no-keepalive']) {
