@@ -78,6 +78,31 @@ describe('netkit http over TLS', { skip: tlsSkip() }, () => {
     assert.ok(rep.tls!.resumed < rep.tls!.handshakes, 'the first handshake is a full one')
   })
 
+  test('pipelined requests over TLS: every response read, on the connections asked for', { timeout: 60_000 }, async () => {
+    const before = await nginx.counts()
+    const r = await netkit(['http', `https://127.0.0.1:${port}/`, '-c', '2', '--pipeline', '8', '-n', '400', '--insecure', '--json'], { timeoutMs: 50_000 })
+    assert.equal(r.code, 0, r.stderr)
+    const rep = JSON.parse(r.stdout) as Report
+    assert.equal(rep.ok, 400)
+    assert.equal(rep.errors, 0)
+    const now = await nginx.counts()
+    assert.equal(now.requests - before.requests, 400, 'nginx answered each request once')
+    assert.equal(now.withRequests - before.withRequests, 2, 'on two connections')
+  })
+
+  test('a connection per request (--no-keepalive): each one a handshake, resumed after the first ones', { timeout: 60_000 }, async () => {
+    const before = await nginx.counts()
+    const r = await netkit(['http', `https://127.0.0.1:${port}/`, '-c', '2', '-n', '40', '--no-keepalive', '--insecure', '--json'], { timeoutMs: 50_000 })
+    assert.equal(r.code, 0, r.stderr)
+    const rep = JSON.parse(r.stdout) as Report
+    assert.equal(rep.ok, 40)
+    assert.equal(rep.tls!.handshakes, 40)
+    assert.equal((await nginx.counts()).withRequests - before.withRequests, 40, 'nginx saw 40 connections')
+    // The first two dials run together with no session yet; the server's ticket comes before
+    // its response, so every later dial has one to offer.
+    assert.ok(rep.tls!.resumed >= 38, `${rep.tls!.resumed} of 40 handshakes resumed`)
+  })
+
   test('an untrusted certificate fails by kind; --cacert trusts it; a wrong --servername fails by kind', { timeout: 60_000 }, async () => {
     const url = `https://127.0.0.1:${port}/`
     const untrusted = await netkit(['http', url, '-c', '1', '-n', '3', '--json'], { timeoutMs: 30_000 })
