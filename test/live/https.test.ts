@@ -2,7 +2,7 @@
  * `netkit http https://...` against nginx with TLS on loopback (a certificate the test makes):
  * keep-alive over TLS as the server counts connections, the run's capture decrypted by tshark
  * with no key file (the secrets are in the pcapng), the NSS key log, session resumption on
- * re-dials, and each kind of TLS failure (untrusted certificate, wrong name, TLS to a plain
+ * re-dials, pipelining and a connection per request over TLS, and each kind of TLS failure (untrusted certificate, wrong name, TLS to a plain
  * port, plain HTTP to a TLS port) reported by kind with exit 1, without hanging.
  */
 import assert from 'node:assert/strict'
