@@ -18,7 +18,10 @@ const TOOLS = ['ovsdb-tool', 'ovsdb-server', 'ovs-vswitchd', 'ovs-vsctl', 'ovs-o
 /** Why Open vSwitch cannot make tunnels here, or false. */
 export function ovsSkip(): string | false {
   const missing = TOOLS.filter((t) => !have(t))
-  return missing.length > 0 ? `Open vSwitch is not installed (${missing.join(', ')}; .ci/run installs openvswitch-switch)` : false
+  if (missing.length > 0) return `Open vSwitch is not installed (${missing.join(', ')}; .ci/run installs openvswitch-switch)`
+  // The userspace datapath's internal ports (where the addresses go) are tap devices.
+  if (!existsSync('/dev/net/tun')) return 'Open vSwitch\'s userspace datapath needs /dev/net/tun for its internal ports'
+  return false
 }
 
 function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): string {
