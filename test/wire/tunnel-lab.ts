@@ -128,7 +128,8 @@ function ovsUnderlay(s: OvsSide, veth: string): void {
 
 /**
  * Makes tunnel `kind` (index i) on both sides with Open vSwitch: a userspace bridge nkt<i> whose
- * internal port has the inner address and whose other port is the tunnel. Returns the remover.
+ * internal port has the inner address and whose other port is the tunnel. Returns the remover,
+ * which removes side B's first.
  */
 function ovsTunnel(sides: OvsSide[], kind: TunnelKind, i: number): () => void {
   const dev = `nkt${i}`
@@ -150,7 +151,7 @@ function ovsTunnel(sides: OvsSide[], kind: TunnelKind, i: number): () => void {
       s.sw.ofctl('add-flow', dev, `in_port=1,ip,actions=mod_dl_dst:${mac},output:LOCAL`)
     }
   }
-  return () => { for (const s of sides) s.sw.vsctl('--if-exists', 'del-br', dev) }
+  return () => { for (const s of [...sides].reverse()) s.sw.vsctl('--if-exists', 'del-br', dev) }
 }
 
 /**
@@ -255,6 +256,10 @@ export async function captureTunnels(file: string, kinds: TunnelKind[] = TUNNEL_
           const ping = spawnSync('ip', ['netns', 'exec', nsA, 'ping', '-c', '2', '-i', '0.2', '-W', '2', b], { encoding: 'utf8' })
           if (ping.status !== 0) throw new Error(`no ping answer over Open vSwitch's ${kinds[i].name} tunnel:\n${ping.stdout}\n${switches[0].logTail()}`)
           await tcpTransfer(nsA, nsB, b, 5001, 4000)
+          // One more ping once B's end is gone: B's kernel answers the tunnel packet with an ICMP
+          // error (protocol 47 or UDP port unreachable) that quotes it.
+          sides[1].sw.vsctl('del-br', `nkt${i}`)
+          spawnSync('ip', ['netns', 'exec', nsA, 'ping', '-c', '1', '-W', '0.2', b])
         } finally {
           remove()
         }
@@ -265,6 +270,8 @@ export async function captureTunnels(file: string, kinds: TunnelKind[] = TUNNEL_
       spawnSync('ip', ['netns', 'exec', nsA, 'ping', '-c', '2', '-i', '0.2', '-W', '2', '-s', '4000', UNDER.b4])
       spawnSync('ip', ['netns', 'exec', nsA, 'ping', '-6', '-c', '2', '-i', '0.2', '-W', '2', '-s', '4000', UNDER.b6])
       if (inner.length > 0) spawnSync('ip', ['netns', 'exec', nsA, 'ping', '-c', '1', '-W', '2', '-s', '4000', inner[0].b])
+      // A UDP datagram to a port nothing listens on: B answers with an ICMP port unreachable.
+      spawnSync('ip', ['netns', 'exec', nsA, 'bash', '-c', `echo probe > /dev/udp/${UNDER.b4}/9`])
       await quiet(file, 300)
     } finally {
       tcpdump.kill('SIGINT')

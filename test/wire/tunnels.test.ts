@@ -101,8 +101,12 @@ test('lab capture: every tunnel, link and reassembly field equals tshark\'s', { 
   assert.ok(rows.filter((l) => l.split('\t')[3] === '3').length >= 4, 'the 4000-byte pings were reassembled from 3 fragments each')
 })
 
-test('lab capture: VXLAN, Geneve and GRE text lines equal tcpdump -n\'s', { skip }, async () => {
-  const compared = await assertTextLines(lab!.file, /: (VXLAN|Geneve|GREv\d)/)
+test('lab capture: VXLAN, Geneve, GRE and ICMP text lines equal tcpdump -n\'s', { skip }, async () => {
+  const compared = await assertTextLines(lab!.file, /: (VXLAN|Geneve|GREv\d|ICMP )/)
+  // ICMP errors that quote a tunnelled packet print the error, not the packet quoted.
+  const errors = compared.filter((r) => /: ICMP .*unreachable/.test(r)).length
+  assert.ok(errors >= 2, `${errors} ICMP unreachable packets compared`)
+  assert.match(rowsOfLab().map(([protocols]) => protocols).join('\n'), /:icmp:ip:(gre|udp:geneve):/, 'an ICMP error quotes a tunnel packet')
   // Each protocol the lab made was compared, with the pings and TCP it carried.
   const made = new Set(lab!.made)
   for (const [name, kinds] of [['VXLAN', ['vxlan', 'vxlan6']], ['Geneve', ['geneve']], ['GREv0', ['gretap', 'gre', 'erspan2', 'erspan3', 'ip6erspan', 'ip6gretap']]] as const) {
