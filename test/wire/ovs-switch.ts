@@ -59,7 +59,7 @@ export class OvsSwitch {
 
   /** ovs-vsctl against this switch's database (it waits until ovs-vswitchd applied the change). */
   vsctl(...args: string[]): string {
-    return this.exec('ovs-vsctl', [`--db=unix:${join(this.dir, 'db.sock')}`, ...args])
+    return this.exec('ovs-vsctl', [`--db=unix:${join(this.dir, 'db.sock')}`, '--timeout=15', ...args])
   }
 
   /** ovs-ofctl against bridge `bridge`'s management socket. */

@@ -245,10 +245,11 @@ export async function captureTunnels(file: string, kinds: TunnelKind[] = TUNNEL_
       for (const t of inner) spawnSync('ip', ['netns', 'exec', nsA, 'ping', '-c', '2', '-i', '0.2', '-W', '2', t.b])
       // A TCP transfer through the first tunnel (several segments each way, and the handshake).
       if (inner.length > 0) await tcpTransfer(nsA, nsB, inner[0].b, 5001, 20_000)
-      // Open vSwitch's tunnels one at a time, after the kernel's: OVS takes every packet of a
-      // tunnel protocol (GRE, or UDP to the port) sent to its addresses for the first such port it
-      // has (its tnl-ports table), so two at once, or one beside a kernel tunnel of the same
-      // protocol, would swallow each other's packets. Each carries pings and a short transfer.
+      // Open vSwitch's tunnels one at a time, after the kernel's: OVS's tnl-ports table maps
+      // (local address, IP protocol, UDP port) to one tunnel port, so with gre and erspan ports at
+      // once the erspan packets are decapsulated as GRE and dropped ("receive tunnel port not
+      // found" in its log), and a kernel tunnel of the same protocol would lose its packets the
+      // same way. Each carries pings and a short transfer.
       for (const i of ovsKinds) {
         const remove = ovsTunnel(sides, kinds[i], i)
         try {
