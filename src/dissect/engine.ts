@@ -183,7 +183,10 @@ export class DissectionEngine implements TableSource {
   private publish(): DissectedPacket {
     const packet = this.packet
     const ctx = this.ctx
-    packet.layerCount = this.store.layerCount
+    packet.layerCount = packet.lineLayers = this.store.layerCount
+    if (ctx.lineDone && ctx.doneLayer) {
+      for (let l = 0; l < packet.layerCount; l++) if (packet.layer(l) === ctx.doneLayer) packet.lineLayers = l + 1
+    }
     packet.protocolCount = this.protocolCount
     packet.hasInfo = ctx.hasInfo
     packet.infoStart = ctx.lineStart
