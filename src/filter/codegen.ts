@@ -33,13 +33,13 @@ export interface CodegenOptions {
 }
 
 /**
- * Generates the predicate graph for a parsed filter, and whether the optimizer may rewrite it
- * (not after `geneve`: see encapsulation.ts).
+ * Generates the predicate graph for a parsed filter, whether the optimizer may rewrite it (not
+ * after `geneve`: see encapsulation.ts), and how many scratch registers hold offsets (M[0..n)).
  */
-export function generate(node: FilterNode, options: CodegenOptions, src = ''): { pred: Pred; optimizable: boolean; backwardJumps: boolean } {
+export function generate(node: FilterNode, options: CodegenOptions, src = ''): { pred: Pred; optimizable: boolean; backwardJumps: boolean; registers: number } {
   const g = new Generator(options, src)
   const pred = g.gen(node)
-  return { pred, optimizable: g.link.optimizable, backwardJumps: g.link.backwardJumps }
+  return { pred, optimizable: g.link.optimizable, backwardJumps: g.link.backwardJumps, registers: g.link.reservedMem }
 }
 
 class Generator {

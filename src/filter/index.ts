@@ -78,6 +78,13 @@ export function compileFilter(expr: string, options: CompileOptions): CompiledPr
     }
     program = located(() => layout(root, optimized))
     backward = generated.backwardJumps
+    // The kernel refuses a program that may read a scratch word before writing it
+    // (bpf_check_classic's check_load_and_stores), as `geneve or arp` does where geneve did not
+    // match; zeroed first, the words read as the JIT's do for files (they start at 0).
+    if (options.live && generated.registers > 0) {
+      const zero = Array.from({ length: generated.registers }, (_, k) => stmt(BPF.ST, k))
+      program = [stmt(BPF.LD | BPF.IMM, 0), ...zero, ...program]
+    }
   }
   located(() => validateProgram(program, backward))
   return programFilter(program)

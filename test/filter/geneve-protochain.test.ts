@@ -111,6 +111,15 @@ test('geneve and protochain compile to tcpdump -d\'s programs', { skip: needs('t
   }
 })
 
+test('the kernel takes geneve programs for live capture, also where geneve did not match (`geneve or arp`)', { skip: process.platform !== 'linux' ? 'needs Linux' : needs('python3') }, () => {
+  // The kernel refuses reading a scratch word no path wrote; the live program zeroes them first.
+  const exprs = ['geneve', 'geneve 10 and tcp port 22', 'geneve or arp', 'not geneve and udp', 'geneve and tcp or udp']
+  const input = exprs.map((e) => JSON.stringify(compileFilter(e, { linkType: LinkType.EN10MB, live: true }).program.map((i) => [i.code, i.jt, i.jf, i.k >>> 0]))).join('\n') + '\n'
+  const r = spawnSync('python3', [join(root, 'test', 'filter', 'kernel-attach.py'), 'udp'], { input, encoding: 'utf8' })
+  assert.equal(r.status, 0, r.stderr)
+  assert.deepEqual(r.stdout.trim().split('\n'), exprs.map(() => 'ok'))
+})
+
 test('protochain ends on a hostile AH chain that loops (libpcap 1.10 spins on it forever)', async () => {
   // IPv4 carrying AH whose length sends libpcap's AH step back to the same header. Hand-made:
   // no real stack sends it; tcpdump -r with 'protochain 6' never returns on it.
