@@ -27,15 +27,19 @@ const BUILTIN = ['ethernet', 'sll', 'raw-ip', 'ppp', 'arp', 'mpls', 'ipv4', 'ipv
 let hooked = false
 
 /**
- * Lets plugins anywhere on disk `import ... from 'netkit'` and get this running netkit (a user's
- * plugin folder has no node_modules/netkit of its own).
+ * Lets plugins anywhere on disk `import ... from 'netkit'` (or 'netkit/plugin') and get this
+ * running netkit (a user's plugin folder has no node_modules/netkit of its own).
  */
 function hookNetkitImports(): void {
   if (hooked) return
   hooked = true
-  const entry = pathToFileURL(join(packageRoot, 'dist', 'index.js')).href
-  const source = `export async function resolve(spec, ctx, next) {
-  if (spec === 'netkit') return { url: ${JSON.stringify(entry)}, shortCircuit: true }
+  const entries = {
+    netkit: pathToFileURL(join(packageRoot, 'dist', 'index.js')).href,
+    'netkit/plugin': pathToFileURL(join(packageRoot, 'dist', 'plugin.js')).href,
+  }
+  const source = `const entries = ${JSON.stringify(entries)}
+export async function resolve(spec, ctx, next) {
+  if (Object.hasOwn(entries, spec)) return { url: entries[spec], shortCircuit: true }
   return next(spec, ctx)
 }`
   registerHooks(`data:text/javascript,${encodeURIComponent(source)}`)
