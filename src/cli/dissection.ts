@@ -19,7 +19,7 @@ export interface Dissection {
  * display filter, if any. Throws DisplayFilterError (a usage error) for a bad expression.
  */
 export async function loadDissection(command: string, config: NetkitConfig, displayFilter: string | undefined): Promise<Dissection> {
-  const loaded = await loadDissectors(config, { installed: true })
+  const loaded = await loadDissectors(config, { installed: true, lazy: true })
   for (const e of loaded.errors) process.stderr.write(`netkit ${command}: warning: ${e.message}\n`)
   const registry = loaded.registry
   if (displayFilter === undefined) return { registry }
