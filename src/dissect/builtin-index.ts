@@ -17,6 +17,7 @@ import { join } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import { PluginError } from '../errors.js'
 import type { DissectorDefinition, PreferenceValues, TableEntry } from './api.js'
+import { loadFailure } from './plugin-source.js'
 import { preferenceValues } from './preferences.js'
 import type { RegisteredDissector } from './registry.js'
 
@@ -182,17 +183,28 @@ export function standIns(packageRoot: string, name: string, file: string, index 
   }
   const regs = new Map<string, RegisteredDissector>()
   let loaded = false
-  /** Imports the plugin and puts its definitions in place of the stand-ins. */
+  let failure: PluginError | undefined
+  /**
+   * Imports the plugin and puts its definitions in place of the stand-ins. A plugin that fails
+   * to load fails every layer it is asked to decode, with the same error (its layers show as
+   * malformed, the layers below survive).
+   */
   const load = (): void => {
+    if (failure !== undefined) throw failure
     if (loaded) return
     loaded = true
-    const mod = createRequire(import.meta.url)(file) as { default?: unknown }
-    const real = (Array.isArray(mod.default) ? mod.default : [mod.default]) as DissectorDefinition[]
-    for (const [defName, reg] of regs) {
-      const def = real.find((d) => d?.name === defName)
-      if (def === undefined) throw new PluginError(`${file} no longer defines '${defName}' (npm run build writes the index again)`)
-      reg.def = def
-      reg.dissect = def.dissect
+    try {
+      const mod = createRequire(import.meta.url)(file) as { default?: unknown }
+      const real = (Array.isArray(mod.default) ? mod.default : [mod.default]) as DissectorDefinition[]
+      for (const [defName, reg] of regs) {
+        const def = real.find((d) => d?.name === defName)
+        if (def === undefined) throw new PluginError(`plugin ${file} no longer defines '${defName}' (npm run build writes the index again)`)
+        reg.def = def
+        reg.dissect = def.dissect
+      }
+    } catch (err) {
+      failure = err instanceof PluginError ? err : new PluginError(loadFailure(file, err), { cause: err })
+      throw failure
     }
   }
   const defs = record.definitions.map((r): DissectorDefinition => {

@@ -12,7 +12,8 @@ import { loadDissectors } from '../../src/dissect/plugin-loader.js'
 import { DissectionEngine } from '../../src/dissect/engine.js'
 import { openCaptureFile } from '../../src/pcap/file-reader.js'
 import { RecordKind } from '../../src/pcap/record-batch.js'
-import type { DissectorRegistry } from '../../src/dissect/registry.js'
+import { DissectorRegistry } from '../../src/dissect/registry.js'
+import { ByteView } from '../../src/dissect/byte-view.js'
 import { corpus, root, tempDir } from '../helpers/cli.js'
 
 const index = readIndex(root)
@@ -111,4 +112,29 @@ test('a preference set for a shipped dissector is checked as when it is imported
   const eager = await failure(false)
   assert.match(eager, /preference tcp\.no_such/)
   assert.equal(await failure(true), eager)
+})
+
+test('a plugin that fails to load when first reached fails each of its layers with one clear error', { skip: noIndex }, async (t) => {
+  const { dir, cleanup } = tempDir('netkit-index-')
+  t.after(cleanup)
+  // A copy outside netkit's package: its `import ... from 'netkit/plugin'` cannot be resolved.
+  cpSync(join(root, 'plugins', 'udp'), join(dir, 'plugins', 'udp'), { recursive: true })
+  const file = join(dir, 'plugins', 'udp', 'index.js')
+  const stand = standIns(dir, 'udp', file, index)!
+  const registry = new DissectorRegistry()
+  for (const def of stand.defs) stand.bind(registry.register(def, file))
+  const reg = registry.dissectors.find((d) => d.name === 'udp')!
+  const call = (): unknown => {
+    try {
+      reg.dissect.call(reg.def, new ByteView().set(Buffer.alloc(8), 0, 8, 8), {} as never, reg.ids, reg.prefs)
+    } catch (err) {
+      return err
+    }
+    return undefined
+  }
+  const first = call() as Error
+  assert.ok(first instanceof Error)
+  assert.equal(first.name, 'PluginError')
+  assert.match(first.message, new RegExp(`plugin ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.* failed to load: .*netkit`))
+  assert.equal(call(), first, 'the same error again, not a retry')
 })
