@@ -15,7 +15,7 @@ import type { DissectorDefinition } from './api.js'
 import { BUILTIN, readIndex, standIns, type StandIns } from './builtin-index.js'
 import { applyDecodeAs } from './decode-as.js'
 import { installedDissectors } from './installed-plugins.js'
-import { importPlugin, loadFailure, pluginFile } from './plugin-source.js'
+import { findsNetkit, importPlugin, loadFailure, pluginFile } from './plugin-source.js'
 import { preferenceValues } from './preferences.js'
 import { DissectorRegistry } from './registry.js'
 
@@ -79,7 +79,7 @@ export async function loadDissectors(config: NetkitConfig, options: { installed?
       if (stand && !stand.defs.some((d) => Object.hasOwn(settings, d.name))) indexed.set(file, stand)
     }
   }
-  if (config.plugins.length > 0) hookNetkitImports()
+  const builtinCount = paths.length
   const base = config.filepath ? dirname(config.filepath) : process.cwd()
   for (const spec of config.plugins) {
     try {
@@ -91,12 +91,14 @@ export async function loadDissectors(config: NetkitConfig, options: { installed?
   if (options.installed) {
     const found = installedDissectors()
     for (const why of found.skipped) errors.push(new PluginError(why))
-    if (found.dissectors.length > 0) hookNetkitImports()
     for (const d of found.dissectors) {
       paths.push(d.file)
       sources.set(d.file, `${d.packageName} (${d.file})`)
     }
   }
+  // The resolve hook runs on a thread of its own (~50 ms to start): only for a plugin whose
+  // `import 'netkit'` would not find this netkit by itself.
+  if (paths.slice(builtinCount).some((p) => !findsNetkit(p, packageRoot))) hookNetkitImports()
   const modules = await Promise.all(paths.map(async (p) => {
     const stand = indexed.get(p)
     if (stand !== undefined) return { p, mod: { default: stand.defs } }
