@@ -1,7 +1,7 @@
 // @ts-check
 // ICMP (RFC 792). Error messages carry the offending datagram's header, decoded as IP again
 // (as Wireshark does: ip:icmp:ip:udp).
-import { defineDissector, IpProto, Table } from 'netkit'
+import { defineDissector, IpProto, Table } from 'netkit/plugin'
 
 const ERRORS = new Set([3, 4, 5, 11, 12])
 const NAMES = { 0: 'echo reply', 3: 'unreachable', 4: 'source quench', 5: 'redirect', 8: 'echo request', 11: 'time exceeded', 12: 'parameter problem', 13: 'time stamp request', 14: 'time stamp reply' }

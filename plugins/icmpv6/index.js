@@ -1,6 +1,6 @@
 // @ts-check
 // ICMPv6 (RFC 4443). Error messages (types 1-4) carry the offending packet, decoded as IPv6.
-import { defineDissector, IpProto, ipv6Text, Table } from 'netkit'
+import { defineDissector, IpProto, ipv6Text, Table } from 'netkit/plugin'
 
 const NAMES = { 1: 'destination unreachable', 2: 'packet too big', 3: 'time exceeded', 4: 'parameter problem', 128: 'echo request', 129: 'echo reply', 133: 'router solicitation', 134: 'router advertisement', 135: 'neighbor solicitation', 136: 'neighbor advertisement', 143: 'multicast listener report v2' }
 

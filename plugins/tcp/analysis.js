@@ -7,7 +7,7 @@
 // "TCP Analysis"): a packet's flags depend on the order they are tested in, so that order is kept.
 // State is per conversation (one record per direction) and lives as long as the conversation
 // does in the run's conversation table; unacknowledged segments are capped per direction.
-import { TcpFlags } from 'netkit'
+import { TcpFlags } from 'netkit/plugin'
 
 /** Analysis flag bits (one per expert item tshark adds under tcp.analysis.flags). */
 const A = {

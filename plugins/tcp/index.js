@@ -3,7 +3,7 @@
 // run's conversation table (netkit's TcpConversations, numbered as tshark numbers streams);
 // the payload goes to the tcp.port table (lower port first), then to heuristics, as a byte
 // stream: a protocol above gets whole messages (see docs/plugins.md, "Protocols over TCP").
-import { defineDissector, IpProto, Table, TcpConversations, TcpFlags, TcpOption } from 'netkit'
+import { defineDissector, IpProto, Table, TcpConversations, TcpFlags, TcpOption } from 'netkit/plugin'
 import { tcpdumpInfo } from './tcpdump-line.js'
 import { analysisFields, TcpAnalysis } from './analysis.js' // wire-tcp: sequence analysis
 
