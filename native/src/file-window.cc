@@ -20,7 +20,9 @@
 //   mapped file; callers map only regular files they opened for reading.
 #include <napi.h>
 
+#include <limits.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -51,6 +53,7 @@ class FileWindow : public Napi::ObjectWrap<FileWindow> {
       InstanceMethod<&FileWindow::Map>("map"),
       InstanceMethod<&FileWindow::Release>("release"),
       InstanceAccessor<&FileWindow::GetBuffer>("buffer"),
+      StaticMethod<&FileWindow::WriteRanges>("writeRanges"),
       StaticValue("pageSize", Napi::Number::New(env, static_cast<double>(PageSize()))),
     });
   }
@@ -80,6 +83,65 @@ class FileWindow : public Napi::ObjectWrap<FileWindow> {
   }
 
  private:
+  // FileWindow.writeRanges(fd, data, ranges, count): appends data[ranges[2i], ranges[2i + 1]) for
+  // i < count to the open file `fd`, in order, with writev(2) of up to IOV_MAX ranges at a time,
+  // so that runs of records go from a window (or any buffer) to the kernel without a copy in
+  // user space. Returns the bytes written, or -errno when a write failed (some ranges may then
+  // have been written: the caller cuts the file back). A short write is resumed where it stopped;
+  // EINTR is retried. `fd` must be a blocking descriptor (EAGAIN is returned, not waited for).
+  static Napi::Value WriteRanges(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 4 || !info[0].IsNumber() || !info[1].IsTypedArray() || !info[2].IsTypedArray() || !info[3].IsNumber())
+      throw Napi::TypeError::New(env, "usage: FileWindow.writeRanges(fd: number, data: Uint8Array, ranges: Uint32Array, count: number)");
+    const int fd = info[0].As<Napi::Number>().Int32Value();
+    Napi::TypedArray dataArray = info[1].As<Napi::TypedArray>();
+    Napi::TypedArray rangesArray = info[2].As<Napi::TypedArray>();
+    if (dataArray.TypedArrayType() != napi_uint8_array || rangesArray.TypedArrayType() != napi_uint32_array)
+      throw Napi::TypeError::New(env, "FileWindow.writeRanges: data must be a Uint8Array and ranges a Uint32Array");
+    const auto data = dataArray.As<Napi::Uint8Array>();
+    const auto ranges = rangesArray.As<Napi::Uint32Array>();
+    const double countArg = info[3].As<Napi::Number>().DoubleValue();
+    if (!(countArg >= 0) || countArg * 2 > static_cast<double>(ranges.ElementLength()))
+      throw Napi::TypeError::New(env, "FileWindow.writeRanges: count must be 0..ranges.length / 2");
+    const size_t count = static_cast<size_t>(countArg);
+    const size_t length = data.ElementLength();
+    const uint8_t* bytes = data.Data();
+    const uint32_t* r = ranges.Data();
+    for (size_t i = 0; i < count; i++) {
+      if (r[2 * i] > r[2 * i + 1] || r[2 * i + 1] > length)
+        throw Napi::RangeError::New(env, "FileWindow.writeRanges: a range lies outside data");
+    }
+    iovec iov[IOV_MAX];
+    double total = 0;
+    size_t next = 0;
+    while (next < count) {
+      int n = 0;
+      for (; next < count && n < IOV_MAX; next++) {
+        if (r[2 * next] == r[2 * next + 1]) continue;
+        iov[n].iov_base = const_cast<uint8_t*>(bytes + r[2 * next]);
+        iov[n].iov_len = r[2 * next + 1] - r[2 * next];
+        n++;
+      }
+      // Write iov[0, n), resuming after a short write inside the iovec it stopped in.
+      int at = 0;
+      while (at < n) {
+        const ssize_t w = writev(fd, iov + at, n - at);
+        if (w < 0) {
+          if (errno == EINTR) continue;
+          return Napi::Number::New(env, -errno);
+        }
+        total += static_cast<double>(w);
+        size_t left = static_cast<size_t>(w);
+        while (at < n && left >= iov[at].iov_len) left -= iov[at++].iov_len;
+        if (at < n) {
+          iov[at].iov_base = static_cast<char*>(iov[at].iov_base) + left;
+          iov[at].iov_len -= left;
+        }
+      }
+    }
+    return Napi::Number::New(env, total);
+  }
+
   // map(offset, length): maps file bytes [offset, offset + length) at the start of the window
   // and returns length. offset must be a multiple of FileWindow.pageSize and length at most the
   // window's size; the caller takes length from the file's current size (fstat), so that every

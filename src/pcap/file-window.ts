@@ -3,7 +3,9 @@
  * (native/src/file-window.cc), a fixed-size window of the file mapped into memory and moved along
  * it, instead of copied out of the page cache by read(2). One native call per window, never per
  * record. Memory: one window of file pages is mapped at a time, whatever the file's size.
- * Why and what it saves: docs/performance.md, "The subset job at tcpdump's speed".
+ * rangeWriter() is its other half: runs of records written from such a window (or any buffer)
+ * with writev(2), again without a copy. Why and what they save: docs/performance.md, "The subset
+ * job at tcpdump's speed".
  */
 import { fstatSync } from 'node:fs'
 import { loadAddon } from '../capture/addon-loader.js'
@@ -21,6 +23,8 @@ interface NativeFileWindow {
 interface FileWindowClass {
   new (fd: number, size: number): NativeFileWindow
   readonly pageSize: number
+  /** Appends data[ranges[2i], ranges[2i + 1]) for i < count to `fd` with writev(2); bytes written, or -errno. */
+  writeRanges(fd: number, data: Uint8Array, ranges: Uint32Array, count: number): number
 }
 
 /** The numbers that decide when and how a file is mapped, each with its reason. */
@@ -58,6 +62,13 @@ function fileWindowClass(): FileWindowClass | null {
     windowClass = mod?.FileWindow ?? null
   }
   return windowClass
+}
+
+/** A writer of buffer ranges with writev(2) (no copy in user space), or undefined without the addon. */
+export function rangeWriter(): FileWindowClass['writeRanges'] | undefined {
+  if (process.env.NETKIT_MAP_FILES === '0') return undefined
+  const cls = fileWindowClass()
+  return cls ? cls.writeRanges : undefined
 }
 
 /** Reads one open regular file through a mapped window. */
