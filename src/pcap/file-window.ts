@@ -37,7 +37,8 @@ export const MapPolicy = {
   windowBytes: 8 << 20,
   /**
    * Files shorter than this are read with read(2): their copy costs less than loading the addon.
-   * NETKIT_MAP_FILES=1 maps every regular file, =0 none (tests compare the two paths).
+   * NETKIT_MAP_FILES=1 maps every regular file, =0 none; NETKIT_MAP_WINDOW=BYTES sets the window
+   * (tests compare the two paths, with windows small enough that records straddle them).
    */
   minFileBytes: 8 << 20,
 } as const
@@ -89,7 +90,7 @@ export class MappedReader {
     const want = process.env.NETKIT_MAP_FILES
     if (want === '0' || (want !== '1' && fileBytes < MapPolicy.minFileBytes)) return undefined
     const cls = fileWindowClass()
-    return cls ? new MappedReader(cls, fd, MapPolicy.windowBytes) : undefined
+    return cls ? new MappedReader(cls, fd, Number(process.env.NETKIT_MAP_WINDOW) || MapPolicy.windowBytes) : undefined
   }
 
   /**
