@@ -51,6 +51,8 @@ class FileSource implements ByteSource {
   private fd: number
   /** The mapped reader; null once it is known that this file is not mapped. */
   private mapped: MappedReader | null | undefined
+  /** A window was used: the descriptor's read position no longer says where reading is. */
+  private viewed = false
 
   constructor(readonly name: string, fd: number, private readonly size: number) {
     this.fd = fd
@@ -62,8 +64,17 @@ class FileSource implements ByteSource {
     }
     if (this.mapped === null || this.fd < 0) return undefined
     try {
-      return this.mapped.view(offset, need)
+      const view = this.mapped.view(offset, need)
+      this.viewed = true
+      return view
     } catch (err) {
+      // A file system that cannot map files: read(2) takes over, which it can only while no
+      // window was used (the descriptor's position is where read() left it).
+      if (!this.viewed) {
+        this.mapped.close()
+        this.mapped = null
+        return undefined
+      }
       throw fileAccessError(this.name, err, 'read it')
     }
   }

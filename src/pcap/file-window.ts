@@ -75,11 +75,9 @@ export function rangeWriter(): FileWindowClass['writeRanges'] | undefined {
 /** Reads one open regular file through a mapped window. */
 export class MappedReader {
   private window: NativeFileWindow
-  private size: number
 
   private constructor(private readonly cls: FileWindowClass, private readonly fd: number, private windowBytes: number) {
     this.window = new cls(fd, windowBytes)
-    this.size = fstatSync(fd).size
   }
 
   /**
@@ -90,7 +88,13 @@ export class MappedReader {
     const want = process.env.NETKIT_MAP_FILES
     if (want === '0' || (want !== '1' && fileBytes < MapPolicy.minFileBytes)) return undefined
     const cls = fileWindowClass()
-    return cls ? new MappedReader(cls, fd, Number(process.env.NETKIT_MAP_WINDOW) || MapPolicy.windowBytes) : undefined
+    if (!cls) return undefined
+    const size = Number(process.env.NETKIT_MAP_WINDOW)
+    try {
+      return new MappedReader(cls, fd, size > 0 && size <= 1 << 30 ? size : MapPolicy.windowBytes)
+    } catch {
+      return undefined // no address space for the window: read(2) does without
+    }
   }
 
   /**
@@ -107,11 +111,12 @@ export class MappedReader {
       this.windowBytes = Math.ceil((pos + need) / page) * page
       this.window = new this.cls(this.fd, this.windowBytes)
     }
-    // A file still being written grows: look again before saying it ends here.
-    if (this.size - base < pos + need) this.size = fstatSync(this.fd).size
-    const length = Math.max(0, Math.min(this.windowBytes, this.size - base))
+    // The size now, for each window: a file still being written grows, and mapping pages a file
+    // no longer covers (cut by another process) would make touching them raise SIGBUS.
+    const size = fstatSync(this.fd).size
+    const length = Math.max(0, Math.min(this.windowBytes, size - base))
     const end = this.window.map(base, length)
-    return { buf: this.window.buffer, pos: Math.min(pos, end), end, base, atEnd: base + end >= this.size }
+    return { buf: this.window.buffer, pos: Math.min(pos, end), end, base, atEnd: base + end >= size }
   }
 
   /** Unmaps the file (the descriptor stays the caller's). */
