@@ -7,7 +7,18 @@
 import { closeSync, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs'
 import { constants } from 'node:os'
 import { PipeClosedError, fileAccessError } from '../errors.js'
-import { rangeWriter } from './file-window.js'
+import type { rangeWriter } from './file-window.js'
+
+/** The addon's writev of buffer ranges (file-window.ts); null until loadRangeWriter() found it. */
+let gather: NonNullable<ReturnType<typeof rangeWriter>> | null = null
+
+/**
+ * Loads the addon's writev of ranges for FileSink.writeRanges (a run that writes a file awaits
+ * it before its first batch). Not loaded, or without the addon, ranges are copied instead.
+ */
+export async function loadRangeWriter(): Promise<void> {
+  gather = (await import('./file-window.js')).rangeWriter() ?? null
+}
 
 /** errno numbers to their names (ENOSPC...), for errors from the addon's writes. */
 let errnoNames: Map<number, string> | undefined
@@ -28,8 +39,6 @@ export class FileSink {
   private closed = false
   /** The reader of the pipe went away: nothing more can be written (writes are dropped). */
   readerGone = false
-  /** The addon's writev of ranges; null when it is not at hand (resolved on first use). */
-  private gather: ReturnType<typeof rangeWriter> | null | undefined
 
   private constructor(readonly path: string, private readonly fd: number, private readonly ownsFd: boolean, size: number) {
     this.buf = Buffer.allocUnsafe(size)
@@ -87,11 +96,12 @@ export class FileSink {
 
   /**
    * Appends bytes[ranges[2i], ranges[2i + 1]) for i < count (whole records, in order). To a file
-   * this sink opened, with the addon, they go to the kernel with writev(2) straight from `bytes`
-   * (a mapped window of the file read: no copy in user space); otherwise as writeRange() would.
+   * this sink opened, once loadRangeWriter() found the addon, they go to the kernel with writev(2)
+   * straight from `bytes` (a mapped window of the file read: no copy in user space); otherwise as
+   * writeRange() would.
    */
   writeRanges(bytes: Uint8Array, ranges: Uint32Array, count: number, direct?: number): void {
-    const writeRanges = this.ownsFd && !this.readerGone ? (this.gather ??= rangeWriter() ?? null) : null
+    const writeRanges = this.ownsFd && !this.readerGone ? gather : null
     if (writeRanges === null) {
       for (let i = 0; i < count; i++) this.writeRange(bytes, ranges[2 * i], ranges[2 * i + 1], direct)
       return
