@@ -9,7 +9,7 @@
   "targets": [
     {
       "target_name": "netkit_capture",
-      "sources": ["src/binding.cc", "src/capture.cc", "src/ring-reader.cc", "src/file-writer.cc", "src/packet-ring.cc"]
+      "sources": ["src/binding.cc", "src/capture.cc", "src/ring-reader.cc", "src/file-writer.cc", "src/packet-ring.cc", "src/file-window.cc"]
     },
     {
       "target_name": "netkit_socket",

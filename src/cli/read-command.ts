@@ -51,6 +51,8 @@ export async function runRead(flags: ReadFlags, filter: string): Promise<void> {
   }, () => reader.interfaces, registry, dfilter)
   // Compile before any output so a bad expression is one error line and nothing else.
   const bpf = filter === '' ? undefined : new (await import('../filter/batch-filter.js')).BatchFilter(filter, reader.interfaces[0]?.linkType)
+  // Runs of records go from the read buffer to the -w file with the addon's writev (file-sink.ts).
+  if (flags.write !== undefined) await (await import('../pcap/file-sink.js')).loadRangeWriter()
   let left = flags.count ?? Infinity
   try {
     if (reader.format === 'pcap') output.open()

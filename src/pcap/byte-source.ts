@@ -5,6 +5,7 @@
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs'
 import type { Readable } from 'node:stream'
 import { fileAccessError } from '../errors.js'
+import type { MappedReader, WindowView } from './file-window.js'
 
 /** A sequential source of bytes. */
 export interface ByteSource {
@@ -12,6 +13,12 @@ export interface ByteSource {
   readonly name: string
   /** Reads up to `length` bytes into `target` at `offset`; resolves 0 at end of input. */
   read(target: Buffer, offset: number, length: number): Promise<number>
+  /**
+   * The file's bytes from `offset` on, mapped rather than read (at least `need` of them unless
+   * the file ends first), or undefined when this source is read with read() only (pipes, stdin,
+   * small files, no addon). The view is valid until the next call.
+   */
+  view?(offset: number, need: number): Promise<WindowView | undefined>
   close(): Promise<void>
 }
 
@@ -31,19 +38,45 @@ export async function openByteSource(path: string): Promise<ByteSource> {
   }
   // FIFOs, sockets and devices may block or be non-blocking: read them as streams.
   if (!st.isFile()) return new StreamSource(path, createReadStream(path, { fd, highWaterMark: 1 << 20 }))
-  return new FileSource(path, fd)
+  return new FileSource(path, fd, st.size)
 }
 
 /**
- * A file read with synchronous reads: from the page cache a read is a memcpy, cheaper on the
- * calling thread than a round trip through libuv's pool (profiles showed the loop idle waiting
- * for it). Pipes and stdin go through StreamSource instead.
+ * A regular file. Its bytes are mapped (file-window.ts) when the file is large enough and the
+ * addon is at hand, else read with synchronous reads: from the page cache a read is a memcpy,
+ * cheaper on the calling thread than a round trip through libuv's pool (profiles showed the loop
+ * idle waiting for it). Pipes and stdin go through StreamSource instead.
  */
 class FileSource implements ByteSource {
   private fd: number
+  /** The mapped reader; null once it is known that this file is not mapped. */
+  private mapped: MappedReader | null | undefined
+  /** A window was used: the descriptor's read position no longer says where reading is. */
+  private viewed = false
 
-  constructor(readonly name: string, fd: number) {
+  constructor(readonly name: string, fd: number, private readonly size: number) {
     this.fd = fd
+  }
+
+  async view(offset: number, need: number): Promise<WindowView | undefined> {
+    if (this.mapped === undefined) {
+      this.mapped = (await import('./file-window.js')).MappedReader.open(this.fd, this.size) ?? null
+    }
+    if (this.mapped === null || this.fd < 0) return undefined
+    try {
+      const view = this.mapped.view(offset, need)
+      this.viewed = true
+      return view
+    } catch (err) {
+      // A file system that cannot map files: read(2) takes over, which it can only while no
+      // window was used (the descriptor's position is where read() left it).
+      if (!this.viewed) {
+        this.mapped.close()
+        this.mapped = null
+        return undefined
+      }
+      throw fileAccessError(this.name, err, 'read it')
+    }
   }
 
   async read(target: Buffer, offset: number, length: number): Promise<number> {
@@ -58,6 +91,7 @@ class FileSource implements ByteSource {
     if (this.fd >= 0) {
       const fd = this.fd
       this.fd = -1
+      this.mapped?.close()
       closeSync(fd)
     }
   }

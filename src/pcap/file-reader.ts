@@ -118,6 +118,16 @@ export class CaptureFileReader {
           }
           return
         }
+        // A mapped file: move the window to the unconsumed tail (no copy).
+        const view = await this.source.view?.(base + this.pos, Math.min(parser.need, MAX_BLOCK_BYTES + 4096))
+        if (view !== undefined) {
+          this.buf = view.buf
+          this.pos = view.pos
+          this.end = view.end
+          base = view.base
+          eof = view.atEnd
+          continue
+        }
         // Make room: move the unconsumed tail to the front, grow (bounded) if one unit is larger.
         const tail = this.end - this.pos
         if (parser.need > this.buf.length) {

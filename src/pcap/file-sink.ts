@@ -5,7 +5,28 @@
  * is on disk is always a valid file of complete records.
  */
 import { closeSync, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs'
+import { constants } from 'node:os'
 import { PipeClosedError, fileAccessError } from '../errors.js'
+import type { rangeWriter } from './file-window.js'
+
+/** The addon's writev of buffer ranges (file-window.ts); null until loadRangeWriter() found it. */
+let gather: NonNullable<ReturnType<typeof rangeWriter>> | null = null
+
+/**
+ * Loads the addon's writev of ranges for FileSink.writeRanges (a run that writes a file awaits
+ * it before its first batch). Not loaded, or without the addon, ranges are copied instead.
+ */
+export async function loadRangeWriter(): Promise<void> {
+  gather = (await import('./file-window.js')).rangeWriter() ?? null
+}
+
+/** errno numbers to their names (ENOSPC...), for errors from the addon's writes. */
+let errnoNames: Map<number, string> | undefined
+function errnoError(errno: number): NodeJS.ErrnoException {
+  errnoNames ??= new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]))
+  const code = errnoNames.get(errno) ?? `errno ${errno}`
+  return Object.assign(new Error(code), { code, errno: -errno })
+}
 
 /** A buffered sink over a file descriptor. */
 export class FileSink {
@@ -73,6 +94,25 @@ export class FileSink {
     this.len += n
   }
 
+  /**
+   * Appends bytes[ranges[2i], ranges[2i + 1]) for i < count (whole records, in order). To a file
+   * this sink opened, once loadRangeWriter() found the addon, they go to the kernel with writev(2)
+   * straight from `bytes` (a mapped window of the file read: no copy in user space); otherwise as
+   * writeRange() would.
+   */
+  writeRanges(bytes: Uint8Array, ranges: Uint32Array, count: number, direct?: number): void {
+    const writeRanges = this.ownsFd && !this.readerGone ? gather : null
+    if (writeRanges === null) {
+      for (let i = 0; i < count; i++) this.writeRange(bytes, ranges[2 * i], ranges[2 * i + 1], direct)
+      return
+    }
+    if (this.len > 0) this.flush()
+    const n = writeRanges(this.fd, bytes, ranges, count)
+    if (n < 0) this.failed(errnoError(-n))
+    this.writes++
+    this.committed += n
+  }
+
   /** Bytes buffered and not yet written. */
   get pending(): number {
     return this.len
@@ -101,15 +141,19 @@ export class FileSink {
         }
       }
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EPIPE') {
-        this.readerGone = true
-        throw new PipeClosedError(this.path, 'the reader closed the pipe', { cause: err })
-      }
-      // Keep the file valid: cut off the partial flush so it ends on a record boundary.
-      if (this.ownsFd) try { ftruncateSync(this.fd, this.committed) } catch { /* best effort */ }
-      throw fileAccessError(this.path, err, 'write it')
+      this.failed(err)
     }
     this.committed += n
+  }
+
+  /** A write failed: the file is cut back to its last whole write (so it ends on a record boundary); throws. */
+  private failed(err: unknown): never {
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') {
+      this.readerGone = true
+      throw new PipeClosedError(this.path, 'the reader closed the pipe', { cause: err })
+    }
+    if (this.ownsFd) try { ftruncateSync(this.fd, this.committed) } catch { /* best effort */ }
+    throw fileAccessError(this.path, err, 'write it')
   }
 
   /**

@@ -81,6 +81,11 @@ export class PcapParser implements RecordParser {
   /** Captured lengths above this are cut to it (Infinity: kept whole). */
   private readonly cutTo: number
   private warnedSnaplen = false
+  /** A DataView of the last buffer parsed (the reader's buffer or mapped window; rarely replaced). */
+  private view: DataView = new DataView(new ArrayBuffer(0))
+  private viewOf: Buffer | undefined
+  /** What the parse loop's cache-line touches read, kept so that the compiler keeps the loads. */
+  private touched = 0
 
   /**
    * With `cutToSnaplen`, a record longer than the file's snaplen (libpcap's adjusted one) is
@@ -107,6 +112,12 @@ export class PcapParser implements RecordParser {
     const linkType = this.header.linkType
     const snaplen = this.header.snaplen
     const cap = batch.capacity
+    if (buf !== this.viewOf) {
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+      this.viewOf = buf
+    }
+    const view = this.view
+    let touched = 0
     let n = batch.count
     this.need = 0
     while (n < cap) {
@@ -114,7 +125,7 @@ export class PcapParser implements RecordParser {
         this.need = hdrLen
         break
       }
-      const capLen = le ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8)
+      const capLen = view.getUint32(pos + 8, le)
       if (capLen > this.maxCapLen) {
         this.error = new FileFormatError(this.file, base + pos,
           `record ${batch.firstNumber + n} claims ${capLen} captured bytes, more than the sane maximum of ${this.maxCapLen}; the file is damaged`)
@@ -129,16 +140,14 @@ export class PcapParser implements RecordParser {
         this.warnedSnaplen = true
         this.warnings.push(`${this.file}: record ${batch.firstNumber + n} at byte offset ${base + pos} has ${capLen} captured bytes, more than the file's snaplen of ${snaplen}; ${this.cutTo === Infinity ? 'reading it anyway' : 'cutting it to the snaplen, as libpcap does'}`)
       }
-      if (le) {
-        batch.tsSec[n] = buf.readUInt32LE(pos)
-        batch.tsNsec[n] = buf.readUInt32LE(pos + 4) * fracScale
-        batch.origLen[n] = buf.readUInt32LE(pos + 12)
-      } else {
-        batch.tsSec[n] = buf.readUInt32BE(pos)
-        batch.tsNsec[n] = buf.readUInt32BE(pos + 4) * fracScale
-        batch.origLen[n] = buf.readUInt32BE(pos + 12)
-      }
+      batch.tsSec[n] = view.getUint32(pos, le)
+      batch.tsNsec[n] = view.getUint32(pos + 4, le) * fracScale
+      batch.origLen[n] = view.getUint32(pos + 12, le)
       batch.capLen[n] = capLen > this.cutTo ? this.cutTo : capLen
+      // Touch the two cache lines after the header's, where the packet's headers and first
+      // payload bytes lie: a filter or dissector reads them next, and loading them here overlaps
+      // their cache misses with the walk to the next record (docs/performance.md, #27).
+      touched ^= buf[pos + 64 < end ? pos + 64 : pos] ^ buf[pos + 128 < end ? pos + 128 : pos]
       batch.offset[n] = pos + hdrLen
       batch.iface[n] = -1
       batch.linkType[n] = linkType
@@ -147,6 +156,7 @@ export class PcapParser implements RecordParser {
       pos += total
     }
     batch.count = n
+    this.touched = touched
     batch.layout = le && hdrLen === 16 ? (this.header.nanosecond ? RecordLayout.pcapNano : RecordLayout.pcapMicro) : RecordLayout.none
     return pos
   }

@@ -20,8 +20,9 @@ export interface PcapWriterOptions {
 }
 
 /**
- * Runs of copied records shorter than this are gathered in the sink's buffer; longer ones go to
- * the kernel straight from the reader's buffer (one write, no copy).
+ * Without the addon's writev (FileSink.writeRanges), runs of copied records shorter than this are
+ * gathered in the sink's buffer; longer ones go to the kernel straight from the reader's buffer
+ * (one write, no copy).
  */
 const DIRECT_RUN_BYTES = 64 * 1024
 
@@ -30,6 +31,8 @@ export class PcapWriter extends SinkWriter implements CaptureWriter {
   private readonly nano: boolean
   /** The RecordLayout whose records this file takes as they are. */
   private readonly layout: number
+  /** copyRuns' list of runs, [start, end) pairs (grown to twice the largest batch's capacity). */
+  private runs = new Uint32Array(0)
 
   constructor(sink: FileSink, private readonly options: PcapWriterOptions) {
     super(sink)
@@ -71,9 +74,10 @@ export class PcapWriter extends SinkWriter implements CaptureWriter {
    */
   private copyRuns(batch: RecordBatch, select: Uint8Array | undefined): void {
     const { data, offset, capLen } = batch
-    const sink = this.sink
-    let start = -1 // the run being gathered: data[start, end)
-    let end = -1
+    if (this.runs.length < 2 * batch.count) this.runs = new Uint32Array(2 * batch.capacity)
+    const runs = this.runs
+    let n = 0 // runs gathered: runs[2k, 2k + 1] is data[start, end) of run k
+    let end = -1 // end of the last run
     let packets = 0
     let bytes = 0
     for (let i = 0; i < batch.count; i++) {
@@ -81,20 +85,19 @@ export class PcapWriter extends SinkWriter implements CaptureWriter {
       const off = offset[i]
       const len = capLen[i]
       if (data.readUInt32LE(off - 8) === len) {
-        if (off - 16 !== end) {
-          if (start >= 0) sink.writeRange(data, start, end, DIRECT_RUN_BYTES)
-          start = off - 16
-        }
+        if (off - 16 !== end) runs[2 * n++] = off - 16
         end = off + len
+        runs[2 * n - 1] = end
         packets++
         bytes += len
         continue
       }
-      if (start >= 0) sink.writeRange(data, start, end, DIRECT_RUN_BYTES)
-      start = end = -1
+      if (n > 0) this.sink.writeRanges(data, runs, n, DIRECT_RUN_BYTES)
+      n = 0
+      end = -1
       this.writeRecord(data, off, len, batch.origLen[i], batch.tsSec[i], batch.tsNsec[i])
     }
-    if (start >= 0) sink.writeRange(data, start, end, DIRECT_RUN_BYTES)
+    if (n > 0) this.sink.writeRanges(data, runs, n, DIRECT_RUN_BYTES)
     this.packets += packets
     this.bytes += bytes
   }
