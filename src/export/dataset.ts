@@ -119,6 +119,9 @@ export class Dataset {
       // jemalloc's background thread returns freed pages to the system between conversions
       // (its decay otherwise runs only when DuckDB allocates again).
       await this.conn.run('SET allocator_background_threads = true')
+      // One DuckDB thread: the conversion runs beside the reading (netkit's own thread), and a
+      // second thread would double the per-thread CSV buffers and partition states.
+      await this.conn.run('SET threads = 1')
     }
     return this.conn
   }
