@@ -66,7 +66,7 @@ const small = rss(file)
 const bigFile = await realFile(big)
 try {
   const large = rss(bigFile)
-  console.log(`netkit export (all tables) peak RSS: ${(small.maxRssKiB / 1024).toFixed(0)} MiB at ${packets} packets (${small.wallS.toFixed(1)} s, cpu ${small.cpuS.toFixed(1)} s), ${(large.maxRssKiB / 1024).toFixed(0)} MiB at ${big} packets (${large.wallS.toFixed(1)} s, cpu ${large.cpuS.toFixed(1)} s)`)
+  console.log(`netkit export (all tables) peak RSS: ${(small.maxRssKiB / 1024).toFixed(0)} MiB at ${packets} packets (${small.wallS.toFixed(1)} s, cpu ${small.cpuS.toFixed(1)} s), ${(large.maxRssKiB / 1024).toFixed(0)} MiB at ${big} packets (${large.wallS.toFixed(1)} s, cpu ${large.cpuS.toFixed(1)} s): x${(large.maxRssKiB / small.maxRssKiB).toFixed(2)} (target: the same, within a few %)`)
 } finally {
   rmSync(bigFile, { force: true })
   rmSync(work, { recursive: true, force: true })

@@ -16,13 +16,19 @@ export class CsvStage {
   rows = 0
   /** Bytes written to the file so far (what is still buffered not counted). */
   written = 0
-  buf = Buffer.allocUnsafe(CHUNK + 65536)
+  buf: Buffer
   pos = 0
   private fd: number
   private first = true
 
-  constructor(readonly path: string) {
+  /**
+   * @param buf the buffer of a stage already closed, to write with: a chunk's rotation then
+   *   allocates nothing, so no released buffers wait for a garbage collection (a long input
+   *   would have more of them waiting at a time than a short one)
+   */
+  constructor(readonly path: string, buf?: Buffer) {
     this.fd = openSync(path, 'w')
+    this.buf = buf ?? Buffer.allocUnsafe(CHUNK + 65536)
   }
 
   /** Room for `n` more bytes at `pos` (the buffer is written out first when needed). */

@@ -27,7 +27,7 @@ import { flowsSchema, httpSchema, packetsSchema, type TableSchema } from './sche
  * the Parquet files are written"), so every table's chunks are cut at the same size.
  * NETKIT_EXPORT_CHUNK_BYTES sets it (the tests cut small files into many chunks).
  */
-export const CHUNK_BYTES = Number(process.env.NETKIT_EXPORT_CHUNK_BYTES) || 48 << 20
+export const CHUNK_BYTES = Number(process.env.NETKIT_EXPORT_CHUNK_BYTES) || 16 << 20
 
 /** Options of an export. */
 export interface ExportOptions {
@@ -95,7 +95,7 @@ async function exportFile(ds: Dataset, file: string, index: number, count: numbe
   let pending: Promise<void> = Promise.resolve()
   let chunk = 0
   // Each table's stage, replaced by a new one when a chunk is handed to DuckDB.
-  const stage = (t: TableSchema) => new CsvStage(join(csvDir, `${key}-${t.name}-${chunk++}.csv`))
+  const stage = (t: TableSchema, buf?: Buffer) => new CsvStage(join(csvDir, `${key}-${t.name}-${chunk++}.csv`), buf)
   mkdirSync(csvDir, { recursive: true })
   const schemas = [packetsTable, flowsSchema, httpSchema]
   const live = { packets: stage(packetsTable), flows: stage(flowsSchema), http: stage(httpSchema) }
@@ -118,7 +118,8 @@ async function exportFile(ds: Dataset, file: string, index: number, count: numbe
     for (const t of schemas) {
       if (live[t.name].written + live[t.name].pos < CHUNK_BYTES) continue
       const filled = live[t.name]
-      live[t.name] = stage(t)
+      filled.close()
+      live[t.name] = stage(t, filled.buf)
       await handOver(filled, t)
     }
   }
