@@ -75,8 +75,7 @@ const http = defineDissector({
       return
     }
     const whole = view.captured === view.reported
-    let eol = view.indexOf(0x0a, 0)
-    if (eol < 0) eol = view.captured
+    const eol = startLf < 0 ? view.captured : startLf
     scanHead(view, eol)
     const bodyStart = head.bodyStart
     // Over a stream, a message whose headers are not all here waits for more segments
@@ -249,7 +248,12 @@ const mayFrame = (b) => (b | 0x20) === 0x63 || (b | 0x20) === 0x74
 function framingLine(view, from, end) {
   const data = view.data
   const o = view.offset
-  for (let i = o + from + 1; i < o + end; i++) if (data[i] === 0x3a) return headerLine(view, i - o, end, from)
+  for (let i = o + from + 1; i < o + end; i++) {
+    if (data[i] !== 0x3a) continue
+    // Content-Type, Content-Length, Transfer-Encoding: no other name is worth comparing.
+    const n = i - o - from
+    return n === 12 || n === 14 || n === 17 ? headerLine(view, i - o, end, from) : undefined
+  }
 }
 
 /**
@@ -372,8 +376,9 @@ const chunks = new ChunkedReader()
  * @param {import('netkit').ByteView} view
  */
 function startLine(view) {
+  startLf = -1
   if (view.captured < 8) return 0
-  const eol = view.indexOf(0x0a, 0)
+  const eol = startLf = view.indexOf(0x0a, 0)
   // A status line may be cut by the capture; a request line must end in HTTP/1.x, so must be whole.
   const end = eol < 0 ? view.captured : lineEnd(view.data, view.offset, view.offset + eol) - view.offset
   const kind = startLineKind(view.data, view.offset, view.offset + end)
@@ -381,6 +386,9 @@ function startLine(view) {
   if (kind === StartLine.Request && eol >= 0 && methodAt(view, view.indexOf(0x20, 0, 8)) !== '') return 1
   return 0
 }
+
+/** Where the LF ending the line startLine() last judged is (-1: none captured). */
+let startLf = -1
 
 /** METHODS as bytes, for methodAt. */
 const METHOD_CODES = METHODS.map((m) => Uint8Array.from(m, (c) => c.charCodeAt(0)))

@@ -102,25 +102,28 @@ export default defineDissector({
       if (ctx.quoted) { rel = seq; relAck = ack }
       if (analysis !== undefined) analysis.analyze(ctx, f, view, c, place.fromA, place.reused, mine.base, seq, ack, flags, view.u16(14), !ctx.quoted && view.reported >= hl ? payload : -1, hl)
     }
-    if (!ctx.quoted) ctx.set(f.len, payload) // wire-tcp
-    if (rel >= 0) ctx.set(f.seq, rel)
-    ctx.set(f.seqRaw, seq)
-    // SYN and FIN each take one sequence number (RFC 9293 section 3.4).
-    if (rel >= 0 && view.reported >= hl && !ctx.quoted) ctx.set(f.nxtseq, (rel + payload + (flags & (SYN | FIN) ? 1 : 0)) >>> 0)
-    if (relAck >= 0) ctx.set(f.ack, relAck)
-    ctx.set(f.ackRaw, ack)
-    ctx.set(f.hdrLen, hl)
-    ctx.add(f.flags, 12, 2)
-    ctx.add(f.fin, 12, 2)
-    ctx.add(f.syn, 12, 2)
-    ctx.add(f.reset, 12, 2)
-    ctx.add(f.push, 12, 2)
-    ctx.add(f.ackFlag, 12, 2)
-    ctx.add(f.urg, 12, 2)
-    const win = ctx.add(f.window, 14, 2)
-    ctx.add(f.checksum, 16, 2)
-    ctx.set(f.checksumStatus, 2)
-    ctx.add(f.urgent, 18, 2)
+    let win
+    if (recordsFields(ctx, f)) {
+      if (!ctx.quoted) ctx.set(f.len, payload) // wire-tcp
+      if (rel >= 0) ctx.set(f.seq, rel)
+      ctx.set(f.seqRaw, seq)
+      // SYN and FIN each take one sequence number (RFC 9293 section 3.4).
+      if (rel >= 0 && view.reported >= hl && !ctx.quoted) ctx.set(f.nxtseq, (rel + payload + (flags & (SYN | FIN) ? 1 : 0)) >>> 0)
+      if (relAck >= 0) ctx.set(f.ack, relAck)
+      ctx.set(f.ackRaw, ack)
+      ctx.set(f.hdrLen, hl)
+      ctx.add(f.flags, 12, 2)
+      ctx.add(f.fin, 12, 2)
+      ctx.add(f.syn, 12, 2)
+      ctx.add(f.reset, 12, 2)
+      ctx.add(f.push, 12, 2)
+      ctx.add(f.ackFlag, 12, 2)
+      ctx.add(f.urg, 12, 2)
+      win = ctx.add(f.window, 14, 2)
+      ctx.add(f.checksum, 16, 2)
+      ctx.set(f.checksumStatus, 2)
+      ctx.add(f.urgent, 18, 2)
+    } else win = view.u16(14)
     if (hl > 20) {
       ctx.add(f.options, 20, hl - 20)
       options(view, ctx, f, hl)
@@ -134,6 +137,20 @@ export default defineDissector({
     }
   },
 })
+
+/**
+ * Whether any TCP field is printed or filtered in this run (cached for the last context asked:
+ * a context's wants() are fixed for its run).
+ * @param {import('netkit').DissectContext} ctx @param {Record<string, number>} f
+ */
+function recordsFields(ctx, f) {
+  if (ctx !== recording.ctx) {
+    recording.ctx = ctx
+    recording.yes = Object.values(f).some((id) => ctx.wants(id))
+  }
+  return recording.yes
+}
+const recording = { ctx: /** @type {import('netkit').DissectContext | undefined} */ (undefined), yes: false }
 
 /**
  * The options list (RFC 9293 section 3.2): kinds, and the values tshark shows most.
