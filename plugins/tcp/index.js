@@ -103,7 +103,8 @@ export default defineDissector({
       if (analysis !== undefined) analysis.analyze(ctx, f, view, c, place.fromA, place.reused, mine.base, seq, ack, flags, view.u16(14), !ctx.quoted && view.reported >= hl ? payload : -1, hl)
     }
     let win
-    if (recordsFields(ctx, f)) {
+    const record = recordsFields(ctx, f)
+    if (record) {
       if (!ctx.quoted) ctx.set(f.len, payload) // wire-tcp
       if (rel >= 0) ctx.set(f.seq, rel)
       ctx.set(f.seqRaw, seq)
@@ -126,7 +127,7 @@ export default defineDissector({
     } else win = view.u16(14)
     if (hl > 20) {
       ctx.add(f.options, 20, hl - 20)
-      options(view, ctx, f, hl)
+      options(view, ctx, f, hl, record)
     }
     if (ctx.wantsInfo) tcpdumpInfo(ctx.endpointsLine(sport, dport).text(': '), view, ctx, sport, dport, seq, ack, flags, hl, win, payload)
     // A FIN with no data still goes up: it completes a message read until the sender closes.
@@ -153,18 +154,20 @@ function recordsFields(ctx, f) {
 const recording = { ctx: /** @type {import('netkit').DissectContext | undefined} */ (undefined), yes: false }
 
 /**
- * The options list (RFC 9293 section 3.2): kinds, and the values tshark shows most.
+ * The options list (RFC 9293 section 3.2): kinds, and the values tshark shows most (when
+ * `record`: else only a bogus length is looked for).
  * @param {import('netkit').ByteView} view @param {import('netkit').DissectContext} ctx
- * @param {Record<string, number>} f @param {number} hl
+ * @param {Record<string, number>} f @param {number} hl @param {boolean} record
  */
-function options(view, ctx, f, hl) {
+function options(view, ctx, f, hl, record) {
   for (let p = 20; p < hl;) {
     const kind = view.u8(p)
-    ctx.set(f.optionKind, kind)
+    if (record) ctx.set(f.optionKind, kind)
     if (kind === TcpOption.EOL) break
     if (kind === TcpOption.NOP) { p++; continue }
     const len = view.u8(p + 1)
     if (len < 2 || p + len > hl) return ctx.malformed(`bogus TCP option length ${len}`)
+    if (!record) { p += len; continue }
     if (kind === TcpOption.MSS && len === 4) ctx.add(f.mss, p + 2, 2)
     else if (kind === TcpOption.WINDOW_SCALE && len === 3) ctx.add(f.wscale, p + 2, 1)
     else if (kind === TcpOption.TIMESTAMPS && len === 10) { ctx.add(f.tsval, p + 2, 4); ctx.add(f.tsecr, p + 6, 4) }
