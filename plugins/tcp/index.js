@@ -24,6 +24,9 @@ const newTracking = () => ({
 })
 const newAnalysis = () => new TcpAnalysis() // wire-tcp
 
+/** What nextStream() is told of a segment (refilled per packet: the context copies it). @type {import('netkit').StreamPosition} */
+const position = { altKey: 0, flow: 0, seq: 0, fin: false }
+
 export default defineDissector({
   name: 'tcp',
   handsOn: [Table.TCP_PORT],
@@ -133,7 +136,13 @@ export default defineDissector({
     // A FIN with no data still goes up: it completes a message read until the sender closes.
     if ((payload > 0 && view.captured > hl) || (flags & FIN && flow >= 0)) {
       // The payload's first byte follows the SYN's sequence number, which the SYN itself takes.
-      if (flow >= 0) ctx.nextStream(Table.TCP_PORT, lo, hl, { altKey: hi, flow, seq: flags & SYN ? (seq + 1) >>> 0 : seq, fin: (flags & FIN) !== 0 })
+      if (flow >= 0) {
+        position.altKey = hi
+        position.flow = flow
+        position.seq = flags & SYN ? (seq + 1) >>> 0 : seq
+        position.fin = (flags & FIN) !== 0
+        ctx.nextStream(Table.TCP_PORT, lo, hl, position)
+      }
       else ctx.next(Table.TCP_PORT, lo, hl, hi)
     }
   },
