@@ -8,11 +8,16 @@
  * shared virtual machine one run can be a fifth slower than the next for reasons of the host's. Each row also shows the CPU
  * time the host took from this machine meanwhile (steal, from /proc/stat).
  *
- *   npm run build && node --import tsx bench/http-load.bench.ts [--duration 5] [--rounds 3] [--no-pin] [--only plain|pipelined|tls]
+ *   npm run build && node --import tsx bench/http-load.bench.ts [--duration 5] [--rounds 3] [--no-pin] [--only plain|pipelined|tls] [--baseline DIR]
+ *
+ * --baseline DIR runs a second netkit build (a copy of bin, dist, package.json and
+ * oclif.manifest.json, with node_modules and native linked) beside each netkit row, in the same
+ * rounds, and prints this build's ratio to it: before and after a change in one run.
  *
  * The https rows use the same nginx over TLS (a self-signed certificate made with openssl), with
  * keep-alive, and with a new connection and handshake per request (wrk's `Connection: close`,
- * netkit's --no-keepalive).
+ * netkit's --no-keepalive, and bench/lib/tls-connect-loop.mjs: node:tls alone, the floor of any
+ * Node.js client there).
  *
  * The machine may have only 2 cores, shared by nginx and the client. By default nginx (one
  * worker) is pinned to CPU 0 and each client to CPU 1 with taskset, so every client gets the same
@@ -39,6 +44,11 @@ const rounds = Math.max(1, Number(arg('--rounds', '3')))
 const pin = !argv.includes('--no-pin') && have('taskset') && cpus().length >= 2
 /** `--only plain` or `--only pipelined` runs half the plan (the other half's ratios print n/a). */
 const only = arg('--only', '')
+const baseline = arg('--baseline', '')
+if (baseline !== '' && !existsSync(join(baseline, 'bin', 'run.js'))) {
+  console.error(`bench/http-load: --baseline ${baseline} has no bin/run.js`)
+  process.exit(2)
+}
 if (only !== '' && only !== 'plain' && only !== 'pipelined' && only !== 'tls') {
   console.error(`bench/http-load: --only takes plain, pipelined or tls, not ${only}`)
   process.exit(2)
@@ -125,14 +135,21 @@ async function wrk(url: string, pipeline: number, close = false): Promise<Measur
   return { rps: Number(m[1]), cpu }
 }
 
-async function netkit(url: string, pipeline: number, close = false): Promise<Measured> {
-  const args = [join(root, 'bin', 'run.js'), 'http', url, '-c', '10', '-d', `${duration}s`, '--json']
+async function netkit(url: string, pipeline: number, close = false, dir = root): Promise<Measured> {
+  const args = [join(dir, 'bin', 'run.js'), 'http', url, '-c', '10', '-d', `${duration}s`, '--json']
   if (pipeline > 1) args.push('--pipeline', String(pipeline))
   if (url.startsWith('https:')) args.push('--insecure')
   if (close) args.push('--no-keepalive')
   const { stdout, cpu } = await timed(process.execPath, args)
   const report = JSON.parse(stdout) as { requestsPerSec: number; errors: number }
   return { rps: report.requestsPerSec, cpu, note: report.errors > 0 ? `${report.errors} errors` : undefined }
+}
+
+/** bench/lib/tls-connect-loop.mjs: node:tls alone, a connection per request (the floor for netkit --no-keepalive). */
+async function tlsConnectLoop(url: string): Promise<Measured> {
+  const { stdout, cpu } = await timed(process.execPath, [join(root, 'bench', 'lib', 'tls-connect-loop.mjs'), url, String(duration), userAgent])
+  const report = JSON.parse(stdout) as { requests: number; errors: number; seconds: number }
+  return { rps: report.requests / report.seconds, cpu, note: report.errors > 0 ? `${report.errors} errors` : undefined }
 }
 
 let autocannonScript: string | null | undefined
@@ -166,10 +183,10 @@ async function autocannon(url: string, pipeline: number): Promise<Measured | nul
 }
 
 function row(name: string, m: Measured | null): string {
-  if (m === null) return `${name.padEnd(26)} ${'n/a'.padStart(10)}`
+  if (m === null) return `${name.padEnd(34)} ${'n/a'.padStart(10)}`
   const server = m.serverCpu === undefined ? '' : ` ${m.serverCpu.toFixed(2).padStart(13)} ${(m.serverCpu * 1e6 / (m.rps * duration)).toFixed(2).padStart(14)}`
   const steal = m.steal === undefined ? '' : ` ${(100 * m.steal).toFixed(1).padStart(7)}`
-  return `${name.padEnd(26)} ${m.rps.toFixed(0).padStart(10)} ${m.cpu.toFixed(2).padStart(8)} ${(m.rps * duration / Math.max(m.cpu, 0.001)).toFixed(0).padStart(12)}${server}${steal}${m.note ? `  (${m.note})` : ''}`
+  return `${name.padEnd(34)} ${m.rps.toFixed(0).padStart(10)} ${m.cpu.toFixed(2).padStart(8)} ${(m.rps * duration / Math.max(m.cpu, 0.001)).toFixed(0).padStart(12)}${server}${steal}${m.note ? `  (${m.note})` : ''}`
 }
 
 /** The median of the measured req/s, or null. */
@@ -221,16 +238,27 @@ try {
       ['netkit https', () => netkit(nginx.httpsUrl!, 1)],
       ['wrk https close', () => wrk(nginx.httpsUrl!, 1, true)],
       ['netkit https no-keepalive', () => netkit(nginx.httpsUrl!, 1, true)],
+      ['node tls.connect https close', () => tlsConnectLoop(nginx.httpsUrl!)],
     ] as Array<[string, () => Promise<Measured | null>]>),
   ]
   const kindOf = (name: string): string => name.includes('https') ? 'tls' : name.includes('pipelined') ? 'pipelined' : 'plain'
-  const plan = fullPlan.filter(([name]) => only === '' || kindOf(name) === only)
+  const baselineRows: Array<[string, () => Promise<Measured | null>]> = baseline === '' ? [] : [
+    ['baseline netkit', () => netkit(nginx.url, 1, false, baseline)],
+    ['baseline netkit pipelined x10', () => netkit(nginx.url, 10, false, baseline)],
+    ...(nginx.httpsUrl === undefined ? [] : [
+      ['baseline netkit https', () => netkit(nginx.httpsUrl!, 1, false, baseline)],
+      ['baseline netkit https no-keepalive', () => netkit(nginx.httpsUrl!, 1, true, baseline)],
+    ] as Array<[string, () => Promise<Measured | null>]>),
+  ]
+  // Each baseline row runs right after the row of this build it is compared with.
+  const withBaseline = fullPlan.flatMap((entry) => [entry, ...baselineRows.filter(([name]) => name === `baseline ${entry[0]}`)])
+  const plan = withBaseline.filter(([name]) => only === '' || kindOf(name) === only)
   // Odd rounds run the plan backwards, so no client always follows the same one (a run can
   // leave the next the host's reclaim of the memory it freed, or a warmer server).
   for (let round = 0; round < rounds; round++) {
     for (const [name, fn] of round % 2 === 0 ? plan : [...plan].reverse()) (results[name] ??= []).push(await withServerCpu(fn))
   }
-  console.log(`${'client'.padEnd(26)} ${'req/s'.padStart(10)} ${'CPU s'.padStart(8)} ${'req/CPU s'.padStart(12)} ${'server CPU s'.padStart(13)} ${'server µs/req'.padStart(14)} ${'steal %'.padStart(7)}`)
+  console.log(`${'client'.padEnd(34)} ${'req/s'.padStart(10)} ${'CPU s'.padStart(8)} ${'req/CPU s'.padStart(12)} ${'server CPU s'.padStart(13)} ${'server µs/req'.padStart(14)} ${'steal %'.padStart(7)}`)
   for (const [name] of plan) for (const m of results[name]) console.log(row(name, m))
   const r = (a: string, b: string) => (results[a] && results[b] ? ratio(results[a], results[b]) : 'n/a (not run)')
   console.log('')
@@ -242,6 +270,13 @@ try {
   console.log(`https: netkit / autocannon     ${r('netkit https', 'autocannon https')}  target >= 1.3`)
   console.log(`https: netkit / wrk            ${r('netkit https', 'wrk https')}  target >= 0.8`)
   console.log(`https, a handshake per request: netkit / wrk  ${r('netkit https no-keepalive', 'wrk https close')}`)
+  console.log(`  netkit / bare node:tls loop   ${r('netkit https no-keepalive', 'node tls.connect https close')}`)
+  if (baseline !== '') {
+    console.log(`this build / baseline (${baseline}):`)
+    for (const name of ['netkit', 'netkit pipelined x10', 'netkit https', 'netkit https no-keepalive']) {
+      if (results[name] && results[`baseline ${name}`]) console.log(`  ${name.padEnd(28)} ${ratio(results[name], results[`baseline ${name}`])}`)
+    }
+  }
 } finally {
   await nginx.stop()
   rmSync(work, { recursive: true, force: true })

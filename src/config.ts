@@ -62,33 +62,41 @@ export function validateConfig(raw: unknown, filepath?: string): NetkitConfig {
 }
 
 /**
- * Whether cosmiconfig's search from `cwd` (stopDir cwd: cwd itself, then the global folder) could
- * find anything: every place it looks is named after the module (`.netkitrc*`, `netkit.config.*`,
- * `.config/netkitrc*`, env-paths' `~/.config/netkit/`), or is a package.json with a `netkit` key,
- * or is a file that can change where it looks (its meta configuration: package.json's
- * `cosmiconfig` key, package.yaml, `.config/config.*`). When none of these exists, the search
- * finds nothing, and cosmiconfig (a fifth of a small run's start-up) need not be loaded.
+ * Whether folder `dir` holds a file whose name cosmiconfig looks for (every place it looks is
+ * named after the module: `.netkitrc*`, `netkit.config.*`, `.config/netkitrc*`) or that can
+ * change where it looks (its meta configuration: `.config/config.*`, package.yaml); a
+ * package.json counts only with a `netkit` or `cosmiconfig` key. An unreadable folder counts,
+ * so that cosmiconfig reports what is wrong with it.
  */
-function mayHoldConfig(cwd: string): boolean {
+function namesConfig(dir: string): boolean {
   let names: string[]
   try {
-    names = readdirSync(cwd)
+    names = readdirSync(dir)
   } catch {
-    return true // let cosmiconfig report what is wrong with the folder
+    return true
   }
   for (const name of names) {
     if (name.includes('netkit') || name === '.config' || name === 'package.yaml') return true
     if (name === 'package.json') {
       try {
-        const pkg = JSON.parse(readFileSync(join(cwd, name), 'utf8')) as Record<string, unknown>
+        const pkg = JSON.parse(readFileSync(join(dir, name), 'utf8')) as Record<string, unknown>
         if (pkg !== null && typeof pkg === 'object' && ('netkit' in pkg || 'cosmiconfig' in pkg)) return true
       } catch {
         return true
       }
     }
   }
+  return false
+}
+
+/**
+ * Whether cosmiconfig's search from `cwd` (stopDir cwd: cwd itself, then the global folder,
+ * env-paths' `~/.config/netkit/`) could find anything. When it could not, cosmiconfig (a fifth
+ * of a small run's start-up) need not be loaded.
+ */
+function mayHoldConfig(cwd: string): boolean {
   const xdg = process.env.XDG_CONFIG_HOME || join(homedir(), '.config')
-  return existsSync(join(xdg, 'netkit'))
+  return namesConfig(cwd) || existsSync(join(xdg, 'netkit'))
 }
 
 /** Options of loadConfig. */
@@ -143,6 +151,12 @@ function stderrLine(line: string): void {
  * only; otherwise it is refused before any of its code runs.
  */
 async function loadPrivilegedConfig(explicitPath: string | undefined, cwd: string, warn: (line: string) => void): Promise<NetkitConfig> {
+  // No file to skip in cwd and no user config folder: nothing to warn about or load, and
+  // cosmiconfig need not be loaded.
+  if (explicitPath === undefined && !namesConfig(cwd)) {
+    const dir = userConfigDir()
+    if (dir === undefined || !existsSync(dir)) return { plugins: [], builtinPlugins: true }
+  }
   const { cosmiconfig, getDefaultSearchPlaces, globalConfigSearchPlaces } = await import('cosmiconfig')
   let config: NetkitConfig
   if (explicitPath !== undefined) {

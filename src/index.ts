@@ -1,16 +1,13 @@
 /**
- * netkit's library API: everything a plugin or script imports (`import { ... } from 'netkit'`).
+ * netkit's library API: everything a plugin or script imports (`import { ... } from 'netkit'`);
+ * the part a dissector plugin needs is also 'netkit/plugin' (src/plugin.ts).
  */
 export * from './errors.js'
 export * from './pcap/index.js'
 export { loadConfig, validateConfig, type NetkitConfig } from './config.js'
 export * from './stream/index.js'
-export { defineDissector, type DissectContext, type DissectorDefinition, type TableEntry, type FieldSpec, type FieldType, type PreferenceSpec, type PreferenceValues, type StreamPosition } from './dissect/api.js'
-export { dissectPdus, type PduFraming } from './dissect/pdus.js'
+export * from './plugin.js'
 export { parseDecodeAs, applyDecodeAs, type DecodeAsRule } from './dissect/decode-as.js'
-export { ByteView, TRUNCATED } from './dissect/byte-view.js'
-export { InfoLine } from './dissect/info-line.js'
-export { FragmentTable, type FragmentLimits, type Reassembled } from './dissect/fragment-table.js'
 export { DissectorRegistry } from './dissect/registry.js'
 export { DissectionEngine, mergeNeeds, type DissectionNeeds } from './dissect/engine.js'
 export { DissectedPacket, type PacketLayer, type FieldValue, type FieldOccurrences } from './dissect/dissected-packet.js'
@@ -18,8 +15,6 @@ export { PacketSelector, type PacketPredicate } from './dissect/packet-selector.
 export { readPackets, dissect, type DissectOptions, type ReadPacketsOptions } from './dissect/read-packets.js'
 export { compileDisplayFilter, type CompiledDisplayFilter } from './dfilter/index.js'
 export { loadDissectors, loadPlugins } from './dissect/plugin-loader.js'
-export { ipv6Text } from './dissect/field-types.js'
-export { EtherType, IpProto, LlcSap, Port, PppProtocol, TcpFlags, TcpOption, Table, LinkType } from './dissect/constants.js'
 export * from './http/index.js'
 export { openLive, LiveCapture, MAX_SNAPLEN, type LiveCaptureOptions, type LiveCaptureStats, type WriteToResult } from './capture/live-capture.js'
 export { listInterfaces, findInterface, type NetworkInterface } from './capture/interfaces.js'

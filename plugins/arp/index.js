@@ -1,6 +1,6 @@
 // @ts-check
 // ARP (RFC 826) for Ethernet/IPv4 and other hardware/protocol sizes.
-import { defineDissector, EtherType, Table } from 'netkit'
+import { defineDissector, EtherType, Table } from 'netkit/plugin'
 
 export default defineDissector({
   name: 'arp',

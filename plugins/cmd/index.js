@@ -2,7 +2,7 @@
 // Cisco MetaData (EtherType 0x8909, Cisco TrustSec): a version, a length, an option word and the
 // Security Group Tag, then the EtherType of what follows, as Wireshark decodes it. Inside GRE the
 // EtherType comes first (GRE's handoff, its protocol type, says which layout this is).
-import { defineDissector, EtherType, Table } from 'netkit'
+import { defineDissector, EtherType, Table } from 'netkit/plugin'
 
 export default defineDissector({
   name: 'cmd',

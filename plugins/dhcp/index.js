@@ -1,7 +1,7 @@
 // @ts-check
 // BOOTP (RFC 951) and DHCP (RFC 2131, options RFC 2132) on UDP ports 67 and 68: the fixed
 // header and the options, with tshark's dhcp.* fields, and tcpdump's summary line.
-import { defineDissector, Port, Table, TRUNCATED } from 'netkit'
+import { defineDissector, Port, Table, TRUNCATED } from 'netkit/plugin'
 
 /** BOOTP message op codes (RFC 951). */
 const Op = { REQUEST: 1, REPLY: 2 }

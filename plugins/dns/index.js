@@ -4,7 +4,7 @@
 // LLMNR (RFC 4795, port 5355), which share the format: the header, questions and resource
 // records with tshark's dns.* fields, queries paired with their responses (dns.response_to,
 // dns.time), and tcpdump's summary line.
-import { defineDissector, FlowTable, Port, Table } from 'netkit'
+import { defineDissector, FlowTable, Port, Table } from 'netkit/plugin'
 import { readName, name } from './names.js'
 import { dnsLine } from './tcpdump-line.js'
 import { record } from './records.js'

@@ -2,7 +2,7 @@
 // The DNS part of `-T text`, as `tcpdump -n` prints it without -v (print-domain.c's
 // domain_print): id, opcode, flags, counts, the questions of a query, the answers of a response,
 // and the message length; `[|domain]` where the captured bytes end.
-import { TRUNCATED } from 'netkit'
+import { TRUNCATED } from 'netkit/plugin'
 import { skipName } from './names.js'
 
 const OPS = ['', ' inv_q', ' stat', ' op3', ' notify', ' update', ' op6', ' op7', ' op8', ' updateA', ' updateD',

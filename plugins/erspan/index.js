@@ -3,7 +3,7 @@
 // sequence number: the mirrored frame follows GRE directly), type II (0x88be, an 8-byte header)
 // and type III (0x22eb, a 12-byte header and an optional 8-byte platform-specific one). The
 // mirrored Ethernet frame is handed on; type III frames of another type are data.
-import { defineDissector, EtherType, LinkType, Table } from 'netkit'
+import { defineDissector, EtherType, LinkType, Table } from 'netkit/plugin'
 
 /** GRE's sequence-number flag (RFC 2890 section 2), in the high half of GRE's handoff. */
 const GRE_SEQUENCE = 0x1000

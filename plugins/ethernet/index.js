@@ -1,7 +1,7 @@
 // @ts-check
 // Ethernet II with 802.1Q (vlan) and 802.1ad (ieee8021ad) tags: each tag is a layer of its
 // own that hands on to the ethertype table, as Wireshark shows them (eth:ethertype:vlan:...).
-import { defineDissector, EtherType, LinkType, Table } from 'netkit'
+import { defineDissector, EtherType, LinkType, Table } from 'netkit/plugin'
 
 /** Where an 802.3 frame (a length, not a type, after the addresses) goes on: the LLC header. */
 const IEEE8023 = 'ieee802.3'

@@ -1,7 +1,7 @@
 // @ts-check
 // Geneve (RFC 8926) on UDP 6081: the header, its options (class, type, length; the bytes of
 // each), and the payload by its protocol type (an EtherType: Ethernet for 0x6558).
-import { defineDissector, Table, Port } from 'netkit'
+import { defineDissector, Table, Port } from 'netkit/plugin'
 
 /** Google Cloud Platform's option class, whose options Wireshark decodes (not as unknown data). */
 const CLASS_GCP = 0x0132

@@ -3,7 +3,7 @@
 // PPTP). The payload goes to the gre.proto table by its protocol type: Ethernet for transparent
 // bridging (gretap), ERSPAN, and through that table's fallback IPv4, IPv6, ARP, MPLS. WCCP's
 // redirect header (0x883e) is read here, as Wireshark does.
-import { defineDissector, EtherType, IpProto, Table } from 'netkit'
+import { defineDissector, EtherType, IpProto, Table } from 'netkit/plugin'
 
 /** Flag bits of the first 16 bits (RFC 1701 section 2.1, RFC 2637 section 4.1). */
 const C = 0x8000, R = 0x4000, K = 0x2000, S = 0x1000, A = 0x0080

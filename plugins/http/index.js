@@ -2,7 +2,7 @@
 // HTTP/1.x (RFC 9112) messages that start in this segment: request line or status line, the
 // headers tshark shows as fields, and the body's framing. Reached from the usual ports and, as
 // tshark does, by recognising a request or status line on any TCP port.
-import { BodyFraming, ChunkPhase, ChunkedReader, CONTENT_LENGTH_INVALID, StartLine, bodyFraming, contentLengthValue, defineDissector, finalCodingIsChunked, lineEnd, startLineKind, statusOf } from 'netkit'
+import { BodyFraming, ChunkPhase, ChunkedReader, CONTENT_LENGTH_INVALID, StartLine, bodyFraming, contentLengthValue, defineDissector, finalCodingIsChunked, lineEnd, startLineKind, statusOf } from 'netkit/plugin'
 
 const METHODS = ['GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE']
 

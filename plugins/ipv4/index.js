@@ -3,7 +3,7 @@
 // Fragments are reassembled as Wireshark does by default: the datagram is handed on at the
 // frame whose fragment completes it, the fragments before show as data.
 // The header checksum status is 2 (unverified), as tshark reports it by default.
-import { defineDissector, EtherType, FragmentTable, LinkType, Table } from 'netkit'
+import { defineDissector, EtherType, FragmentTable, LinkType, Table } from 'netkit/plugin'
 
 /** Fragment state of the run: datagrams keyed by addresses, identification and protocol (RFC 791 section 3.2). */
 const newFragmentTable = () => new FragmentTable({ headroom: 8 })

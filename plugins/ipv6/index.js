@@ -1,7 +1,7 @@
 // @ts-check
 // IPv6 (RFC 8200) and its extension headers, each a layer as Wireshark shows them
 // (ipv6.hopopts, ipv6.routing, ipv6.fraghdr, ipv6.dstopts); the payload goes to ip.proto.
-import { defineDissector, EtherType, FragmentTable, IpProto, LinkType, Table } from 'netkit'
+import { defineDissector, EtherType, FragmentTable, IpProto, LinkType, Table } from 'netkit/plugin'
 
 /** Fragment state of the run: datagrams keyed by addresses and identification (RFC 8200 section 4.5). */
 const newFragmentTable = () => new FragmentTable({ headroom: 32 })

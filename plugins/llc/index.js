@@ -3,7 +3,7 @@
 // two for I and S frames), then by DSAP (llc.dsap: STP on 0x42 ...) or, for SNAP (0xaa, RFC
 // 1042), by OUI and protocol id: OUI 0 carries an EtherType, Cisco's OUI its own ids (CDP,
 // PVST+ ...) in llc.cisco_pid.
-import { defineDissector, LinkType, LlcSap, Table } from 'netkit'
+import { defineDissector, LinkType, LlcSap, Table } from 'netkit/plugin'
 
 /** Organizationally unique identifiers SNAP hands on by (IEEE registry); RFC 1042's and Cisco's 0xf8 carry an EtherType. */
 const OUI_ENCAP_ETHER = 0x000000

@@ -1,7 +1,7 @@
 // @ts-check
 // MPLS label stack (RFC 3032), over Ethernet and over UDP (RFC 7510, port 6635); after the
 // bottom of the stack the payload is IPv4 or IPv6 by its version nibble.
-import { defineDissector, EtherType, Table } from 'netkit'
+import { defineDissector, EtherType, Table } from 'netkit/plugin'
 
 export default defineDissector({
   name: 'mpls',

@@ -2,7 +2,7 @@
 // OpenFlow (TCP 6633/6653): the common header, and for OpenFlow 1.3 the packet-in and
 // packet-out messages, whose data is an Ethernet frame decoded like any other.
 // See: OpenFlow Switch Specification 1.3, sections 7.1 (header), 7.3.7 (packet-out), 7.4.1 (packet-in).
-import { defineDissector, LinkType, Table } from 'netkit'
+import { defineDissector, LinkType, Table } from 'netkit/plugin'
 
 const openflow = defineDissector({
   name: 'openflow',

@@ -1,7 +1,7 @@
 // @ts-check
 // PPP in HDLC-like framing (LINKTYPE_PPP, RFC 1662): address and control (0xff 0x03) when
 // present, then the protocol number. IPv4 and IPv6 are handed on.
-import { defineDissector, LinkType, PppProtocol, Table } from 'netkit'
+import { defineDissector, LinkType, PppProtocol, Table } from 'netkit/plugin'
 
 export default defineDissector({
   name: 'ppp',

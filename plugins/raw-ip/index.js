@@ -1,7 +1,7 @@
 // @ts-check
 // Link types without a link header: LINKTYPE_RAW (tshark's "raw" layer, then IP by version),
 // (LINKTYPE_IPV4/IPV6 go straight to the ip/ipv6 dissectors), and BSD loopback NULL/LOOP (a 4-byte address family).
-import { defineDissector, LinkType, Table } from 'netkit'
+import { defineDissector, LinkType, Table } from 'netkit/plugin'
 
 /** LINKTYPE_RAW: IPv4 or IPv6 by the version nibble. */
 export const raw = defineDissector({

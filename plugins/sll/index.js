@@ -1,7 +1,7 @@
 // @ts-check
 // Linux "cooked" capture headers, v1 (LINKTYPE_LINUX_SLL, 16 bytes) and v2 (LINKTYPE_LINUX_SLL2,
 // 20 bytes), as written for `-i any`. See: https://www.tcpdump.org/linktypes/LINKTYPE_LINUX_SLL2.html
-import { defineDissector, LinkType, Table } from 'netkit'
+import { defineDissector, LinkType, Table } from 'netkit/plugin'
 
 const PKTTYPE = ['In', 'B', 'M', 'P', 'Out']
 

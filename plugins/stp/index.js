@@ -2,7 +2,7 @@
 // Spanning Tree BPDUs (IEEE 802.1D-2004 clause 9: STP and RSTP; IEEE 802.1Q-2014 clause 14: the
 // MST extension), over LLC (DSAP 0x42) and Cisco's PVST+ (SNAP, PID 0x010b, with its TLV naming
 // the originating VLAN).
-import { defineDissector, LlcSap, Table } from 'netkit'
+import { defineDissector, LlcSap, Table } from 'netkit/plugin'
 
 /** BPDU types (802.1D-2004 clause 9.3.1-9.3.3). */
 const CONFIG = 0x00, TCN = 0x80, RST = 0x02

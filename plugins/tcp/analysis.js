@@ -7,7 +7,7 @@
 // "TCP Analysis"): a packet's flags depend on the order they are tested in, so that order is kept.
 // State is per conversation (one record per direction) and lives as long as the conversation
 // does in the run's conversation table; unacknowledged segments are capped per direction.
-import { TcpFlags } from 'netkit'
+import { TcpFlags } from 'netkit/plugin'
 
 /** Analysis flag bits (one per expert item tshark adds under tcp.analysis.flags). */
 const A = {
@@ -210,6 +210,17 @@ export class TcpAnalysis {
    * Whether the run prints or filters any analysis field (worked out once).
    * @param {import('netkit').DissectContext} ctx @param {AnalysisFieldIds} f
    */
+  /**
+   * Whether a segment with these analysis flags (analyze()'s result) keeps its payload from the
+   * protocol above, as tshark's desegment_tcp keeps a (plain) retransmission's; an out-of-order
+   * segment whose bytes were all seen before is kept back too (tshark 4.0 shows no layer above
+   * TCP on one). Fast and spurious retransmissions do go up, as in tshark.
+   * @param {number} flags @param {boolean} allSeen
+   */
+  static holdsBack(flags, allSeen) {
+    return (flags & A.RETRANSMISSION) !== 0 || ((flags & A.OUT_OF_ORDER) !== 0 && allSeen)
+  }
+
   wants(ctx, f) {
     this.#wanted ??= Object.keys(analysisFields).some((k) => ctx.wants(f[/** @type {keyof AnalysisFieldIds} */ (k)]))
     return this.#wanted
@@ -267,8 +278,12 @@ export class TcpAnalysis {
       fwd.isFirstAck = false
     }
     // tshark shows the analysis after the options: options cut short by the capture end its TCP layer first.
+    // Run only for its flags (no tcp.analysis field printed): options, ACKed segments and bytes
+    // in flight, which feed fields alone, are not tracked.
+    if (!this.#wanted) return ta.flags
     const shown = hl <= 20 || readOptions(view, hl, fwd)
     if (ta.present && shown) this.#print(ctx, f, conv, ta)
+    return ta.flags
     if (flags & TcpFlags.SYN) {
       // Wireshark's verify_tcp_window_scaling: a SYN without the option means no scaling both ways.
       if (fwd.winScale === -1) { fwd.winScale = -2; rev.winScale = -2 }
@@ -341,7 +356,7 @@ export class TcpAnalysis {
     }
     this.#retransmission(conv, fwd, rev, ta, sec, nsec, seq, seglen, flags)
     let nextseq = (seq + seglen) >>> 0
-    if ((seglen !== 0 || flags & SYN_FIN) && fwd.segmentCount < MAX_UNACKED) {
+    if ((seglen !== 0 || flags & SYN_FIN) && fwd.segmentCount < MAX_UNACKED && this.#wanted) {
       if (flags & SYN_FIN) nextseq = (nextseq + 1) >>> 0
       const s = this.#segment(frame, seq, nextseq, sec, nsec)
       s.next = fwd.segments
@@ -362,6 +377,7 @@ export class TcpAnalysis {
     fwd.lastackSec = sec
     fwd.lastackNsec = nsec
     fwd.lastSegmentFlags = ta.flags
+    if (!this.#wanted) return
     this.#acknowledge(rev, ta, ack)
     this.#inFlight(fwd, rev, ta, seglen, flags, base)
   }

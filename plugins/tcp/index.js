@@ -3,7 +3,7 @@
 // run's conversation table (netkit's TcpConversations, numbered as tshark numbers streams);
 // the payload goes to the tcp.port table (lower port first), then to heuristics, as a byte
 // stream: a protocol above gets whole messages (see docs/plugins.md, "Protocols over TCP").
-import { defineDissector, IpProto, Table, TcpConversations, TcpFlags, TcpOption } from 'netkit'
+import { defineDissector, IpProto, Table, TcpConversations, TcpFlags, TcpOption } from 'netkit/plugin'
 import { tcpdumpInfo } from './tcpdump-line.js'
 import { analysisFields, TcpAnalysis } from './analysis.js' // wire-tcp: sequence analysis
 
@@ -85,9 +85,12 @@ export default defineDissector({
     const lo = Math.min(sport, dport), hi = Math.max(sport, dport)
     let rel = -1, relAck = -1, flow = -1
     const run = ctx.state('tcp.analysis', newAnalysis) // wire-tcp: sequence analysis when asked for
-    const analysis = run.wants(ctx, f) ? run : undefined
-    if (ctx.addrLength !== 0 && ((ctx.wants(f.stream) || ctx.wants(f.seq) || ctx.wants(f.ack) || ctx.wants(f.nxtseq) || analysis !== undefined) ||
-        ((payload > 0 || flags & (FIN | SYN | RST)) && ctx.hasNext(Table.TCP_PORT, lo, hi)))) {
+    // A protocol above gets the stream: the analysis then also decides which segments it gets
+    // (a retransmission's bytes do not go up again), so it sees every segment of the connection.
+    const above = ctx.addrLength !== 0 && ctx.hasNext(Table.TCP_PORT, lo, hi)
+    const analysis = run.wants(ctx, f) || above ? run : undefined
+    let held = false
+    if (ctx.addrLength !== 0 && (ctx.wants(f.stream) || ctx.wants(f.seq) || ctx.wants(f.ack) || ctx.wants(f.nxtseq) || analysis !== undefined)) {
       const { conversations, segment: s } = ctx.state('tcp.conversations', newTracking)
       s.srcOffset = ctx.srcOffset; s.dstOffset = ctx.dstOffset; s.addrLength = ctx.addrLength
       s.sport = sport; s.dport = dport; s.seq = seq; s.ack = ack; s.flags = flags & 0xff
@@ -103,7 +106,10 @@ export default defineDissector({
       // wire-tcp: analysis needs the segment's length (a whole header on the wire); a segment
       // an ICMP error quotes has none for tshark: raw numbers, no length, no analysis.
       if (ctx.quoted) { rel = seq; relAck = ack }
-      if (analysis !== undefined) analysis.analyze(ctx, f, view, c, place.fromA, place.reused, mine.base, seq, ack, flags, view.u16(14), !ctx.quoted && view.reported >= hl ? payload : -1, hl)
+      if (analysis !== undefined) {
+        const a = analysis.analyze(ctx, f, view, c, place.fromA, place.reused, mine.base, seq, ack, flags, view.u16(14), !ctx.quoted && view.reported >= hl ? payload : -1, hl)
+        held = payload > 0 && TcpAnalysis.holdsBack(a, place.seen >= payload)
+      }
     }
     let win
     const record = recordsFields(ctx, f)
@@ -136,14 +142,16 @@ export default defineDissector({
     // A FIN with no data still goes up: it completes a message read until the sender closes.
     if ((payload > 0 && view.captured > hl) || (flags & FIN && flow >= 0)) {
       // The payload's first byte follows the SYN's sequence number, which the SYN itself takes.
+      // A retransmission's bytes do not go up again, as in tshark (TcpAnalysis.holdsBack).
       if (flow >= 0) {
-        position.altKey = hi
-        position.flow = flow
-        position.seq = flags & SYN ? (seq + 1) >>> 0 : seq
-        position.fin = (flags & FIN) !== 0
-        ctx.nextStream(Table.TCP_PORT, lo, hl, position)
-      }
-      else ctx.next(Table.TCP_PORT, lo, hl, hi)
+        if (!held) {
+          position.altKey = hi
+          position.flow = flow
+          position.seq = flags & SYN ? (seq + 1) >>> 0 : seq
+          position.fin = (flags & FIN) !== 0
+          ctx.nextStream(Table.TCP_PORT, lo, hl, position)
+        }
+      } else ctx.next(Table.TCP_PORT, lo, hl, hi)
     }
   },
 })

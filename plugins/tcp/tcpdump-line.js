@@ -2,7 +2,7 @@
 // The TCP part of `-T text`, as tcpdump prints it: flags, sequence numbers relative to the
 // connection's first acknowledged segment (tcpdump's own per-connection table, which is not
 // tshark's), window, urgent pointer, options, length.
-import { FlowTable, TcpFlags, TcpOption } from 'netkit'
+import { FlowTable, TcpFlags, TcpOption } from 'netkit/plugin'
 
 const { FIN, SYN, RST, PSH, ACK, URG, ECE, CWR } = TcpFlags
 

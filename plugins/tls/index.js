@@ -3,7 +3,7 @@
 // (ClientHello and ServerHello with their extensions, Certificate lengths), alerts, change
 // cipher spec and application data, with tshark's tls.* fields. Reached on port 443 and, as
 // tshark does, by a heuristic on any other port whose stream starts with a TLS record.
-import { defineDissector, Port, Table } from 'netkit'
+import { defineDissector, Port, Table } from 'netkit/plugin'
 import { extensions } from './extensions.js'
 
 /** Record content types (RFC 8446 section 5.1). */

@@ -1,6 +1,6 @@
 // @ts-check
 // UDP (RFC 768). The payload goes to the udp.port table, lower port first (as Wireshark tries).
-import { defineDissector, IpProto, Table } from 'netkit'
+import { defineDissector, IpProto, Table } from 'netkit/plugin'
 
 export default defineDissector({
   name: 'udp',

@@ -3,7 +3,7 @@
 // (draft-smith-vxlan-group-policy) as Wireshark shows them. The inner Ethernet frame is handed
 // on. Port 8472 (Linux's old default) is OTV to tcpdump and nothing to tshark, so it is not
 // claimed by default.
-import { defineDissector, LinkType, Table, Port } from 'netkit'
+import { defineDissector, LinkType, Table, Port } from 'netkit/plugin'
 
 /** The I flag: the VNI is valid (RFC 7348 section 5). */
 const FLAG_I = 0x08

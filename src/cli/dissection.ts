@@ -4,7 +4,7 @@
  * path) can load them too.
  */
 import type { NetkitConfig } from '../config.js'
-import { compileDisplayFilter, type CompiledDisplayFilter } from '../dfilter/index.js'
+import type { CompiledDisplayFilter } from '../dfilter/index.js'
 import { loadDissectors } from '../dissect/plugin-loader.js'
 import type { DissectorRegistry } from '../dissect/registry.js'
 
@@ -19,8 +19,11 @@ export interface Dissection {
  * display filter, if any. Throws DisplayFilterError (a usage error) for a bad expression.
  */
 export async function loadDissection(command: string, config: NetkitConfig, displayFilter: string | undefined): Promise<Dissection> {
-  const loaded = await loadDissectors(config, { installed: true })
+  const loaded = await loadDissectors(config, { installed: true, lazy: true })
   for (const e of loaded.errors) process.stderr.write(`netkit ${command}: warning: ${e.message}\n`)
   const registry = loaded.registry
-  return displayFilter === undefined ? { registry } : { registry, filter: compileDisplayFilter(displayFilter, registry) }
+  if (displayFilter === undefined) return { registry }
+  // The compiler is loaded only for a run with -Y.
+  const { compileDisplayFilter } = await import('../dfilter/index.js')
+  return { registry, filter: compileDisplayFilter(displayFilter, registry) }
 }

@@ -22,10 +22,12 @@ export default class Capture extends NetkitCommand {
   static override summary = 'Capture packets from a network interface (like tcpdump -i)'
   static override strict = false
   static override examples = [
-    '<%= config.bin %> capture -i eth0 -c 10',
-    '<%= config.bin %> capture -i eth0 -w out.pcap tcp port 80',
+    '<%= config.bin %> capture -i eth0 -c 5 tcp port 443',
+    "<%= config.bin %> capture -i lo -w lo.pcap 'tcp port 33777'",
+    '<%= config.bin %> capture -i eth0 -w web.pcap --nano --duration 60 port 80',
     '<%= config.bin %> capture -i any -w out.pcapng -F pcapng --nano --duration 30',
-    '<%= config.bin %> capture -i eth0 -w ring.pcap -C 100 -W 5',
+    '<%= config.bin %> capture -i any -w ring.pcap -C 100 -W 5',
+    '<%= config.bin %> capture -i eth0 -w - -U | wireshark -k -i -',
     '<%= config.bin %> capture -i eth0 -w part.pcap --workers 4',
     '<%= config.bin %> capture -i eth0 -w a.pcap --fanout 7:hash,defrag',
     '<%= config.bin %> capture -i eth0 -T ek | curl -s -H content-type:application/x-ndjson --data-binary @- localhost:9200/_bulk',

@@ -14,6 +14,7 @@ export default class Dissectors extends NetkitCommand {
   static override examples = [
     '<%= config.bin %> dissectors',
     '<%= config.bin %> dissectors http',
+    '<%= config.bin %> dissectors nkp',
     '<%= config.bin %> dissectors --json | jq ".[].name"',
     '<%= config.bin %> dissectors --check ./my-dissector',
     '<%= config.bin %> dissectors new nkp --udp 9999',

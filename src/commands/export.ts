@@ -15,8 +15,8 @@ export default class Export extends NetkitCommand {
   static override description = 'Tables packets/, flows/ and http/ under DIR, partitioned by date=YYYY-MM-DD/hour=H (UTC). ' +
     'Exporting a file already in the dataset adds nothing; new files add new parts. Query with `netkit query DIR "SQL"`, DuckDB, Spark, Trino or pyarrow.'
   static override examples = [
-    '<%= config.bin %> export -r monday.pcapng -r tuesday.pcapng -o dataset',
-    '<%= config.bin %> export -r captures/ -o dataset -e http.host -e ip.ttl',
+    '<%= config.bin %> export -r captures/ -o lake',
+    '<%= config.bin %> export -r monday.pcapng -r tuesday.pcapng -o lake -e http.host -e ip.ttl',
     '<%= config.bin %> export --ek-mapping -e http.host',
   ]
   static override flags = {

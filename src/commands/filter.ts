@@ -10,7 +10,7 @@ export default class Filter extends NetkitCommand {
   static override summary = 'Compile a pcap-filter(7) expression to classic BPF and print it (like tcpdump -d/-dd/-ddd)'
   static override strict = false
   static override examples = [
-    "<%= config.bin %> filter 'tcp port 80'",
+    "<%= config.bin %> filter -d 'tcp port 80 and host 10.0.0.1'",
     '<%= config.bin %> filter -dd --linktype LINUX_SLL2 udp and port 53',
     '<%= config.bin %> filter --live vlan 100',
   ]

@@ -9,7 +9,11 @@ import { streamSourceArgs, streamSourceFlags, trackSource } from '../cli/stream-
 export default class HttpLog extends NetkitCommand {
   static override summary = 'List the HTTP/1.x transactions in a capture, reassembled from TCP'
   static override description = 'One line per request and its response: time, client, server, method, host, URI, status, request and response bytes, time to first byte (request end to first response byte) and total time.'
-  static override examples = ['<%= config.bin %> http-log -r web.pcap', '<%= config.bin %> http-log -r web.pcap --json | jq .status']
+  static override examples = [
+    '<%= config.bin %> http-log -r web.pcap',
+    "<%= config.bin %> http-log -r web.pcap -Y 'ip.addr == 10.0.0.0/8'",
+    '<%= config.bin %> http-log -r web.pcap --json | jq .status',
+  ]
   static override strict = false
   static override args = streamSourceArgs
   static override flags = {

@@ -16,9 +16,14 @@ export default class Http extends NetkitCommand {
   static override summary = 'Generate HTTP/1.1 load with netkit\'s keep-alive transport and report latency and connection reuse'
   static override examples = [
     '<%= config.bin %> http http://127.0.0.1:8080/ -c 10 -d 5s',
-    '<%= config.bin %> http http://127.0.0.1:8080/ -c 10 -n 100 --think 2 --max-idle-per-host 2',
+    '<%= config.bin %> http http://127.0.0.1:8080/ -c 4 -n 200 --think 2 --max-idle-per-host 2',
+    '<%= config.bin %> http http://127.0.0.1:8080/ -c 4 -n 200 --think 2 --max-idle-per-host 4',
+    '<%= config.bin %> http http://127.0.0.1:8080/ -c 4 -n 200 --think 2 --max-idle-per-host 2 --capture lo -w run.pcap',
+    '<%= config.bin %> http http://127.0.0.1:8080/ -c 4 -n 200 --no-read-body --capture lo',
+    '<%= config.bin %> http https://127.0.0.1:8443/ -c 4 -n 200 --max-idle-per-host 4 --insecure --capture lo -w run.pcapng',
+    '<%= config.bin %> http http://127.0.0.1:8080/ -c 8 -d 3s --think 2 --max-idle-per-host 2 --report load.html --capture lo',
     '<%= config.bin %> http http://127.0.0.1:8080/ -c 10 -n 100 --no-keepalive --capture lo -w run.pcap',
-    '<%= config.bin %> http http://127.0.0.1:8080/api -m POST --body \'{"a":1}\' -H \'Content-Type: application/json\' --rate 500 -d 30s --json',
+    "<%= config.bin %> http http://127.0.0.1:8080/api -m POST --body '{\"a\":1}' -H 'Content-Type: application/json' --rate 500 -d 30s --json",
   ]
   static override args = {
     url: Args.string({ description: 'target URL (http[s]://host[:port]/path)', required: true, ignoreStdin: true }),

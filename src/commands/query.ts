@@ -9,8 +9,8 @@ import { TextOutput } from '../format/output.js'
 export default class Query extends NetkitCommand {
   static override summary = 'Run SQL (DuckDB) over a dataset written by netkit export: views packets, flows and http'
   static override examples = [
-    '<%= config.bin %> query dataset "SELECT conn_state, count(*) FROM flows GROUP BY ALL ORDER BY 2 DESC"',
-    '<%= config.bin %> query dataset "SELECT orig_h, uri, status_code FROM http WHERE status_code >= 500" --csv',
+    '<%= config.bin %> query lake "SELECT conn_state, count(*) FROM flows GROUP BY ALL"',
+    '<%= config.bin %> query lake "SELECT orig_h, uri, status_code FROM http WHERE status_code >= 500" --csv',
   ]
   static override args = {
     dir: Args.string({ description: 'dataset folder', required: true }),

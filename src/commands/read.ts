@@ -10,10 +10,13 @@ export default class Read extends NetkitCommand {
   static override strict = false
   static override examples = [
     '<%= config.bin %> read -r capture.pcap',
-    '<%= config.bin %> read -r capture.pcapng -T fields -e frame.number -e frame.time_epoch -e frame.len',
-    '<%= config.bin %> read -r in.pcap -w out.pcapng -F pcapng --nano',
-    '<%= config.bin %> read -r web.pcap -Y \'http.response.code >= 400\'',
-    '<%= config.bin %> read -r web.pcap -Y \'http.request.method == "GET"\' -T fields -e http.request.uri',
+    '<%= config.bin %> read -r capture.pcap -T fields -e frame.number -e frame.time_epoch -e ip.src -e tcp.flags -e tcp.stream',
+    "<%= config.bin %> read -r in.pcap -w out.pcapng -F pcapng --nano 'tcp port 80'",
+    "<%= config.bin %> read -r web.pcap -Y 'http.response.code >= 400' -w errors.pcap",
+    "<%= config.bin %> read -r web.pcap -Y 'http.request.method == \"GET\" && tcp.len > 0' -T fields -e http.request.uri",
+    '<%= config.bin %> read -r web.pcap -d tcp.port==8888,http',
+    '<%= config.bin %> read -r f.pcap -o nkp.port:7000',
+    '<%= config.bin %> read -r web.pcap -T ek',
     'cat capture.pcap | <%= config.bin %> read -r - -c 10',
   ]
   static override args = {

@@ -14,6 +14,7 @@ export default class Stats extends NetkitCommand {
   static override strict = false
   static override examples = [
     '<%= config.bin %> stats -r web.pcap conv,tcp',
+    "<%= config.bin %> stats -r web.pcap conv,tcp io,phs 'io,stat,1,tcp.port == 80,http.response.code >= 400'",
     '<%= config.bin %> stats -r web.pcap io,stat,1,tcp,"http.request" endpoints,ip',
     '<%= config.bin %> stats -r web.pcap io,phs http,tree expert --json',
   ]

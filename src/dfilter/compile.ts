@@ -9,9 +9,9 @@
 import type { DissectedPacket } from '../dissect/dissected-packet.js'
 import { DisplayFilterError } from '../errors.js'
 import type { Expr, RelOp, Test } from './ast.js'
-import { compatible, compileExpr, isLiteralExpr, TYPE_NAMES, type CompileContext, type Operand } from './operands.js'
+import { compatible, compileExpr, isLiteralExpr, type CompileContext, type Operand } from './operands.js'
 import { compileRegex } from './regex.js'
-import { containsBytes, isByteSequence, isNumeric, orderFor, type ValueList } from './values.js'
+import { containsBytes, isByteSequence, isNumeric, orderFor, TYPE_NAMES, type ValueList } from './values.js'
 
 /** A compiled test. */
 export type Predicate = (p: DissectedPacket) => boolean

@@ -6,6 +6,7 @@
  */
 import { DisplayFilterError } from '../errors.js'
 import { isIPv4Text, isIPv6Text } from './lexer.js'
+import { isByteSequence, isNumeric, TYPE_NAMES, ValueList, type ValueType } from './values.js'
 
 const SIMPLE_ESCAPES: Record<string, number> = { a: 7, b: 8, f: 12, n: 10, r: 13, t: 9, v: 11, '\\': 92, '"': 34, "'": 39 }
 
@@ -173,4 +174,71 @@ function ipv6Bytes(text: string): Buffer {
   all.forEach((w, i) => out.writeUInt16BE(w, i * 2))
   tail.forEach((x, i) => { out[12 + i] = x })
   return out
+}
+
+/** Converts a bare word to a literal of `type` (negated when written `-word`). */
+export function literalOf(text: string, type: ValueType, pos: number, negative: boolean): ValueList {
+  const list = new ValueList()
+  const notNumber = (): never => { throw new DisplayFilterError(`"${text}" is not a valid number`, pos) }
+  if (negative && !isNumeric(type)) throw new DisplayFilterError(`${TYPE_NAMES[type]} cannot be negated`, pos)
+  switch (type) {
+    case 'uint': case 'int': {
+      const n = parseInteger(text) ?? notNumber()
+      // A negative literal for an unsigned field has no value there: 4.0 accepts it and every
+      // comparison with it is false (`tcp.srcport > -1` and `tcp.srcport < -1` both are).
+      if (negative && n !== 0 && type === 'uint') break
+      list.pushNum(negative ? -n : n)
+      break
+    }
+    case 'double': {
+      const n = parseFloatWord(text) ?? notNumber()
+      list.pushNum(negative ? -n : n)
+      break
+    }
+    case 'bool': {
+      // 4.0 takes True/TRUE/False/FALSE and numbers (any non-zero is true), not `true`.
+      const n = /^(True|TRUE)$/.test(text) ? 1 : /^(False|FALSE)$/.test(text) ? 0 : parseInteger(text)
+      if (n === undefined) throw new DisplayFilterError(`"${text}" cannot be found among the possible values for a Boolean field`, pos)
+      list.pushNum(n !== 0 ? 1 : 0)
+      break
+    }
+    case 'string': {
+      const b = Buffer.from(text, 'utf8')
+      list.pushBytes(b, 0, b.length)
+      break
+    }
+    case 'bytes': case 'none': {
+      const b = parseByteString(text)
+      if (b === undefined) throw new DisplayFilterError(`"${text}" is not a valid byte string`, pos)
+      list.pushBytes(b, 0, b.length)
+      break
+    }
+    case 'ether': {
+      const b = parseEther(text, pos)
+      list.pushBytes(b, 0, 6)
+      break
+    }
+    case 'ipv4': case 'ipv6': {
+      const a = type === 'ipv4' ? parseIPv4(text, pos) : parseIPv6(text, pos)
+      list.pushBytes(a.bytes, 0, a.bytes.length, a.prefix)
+      break
+    }
+  }
+  return list
+}
+
+/** A quoted string as a literal of `type`: the bytes of string, byte and protocol values. */
+export function stringLiteral(bytes: Buffer, text: string, type: ValueType, pos: number): ValueList {
+  if (!isByteSequence(type) || type === 'ether') throw new DisplayFilterError(`${TYPE_NAMES[type]} cannot be converted from a string (${text})`, pos)
+  const list = new ValueList()
+  list.pushBytes(bytes, 0, bytes.length)
+  return list
+}
+
+/** A character constant ('a') as a literal of `type`: its code, or that one byte. */
+export function charLiteral(value: number, type: ValueType): ValueList {
+  const list = new ValueList()
+  if (isNumeric(type)) list.pushNum(type === 'bool' ? (value !== 0 ? 1 : 0) : value)
+  else list.pushBytes(Buffer.from([value]), 0, 1)
+  return list
 }

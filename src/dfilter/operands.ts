@@ -9,8 +9,8 @@ import type { DissectorRegistry } from '../dissect/registry.js'
 import { DisplayFilterError } from '../errors.js'
 import type { Expr, Range } from './ast.js'
 import { compileCall } from './functions.js'
-import { parseByteString, parseEther, parseFloatWord, parseInteger, parseIPv4, parseIPv6 } from './literals.js'
-import { Arena, isByteSequence, isNumeric, textBytes, ValueList, type ValueType } from './values.js'
+import { charLiteral, literalOf, parseInteger, stringLiteral } from './literals.js'
+import { Arena, isByteSequence, isNumeric, textBytes, TYPE_NAMES, ValueList, type ValueType } from './values.js'
 
 /** What an operand is, for the checks that depend on it. */
 export type OperandKind = 'field' | 'slice' | 'call' | 'arith' | 'literal' | 'ref'
@@ -49,13 +49,6 @@ export class CompileContext {
 
   /** The source text of an expression. */
   source(e: { pos: number; end: number }): string { return this.expr.slice(e.pos, e.end) }
-}
-
-/** Netkit type names as Wireshark's messages describe the kinds of value. */
-export const TYPE_NAMES: Record<ValueType, string> = {
-  uint: 'Unsigned integer', int: 'Signed integer', bool: 'Boolean', double: 'Floating point',
-  string: 'Character string', bytes: 'Sequence of bytes', ipv4: 'IPv4 address', ipv6: 'IPv6 address',
-  ether: 'Ethernet or other MAC address', none: 'Protocol',
 }
 
 const EMPTY = Buffer.alloc(0)
@@ -337,72 +330,5 @@ function valueNamed(text: string, pos: number, ctx: CompileContext, other: Opera
   const list = new ValueList()
   for (const [n, name] of Object.entries(spec.values)) if (name.toLowerCase() === want) list.pushNum(Number(n))
   if (list.n === 0) throw new DisplayFilterError(`"${text}" cannot be found among the possible values for ${spec.name}.`, pos)
-  return list
-}
-
-/** Converts a bare word to a literal of `type` (negated when written `-word`). */
-export function literalOf(text: string, type: ValueType, pos: number, negative: boolean): ValueList {
-  const list = new ValueList()
-  const notNumber = (): never => { throw new DisplayFilterError(`"${text}" is not a valid number`, pos) }
-  if (negative && !isNumeric(type)) throw new DisplayFilterError(`${TYPE_NAMES[type]} cannot be negated`, pos)
-  switch (type) {
-    case 'uint': case 'int': {
-      const n = parseInteger(text) ?? notNumber()
-      // A negative literal for an unsigned field has no value there: 4.0 accepts it and every
-      // comparison with it is false (`tcp.srcport > -1` and `tcp.srcport < -1` both are).
-      if (negative && n !== 0 && type === 'uint') break
-      list.pushNum(negative ? -n : n)
-      break
-    }
-    case 'double': {
-      const n = parseFloatWord(text) ?? notNumber()
-      list.pushNum(negative ? -n : n)
-      break
-    }
-    case 'bool': {
-      // 4.0 takes True/TRUE/False/FALSE and numbers (any non-zero is true), not `true`.
-      const n = /^(True|TRUE)$/.test(text) ? 1 : /^(False|FALSE)$/.test(text) ? 0 : parseInteger(text)
-      if (n === undefined) throw new DisplayFilterError(`"${text}" cannot be found among the possible values for a Boolean field`, pos)
-      list.pushNum(n !== 0 ? 1 : 0)
-      break
-    }
-    case 'string': {
-      const b = Buffer.from(text, 'utf8')
-      list.pushBytes(b, 0, b.length)
-      break
-    }
-    case 'bytes': case 'none': {
-      const b = parseByteString(text)
-      if (b === undefined) throw new DisplayFilterError(`"${text}" is not a valid byte string`, pos)
-      list.pushBytes(b, 0, b.length)
-      break
-    }
-    case 'ether': {
-      const b = parseEther(text, pos)
-      list.pushBytes(b, 0, 6)
-      break
-    }
-    case 'ipv4': case 'ipv6': {
-      const a = type === 'ipv4' ? parseIPv4(text, pos) : parseIPv6(text, pos)
-      list.pushBytes(a.bytes, 0, a.bytes.length, a.prefix)
-      break
-    }
-  }
-  return list
-}
-
-/** A quoted string as a literal of `type`: the bytes of string, byte and protocol values. */
-function stringLiteral(bytes: Buffer, text: string, type: ValueType, pos: number): ValueList {
-  if (!isByteSequence(type) || type === 'ether') throw new DisplayFilterError(`${TYPE_NAMES[type]} cannot be converted from a string (${text})`, pos)
-  const list = new ValueList()
-  list.pushBytes(bytes, 0, bytes.length)
-  return list
-}
-
-/** A character constant ('a') as a literal of `type`: its code, or that one byte. */
-function charLiteral(value: number, type: ValueType): ValueList {
-  const list = new ValueList()
-  if (isNumeric(type)) list.pushNum(type === 'bool' ? (value !== 0 ? 1 : 0) : value)
-  else list.pushBytes(Buffer.from([value]), 0, 1)
   return list
 }

@@ -9,6 +9,13 @@ import type { FieldType } from '../dissect/field-types.js'
 /** The type of a value in a filter: a field type (slices are 'bytes'). */
 export type ValueType = FieldType
 
+/** Netkit type names as Wireshark's messages describe the kinds of value. */
+export const TYPE_NAMES: Record<ValueType, string> = {
+  uint: 'Unsigned integer', int: 'Signed integer', bool: 'Boolean', double: 'Floating point',
+  string: 'Character string', bytes: 'Sequence of bytes', ipv4: 'IPv4 address', ipv6: 'IPv6 address',
+  ether: 'Ethernet or other MAC address', none: 'Protocol',
+}
+
 /** Whether values of type `t` are numbers (in ValueList.num) rather than bytes. */
 export function isNumeric(t: ValueType): boolean {
   return t === 'uint' || t === 'int' || t === 'bool' || t === 'double'

@@ -130,7 +130,7 @@ export interface DissectContext {
    * tcpdump prints "...: VXLAN, flags [I] (0x08), vni 42" and then the inner packet's line).
    */
   infoPrefix(): void
-  /** The summary line is complete: the layers above do not change it. */
+  /** The summary line is complete: the layers above neither change it nor add damage marks to it. */
   infoDone(): void
   /** Transport ports for the layers above (Wireshark's pinfo srcport/destport); a transport sets them. */
   setPorts(srcPort: number, dstPort: number): void

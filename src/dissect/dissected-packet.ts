@@ -55,6 +55,12 @@ export class DissectedPacket {
   hasInfo = false
   /** Layers decoded, in order; the first `layerCount` of `layerList` (reused records). */
   layerCount = 0
+  /**
+   * The layers the summary line stands for: all, or up to the one that finished it (infoDone),
+   * as an ICMP error's line does for the datagram it quotes. Only their damage shows on the line
+   * (tcpdump marks `[|proto]` where its printer stopped, and prints nothing past a finished line).
+   */
+  lineLayers = 0
   /** Protocol names of frame.protocols (layers and table labels such as `ethertype`): the first protocolCount. */
   protocolCount = 0
 

@@ -7,39 +7,19 @@
  * nothing needs every layer. Dissectors see a LayerContext, never the engine. A dissector that
  * reads past the captured bytes leaves its layer marked truncated; one that throws, or calls
  * malformed(), leaves it marked malformed; in both cases the layers before it keep their fields.
+ * Its length (~410 lines) is one concern: the table dispatch, the owed summary line and TCP
+ * desegmentation (runStream) all work on the one packet's state (context, layer store,
+ * frame.protocols' names), per packet; what consumers ask of it is in dissection-needs.ts.
  */
 import type { RecordBatch } from '../pcap/record-batch.js'
 import { TRUNCATED } from './byte-view.js'
 import { DissectedPacket } from './dissected-packet.js'
+import type { DissectionNeeds } from './dissection-needs.js'
 import { LayerContext, type StreamDispatch, type TableSource } from './layer-context.js'
 import { PacketFields } from './packet-fields.js'
 import type { DissectorRegistry, DissectorTable, RegisteredDissector } from './registry.js'
 
-/** What a consumer of dissection needs; consumers' needs are merged with mergeNeeds(). */
-export interface DissectionNeeds {
-  /** Ids of fields to record. */
-  fields?: Iterable<number>
-  /** Record every field (verbose trees, JSON). */
-  allFields?: boolean
-  /** The per-packet summary line (`-T text`). */
-  info?: boolean
-  /** Every layer, whether or not it records a wanted field (frame.protocols). */
-  allLayers?: boolean
-}
-
-/** The needs of several consumers together. */
-export function mergeNeeds(...needs: Array<DissectionNeeds | undefined>): DissectionNeeds {
-  const fields: number[] = []
-  const out: DissectionNeeds = { fields }
-  for (const n of needs) {
-    if (n === undefined) continue
-    if (n.fields) for (const id of n.fields) fields.push(id)
-    if (n.allFields) out.allFields = true
-    if (n.info) out.info = true
-    if (n.allLayers) out.allLayers = true
-  }
-  return out
-}
+export { mergeNeeds, type DissectionNeeds } from './dissection-needs.js'
 
 /** A PDU whose bytes are being collected across segments. */
 interface PendingPdu {
@@ -183,7 +163,10 @@ export class DissectionEngine implements TableSource {
   private publish(): DissectedPacket {
     const packet = this.packet
     const ctx = this.ctx
-    packet.layerCount = this.store.layerCount
+    packet.layerCount = packet.lineLayers = this.store.layerCount
+    if (ctx.lineDone && ctx.doneLayer) {
+      for (let l = 0; l < packet.layerCount; l++) if (packet.layer(l) === ctx.doneLayer) packet.lineLayers = l + 1
+    }
     packet.protocolCount = this.protocolCount
     packet.hasInfo = ctx.hasInfo
     packet.infoStart = ctx.lineStart

@@ -12,30 +12,33 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { validateConfig, type NetkitConfig } from '../config.js'
 import { InvalidArgumentError, PluginError } from '../errors.js'
 import type { DissectorDefinition } from './api.js'
+import { BUILTIN, readIndex, standIns, type StandIns } from './builtin-index.js'
 import { applyDecodeAs } from './decode-as.js'
 import { installedDissectors } from './installed-plugins.js'
-import { importPlugin, loadFailure, pluginFile } from './plugin-source.js'
+import { findsNetkit, importPlugin, loadFailure, pluginFile } from './plugin-source.js'
 import { preferenceValues } from './preferences.js'
 import { DissectorRegistry } from './registry.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 /** The package root (dist/dissect/.. /..). */
 const packageRoot = join(here, '..', '..')
-/** Shipped plugins, in load order (link layers first). */
-const BUILTIN = ['ethernet', 'sll', 'raw-ip', 'ppp', 'arp', 'mpls', 'ipv4', 'ipv6', 'icmp', 'icmpv6', 'udp', 'tcp', 'http', 'openflow', 'llc', 'stp', 'gre', 'erspan', 'vxlan', 'geneve', 'cmd', 'dns', 'dhcp', 'tls']
 
 let hooked = false
 
 /**
- * Lets plugins anywhere on disk `import ... from 'netkit'` and get this running netkit (a user's
- * plugin folder has no node_modules/netkit of its own).
+ * Lets plugins anywhere on disk `import ... from 'netkit'` (or 'netkit/plugin') and get this
+ * running netkit (a user's plugin folder has no node_modules/netkit of its own).
  */
 function hookNetkitImports(): void {
   if (hooked) return
   hooked = true
-  const entry = pathToFileURL(join(packageRoot, 'dist', 'index.js')).href
-  const source = `export async function resolve(spec, ctx, next) {
-  if (spec === 'netkit') return { url: ${JSON.stringify(entry)}, shortCircuit: true }
+  const entries = {
+    netkit: pathToFileURL(join(packageRoot, 'dist', 'index.js')).href,
+    'netkit/plugin': pathToFileURL(join(packageRoot, 'dist', 'plugin.js')).href,
+  }
+  const source = `const entries = ${JSON.stringify(entries)}
+export async function resolve(spec, ctx, next) {
+  if (Object.hasOwn(entries, spec)) return { url: entries[spec], shortCircuit: true }
   return next(spec, ctx)
 }`
   registerHooks(`data:text/javascript,${encodeURIComponent(source)}`)
@@ -51,19 +54,32 @@ export interface LoadedDissectors {
 /**
  * Loads the shipped dissectors (unless the config turns them off), the config's plugins and, with
  * `installed` (the CLI's runs), those of packages added with `netkit plugins` (installed-plugins.ts).
+ * With `lazy`, a shipped plugin the build's index describes is registered from the index and its
+ * code loaded when a packet first reaches it (builtin-index.ts).
  */
-export async function loadDissectors(config: NetkitConfig, options: { installed?: boolean } = {}): Promise<LoadedDissectors> {
+export async function loadDissectors(config: NetkitConfig, options: { installed?: boolean; lazy?: boolean } = {}): Promise<LoadedDissectors> {
   const registry = new DissectorRegistry()
   const errors: PluginError[] = []
   const paths: string[] = []
   /** The source shown for a file (`netkit dissectors`' "from"): its package's name for an installed package's. */
   const sources = new Map<string, string>()
+  const settings = config.preferences ?? {}
+  /** Shipped plugins registered from the index, by file. */
+  const indexed = new Map<string, StandIns>()
   if (config.builtinPlugins) {
     const dir = join(packageRoot, 'plugins')
     const present = new Set(readdirSync(dir))
-    for (const name of BUILTIN) if (present.has(name)) paths.push(join(dir, name, 'index.js'))
+    const index = options.lazy ? readIndex(packageRoot) : undefined
+    for (const name of BUILTIN) {
+      if (!present.has(name)) continue
+      const file = join(dir, name, 'index.js')
+      paths.push(file)
+      const stand = index && standIns(packageRoot, name, file, index)
+      // A plugin whose preferences this run sets is imported: register() may depend on them.
+      if (stand && !stand.defs.some((d) => Object.hasOwn(settings, d.name))) indexed.set(file, stand)
+    }
   }
-  if (config.plugins.length > 0) hookNetkitImports()
+  const builtinCount = paths.length
   const base = config.filepath ? dirname(config.filepath) : process.cwd()
   for (const spec of config.plugins) {
     try {
@@ -75,13 +91,17 @@ export async function loadDissectors(config: NetkitConfig, options: { installed?
   if (options.installed) {
     const found = installedDissectors()
     for (const why of found.skipped) errors.push(new PluginError(why))
-    if (found.dissectors.length > 0) hookNetkitImports()
     for (const d of found.dissectors) {
       paths.push(d.file)
       sources.set(d.file, `${d.packageName} (${d.file})`)
     }
   }
+  // The resolve hook runs on a thread of its own (~50 ms to start): only for a plugin whose
+  // `import 'netkit'` would not find this netkit by itself.
+  if (paths.slice(builtinCount).some((p) => !findsNetkit(p, packageRoot))) hookNetkitImports()
   const modules = await Promise.all(paths.map(async (p) => {
+    const stand = indexed.get(p)
+    if (stand !== undefined) return { p, mod: { default: stand.defs } }
     try {
       return { p, mod: await importPlugin(p) }
     } catch (err) {
@@ -89,7 +109,6 @@ export async function loadDissectors(config: NetkitConfig, options: { installed?
       return undefined
     }
   }))
-  const settings = config.preferences ?? {}
   for (const m of modules) {
     if (!m) continue
     const defs = Array.isArray(m.mod.default) ? m.mod.default : [m.mod.default]
@@ -99,7 +118,8 @@ export async function loadDissectors(config: NetkitConfig, options: { installed?
           throw new PluginError(`plugin ${m.p} does not default-export a dissector (use: export default defineDissector({...}))`)
         }
         const d = def as DissectorDefinition
-        registry.register(d, sources.get(m.p) ?? m.p, preferenceValues(d, settings[d.name]))
+        const reg = registry.register(d, sources.get(m.p) ?? m.p, preferenceValues(d, settings[d.name]))
+        indexed.get(m.p)?.bind(reg)
       } catch (err) {
         if (err instanceof InvalidArgumentError) throw err
         errors.push(err instanceof PluginError ? err : new PluginError(`plugin ${m.p}: ${(err as Error).message}`, { cause: err }))

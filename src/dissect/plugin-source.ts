@@ -4,7 +4,7 @@
  * configuration's folder (as Node resolves packages). TypeScript is compiled as it is imported
  * (tsx), and that compiler is loaded only when a TypeScript plugin is configured.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { PluginError } from '../errors.js'
@@ -56,6 +56,34 @@ export function pluginFile(spec: string, baseDir: string): string {
     if (dirname(dir) === dir) break
   }
   throw new PluginError(`plugin ${spec}: no package '${spec}' in node_modules from ${baseDir} up (install it there: npm install ${spec})`)
+}
+
+/**
+ * Whether `import ... from 'netkit'` in `file` finds the netkit at `packageRoot` without help:
+ * the package.json scope of the file is not another package named netkit (whose self-reference
+ * Node would take), and the first node_modules/netkit up from the file is `packageRoot` itself
+ * (a link, as `netkit dissectors new` makes one). Node resolves the link to its real path, so the
+ * plugin shares this netkit's modules.
+ */
+export function findsNetkit(file: string, packageRoot: string): boolean {
+  try {
+    const root = realpathSync(packageRoot)
+    for (let dir = dirname(file); ; dir = dirname(dir)) {
+      const manifest = join(dir, 'package.json')
+      if (existsSync(manifest)) {
+        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'netkit' && realpathSync(dir) !== root) return false
+        break
+      }
+      if (dirname(dir) === dir) break
+    }
+    for (let dir = dirname(file); ; dir = dirname(dir)) {
+      const candidate = join(dir, 'node_modules', 'netkit')
+      if (existsSync(candidate)) return realpathSync(candidate) === root
+      if (dirname(dir) === dir) return false
+    }
+  } catch {
+    return false // an unreadable package.json or link: let the hook resolve it
+  }
 }
 
 type TsImport = (specifier: string, parent: string) => Promise<unknown>

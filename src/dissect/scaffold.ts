@@ -103,7 +103,7 @@ ${body}
   return `// ${n.toUpperCase()}: a netkit dissector (see netkit's docs/plugins.md).
 // Each message: version (1 byte), type (1 byte, of which the top bit says "urgent"), length of
 // the whole message (2 bytes, big-endian), then a text payload.
-import { ${imports.join(', ')} } from 'netkit'
+import { ${imports.join(', ')} } from 'netkit/plugin'
 
 const VERSION = 1
 const HEADER_LENGTH = 4

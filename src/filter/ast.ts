@@ -48,6 +48,6 @@ export type FilterNode =
   | { k: 'cast'; proto: string; what: 'broadcast' | 'multicast'; pos: number }
   | { k: 'length'; op: 'less' | 'greater'; v: number; pos: number }
   | { k: 'vlan'; id?: number; pos: number }
-  /** `mpls [label]`, `pppoes [session]`, `pppoed`, `llc [subtype]`: encapsulations (the first two move what follows). */
-  | { k: 'encap'; what: 'mpls' | 'pppoes' | 'pppoed' | 'llc'; id?: number; sub?: string; pos: number }
+  /** `mpls [label]`, `pppoes [session]`, `geneve [vni]`, `pppoed`, `llc [subtype]`: encapsulations (the first three move what follows). */
+  | { k: 'encap'; what: 'mpls' | 'pppoes' | 'geneve' | 'pppoed' | 'llc'; id?: number; sub?: string; pos: number }
   | { k: 'direction'; out: boolean; pos: number }

@@ -13,9 +13,10 @@ import { BPF, BPF_MEMWORDS, SKF_AD_OFF, SkfAd, stmt, type BpfInstruction } from 
 import { always, and, never, not, or, test, type Pred } from './cfg.js'
 import { EtherType, LinkLayer } from './link-layer.js'
 import { encapsulation, LLC_SAP_STP } from './encapsulation.js'
+import { protochain } from './protochain.js'
 import { LinkType, linkTypeName } from '../pcap/link-types.js'
 import { filterError, isLocated } from './lexer.js'
-import { lookupHost, lookupProtocol, lookupService } from './names.js'
+import { lookupHost, lookupNetwork, lookupProtocol, lookupService } from './names.js'
 
 const IPPROTO = { ICMP: 1, IGMP: 2, TCP: 6, UDP: 17, FRAGMENT: 44, ICMPV6: 58, PIM: 103, VRRP: 112, SCTP: 132, AH: 51, ESP: 50 } as const
 const ld = (size: number, k: number): BpfInstruction => stmt(BPF.LD | size | BPF.ABS, k)
@@ -31,13 +32,18 @@ export interface CodegenOptions {
   nullSwapped: boolean
 }
 
-/** Generates the predicate graph for a parsed filter. */
-export function generate(node: FilterNode, options: CodegenOptions, src = ''): Pred {
-  return new Generator(options, src).gen(node)
+/**
+ * Generates the predicate graph for a parsed filter, whether the optimizer may rewrite it (not
+ * after `geneve`: see encapsulation.ts), and how many scratch registers hold offsets (M[0..n)).
+ */
+export function generate(node: FilterNode, options: CodegenOptions, src = ''): { pred: Pred; optimizable: boolean; backwardJumps: boolean; registers: number } {
+  const g = new Generator(options, src)
+  const pred = g.gen(node)
+  return { pred, optimizable: g.link.optimizable, backwardJumps: g.link.backwardJumps, registers: g.link.reservedMem }
 }
 
 class Generator {
-  private readonly link: LinkLayer
+  readonly link: LinkLayer
 
   constructor(private readonly options: CodegenOptions, private readonly src: string) {
     this.link = new LinkLayer(options.linkType, options.live, options.nullSwapped)
@@ -172,17 +178,17 @@ class Generator {
   private ip6(): Pred { return this.link.linkProto(EtherType.IP6) }
 
   /** IPv4 protocol field is p. */
-  private ip4Proto(p: number): Pred { return and(this.ip4(), test([ld(BPF.B, this.net(9))], BPF.JEQ, p)) }
+  private ip4Proto(p: number): Pred { return and(this.ip4(), test(this.link.ldNet(BPF.B, 9), BPF.JEQ, p)) }
 
   /** IPv6 next header is p, directly or behind one fragment header (libpcap's gen_proto for ip6). */
   private ip6Proto(p: number): Pred {
-    const direct = test([ld(BPF.B, this.net(6))], BPF.JEQ, p)
-    const frag = and(test([ld(BPF.B, this.net(6))], BPF.JEQ, IPPROTO.FRAGMENT), test([ld(BPF.B, this.net(40))], BPF.JEQ, p))
+    const direct = test(this.link.ldNet(BPF.B, 6), BPF.JEQ, p)
+    const frag = and(test(this.link.ldNet(BPF.B, 6), BPF.JEQ, IPPROTO.FRAGMENT), test(this.link.ldNet(BPF.B, 40), BPF.JEQ, p))
     return and(this.ip6(), or(direct, frag))
   }
 
   /** Not a fragment other than the first: offset bits of the IPv4 header are zero. */
-  private notFrag(): Pred { return not(test([ld(BPF.H, this.net(6))], BPF.JSET, 0x1fff)) }
+  private notFrag(): Pred { return not(test(this.link.ldNet(BPF.H, 6), BPF.JSET, 0x1fff)) }
 
   private protoAbbrev(proto: string): Pred {
     switch (proto) {
@@ -216,7 +222,9 @@ class Generator {
         return this.port(q, [[r.lo, r.hi]], [[r.lo, r.hi]], r.only)
       }
       case 'proto': return this.protoNum(q, id)
+      case 'protochain': return this.protochain(q, id)
       case 'host': case 'net': return this.hostOrNet(q, id, type)
+      case 'gateway': return this.gateway(q, id)
     }
     throw new FilterSyntaxError(`'${type}' is not supported by netkit yet`)
   }
@@ -241,7 +249,14 @@ class Generator {
     if (id.kind === 'eid') throw new FilterSyntaxError(`'${id.text}' is a MAC address; use 'ether host'`)
     if (id.kind === 'hid6' || (id.kind === 'id' && q.proto === 'ip6' && false)) return this.ip6HostOrNet(q, id, type)
     if (id.kind === 'id') {
-      if (type === 'net') throw new FilterSyntaxError(`unknown network '${id.text}'`)
+      if (type === 'net') {
+        // gencode.c: a network name's number is left-justified, its mask covers the parts given.
+        let addr = lookupNetwork(id.text) ?? 0
+        if (addr === 0) throw new FilterSyntaxError(`unknown network '${id.text}'`)
+        let mask = 0xffffffff
+        while (addr !== 0 && (addr & 0xff000000) === 0) { addr = (addr << 8) >>> 0; mask = (mask << 8) >>> 0 }
+        return this.ip4HostOrNet(q, [{ addr, mask }])
+      }
       const addrs = lookupHost(id.text)
       const wanted = addrs.filter((a) => (isIPv4(a) && q.proto !== 'ip6') || (isIPv6(a) && (q.proto === undefined || q.proto === 'ip6')))
       if (wanted.length === 0) throw new FilterSyntaxError(`unknown host '${id.text}'`)
@@ -261,7 +276,7 @@ class Generator {
     const cmp = (off: number, nets: readonly { addr: number; mask: number }[]): Pred => {
       let p: Pred | undefined
       for (const { addr, mask } of nets) {
-        const s = [ld(BPF.W, this.net(off))]
+        const s = this.link.ldNet(BPF.W, off)
         if (mask !== 0xffffffff) s.push(stmt(BPF.ALU | BPF.AND | BPF.K, mask))
         const t = test(s, BPF.JEQ, addr)
         p = p ? or(p, t) : t
@@ -293,7 +308,7 @@ class Generator {
       let p: Pred | undefined
       for (let i = 0; i < 4; i++) {
         if (masks[i] === 0) continue
-        const s = [ld(BPF.W, this.net(off + 4 * i))]
+        const s = this.link.ldNet(BPF.W, off + 4 * i)
         if (masks[i] !== 0xffffffff) s.push(stmt(BPF.ALU | BPF.AND | BPF.K, masks[i]))
         const t = test(s, BPF.JEQ, words[i])
         p = p ? and(p, t) : t
@@ -309,9 +324,11 @@ class Generator {
     if (id.kind !== 'eid' && !(id.kind === 'num' && /^[0-9a-fA-F]{12}$/.test(id.text))) throw new FilterSyntaxError(`illegal link layer address '${id.text}'`)
     const bytes = parseMac(id.text)
     const cmp = (off: number): Pred => and(
-      test([ld(BPF.W, off + 2)], BPF.JEQ, ((bytes[2] << 24) | (bytes[3] << 16) | (bytes[4] << 8) | bytes[5]) >>> 0),
-      test([ld(BPF.H, off)], BPF.JEQ, (bytes[0] << 8) | bytes[1]))
-    return this.dirPred(q.dir, () => cmp(6), () => cmp(0))
+      test(this.link.ldLinkHdr(BPF.W, off + 2), BPF.JEQ, ((bytes[2] << 24) | (bytes[3] << 16) | (bytes[4] << 8) | bytes[5]) >>> 0),
+      test(this.link.ldLinkHdr(BPF.H, off), BPF.JEQ, (bytes[0] << 8) | bytes[1]))
+    const hosts = this.dirPred(q.dir, () => cmp(6), () => cmp(0))
+    const inner = this.link.innerEthernet()
+    return inner ? and(inner, hosts) : hosts
   }
 
   private protoNum(q: Qualifiers, id: IdValue): Pred {
@@ -333,6 +350,32 @@ class Generator {
     throw new FilterSyntaxError(`'${q.proto} proto' is not valid`)
   }
 
+  /** `[ip|ip6] protochain N` (protochain.ts); N a number or a name from /etc/protocols. */
+  private protochain(q: Qualifiers, id: IdValue): Pred {
+    let v: number | undefined
+    if (id.kind === 'num') v = id.value
+    else if (id.kind === 'id') {
+      v = lookupProtocol(id.text)
+      if (v === undefined) throw new FilterSyntaxError(`unknown ip proto '${id.text}'`)
+    } else throw new FilterSyntaxError(`'protochain' needs a protocol number or name, not '${id.text}'`)
+    if (q.dir !== undefined) throw new FilterSyntaxError("'src'/'dst' do not apply to 'protochain'")
+    if (q.proto !== undefined && q.proto !== 'ip' && q.proto !== 'ip6') throw new FilterSyntaxError(`bad protocol applied for 'protochain' ('${q.proto}'; it applies to ip and ip6)`)
+    return protochain(this.link, q.proto, v)
+  }
+
+  /**
+   * `gateway H`: libpcap 1.10 built with IPv6 support (as tcpdump is on Linux) refuses it
+   * ("'gateway' not supported in this configuration"), whatever /etc/ethers and /etc/hosts
+   * hold; the errors for an address instead of a name come first, as in gencode.c.
+   */
+  private gateway(q: Qualifiers, id: IdValue): Pred {
+    if (id.kind === 'eid') throw new FilterSyntaxError("'gateway' needs a host name, not an Ethernet address")
+    if (id.kind === 'hid6') throw new FilterSyntaxError("'gateway' needs a host name, not an IPv6 address")
+    if (id.kind !== 'id') throw new FilterSyntaxError("'gateway' requires a name")
+    void q
+    throw new FilterSyntaxError("'gateway' is not supported: libpcap built with IPv6 support (tcpdump's) refuses it too; use 'ether host MAC and not host H'")
+  }
+
   /** The transports a port qualifier covers; gencode.c: only tcp, udp and sctp qualify a port. */
   private transports(q: Qualifiers, range: boolean): string[] {
     const transports = q.proto === undefined ? ['sctp', 'tcp', 'udp'] : [q.proto]
@@ -349,9 +392,12 @@ class Generator {
     this.transports(q, range)
     let only: string | undefined
     let named = 0
-    const resolve = (text: string, kind: string): number => {
+    const resolve = (text: string): number => {
       let v: number | undefined
-      if (kind === 'num' || /^[0-9]/.test(text)) v = Number.isNaN(Number(text)) ? NaN : id.kind === 'num' && text === id.text ? id.value : Number(text)
+      // A number token keeps the scanner's value (octal, hex, or a named constant: `icmp-echo` is 8).
+      if (id.kind === 'num' && text === id.text) v = id.value
+      // Halves of a range are service lookups (getaddrinfo): only plain decimal is a number.
+      else if (/^[0-9]+$/.test(text)) v = Number(text)
       else {
         const s = lookupService(text)
         if (s === undefined || (s.tcp === undefined && s.udp === undefined)) throw new FilterSyntaxError(`unknown port '${text}'`)
@@ -366,11 +412,13 @@ class Generator {
       return v
     }
     if (id.kind !== 'num' && id.kind !== 'id') throw new FilterSyntaxError(`expected a port number or name, got '${id.text}'`)
-    let lo = resolve(id.text, id.kind)
+    // A single number is the range of that port alone; a single name is refused (libpcap's
+    // pcap_nametoportrange wants 'a-b' of any name).
+    if (range && id.kind === 'id' && id.rangeEnd === undefined) throw new FilterSyntaxError(`unknown port in range '${id.text}'`)
+    let lo = resolve(id.text)
     let hi = lo
     if (range) {
-      // A single port is the range of that port alone (pcap_nametoportrange).
-      if (id.rangeEnd !== undefined) hi = resolve(id.rangeEnd, /^[0-9]/.test(id.rangeEnd) ? 'num' : 'id')
+      if (id.rangeEnd !== undefined) hi = resolve(id.rangeEnd)
       if (lo > hi) [lo, hi] = [hi, lo]
     }
     // A number in a range with a name leaves any transport.
@@ -387,7 +435,7 @@ class Generator {
     const protoIn = (off: number): Pred => {
       let p: Pred | undefined
       for (const t of transports) {
-        const c = test([ld(BPF.B, this.net(off))], BPF.JEQ, IPPROTO[t.toUpperCase() as 'TCP' | 'UDP' | 'SCTP'])
+        const c = test(this.link.ldNet(BPF.B, off), BPF.JEQ, IPPROTO[t.toUpperCase() as 'TCP' | 'UDP' | 'SCTP'])
         p = p ? or(p, c) : c
       }
       return p!
@@ -403,12 +451,11 @@ class Generator {
       return p!
     })
     const v4 = (): Pred => {
-      const msh = stmt(BPF.LDX | BPF.B | BPF.MSH, this.net(0))
-      const ports = this.dirPred(q.dir, check(() => [msh, ldInd(BPF.H, this.net(0))], 0), check(() => [msh, ldInd(BPF.H, this.net(2))], 2))
+      const ports = this.dirPred(q.dir, check(() => [...this.link.ipHeaderLenX(), ldInd(BPF.H, this.net(0))], 0), check(() => [...this.link.ipHeaderLenX(), ldInd(BPF.H, this.net(2))], 2))
       return and(and(and(this.ip4(), protoIn(9)), this.notFrag()), ports)
     }
     const v6 = (): Pred => {
-      const ports = this.dirPred(q.dir, check(() => [ld(BPF.H, this.net(40))], 0), check(() => [ld(BPF.H, this.net(42))], 2))
+      const ports = this.dirPred(q.dir, check(() => this.link.ldNet(BPF.H, 40), 0), check(() => this.link.ldNet(BPF.H, 42), 2))
       return and(and(this.ip6(), protoIn(6)), ports)
     }
     if (q.proto === 'ip') return v4()
@@ -424,24 +471,28 @@ class Generator {
     switch (proto) {
       case 'link': case 'ether':
         if (!this.link.isEthernet) throw new FilterSyntaxError(`'${what}' needs an Ethernet link type`)
-        if (what === 'multicast') return test([ld(BPF.B, 0)], BPF.JSET, 1)
-        return and(test([ld(BPF.W, 2)], BPF.JEQ, 0xffffffff), test([ld(BPF.H, 0)], BPF.JEQ, 0xffff))
+      {
+        const inner = this.link.innerEthernet()
+        const b = what === 'multicast' ? test(this.link.ldLinkHdr(BPF.B, 0), BPF.JSET, 1)
+          : and(test(this.link.ldLinkHdr(BPF.W, 2), BPF.JEQ, 0xffffffff), test(this.link.ldLinkHdr(BPF.H, 0), BPF.JEQ, 0xffff))
+        return inner ? and(inner, b) : b
+      }
       case 'ip': {
         const c = this.ip4()
-        if (what === 'multicast') return and(c, test([ld(BPF.B, this.net(16))], BPF.JGE, 224))
+        if (what === 'multicast') return and(c, test(this.link.ldNet(BPF.B, 16), BPF.JGE, 224))
         // The netmask is unknown for files (PCAP_NETMASK_UNKNOWN): only all-zeros and all-ones.
-        return and(c, or(test([ld(BPF.W, this.net(16))], BPF.JEQ, 0), test([ld(BPF.W, this.net(16))], BPF.JEQ, 0xffffffff)))
+        return and(c, or(test(this.link.ldNet(BPF.W, 16), BPF.JEQ, 0), test(this.link.ldNet(BPF.W, 16), BPF.JEQ, 0xffffffff)))
       }
       case 'ip6':
         if (what === 'broadcast') throw new FilterSyntaxError("'ip6 broadcast' is not valid: IPv6 has no broadcast")
-        { const c = this.ip6(); return and(c, test([ld(BPF.B, this.net(24))], BPF.JEQ, 255)) }
+        { const c = this.ip6(); return and(c, test(this.link.ldNet(BPF.B, 24), BPF.JEQ, 255)) }
     }
     throw new FilterSyntaxError(`'${proto} ${what}' is not valid`)
   }
 
   private vlan(id: number | undefined): Pred {
     if (id !== undefined && id > 4095) throw new FilterSyntaxError(`VLAN tag ${id} greater than maximum 4095`)
-    if (this.options.live && this.link.isEthernet) {
+    if (this.options.live && this.link.isEthernet && this.link.regLinkHdr === undefined) {
       // The kernel strips the outer tag into skb metadata: test it with ancillary loads.
       const present = test([ld(BPF.B, SKF_AD_OFF + SkfAd.VLAN_TAG_PRESENT)], BPF.JEQ, 1)
       if (id === undefined) return present
@@ -450,8 +501,9 @@ class Generator {
     // libpcap's gen_vlan knows Ethernet-like link types only (not Linux cooked, PPP or raw IP).
     if (!this.link.isEthernet) throw new FilterSyntaxError(`no VLAN support for link type ${linkTypeName(this.options.linkType)}`)
     const off = this.link.offLinkType!
-    let p = or(or(test([ld(BPF.H, off)], BPF.JEQ, 0x8100), test([ld(BPF.H, off)], BPF.JEQ, 0x88a8)), test([ld(BPF.H, off)], BPF.JEQ, 0x9100))
-    if (id !== undefined) p = and(p, test([ld(BPF.H, this.link.offNet), stmt(BPF.ALU | BPF.AND | BPF.K, 0xfff)], BPF.JEQ, id))
+    const tpid = (): BpfInstruction[] => this.link.ldLinkType(BPF.H)
+    let p = or(or(test(tpid(), BPF.JEQ, 0x8100), test(tpid(), BPF.JEQ, 0x88a8)), test(tpid(), BPF.JEQ, 0x9100))
+    if (id !== undefined) p = and(p, test([...this.link.ldNet(BPF.H, 0), stmt(BPF.ALU | BPF.AND | BPF.K, 0xfff)], BPF.JEQ, id))
     // Everything after `vlan` looks 4 bytes further in (libpcap's documented behaviour).
     this.link.offLinkType = off + 4
     this.link.offNet += 4
@@ -461,7 +513,7 @@ class Generator {
   private direction(out: boolean): Pred {
     let p: Pred
     const PACKET_OUTGOING = 4
-    switch (this.options.linkType) {
+    switch (this.link.linkType) {
       case LinkType.LINUX_SLL: p = test([ld(BPF.H, 0)], BPF.JEQ, PACKET_OUTGOING); break
       case LinkType.LINUX_SLL2: p = test([ld(BPF.B, 10)], BPF.JEQ, PACKET_OUTGOING); break
       default:
@@ -481,7 +533,7 @@ class Generator {
     // TCP: the same packets must match here.
     const checks: Pred[] = []
     let sink = checks
-    let mem = 0
+    let mem = this.link.reservedMem
     const alloc = (): number => {
       if (mem >= BPF_MEMWORDS) throw new FilterSyntaxError('too many registers needed to evaluate expression')
       return mem++
@@ -536,13 +588,15 @@ class Generator {
     const idx = constValue(a.index)
     let base: number
     let transport = false
+    // The register holding the variable part of the header's offset (after geneve), if any.
+    let reg = this.link.regNet
     switch (a.proto) {
-      case 'link': case 'ether': base = 0; break
+      case 'link': case 'ether': base = this.link.offLinkHdr; reg = this.link.regLinkHdr; break
       case 'ip': checks.push(this.ip4()); base = this.net(0); break
       case 'ip6': checks.push(this.ip6()); base = this.net(0); break
       case 'arp': checks.push(this.link.linkProto(EtherType.ARP)); base = this.net(0); break
       case 'rarp': checks.push(this.link.linkProto(EtherType.RARP)); base = this.net(0); break
-      case 'icmp6': checks.push(and(this.ip6(), test([ld(BPF.B, this.net(6))], BPF.JEQ, IPPROTO.ICMPV6))); base = this.net(40); break
+      case 'icmp6': checks.push(and(this.ip6(), test(this.link.ldNet(BPF.B, 6), BPF.JEQ, IPPROTO.ICMPV6))); base = this.net(40); break
       case 'tcp': case 'udp': case 'sctp': case 'icmp': case 'igmp': case 'pim': case 'vrrp': case 'carp': {
         const p = ({ tcp: IPPROTO.TCP, udp: IPPROTO.UDP, sctp: IPPROTO.SCTP, icmp: IPPROTO.ICMP, igmp: IPPROTO.IGMP, pim: IPPROTO.PIM, vrrp: IPPROTO.VRRP, carp: IPPROTO.VRRP } as Record<string, number>)[a.proto]
         checks.push(and(this.ip4Proto(p), this.notFrag()))
@@ -552,14 +606,17 @@ class Generator {
       }
       default: throw new FilterSyntaxError(`'${a.proto}[...]' is not supported`)
     }
-    const msh = stmt(BPF.LDX | BPF.B | BPF.MSH, this.net(0))
+    const msh = this.link.ipHeaderLenX()
     if (idx !== undefined) {
-      if (transport) return [msh, ldInd(size, base + idx)]
-      return [ld(size, base + idx)]
+      if (transport) return [...msh, ldInd(size, base + idx)]
+      return reg === undefined ? [ld(size, base + idx)] : [stmt(BPF.LDX | BPF.MEM, reg), ldInd(size, base + idx)]
     }
-    if (!transport) return [...value(a.index), stmt(BPF.MISC | BPF.TAX), ldInd(size, base)]
+    if (!transport) {
+      const varPart = reg === undefined ? [] : [stmt(BPF.LDX | BPF.MEM, reg), stmt(BPF.ALU | BPF.ADD | BPF.X)]
+      return [...value(a.index), ...varPart, stmt(BPF.MISC | BPF.TAX), ldInd(size, base)]
+    }
     const m = alloc()
-    const s = [...value(a.index), stmt(BPF.ST, m), msh, stmt(BPF.LD | BPF.MEM, m), stmt(BPF.ALU | BPF.ADD | BPF.X), stmt(BPF.MISC | BPF.TAX), ldInd(size, base)]
+    const s = [...value(a.index), stmt(BPF.ST, m), ...msh, stmt(BPF.LD | BPF.MEM, m), stmt(BPF.ALU | BPF.ADD | BPF.X), stmt(BPF.MISC | BPF.TAX), ldInd(size, base)]
     free()
     return s
   }

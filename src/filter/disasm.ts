@@ -64,7 +64,7 @@ function opAndOperand(ins: BpfInstruction, n: number): [string, string] {
     }
     case BPF.JMP: {
       const op = bpfOp(code)
-      if (op === BPF.JA) return ['ja', `${n + 1 + (k >>> 0)}`]
+      if (op === BPF.JA) return ['ja', `${(n + 1 + k) >>> 0}`]
       return [jmpNames[op] ?? 'unimp', bpfSrc(code) === BPF.X ? 'x' : `#${hex(k)}`]
     }
     case BPF.MISC: return [(code & 0xf8) === BPF.TXA ? 'txa' : 'tax', '']

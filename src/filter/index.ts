@@ -55,28 +55,38 @@ export const DEFAULT_SNAPLEN = 262144
 export function compileFilter(expr: string, options: CompileOptions): CompiledProgram {
   const snaplen = options.snaplen ?? DEFAULT_SNAPLEN
   let program: BpfInstruction[]
+  let backward = false
   if (expr.trim() === '') {
     program = [stmt(BPF.RET | BPF.K, snaplen)]
   } else {
     const ast = parseFilter(expr)
-    let pred
+    let generated
     try {
-      pred = generate(ast, { linkType: options.linkType, live: options.live ?? false, nullSwapped: options.nullSwapped ?? (options.linkType === LinkType.NULL) }, expr)
+      generated = generate(ast, { linkType: options.linkType, live: options.live ?? false, nullSwapped: options.nullSwapped ?? (options.linkType === LinkType.NULL) }, expr)
     } catch (err) {
       // Errors about the link type rather than a word of the expression.
       if (err instanceof FilterSyntaxError && !isLocated(err)) throw new FilterSyntaxError(`filter: ${err.message}`)
       if (err instanceof RangeError) throw new FilterSyntaxError('filter: expression too complex')
       throw err
     }
-    let root = finish(pred, snaplen)
-    if (options.optimize ?? true) {
+    let root = finish(generated.pred, snaplen)
+    const optimized = (options.optimize ?? true) && generated.optimizable
+    if (optimized) {
       root = optimize(root)
       // libpcap refuses such a program too ("expression rejects all packets").
       if (root.ret === 0) throw new FilterSyntaxError('filter: expression rejects all packets')
     }
-    program = located(() => layout(root))
+    program = located(() => layout(root, optimized))
+    backward = generated.backwardJumps
+    // The kernel refuses a program that may read a scratch word before writing it
+    // (bpf_check_classic's check_load_and_stores), as `geneve or arp` does where geneve did not
+    // match; zeroed first, the words read as the JIT's do for files (they start at 0).
+    if (options.live && generated.registers > 0) {
+      const zero = Array.from({ length: generated.registers }, (_, k) => stmt(BPF.ST, k))
+      program = [stmt(BPF.LD | BPF.IMM, 0), ...zero, ...program]
+    }
   }
-  located(() => validateProgram(program))
+  located(() => validateProgram(program, backward))
   return programFilter(program)
 }
 

@@ -7,7 +7,10 @@
  * Registers are kept as int32 (the same bits as BPF's u32; comparisons and division that
  * depend on the sign convert with `>>> 0`), so V8 stays on its small-integer paths. Loads check
  * the captured length and reject the packet when they would read past it, as bpf_filter() does;
- * division by zero rejects too. Nothing is allocated per packet.
+ * division by zero rejects too. Nothing is allocated per packet. A program that jumps back
+ * (`protochain`'s loop, which libpcap's interpreter allows) runs as a dispatch loop instead, and
+ * rejects the packet after MAX_BACKWARD_JUMPS turns: libpcap's AH step can set the offset back
+ * to where it was, and a hostile packet must not hang the reader.
  */
 import { BPF, SKF_AD_OFF, SkfAd, bpfClass, bpfMode, bpfOp, bpfSize, bpfSrc, type BpfInstruction } from './bpf.js'
 
@@ -16,6 +19,13 @@ export type CompiledFilter = (data: Uint8Array, off: number, capLen: number, wir
 
 /** More jump targets than this and the nested blocks would be too deep for V8's parser: use a dispatch loop. */
 const MAX_LABELS = 800
+/** More turns than any packet's headers need: each IPv6 extension header takes 8 of at most 262144 bytes. */
+const MAX_BACKWARD_JUMPS = 65536
+
+/** True when a `ja` of the program goes back (its k is negative as a signed 32-bit number). */
+function jumpsBack(prog: readonly BpfInstruction[]): boolean {
+  return prog.some((i) => bpfClass(i.code) === BPF.JMP && bpfOp(i.code) === BPF.JA && (i.k | 0) < 0)
+}
 
 function loadExpr(size: number, at: string): string {
   if (size === BPF.B) return `d[${at}]`
@@ -99,7 +109,7 @@ function targetsOf(prog: readonly BpfInstruction[]): Set<number> {
   const targets = new Set<number>()
   prog.forEach((ins, i) => {
     if (bpfClass(ins.code) !== BPF.JMP) return
-    if (bpfOp(ins.code) === BPF.JA) targets.add(i + 1 + ins.k)
+    if (bpfOp(ins.code) === BPF.JA) targets.add(i + 1 + (ins.k | 0))
     else { targets.add(i + 1 + ins.jt); targets.add(i + 1 + ins.jf) }
   })
   return targets
@@ -115,7 +125,7 @@ function prologue(prog: readonly BpfInstruction[]): string[] {
 /** Generates the JavaScript source of a program's filter function body (labeled blocks). */
 export function jitSource(prog: readonly BpfInstruction[], style: 'blocks' | 'dispatch' = 'blocks'): string {
   const targets = targetsOf(prog)
-  if (style === 'dispatch' || targets.size > MAX_LABELS) return dispatchSource(prog, targets)
+  if (style === 'dispatch' || targets.size > MAX_LABELS || jumpsBack(prog)) return dispatchSource(prog, targets)
   const lines = prologue(prog)
   // Open every target's block at the top, the farthest outermost.
   const sorted = [...targets].sort((a, b) => b - a)
@@ -140,11 +150,12 @@ export function jitSource(prog: readonly BpfInstruction[], style: 'blocks' | 'di
 /** The fallback for huge programs: a switch in a loop, one case per jump target. */
 function dispatchSource(prog: readonly BpfInstruction[], targets: Set<number>): string {
   const lines = prologue(prog)
-  lines.push('let pc = 0;', 'for (;;) switch (pc) {', 'case 0:')
+  lines.push('let pc = 0, turns = 0;', 'for (;;) switch (pc) {', 'case 0:')
   const goto = (t: number): string => `{ pc = ${t}; continue }`
   prog.forEach((ins, i) => {
     if (i > 0 && targets.has(i)) lines.push(`case ${i}:`)
     if (bpfClass(ins.code) !== BPF.JMP) { lines.push(statement(ins)); return }
+    if (bpfOp(ins.code) === BPF.JA && (ins.k | 0) < 0) { lines.push(`if (++turns > ${MAX_BACKWARD_JUMPS}) return 0;`, goto(i + 1 + (ins.k | 0))); return }
     if (bpfOp(ins.code) === BPF.JA) { lines.push(goto(i + 1 + ins.k)); return }
     lines.push(`if (${condition(ins)}) ${goto(i + 1 + ins.jt)} else ${goto(i + 1 + ins.jf)}`)
   })

@@ -6,13 +6,18 @@
  */
 import { FilterSyntaxError } from '../errors.js'
 import { LinkType, linkTypeName } from '../pcap/link-types.js'
-import { BPF, stmt } from './bpf.js'
+import { BPF, stmt, type BpfInstruction } from './bpf.js'
 import { and, never, not, or, test, type Pred } from './cfg.js'
 
 /** The EtherTypes the generator tests. */
 export const EtherType = { IP: 0x0800, IP6: 0x86dd, ARP: 0x0806, RARP: 0x8035 } as const
 
-/** Where things are for one link type, plus the shift `vlan` adds for what follows it. */
+/**
+ * Where things are for one link type, plus the shift `vlan` adds for what follows it. After
+ * `geneve` the inner frame's headers are at offsets only known per packet: each then has a
+ * scratch-memory register holding its variable part (libpcap's bpf_abs_offset), and the
+ * offsets here are the constant parts added to it.
+ */
 export class LinkLayer {
   /** Offset of the EtherType field, or undefined when the link type has none. */
   offLinkType: number | undefined
@@ -22,10 +27,22 @@ export class LinkLayer {
   pppInside = false
   /** Offset of the network-layer header. */
   offNet: number
+  /** Offset of the link-layer header (the MAC addresses): 0, or the inner frame's after `geneve`. */
+  offLinkHdr = 0
+  /** The scratch registers holding the variable parts of offLinkType, offNet and offLinkHdr (after `geneve`). */
+  regLinkType: number | undefined
+  regNet: number | undefined
+  regLinkHdr: number | undefined
   /** True when the link type has Ethernet addresses at offsets 0 and 6. */
-  readonly isEthernet: boolean
+  isEthernet: boolean
+  /** Scratch registers M[0..reservedMem) hold offsets for the rest of the expression (after `geneve`). */
+  reservedMem = 0
+  /** False once the program depends on registers set by earlier blocks (`geneve`): the optimizer assumes it does not. */
+  optimizable = true
+  /** True once the program loops with a backward jump (`protochain`): for files only, not the kernel. */
+  backwardJumps = false
 
-  constructor(readonly linkType: number, readonly live: boolean, readonly nullSwapped: boolean) {
+  constructor(public linkType: number, readonly live: boolean, readonly nullSwapped: boolean) {
     switch (linkType) {
       case LinkType.EN10MB: this.offLinkType = 12; this.offNet = 14; break
       case LinkType.LINUX_SLL: this.offLinkType = 14; this.offNet = 16; break
@@ -40,6 +57,40 @@ export class LinkLayer {
     this.isEthernet = linkType === LinkType.EN10MB
   }
 
+  /** Loads `size` bytes at `k` past `off`, absolute, or past the value of register `reg` (gen_load_absoffsetrel). */
+  private static at(reg: number | undefined, off: number, size: number, k: number): BpfInstruction[] {
+    if (reg === undefined) return [stmt(BPF.LD | size | BPF.ABS, off + k)]
+    return [stmt(BPF.LDX | BPF.MEM, reg), stmt(BPF.LD | size | BPF.IND, off + k)]
+  }
+
+  /** Loads `size` bytes at `k` into the network-layer header. */
+  ldNet(size: number, k: number): BpfInstruction[] { return LinkLayer.at(this.regNet, this.offNet, size, k) }
+  /** Loads `size` bytes at `k` from the link-type field. */
+  ldLinkType(size: number, k = 0): BpfInstruction[] { return LinkLayer.at(this.regLinkType, this.offLinkType!, size, k) }
+  /** Loads `size` bytes at `k` into the link-layer header (`ether[k]`, MAC addresses). */
+  ldLinkHdr(size: number, k: number): BpfInstruction[] { return LinkLayer.at(this.regLinkHdr, this.offLinkHdr, size, k) }
+
+  /**
+   * Sets X so that `ld [x + offNet + k]` reads byte k past an IPv4 header: 4*(IHL) with the
+   * `ldxb 4*([k]&0xf)` mode, or, when the network header's offset is variable, the IHL times 4
+   * plus that offset (the mode takes constants only; libpcap's gen_loadx_iphdrlen). Clobbers A then.
+   */
+  ipHeaderLenX(): BpfInstruction[] {
+    if (this.regNet === undefined) return [stmt(BPF.LDX | BPF.B | BPF.MSH, this.offNet)]
+    return [stmt(BPF.LDX | BPF.MEM, this.regNet), stmt(BPF.LD | BPF.B | BPF.IND, this.offNet), stmt(BPF.ALU | BPF.AND | BPF.K, 0xf),
+      stmt(BPF.ALU | BPF.LSH | BPF.K, 2), stmt(BPF.ALU | BPF.ADD | BPF.X), stmt(BPF.MISC | BPF.TAX)]
+  }
+
+  /**
+   * After `geneve`, a test that the inner frame has an Ethernet header (its network header is
+   * not where the Geneve header ends; libpcap's gen_prevlinkhdr_check), needed before MAC
+   * address tests; else undefined.
+   */
+  innerEthernet(): Pred | undefined {
+    if (this.regLinkHdr === undefined || this.regNet === undefined) return undefined
+    return not(test([stmt(BPF.LD | BPF.MEM, this.regLinkHdr), stmt(BPF.LDX | BPF.MEM, this.regNet)], BPF.JEQ, 0, true))
+  }
+
   /** A test that the network protocol is `etherType` (libpcap's gen_linktype). */
   linkProto(etherType: number): Pred {
     if (this.mplsDepth > 0) {
@@ -47,21 +98,21 @@ export class LinkLayer {
       // payload's protocol is known only from its first nibble (libpcap's gen_mpls_linktype).
       const version = etherType === EtherType.IP ? 0x40 : etherType === EtherType.IP6 ? 0x60 : -1
       if (version < 0) throw new FilterSyntaxError('unsupported protocol over mpls')
-      const bottom = test([stmt(BPF.LD | BPF.B | BPF.ABS, this.offNet - 2), stmt(BPF.ALU | BPF.AND | BPF.K, 1)], BPF.JEQ, 1)
-      return and(bottom, test([stmt(BPF.LD | BPF.B | BPF.ABS, this.offNet), stmt(BPF.ALU | BPF.AND | BPF.K, 0xf0)], BPF.JEQ, version))
+      const bottom = test([...this.ldNet(BPF.B, -2), stmt(BPF.ALU | BPF.AND | BPF.K, 1)], BPF.JEQ, 1)
+      return and(bottom, test([...this.ldNet(BPF.B, 0), stmt(BPF.ALU | BPF.AND | BPF.K, 0xf0)], BPF.JEQ, version))
     }
     if (this.pppInside || this.linkType === LinkType.PPP || this.linkType === LinkType.PPP_HDLC) {
       // PPP protocol numbers (RFC 1661, assigned numbers) for the EtherTypes that have one.
       const ppp = ({ [EtherType.IP]: 0x0021, [EtherType.IP6]: 0x0057, 0x8847: 0x0281 } as Record<number, number>)[etherType] ?? etherType
-      return test([stmt(BPF.LD | BPF.H | BPF.ABS, this.offLinkType!)], BPF.JEQ, ppp)
+      return test(this.ldLinkType(BPF.H), BPF.JEQ, ppp)
     }
     if (this.offLinkType !== undefined) {
-      const ld = stmt(BPF.LD | BPF.H | BPF.ABS, this.offLinkType)
+      const ld = this.ldLinkType(BPF.H)
       if (etherType <= 1500 && this.linkType === LinkType.EN10MB) {
         // An 802.3 length field, not an EtherType: match the LLC DSAP like libpcap does.
-        return and(not(test([ld], BPF.JGT, 1500)), test([stmt(BPF.LD | BPF.B | BPF.ABS, this.offNet)], BPF.JEQ, etherType))
+        return and(not(test(ld, BPF.JGT, 1500)), test(this.ldNet(BPF.B, 0), BPF.JEQ, etherType))
       }
-      return test([ld], BPF.JEQ, etherType)
+      return test(ld, BPF.JEQ, etherType)
     }
     const version = (v: number): Pred => test([stmt(BPF.LD | BPF.B | BPF.ABS, 0), stmt(BPF.ALU | BPF.AND | BPF.K, 0xf0)], BPF.JEQ, v)
     switch (this.linkType) {

@@ -1,8 +1,9 @@
 /**
  * Name lookups for filter ids: services (`port http`), protocols (`ip proto \tcp`), hosts
- * (`host localhost`), as libpcap resolves them through getservbyname/getprotobyname/getaddrinfo.
- * netkit reads /etc/services, /etc/protocols and /etc/hosts itself (no DNS: a name not there
- * is an error), with a built-in table for machines that lack the files.
+ * (`host localhost`), networks (`net localnet`), as libpcap resolves them through
+ * getservbyname/getprotobyname/getaddrinfo/getnetbyname. netkit reads /etc/services,
+ * /etc/protocols, /etc/hosts and /etc/networks itself (no DNS: a name not there is an error),
+ * with a built-in table for machines that lack the first two.
  */
 import { readFileSync } from 'node:fs'
 
@@ -23,6 +24,7 @@ const builtinProtocols: Record<string, number> = {
 let services: Map<string, { tcp?: number; udp?: number }> | undefined
 let protocols: Map<string, number> | undefined
 let hosts: Map<string, string[]> | undefined
+let networks: Map<string, number> | undefined
 
 function readLines(path: string): string[] {
   try {
@@ -75,4 +77,36 @@ export function lookupHost(name: string): string[] {
     }
   }
   return hosts.get(name.toLowerCase()) ?? []
+}
+
+/**
+ * The network number a name has in /etc/networks (networks(5): name, number, aliases; names
+ * match without regard to case), as glibc's getnetbyname(3) gives it: the number padded with
+ * `.0` parts to four, then read by inet_network(3) (parts in decimal, 0x hex or 0 octal), so
+ * `10.215` is 10.215.0.0 (which libpcap then takes as one host address). Undefined when absent.
+ */
+export function lookupNetwork(name: string): number | undefined {
+  if (!networks) {
+    networks = new Map()
+    for (const line of readLines('/etc/networks')) {
+      const [n, num, ...aliases] = line.split(/\s+/)
+      const v = inetNetwork(num ?? '')
+      if (v === undefined) continue
+      for (const a of [n, ...aliases]) if (!networks.has(a.toLowerCase())) networks.set(a.toLowerCase(), v)
+    }
+  }
+  return networks.get(name.toLowerCase())
+}
+
+function inetNetwork(text: string): number | undefined {
+  const parts = text.split('.')
+  while (parts.length < 4) parts.push('0')
+  if (parts.length > 4 || parts.some((p) => !/^(0[xX][0-9a-fA-F]+|[0-9]+)$/.test(p))) return undefined
+  let v = 0
+  for (const p of parts) {
+    const n = /^0[xX]/.test(p) ? parseInt(p.slice(2), 16) : p.length > 1 && p.startsWith('0') ? parseInt(p, 8) : parseInt(p, 10)
+    if (Number.isNaN(n) || n > 255) return undefined
+    v = v * 256 + n
+  }
+  return v >>> 0
 }

@@ -181,7 +181,7 @@ class Parser {
           if (this.t.kind === 'num') { const v = this.t.value; this.i++; return { k: 'vlan', id: v, pos: t.pos } }
           return { k: 'vlan', pos: t.pos }
         }
-        case 'mpls': case 'pppoes': {
+        case 'mpls': case 'pppoes': case 'geneve': {
           this.i++
           if (this.t.kind === 'num') { const v = this.t.value; this.i++; return { k: 'encap', what: t.text, id: v, pos: t.pos } }
           return { k: 'encap', what: t.text, pos: t.pos }
@@ -195,8 +195,6 @@ class Parser {
           if (this.t.kind === 'id' || (this.t.kind === 'kw' && this.t.text === 'rnr')) { const sub = this.t.text; this.i++; return { k: 'encap', what: 'llc', sub, pos: t.pos } }
           return { k: 'encap', what: 'llc', pos: t.pos }
         }
-        case 'geneve': case 'protochain': case 'gateway':
-          this.fail(`'${t.text}' is not supported by netkit yet`)
       }
       const q: Qualifiers = { proto: undefined, dir: undefined, type: undefined }
       let any = false
@@ -221,7 +219,6 @@ class Parser {
       }
       if (this.t.kind === 'kw' && typeQuals.has(this.t.text)) {
         q.type = this.t.text as TypeQual
-        if (q.type === 'protochain' || q.type === 'gateway') this.fail(`'${q.type}' is not supported by netkit yet`)
         this.i++
         any = true
       }
@@ -292,9 +289,12 @@ class Parser {
       this.i++
       id.mask = m.text
     } else if (q.type === 'portrange' && t.kind === 'id' && t.text.includes('-')) {
-      const [a, b] = t.text.split('-')
-      id.text = a
-      id.rangeEnd = b
+      // pcap_nametoportrange: sscanf("%d-%d") first (`1-2-3` is 1-2), else split at the first
+      // '-' and look both halves up as ports (`80-http`; `ftp-data` is 'ftp' to 'data').
+      const nums = /^([0-9]+)-([0-9]+)/.exec(t.text)
+      const cut = t.text.indexOf('-')
+      id.text = nums ? nums[1] : t.text.slice(0, cut)
+      id.rangeEnd = nums ? nums[2] : t.text.slice(cut + 1)
     }
     return id
   }

@@ -62,15 +62,18 @@ function mergeResidual(root: Block, stmts: Map<Block, BpfInstruction[]>): void {
   }
 }
 
-/** Turns an optimized graph into instructions. */
-export function layout(root: Block): BpfInstruction[] {
+/**
+ * Turns a graph into instructions. With `optimized` false (a graph whose blocks depend on
+ * registers earlier blocks set), blocks are laid out as they are, as libpcap does unoptimized.
+ */
+export function layout(root: Block, optimized = true): BpfInstruction[] {
   const byReturn = (list: Block[]): Block[] => {
     // Return blocks last, accept before reject, as libpcap lays them out.
     const rets = list.filter((b) => b.ret !== undefined).sort((a, b) => b.ret! - a.ret!)
     return [...list.filter((b) => b.ret === undefined), ...rets]
   }
-  const stmts = eliminateLoads(byReturn(topoOrder(root)))
-  mergeResidual(root, stmts)
+  const stmts = optimized ? eliminateLoads(byReturn(topoOrder(root))) : new Map(topoOrder(root).map((b) => [b, b.stmts]))
+  if (optimized) mergeResidual(root, stmts)
   let order = byReturn(topoOrder(root))
   for (;;) {
     const pos = new Map<Block, number>()
@@ -110,13 +113,17 @@ export function layout(root: Block): BpfInstruction[] {
   }
 }
 
-/** Checks a program against the kernel's rules for classic BPF (sk_chk_filter). Throws if broken. */
-export function validateProgram(prog: readonly BpfInstruction[]): void {
+/**
+ * Checks a program against the kernel's rules for classic BPF (sk_chk_filter). Throws if broken.
+ * With `backward`, a `ja` may also go back (libpcap's interpreter takes it; see protochain.ts).
+ */
+export function validateProgram(prog: readonly BpfInstruction[], backward = false): void {
   if (prog.length === 0 || prog.length > BPF_MAXINSNS) throw new FilterSyntaxError(`program length ${prog.length} is outside 1..${BPF_MAXINSNS}`)
   prog.forEach((ins, i) => {
     if (bpfClass(ins.code) === BPF.JMP) {
-      const far = bpfOp(ins.code) === BPF.JA ? i + 1 + ins.k : i + 1 + Math.max(ins.jt, ins.jf)
-      if (far >= prog.length) throw new FilterSyntaxError(`instruction ${i} jumps past the end`)
+      const ja = bpfOp(ins.code) === BPF.JA
+      const far = ja ? i + 1 + (backward ? ins.k | 0 : ins.k) : i + 1 + Math.max(ins.jt, ins.jf)
+      if (far >= prog.length || far < 0) throw new FilterSyntaxError(`instruction ${i} jumps past the end`)
     }
     if ((bpfClass(ins.code) === BPF.ST || bpfClass(ins.code) === BPF.STX) && ins.k >= 16) throw new FilterSyntaxError(`instruction ${i} uses scratch M[${ins.k}]`)
   })

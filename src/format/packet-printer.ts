@@ -205,7 +205,7 @@ export class PacketPrinter {
       p = putUint(buf, p, batch.origLen[i])
     }
     let marks = ''
-    for (let l = 0; l < packet.layerCount; l++) if (packet.layer(l).status !== 'ok') marks += damageText(packet.layer(l))
+    for (let l = 0; l < packet.lineLayers; l++) if (packet.layer(l).status !== 'ok') marks += damageText(packet.layer(l))
     if (marks !== '') {
       if ((p - out.bytePos) + marks.length * 3 + 1 > BYTE_SLACK) {
         out.commitBytes(p)
@@ -223,7 +223,7 @@ export class PacketPrinter {
     const t = formatTimeOfDay(batch.tsSec[i], batch.tsNsec[i], this.options.nano)
     if (batch.kind[i] !== RecordKind.packet) return `${t} pcapng custom block, length ${batch.capLen[i]}\n`
     let line = packet && packet.hasInfo ? packet.infoText() : `length ${batch.origLen[i]}`
-    if (packet) for (let l = 0; l < packet.layerCount; l++) line += damageText(packet.layer(l))
+    if (packet) for (let l = 0; l < packet.lineLayers; l++) line += damageText(packet.layer(l))
     return `${t} ${line}\n`
   }
 

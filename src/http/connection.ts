@@ -1,23 +1,20 @@
 /**
  * Connection: one persistent HTTP/1.1 connection, Go's persistConn, and the queue of its
  * in-flight requests, which only it changes and fails. The write path (request-writer.ts) puts
- * pre-serialized requests on the socket, gathered when pipelined; the read path is always listening, so a response is parsed as it arrives and a
- * server's FIN on an idle connection is seen at once (the connection is then dropped, never
- * handed out). Responses are matched to requests in order (RFC 9112 section 9.3.2 pipelining).
- * (Just past 400 lines: the read path, deadlines and failures all keep the one in-flight
- * queue's invariants, so they stay together.)
+ * pre-serialized requests on the socket, gathered when pipelined; the read path
+ * (response-reader.ts) is always listening, so a response is parsed as it arrives and a server's
+ * FIN on an idle connection is seen at once (the connection is then dropped, never handed out).
+ * Responses are matched to requests in order (RFC 9112 section 9.3.2 pipelining).
  */
 import { connect, type Socket } from 'node:net'
 import { connect as tlsConnect, type TLSSocket } from 'node:tls'
 import { HttpError, type HttpErrorKind } from '../errors.js'
 import type { Exchange } from './exchange.js'
 import { kindOfDialError, kindOfSocketError, shouldRetry, type CloseReason } from './failures.js'
-import { BodyFraming } from './framing.js'
 import type { HostPool } from './host-pool.js'
 import type { ReadContext } from './read-context.js'
-import { ReadBatching } from './read-batching.js'
 import { RequestWriter } from './request-writer.js'
-import { ResponseParser, type ResponseParserOwner } from './response-parser.js'
+import { ResponseReader } from './response-reader.js'
 import { kindOfTlsError, tlsConnectOptions, type TlsClientOptions, type TlsStats } from './tls-dial.js'
 
 export type { CloseReason }
@@ -50,7 +47,7 @@ export interface ConnectionOwner {
 const enum ConnState { Dialing, Active, Idle, Closed }
 
 /** One persistent connection to one host. */
-export class Connection implements ResponseParserOwner {
+export class Connection {
   readonly pool: HostPool
   readonly socket: Socket
   /** Requests written and not yet answered, oldest first. */
@@ -73,32 +70,27 @@ export class Connection implements ResponseParserOwner {
   lruNext: Connection | null = null
   private state = ConnState.Dialing
   private readonly owner: ConnectionOwner
-  private readonly parser: ResponseParser
+  private readonly reader: ResponseReader
   private readonly writer: RequestWriter
   private unrefed = false
   /** In-flight requests that are not idempotent (nothing may be pipelined behind them). */
   private unsafeInflight = 0
-  /** Responses completed by the read being handled. */
-  private completedInRead = 0
-  private readonly batching: ReadBatching | null
 
   constructor(owner: ConnectionOwner, pool: HostPool, connectTimeout: number) {
     this.owner = owner
     this.pool = pool
-    this.parser = new ResponseParser(this)
     if (connectTimeout > 0) this.connectDeadline = owner.io.now() + connectTimeout
     const tls = pool.target.scheme === 'https'
-    // Plain reads land in the transport's one buffer and are parsed synchronously in the callback
-    // (no per-read allocation, no 'data' event); see read-context.ts. TLS hands over decrypted
-    // chunks, parsed the same way.
+    // Reads land in the transport's one buffer and are parsed synchronously in the callback (no
+    // per-read allocation, no 'data' event); see read-context.ts. node:tls copies each decrypted
+    // record's bytes there the same way (tls.connect's `onread`). Read batching sets SO_RCVLOWAT
+    // from response sizes, and under TLS the kernel counts record bytes: plain sockets only.
+    const fd = (): number => (this.socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd ?? -1
+    this.reader = new ResponseReader(this, owner, tls ? null : fd)
+    const onread = this.reader.onread
     const socket: Socket = tls
-      ? tlsConnect(tlsConnectOptions(owner.tls, pool.target.host, pool.target.port, pool.tlsSession)).setNoDelay(true)
-      : connect({
-        host: pool.target.host,
-        port: pool.target.port,
-        noDelay: true,
-        onread: { buffer: owner.io.buffer, callback: (nread: number) => this.onRead(nread) },
-      })
+      ? tlsConnect(tlsConnectOptions(owner.tls, pool.target.host, pool.target.port, pool.tlsSession, onread)).setNoDelay(true)
+      : connect({ host: pool.target.host, port: pool.target.port, noDelay: true, onread })
     this.socket = socket
     this.writer = new RequestWriter(socket, {
       pipeline: owner.pipeline,
@@ -107,9 +99,6 @@ export class Connection implements ResponseParserOwner {
       inflightCount: () => this.inflight.length,
       isClosed: () => this.state === ConnState.Closed,
     })
-    this.batching = owner.batchReads && owner.pipeline > 1 && !tls
-      ? new ReadBatching(() => (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd ?? -1)
-      : null
     const connected = (): void => {
       this.connectDeadline = 0
       this.state = ConnState.Active
@@ -127,7 +116,6 @@ export class Connection implements ResponseParserOwner {
       t.on('session', (session: Buffer) => { pool.tlsSession = session })
       const keylog = owner.tls.onKeylog
       if (keylog) t.on('keylog', keylog)
-      t.on('data', (chunk: Buffer) => this.onChunk(chunk))
     } else {
       socket.on('connect', connected)
     }
@@ -136,31 +124,14 @@ export class Connection implements ResponseParserOwner {
     socket.on('close', () => this.onEnd(null))
   }
 
-  private onRead(nread: number): boolean {
-    this.onChunk(this.owner.io.viewOf(nread))
-    return true
-  }
-
-  /** Parses bytes read (the shared buffer's view, or a decrypted TLS chunk). */
-  private onChunk(bytes: Buffer): void {
-    const io = this.owner.io
-    const nread = bytes.length
-    this.owner.countBytes(0, nread)
-    this.completedInRead = 0
-    io.begin()
-    try {
-      this.parser.feed(bytes)
-    } finally {
-      io.end()
-    }
-    if (this.batching !== null && this.state !== ConnState.Closed) {
-      this.batching.afterRead(nread, this.completedInRead, this.parser.idle, this.inflight.length - this.writer.queuedRequests, io.now())
-    }
-  }
-
   /** Whether the connection is closed. */
   get closed(): boolean {
     return this.state === ConnState.Closed
+  }
+
+  /** Requests written and not yet answered (gathered ones not counted). */
+  get owed(): number {
+    return this.inflight.length - this.writer.queuedRequests
   }
 
   /** Whether it is parked in the pool's idle list. */
@@ -238,7 +209,7 @@ export class Connection implements ResponseParserOwner {
 
   /** Checks the deadlines of this connection and its exchanges against `now`. */
   checkDeadlines(now: number): void {
-    this.batching?.checkStall(now)
+    this.reader.checkStall(now)
     if (this.state === ConnState.Dialing) {
       if (this.connectDeadline > 0 && now >= this.connectDeadline) {
         this.dialFailed(new HttpError('connect-timeout', `connect to ${this.pool.target.host}:${this.pool.target.port} timed out`))
@@ -292,13 +263,13 @@ export class Connection implements ResponseParserOwner {
     if (this.state === ConnState.Closed) return
     const wasDialing = this.state === ConnState.Dialing
     this.state = ConnState.Closed
-    this.parser.kill()
+    this.reader.parser.kill()
     this.socket.destroy()
     this.owner.onClosed(this, wasDialing && reason !== 'shutdown' ? 'dial-failed' : reason, wasDialing)
   }
 
   /** Marks the connection as not reusable after the current response. */
-  private noReuse(reason: CloseReason): void {
+  noReuse(reason: CloseReason): void {
     if (this.keepAlive) {
       this.keepAlive = false
       this.closeReason = reason
@@ -316,10 +287,10 @@ export class Connection implements ResponseParserOwner {
    * were never answered, so RFC 9112 section 9.3.2 lets them be retried. `nothingWritten` marks
    * a failure before any byte of the request left (always retryable, as Go's nothingWrittenError).
    */
-  private abort(kind: HttpErrorKind, message: string, reason: CloseReason, nothingWritten = false, cause?: unknown): void {
+  abort(kind: HttpErrorKind, message: string, reason: CloseReason, nothingWritten = false, cause?: unknown): void {
     const list = this.inflight.splice(0)
     this.unsafeInflight = 0
-    const gotBytes = !this.parser.idle
+    const gotBytes = !this.reader.parser.idle
     this.close(reason)
     for (let i = 0; i < list.length; i++) {
       const ex = list[i]
@@ -360,7 +331,7 @@ export class Connection implements ResponseParserOwner {
       return
     }
     if (err === null) {
-      const outcome = this.parser.end()
+      const outcome = this.reader.parser.end()
       if (outcome === 'complete' || (this.state as ConnState) === ConnState.Closed) return
       if (this.inflight.length === 0) {
         // Seen at once because a read is always pending: drop it, never hand it out.
@@ -378,51 +349,12 @@ export class Connection implements ResponseParserOwner {
     this.abort(kindOfSocketError(err), `${err.code ?? 'socket error'}: ${err.message}`, 'server-closed', false, err)
   }
 
-  // ResponseParserOwner
-
-  onMessageStart(): boolean {
-    if (this.inflight.length > 0) return true
-    // Go: "Unsolicited response received on idle HTTP channel": the connection is unusable.
-    this.close('error')
-    return false
-  }
-
-  expectsNoBody(): boolean {
-    return this.inflight[0].spec.isHead
-  }
-
-  onInterim(status: number): void {
-    const ex = this.inflight[0]
-    if (status === 100 && ex.bodyHeld) this.releaseBody(ex)
-  }
-
-  onHead(block: Buffer, start: number, end: number): void {
-    const p = this.parser
-    const ex = this.inflight[0]
-    ex.status = p.status
-    ex.headDeadline = 0
-    // Persistence: RFC 9112 section 9.3; HTTP/1.0 needs an explicit keep-alive.
-    if (p.connectionClose || (p.versionMinor === 0 && !p.connectionKeepAlive)) this.noReuse('server-close')
-    else if (p.bodyMode === BodyFraming.UntilClose) this.noReuse('read-until-close')
-    else if (p.status === 101 || (p.hasTransferEncoding && p.contentLength >= 0)) this.noReuse('server-close')
-    if (ex.bodyHeld) {
-      // A final response before 100 Continue: the body is never sent, so the server may still
-      // be waiting for it; the connection cannot be reused (as Go does).
-      ex.bodyHeld = false
-      ex.continueDeadline = 0
-      this.noReuse('error')
-    }
-    if (p.keepAliveTimeout >= 0) this.keepAliveHintMs = p.keepAliveTimeout * 1000
-    ex.handler.onResponseHead?.(ex, block, start, end)
-    if (!ex.readBody && p.bodyMode !== BodyFraming.None && !(p.bodyMode === BodyFraming.Length && p.contentLength === 0)) this.leaveBody(ex)
-  }
-
   /**
    * The caller will not read this response's body: it is done at the head, and the connection,
    * with body bytes still coming, cannot carry another request (Go closes it the same way).
    * Requests pipelined behind it fail as retryable when idempotent, as for a cancel.
    */
-  private leaveBody(target: Exchange): void {
+  leaveBody(target: Exchange): void {
     const list = this.inflight.splice(0)
     this.unsafeInflight = 0
     this.served++
@@ -438,19 +370,8 @@ export class Connection implements ResponseParserOwner {
     }
   }
 
-  onBody(chunk: Buffer, start: number, end: number): void {
-    const ex = this.inflight[0]
-    ex.bodyBytes += end - start
-    ex.handler.onResponseBody?.(ex, chunk, start, end)
-  }
-
-  onTrailers(block: Buffer, start: number, end: number): void {
-    const ex = this.inflight[0]
-    ex.handler.onResponseTrailers?.(ex, block, start, end)
-  }
-
-  onComplete(): void {
-    this.completedInRead++
+  /** The oldest in-flight request's response was read to its end. */
+  answered(): void {
     const ex = this.inflight.shift()!
     // The last written request is answered: what was gathered meanwhile goes out.
     if (this.writer.queuedRequests > 0 && this.inflight.length <= this.writer.queuedRequests) this.writer.scheduleFlush()
@@ -467,9 +388,5 @@ export class Connection implements ResponseParserOwner {
       this.owner.onRoom(this)
     }
     ex.handler.onResponseComplete(ex)
-  }
-
-  onParseError(kind: 'parse' | 'head-too-large', message: string): void {
-    this.abort(kind, `malformed response: ${message}`, 'error')
   }
 }

@@ -4,7 +4,8 @@
  * handshakes. node:tls does the protocol; connections, pooling and keep-alive stay netkit's own,
  * the same for https as for http (Go's Transport wraps its persistConn the same way).
  */
-import type { ConnectionOptions, TLSSocket } from 'node:tls'
+import { createSecureContext, type ConnectionOptions, type SecureContext, type TLSSocket } from 'node:tls'
+import type { OnReadOpts } from 'node:net'
 import type { HttpErrorKind } from '../errors.js'
 
 /** TLS settings of a Transport. */
@@ -37,7 +38,8 @@ export class TlsStats {
     if (socket.isSessionReused()) this.resumed++
     const version = socket.getProtocol() ?? 'unknown'
     this.versions[version] = (this.versions[version] ?? 0) + 1
-    const cipher = socket.getCipher()?.standardName ?? socket.getCipher()?.name ?? 'unknown'
+    const c = socket.getCipher()
+    const cipher = c?.standardName ?? c?.name ?? 'unknown'
     this.ciphers[cipher] = (this.ciphers[cipher] ?? 0) + 1
     // Bounded: the percentiles of the first 100 000 handshakes stand for the run.
     if (this.times.length < 100_000) this.times.push(ms)
@@ -56,21 +58,47 @@ export class TlsStats {
   }
 }
 
-/** The node:tls options for a dial to host:port. */
-export function tlsConnectOptions(o: TlsClientOptions, host: string, port: number, session: Buffer | undefined): ConnectionOptions {
+/**
+ * One SecureContext (OpenSSL's SSL_CTX: trust store, protocol settings) per TLS option set, made
+ * on the first dial and shared by every later one. Without it node:tls builds a new context for
+ * each connection, which costs more than the rest of a client handshake's JavaScript
+ * (docs/performance.md, "HTTPS: handshakes and reads"). Per-connection settings (SNI, ALPN,
+ * session, rejectUnauthorized) stay in the connect options.
+ */
+const contexts = new WeakMap<TlsClientOptions, SecureContext>()
+
+function secureContextOf(o: TlsClientOptions): SecureContext {
+  let context = contexts.get(o)
+  if (context === undefined) {
+    context = createSecureContext(o.ca === undefined ? {} : { ca: o.ca })
+    contexts.set(o, context)
+  }
+  return context
+}
+
+/** ALPN's protocol list in its wire form (RFC 7301 section 3.1), made once instead of per dial. */
+const ALPN_HTTP11 = Buffer.from('\x08http/1.1', 'latin1')
+
+/**
+ * The node:tls options for a dial to host:port. `onread` (tls.connect's, as net.connect's; not in
+ * @types/node) has decrypted bytes copied into the caller's buffer instead of 'data' chunks.
+ */
+export function tlsConnectOptions(o: TlsClientOptions, host: string, port: number, session: Buffer | undefined, onread?: OnReadOpts): ConnectionOptions {
   // RFC 6066 section 3: SNI carries host names only, never literal addresses.
   const isIp = /^[\d.]+$/.test(host) || host.includes(':')
   const servername = o.servername ?? (isIp ? undefined : host)
-  return {
+  const options: ConnectionOptions & { onread?: OnReadOpts } = {
     host,
     port,
     servername,
-    ALPNProtocols: ['http/1.1'],
+    ALPNProtocols: ALPN_HTTP11,
     rejectUnauthorized: o.insecure !== true,
-    ca: o.ca,
+    secureContext: secureContextOf(o),
     session: o.resume === false ? undefined : session,
     // node:tls checks the certificate against `servername`, or `host` when there is none.
+    onread,
   }
+  return options
 }
 
 /** The error kind of a failed TLS handshake, by OpenSSL's and Node's codes. */

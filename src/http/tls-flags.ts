@@ -34,6 +34,8 @@ interface Flags {
   cacert?: string
   servername?: string
   keylog?: string
+  /** --capture: the secrets go into the capture file. */
+  capture?: string
 }
 
 /** Transport TLS options for the flags; refuses https flags on an http URL. */
@@ -59,15 +61,14 @@ export async function tlsOptions(flags: Flags, https: boolean): Promise<{ option
       throw fileAccessError(flags.keylog, err, 'open the key log')
     }
   }
+  const options: TlsClientOptions = { insecure: flags.insecure, ca, servername: flags.servername }
+  // Secrets are asked of node:tls (a callback per secret, five per TLS 1.3 handshake) only when
+  // a key log or a capture file will hold them.
+  if (fd < 0 && flags.capture === undefined) return { options, secrets: undefined, close: () => {} }
   const secrets = new TlsSecrets()
-  const options: TlsClientOptions = {
-    insecure: flags.insecure,
-    ca,
-    servername: flags.servername,
-    onKeylog(line: Buffer) {
-      secrets.add(line)
-      if (fd >= 0) writeSync(fd, line)
-    },
+  options.onKeylog = (line: Buffer) => {
+    secrets.add(line)
+    if (fd >= 0) writeSync(fd, line)
   }
   return { options, secrets, close: () => { if (fd >= 0) closeSync(fd) } }
 }

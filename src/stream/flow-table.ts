@@ -5,7 +5,16 @@
  * table compares them exactly. Keys hash with a random per-table key, so crafted addresses
  * cannot pile every flow into one chain.
  */
-import { randomBytes } from 'node:crypto'
+import { createRequire } from 'node:module'
+
+/** node:crypto, loaded when the first table is made (a run that keeps no flows need not load it). */
+let crypto: typeof import('node:crypto') | undefined
+
+/** A random 128-bit hash key. */
+function randomSeed(): Uint32Array {
+  crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')
+  return new Uint32Array(crypto.randomBytes(16).buffer)
+}
 
 interface Entry<T> {
   /** Address words (4 each, IPv4 in the first) and ports with the address length: 10 words. */
@@ -20,7 +29,7 @@ export class FlowTable<T> {
   private buckets: Array<Entry<T> | undefined> = new Array(64).fill(undefined)
   private mask = 63
   private readonly words = new Uint32Array(10)
-  private readonly seed: Uint32Array = new Uint32Array(randomBytes(16).buffer)
+  private readonly seed: Uint32Array = randomSeed()
   private entries = 0
 
   /** Number of endpoint pairs held. */

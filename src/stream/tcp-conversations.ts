@@ -50,6 +50,11 @@ export interface FlowSide {
   syn: boolean
   fin: boolean
   rst: boolean
+  /**
+   * One past the highest payload sequence number this direction's segments carried (Wireshark's
+   * maxnextseq), or -1 before the first payload byte.
+   */
+  maxNextSeq: number
 }
 
 /** A TCP conversation. */
@@ -91,12 +96,19 @@ export interface SegmentPlace {
    * conversation, or a SYN-ACK moved its direction's base (Wireshark's "reused ports").
    */
   reused: boolean
+  /**
+   * How many bytes at the start of the segment's payload earlier segments of its direction
+   * already carried (0 for new data, the whole payload for a retransmission): a dissector that
+   * hands the payload up skips them, as tshark does not give retransmitted data to the protocol
+   * above again.
+   */
+  seen: number
 }
 
 const EMPTY_KEY: Uint32Array = new Uint32Array(10)
 
 function side(): FlowSide {
-  return { base: -1, packets: 0, bytes: 0, payloadBytes: 0, syn: false, fin: false, rst: false }
+  return { base: -1, packets: 0, bytes: 0, payloadBytes: 0, syn: false, fin: false, rst: false, maxNextSeq: -1 }
 }
 
 /** The conversation table of one capture. */
@@ -114,7 +126,7 @@ export class TcpConversations {
   private readonly retain: boolean
   private created = 0
   private readonly flows = new FlowTable<TcpConversation>()
-  private readonly place: SegmentPlace = { conversation: undefined as unknown as TcpConversation, fromA: true, reused: false }
+  private readonly place: SegmentPlace = { conversation: undefined as unknown as TcpConversation, fromA: true, reused: false, seen: 0 }
   constructor(options: { retain?: boolean } = {}) {
     this.retain = options.retain ?? true
   }
@@ -158,6 +170,7 @@ export class TcpConversations {
       const mine = fromA ? conv.ab : conv.ba
       if (mine.base !== -1 && mine.base !== seq) {
         mine.base = seq
+        mine.maxNextSeq = -1
         reused = true
       }
     }
@@ -186,6 +199,18 @@ export class TcpConversations {
     if (flags & TcpFlags.SYN) mine.syn = true
     if (flags & TcpFlags.FIN) mine.fin = true
     if (flags & TcpFlags.RST) mine.rst = true
+    // The payload's first byte follows a SYN's sequence number (RFC 9293 section 3.4); sequence
+    // numbers compare modulo 2^32.
+    let seen = 0
+    const len = s.payloadLength
+    if (len > 0) {
+      const first = flags & TcpFlags.SYN ? (seq + 1) >>> 0 : seq
+      const end = (first + len) >>> 0
+      if (mine.maxNextSeq === -1 || ((end - mine.maxNextSeq) | 0) > 0) {
+        if (mine.maxNextSeq !== -1) seen = Math.max(0, (mine.maxNextSeq - first) | 0)
+        mine.maxNextSeq = end
+      } else seen = len
+    }
     conv.lastFrame = s.frame
     conv.lastTime = time
     conv.lastSec = s.sec
@@ -193,6 +218,7 @@ export class TcpConversations {
     this.place.conversation = conv
     this.place.fromA = fromA
     this.place.reused = reused
+    this.place.seen = seen
     return this.place
   }
 

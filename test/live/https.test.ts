@@ -2,7 +2,7 @@
  * `netkit http https://...` against nginx with TLS on loopback (a certificate the test makes):
  * keep-alive over TLS as the server counts connections, the run's capture decrypted by tshark
  * with no key file (the secrets are in the pcapng), the NSS key log, session resumption on
- * re-dials, and each kind of TLS failure (untrusted certificate, wrong name, TLS to a plain
+ * re-dials, pipelining and a connection per request over TLS, and each kind of TLS failure (untrusted certificate, wrong name, TLS to a plain
  * port, plain HTTP to a TLS port) reported by kind with exit 1, without hanging.
  */
 import assert from 'node:assert/strict'
@@ -76,6 +76,31 @@ describe('netkit http over TLS', { skip: tlsSkip() }, () => {
     assert.ok(rep.tls!.handshakes > 4, `connections were re-dialled (${rep.tls!.handshakes} handshakes)`)
     assert.ok(rep.tls!.resumed > 0, 'a re-dial resumed a session')
     assert.ok(rep.tls!.resumed < rep.tls!.handshakes, 'the first handshake is a full one')
+  })
+
+  test('pipelined requests over TLS: every response read, on the connections asked for', { timeout: 60_000 }, async () => {
+    const before = await nginx.counts()
+    const r = await netkit(['http', `https://127.0.0.1:${port}/`, '-c', '2', '--pipeline', '8', '-n', '400', '--insecure', '--json'], { timeoutMs: 50_000 })
+    assert.equal(r.code, 0, r.stderr)
+    const rep = JSON.parse(r.stdout) as Report
+    assert.equal(rep.ok, 400)
+    assert.equal(rep.errors, 0)
+    const now = await nginx.counts()
+    assert.equal(now.requests - before.requests, 400, 'nginx answered each request once')
+    assert.equal(now.withRequests - before.withRequests, 2, 'on two connections')
+  })
+
+  test('a connection per request (--no-keepalive): each one a handshake, resumed after the first ones', { timeout: 60_000 }, async () => {
+    const before = await nginx.counts()
+    const r = await netkit(['http', `https://127.0.0.1:${port}/`, '-c', '2', '-n', '40', '--no-keepalive', '--insecure', '--json'], { timeoutMs: 50_000 })
+    assert.equal(r.code, 0, r.stderr)
+    const rep = JSON.parse(r.stdout) as Report
+    assert.equal(rep.ok, 40)
+    assert.equal(rep.tls!.handshakes, 40)
+    assert.equal((await nginx.counts()).withRequests - before.withRequests, 40, 'nginx saw 40 connections')
+    // The first two dials run together with no session yet; the server's ticket comes before
+    // its response, so every later dial has one to offer.
+    assert.ok(rep.tls!.resumed >= 38, `${rep.tls!.resumed} of 40 handshakes resumed`)
   })
 
   test('an untrusted certificate fails by kind; --cacert trusts it; a wrong --servername fails by kind', { timeout: 60_000 }, async () => {

@@ -1,10 +1,10 @@
 // Tunnels and link protocols (GRE, ERSPAN, VXLAN, Geneve, LLC, STP) against the oracles: the
-// tests make tunnels between network namespaces with `ip link add`, send pings, a TCP transfer
+// tests make tunnels between network namespaces with `ip link add`, or with Open vSwitch's
+// userspace datapath where the kernel has no driver for the kind, send pings, TCP transfers
 // and 4000-byte pings through and beside them, capture the underlay, and check that netkit's
 // fields equal tshark's (the inner frame's eth.src, ip.src, tcp.port as extra occurrences, in
-// tshark's order) and its text lines tcpdump -n's. Tunnel kinds this kernel cannot make are
-// skipped with its answer; real captures from tcpdump's test suite (test/fixtures/wire) cover
-// them. Hostile input: the dissectors run over the corpus and over truncated and bit-flipped
+// tshark's order) and its text lines tcpdump -n's. A kind neither can make is skipped with the
+// reason; real captures from tcpdump's test suite (test/fixtures/wire) cover it too. Hostile input: the dissectors run over the corpus and over truncated and bit-flipped
 // copies of these captures with no exception leaving a layer.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -33,16 +33,15 @@ function records(text: string): string[] {
 
 /**
  * Inner protocols whose text netkit's other dissectors print differently from tcpdump (IPv6
- * extension headers and ICMPv6 details, SSH banners): outside this change, so such records are
- * not compared.
+ * extension headers, SSH banners): outside this change, so such records are not compared.
  */
-const OTHER_PRINTERS = /ICMP6|: HBH |: DSTOPT |: SSH: /
+const OTHER_PRINTERS = /: HBH |: DSTOPT |: SSH: /
 
 /**
  * Asserts that netkit's text record equals tcpdump -n's for every packet whose record has
- * `marker` in it (the tunnel's header); returns how many were compared.
+ * `marker` in it (the tunnel's header); returns the records compared.
  */
-async function assertTextLines(file: string, marker: RegExp): Promise<number> {
+async function assertTextLines(file: string, marker: RegExp): Promise<string[]> {
   // IP fragments are printed by tcpdump from each fragment's own bytes; netkit reassembles them
   // as tshark does (reassembly.test.ts), so their lines are not compared here.
   const fragments = new Set(tsharkFields(file, ['ip.flags.mf', 'ip.frag_offset']).split('\n')
@@ -53,21 +52,39 @@ async function assertTextLines(file: string, marker: RegExp): Promise<number> {
   const want = records(ref.stdout)
   const have = records(got.stdout)
   assert.equal(have.length, want.length, 'one record per packet')
-  let n = 0
+  const compared: string[] = []
   want.forEach((w, i) => {
     if (!marker.test(w) || OTHER_PRINTERS.test(w) || fragments.has(i)) return
-    n++
+    compared.push(w)
     assert.equal(have[i], w, `packet ${i + 1} of ${file}`)
   })
-  return n
+  return compared
+}
+
+/** The lab capture's frame.protocols and erspan.version per frame (tshark runs once). */
+let labRows: string[][] | undefined
+const rowsOfLab = (): string[][] => (labRows ??= tsharkFields(lab!.file, ['frame.protocols', 'erspan.version']).split('\n')
+  .filter((l) => l !== '').map((l) => l.split('\t')))
+
+/** How each kind's packets start in frame.protocols, and the ERSPAN version they carry. */
+const SEEN_AS: Record<string, { protocols: string; erspan?: string }> = {
+  vxlan: { protocols: 'eth:ethertype:ip:udp:vxlan:eth:' }, vxlan6: { protocols: 'eth:ethertype:ipv6:udp:vxlan:eth:' },
+  geneve: { protocols: 'eth:ethertype:ip:udp:geneve:eth:' }, gretap: { protocols: 'eth:ethertype:ip:gre:eth:' },
+  gre: { protocols: 'eth:ethertype:ip:gre:ip:' }, erspan2: { protocols: 'eth:ethertype:ip:gre:erspan:eth:', erspan: '1' },
+  erspan3: { protocols: 'eth:ethertype:ip:gre:erspan:eth:', erspan: '2' }, ip6erspan: { protocols: 'eth:ethertype:ipv6:gre:erspan:eth:', erspan: '1' },
+  ip6gretap: { protocols: 'eth:ethertype:ipv6:gre:eth:' },
 }
 
 for (const kind of TUNNEL_KINDS) {
-  test(`the kernel's ${kind.name} tunnel is in the capture`, { skip }, (t) => {
-    if (lab!.missing[kind.name] !== undefined) return t.skip(`this kernel cannot make ${kind.name}: ${lab!.missing[kind.name]}`)
-    const protocols = tsharkFields(lab!.file, ['frame.protocols'])
-    const expect = { vxlan: ':vxlan:eth:', vxlan6: 'ipv6:udp:vxlan:eth:', geneve: ':geneve:eth:', gretap: ':gre:eth:', gre: ':gre:ip:', erspan2: ':erspan:eth:', erspan3: ':erspan:eth:', ip6erspan: 'ipv6:gre:erspan:eth:', ip6gretap: 'ipv6:gre:eth:' }[kind.name]!
-    assert.ok(protocols.includes(expect), `tshark sees ${expect} in the capture`)
+  test(`the ${kind.name} tunnel (the kernel's, else Open vSwitch's) is in the capture`, { skip }, (t) => {
+    if (lab!.missing[kind.name] !== undefined) return t.skip(`nothing here makes ${kind.name}: ${lab!.missing[kind.name]}`)
+    const seen = SEEN_AS[kind.name]
+    const frames = rowsOfLab().filter(([protocols, erspan]) => protocols.startsWith(seen.protocols) && (seen.erspan === undefined || erspan === seen.erspan))
+    assert.ok(frames.length >= 4, `tshark sees ${frames.length} frames of ${seen.protocols}${seen.erspan ? ` ERSPAN version ${seen.erspan}` : ''} (pings both ways)`)
+    if (lab!.byOvs.includes(kind.name)) {
+      t.diagnostic(`made by Open vSwitch's userspace datapath (the kernel has no ${kind.name})`)
+      assert.ok(frames.some(([protocols]) => protocols.endsWith(':tcp:data')), 'a TCP segment with payload crossed it')
+    }
   })
 }
 
@@ -83,9 +100,23 @@ test('lab capture: every tunnel, link and reassembly field equals tshark\'s', { 
   assert.ok(rows.filter((l) => l.split('\t')[3] === '3').length >= 4, 'the 4000-byte pings were reassembled from 3 fragments each')
 })
 
-test('lab capture: VXLAN, Geneve and GRE text lines equal tcpdump -n\'s', { skip }, async () => {
-  const n = await assertTextLines(lab!.file, /: (VXLAN|Geneve|GREv\d)/)
-  assert.ok(n >= 8, `${n} tunnel packets compared`)
+test('lab capture: VXLAN, Geneve, GRE, ICMP and ICMPv6 text lines equal tcpdump -n\'s', { skip }, async () => {
+  const compared = await assertTextLines(lab!.file, /: (VXLAN|Geneve|GREv\d|ICMP6?[ ,])/)
+  // ICMP errors that quote a tunnelled packet print the error, not the packet quoted.
+  const errors = compared.filter((r) => /: ICMP .*unreachable/.test(r)).length
+  assert.ok(errors >= 2, `${errors} ICMP unreachable packets compared`)
+  if (lab!.byOvs.some((k) => k.startsWith('ip6'))) {
+    const v6errors = compared.filter((r) => /: ICMP6, (destination unreachable|parameter problem)/.test(r)).length
+    assert.ok(v6errors >= 1, `${v6errors} ICMPv6 errors compared (B answers IPv6 GRE once its end is gone)`)
+  }
+  assert.match(rowsOfLab().map(([protocols]) => protocols).join('\n'), /:icmp:ip:(gre|udp:geneve):/, 'an ICMP error quotes a tunnel packet')
+  // Each protocol the lab made was compared, with the pings and TCP it carried.
+  const made = new Set(lab!.made)
+  for (const [name, kinds] of [['VXLAN', ['vxlan', 'vxlan6']], ['Geneve', ['geneve']], ['GREv0', ['gretap', 'gre', 'erspan2', 'erspan3', 'ip6erspan', 'ip6gretap']]] as const) {
+    if (!kinds.some((k) => made.has(k))) continue
+    const n = compared.filter((r) => r.includes(`: ${name}`)).length
+    assert.ok(n >= 8, `${n} ${name} packets compared`)
+  }
 })
 
 /** The fixtures named (all of them by default) concatenated into one file: one run of each tool. */
@@ -106,7 +137,7 @@ test('tcpdump\'s test captures: tunnel and link fields equal tshark\'s', { skip:
 
 test('tcpdump\'s test captures: GRE, Geneve, VXLAN and STP lines equal tcpdump -n\'s', { skip: needs('tcpdump', 'mergecap') }, async () => {
   const file = await merged('pcap', ['various_gre', 'wccp_redirect_gre', 'geneve', 'geneve-gcp', 'vxlan', 'erspan-type-ii-2', '802.1w_rapid_STP', 'MSTP_Intra-Region_BPDUs'])
-  const n = await assertTextLines(file, /: (VXLAN|Geneve|GREv\d)|STP 802/)
+  const n = (await assertTextLines(file, /: (VXLAN|Geneve|GREv\d)|STP 802/)).length
   assert.ok(n >= 100, `${n} packets compared`)
 })
 
