@@ -7,8 +7,9 @@
  *  - `-T fields -e ip.src -e tcp.dstport` vs tshark (target >= 20x),
  *  - `-Y 'http.request.method == "GET" && tcp.len > 0' -T fields -e http.request.uri` vs tshark
  *    (target >= 20x; n/a while netkit read rejects -Y),
- * with netkit's peak memory on the full file and on a file a tenth as long (memory must not
- * grow with the file). Ratios are peer time / netkit time of the medians (> 1: netkit faster).
+ * with wall and CPU time (user + system) of each run, and netkit's peak memory on the full file
+ * and on a file a tenth as long (memory must not grow with the file). Ratios are peer time /
+ * netkit time of the medians (> 1: netkit faster).
  *
  *   npm run build && node --import tsx bench/read-real.ts [--packets 1000000] [--rounds 3] [--fresh] [--check] [--baseline DIR]
  *
@@ -73,6 +74,8 @@ const run = (cmd: string[]): Measurement => measure(cmd[0], cmd.slice(1), 1)
 /** netkit rejects the row's flags (exit 2: a usage error, e.g. -Y not yet supported). */
 const rejected = new Set<Row>()
 const times = new Map<Row, { peer: number[]; netkit: number[]; baseline: number[] }>(rows.map((r) => [r, { peer: [], netkit: [], baseline: [] }]))
+/** CPU seconds (user + system) of the same runs: steadier than wall time on a shared machine. */
+const cpu = new Map<Row, { peer: number[]; netkit: number[]; baseline: number[] }>(rows.map((r) => [r, { peer: [], netkit: [], baseline: [] }]))
 for (let round = 0; round < rounds; round++) {
   for (const row of rows) {
     if (rejected.has(row)) continue
@@ -86,6 +89,7 @@ for (let round = 0; round < rounds; round++) {
       if (tool === 'netkit' && m.status === 2) { rejected.add(row); break }
       if (m.status !== 0) throw new Error(`${cmd.join(' ')} exited ${m.status}`)
       t[tool].push(m.wallS)
+      cpu.get(row)![tool].push(m.cpuS)
     }
   }
 }
@@ -102,11 +106,15 @@ for (const row of rows) {
   const n = median(t.netkit)!
   const perRound = t.peer.map((x, i) => x / t.netkit[i])
   console.log(`${row.name.padEnd(72)} ${(p / n).toFixed(2)}x (rounds ${Math.min(...perRound).toFixed(2)}-${Math.max(...perRound).toFixed(2)})  target >= ${row.target}x`)
-  console.log(`  peer s   ${fmt(t.peer)}  (median ${p.toFixed(2)})`)
-  console.log(`  netkit s ${fmt(t.netkit)}  (median ${n.toFixed(2)})`)
+  const c = cpu.get(row)!
+  const cp = median(c.peer)!
+  const cn = median(c.netkit)!
+  console.log(`  peer s   ${fmt(t.peer)}  (median ${p.toFixed(2)}; cpu ${fmt(c.peer)})`)
+  console.log(`  netkit s ${fmt(t.netkit)}  (median ${n.toFixed(2)}; cpu ${fmt(c.netkit)}: cpu ratio ${(cp / cn).toFixed(2)}x)`)
   if (t.baseline.length > 0) {
     const b = median(t.baseline)!
-    console.log(`  baseline s ${fmt(t.baseline)}  (median ${b.toFixed(2)}): baseline ratio ${(p / b).toFixed(2)}x, this tree ${(p / n).toFixed(2)}x`)
+    const cb = median(c.baseline)!
+    console.log(`  baseline s ${fmt(t.baseline)}  (median ${b.toFixed(2)}; cpu ${fmt(c.baseline)}): baseline ratio ${(p / b).toFixed(2)}x (cpu ${(cp / cb).toFixed(2)}x), this tree ${(p / n).toFixed(2)}x (cpu ${(cp / cn).toFixed(2)}x)`)
   }
 }
 

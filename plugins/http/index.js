@@ -75,8 +75,7 @@ const http = defineDissector({
       return
     }
     const whole = view.captured === view.reported
-    let eol = view.indexOf(0x0a, 0)
-    if (eol < 0) eol = view.captured
+    const eol = startLf < 0 ? view.captured : startLf
     scanHead(view, eol)
     const bodyStart = head.bodyStart
     // Over a stream, a message whose headers are not all here waits for more segments
@@ -90,11 +89,14 @@ const http = defineDissector({
     if (kind === 1) {
       method = methodAt(view, view.indexOf(0x20, 0, 8))
       ctx.set(f.request, 1)
-      if (ctx.wants(f.method) || ctx.wants(f.uri) || ctx.wants(f.requestVersion)) {
-        const parts = view.text(0, lineEnd).split(' ')
-        ctx.setText(f.method, method)
-        ctx.setText(f.uri, parts.slice(1, -1).join(' '))
-        ctx.setText(f.requestVersion, parts[parts.length - 1])
+      ctx.setText(f.method, method)
+      if (ctx.wants(f.uri) || ctx.wants(f.requestVersion)) {
+        // The line split at its spaces: the method, the target (spaces and all), the version.
+        const first = view.indexOf(0x20, 0, lineEnd)
+        let last = lineEnd - 1
+        while (view.u8(last) !== 0x20) last--
+        if (ctx.wants(f.uri)) ctx.setText(f.uri, view.text(first + 1, Math.max(0, last - first - 1)))
+        if (ctx.wants(f.requestVersion)) ctx.setText(f.requestVersion, view.text(last + 1, lineEnd - last - 1))
       }
     } else {
       status = statusOf(view.data, view.offset)
@@ -200,7 +202,8 @@ const framing = { isResponse: false, status: 0, requestMethod: '', hasTransferEn
 
 /**
  * Fills `head` from the header lines after the start line (which ends at `eol`): one pass over
- * the bytes, each line's first colon noted on the way.
+ * the line ends. Only a line whose name starts with c or t (any case) can be one of the framing
+ * headers headerLine() notes, so only those are searched for their first colon.
  * @param {import('netkit').ByteView} view @param {number} eol
  */
 function scanHead(view, eol) {
@@ -214,28 +217,43 @@ function scanHead(view, eol) {
   const o = view.offset
   const stop = o + view.captured
   let line = o + eol + 1
-  let colon = -1
-  for (let i = line; i < stop; i++) {
-    const b = data[i]
-    if (b === 0x3a) {
-      if (colon < 0) colon = i
-    } else if (b === 0x0a) {
-      const end = i > line && data[i - 1] === 0x0d ? i - 1 : i
-      if (end === line) {
-        head.bodyStart = i + 1 - o
-        head.complete = true
-        return
-      }
-      if (colon > line) headerLine(view, colon - o, end - o, line - o)
-      line = i + 1
-      colon = -1
+  while (line < stop) {
+    // Buffer's indexOf (memchr) finds a line's end sooner than a loop over its bytes; it stops
+    // at the next LF in the buffer, which may lie past the captured bytes.
+    const i = data.indexOf(0x0a, line)
+    if (i < 0 || i >= stop) break
+    const end = i > line && data[i - 1] === 0x0d ? i - 1 : i
+    if (end === line) {
+      head.bodyStart = i + 1 - o
+      head.complete = true
+      return
     }
+    if (mayFrame(data[line])) framingLine(view, line - o, end - o)
+    line = i + 1
   }
   if (line >= stop) return
   // The last line, cut off without its LF: a lone CR there ends no header block yet.
   const end = data[stop - 1] === 0x0d ? stop - 1 : stop
   if (end === line) head.bodyStart = view.captured + 1
-  else if (colon > line) headerLine(view, colon - o, end - o, line - o)
+  else if (mayFrame(data[line])) framingLine(view, line - o, end - o)
+}
+
+/** Whether a header line starting with byte `b` may name Content-*, or Transfer-Encoding. @param {number} b */
+const mayFrame = (b) => (b | 0x20) === 0x63 || (b | 0x20) === 0x74
+
+/**
+ * headerLine() for the header line at view bytes [from, end), when it has a colon after a name.
+ * @param {import('netkit').ByteView} view @param {number} from @param {number} end
+ */
+function framingLine(view, from, end) {
+  const data = view.data
+  const o = view.offset
+  for (let i = o + from + 1; i < o + end; i++) {
+    if (data[i] !== 0x3a) continue
+    // Content-Type, Content-Length, Transfer-Encoding: no other name is worth comparing.
+    const n = i - o - from
+    return n === 12 || n === 14 || n === 17 ? headerLine(view, i - o, end, from) : undefined
+  }
 }
 
 /**
@@ -302,8 +320,14 @@ function mediaTypeOf(view) {
  * @param {import('netkit').DissectContext} ctx @param {Record<string, number>} f
  */
 function wantsHeaderFields(ctx, f) {
-  return ctx.state('http.wantsHeaderFields', () => ctx.wants(f.contentLength) || Object.values(HEADER_FIELDS).some((key) => ctx.wants(f[key])))
+  if (ctx !== wantsFor.ctx) {
+    wantsFor.ctx = ctx
+    wantsFor.yes = ctx.wants(f.contentLength) || Object.values(HEADER_FIELDS).some((key) => ctx.wants(f[key]))
+  }
+  return wantsFor.yes
 }
+/** wantsHeaderFields' answer for the last context asked (a context is one run's: its wants() do not change). */
+const wantsFor = { ctx: /** @type {import('netkit').DissectContext | undefined} */ (undefined), yes: false }
 
 /**
  * Sets the fields of the header lines after the start line (which ends at `eol`), in order.
@@ -352,8 +376,9 @@ const chunks = new ChunkedReader()
  * @param {import('netkit').ByteView} view
  */
 function startLine(view) {
+  startLf = -1
   if (view.captured < 8) return 0
-  const eol = view.indexOf(0x0a, 0)
+  const eol = startLf = view.indexOf(0x0a, 0)
   // A status line may be cut by the capture; a request line must end in HTTP/1.x, so must be whole.
   const end = eol < 0 ? view.captured : lineEnd(view.data, view.offset, view.offset + eol) - view.offset
   const kind = startLineKind(view.data, view.offset, view.offset + end)
@@ -361,6 +386,9 @@ function startLine(view) {
   if (kind === StartLine.Request && eol >= 0 && methodAt(view, view.indexOf(0x20, 0, 8)) !== '') return 1
   return 0
 }
+
+/** Where the LF ending the line startLine() last judged is (-1: none captured). */
+let startLf = -1
 
 /** METHODS as bytes, for methodAt. */
 const METHOD_CODES = METHODS.map((m) => Uint8Array.from(m, (c) => c.charCodeAt(0)))

@@ -24,6 +24,9 @@ const newTracking = () => ({
 })
 const newAnalysis = () => new TcpAnalysis() // wire-tcp
 
+/** What nextStream() is told of a segment (refilled per packet: the context copies it). @type {import('netkit').StreamPosition} */
+const position = { altKey: 0, flow: 0, seq: 0, fin: false }
+
 export default defineDissector({
   name: 'tcp',
   handsOn: [Table.TCP_PORT],
@@ -108,28 +111,32 @@ export default defineDissector({
         held = payload > 0 && TcpAnalysis.holdsBack(a, place.seen >= payload)
       }
     }
-    if (!ctx.quoted) ctx.set(f.len, payload) // wire-tcp
-    if (rel >= 0) ctx.set(f.seq, rel)
-    ctx.set(f.seqRaw, seq)
-    // SYN and FIN each take one sequence number (RFC 9293 section 3.4).
-    if (rel >= 0 && view.reported >= hl && !ctx.quoted) ctx.set(f.nxtseq, (rel + payload + (flags & (SYN | FIN) ? 1 : 0)) >>> 0)
-    if (relAck >= 0) ctx.set(f.ack, relAck)
-    ctx.set(f.ackRaw, ack)
-    ctx.set(f.hdrLen, hl)
-    ctx.add(f.flags, 12, 2)
-    ctx.add(f.fin, 12, 2)
-    ctx.add(f.syn, 12, 2)
-    ctx.add(f.reset, 12, 2)
-    ctx.add(f.push, 12, 2)
-    ctx.add(f.ackFlag, 12, 2)
-    ctx.add(f.urg, 12, 2)
-    const win = ctx.add(f.window, 14, 2)
-    ctx.add(f.checksum, 16, 2)
-    ctx.set(f.checksumStatus, 2)
-    ctx.add(f.urgent, 18, 2)
+    let win
+    const record = recordsFields(ctx, f)
+    if (record) {
+      if (!ctx.quoted) ctx.set(f.len, payload) // wire-tcp
+      if (rel >= 0) ctx.set(f.seq, rel)
+      ctx.set(f.seqRaw, seq)
+      // SYN and FIN each take one sequence number (RFC 9293 section 3.4).
+      if (rel >= 0 && view.reported >= hl && !ctx.quoted) ctx.set(f.nxtseq, (rel + payload + (flags & (SYN | FIN) ? 1 : 0)) >>> 0)
+      if (relAck >= 0) ctx.set(f.ack, relAck)
+      ctx.set(f.ackRaw, ack)
+      ctx.set(f.hdrLen, hl)
+      ctx.add(f.flags, 12, 2)
+      ctx.add(f.fin, 12, 2)
+      ctx.add(f.syn, 12, 2)
+      ctx.add(f.reset, 12, 2)
+      ctx.add(f.push, 12, 2)
+      ctx.add(f.ackFlag, 12, 2)
+      ctx.add(f.urg, 12, 2)
+      win = ctx.add(f.window, 14, 2)
+      ctx.add(f.checksum, 16, 2)
+      ctx.set(f.checksumStatus, 2)
+      ctx.add(f.urgent, 18, 2)
+    } else win = view.u16(14)
     if (hl > 20) {
       ctx.add(f.options, 20, hl - 20)
-      options(view, ctx, f, hl)
+      options(view, ctx, f, hl, record)
     }
     if (ctx.wantsInfo) tcpdumpInfo(ctx.endpointsLine(sport, dport).text(': '), view, ctx, sport, dport, seq, ack, flags, hl, win, payload)
     // A FIN with no data still goes up: it completes a message read until the sender closes.
@@ -137,25 +144,47 @@ export default defineDissector({
       // The payload's first byte follows the SYN's sequence number, which the SYN itself takes.
       // A retransmission's bytes do not go up again, as in tshark (TcpAnalysis.holdsBack).
       if (flow >= 0) {
-        if (!held) ctx.nextStream(Table.TCP_PORT, lo, hl, { altKey: hi, flow, seq: flags & SYN ? (seq + 1) >>> 0 : seq, fin: (flags & FIN) !== 0 })
+        if (!held) {
+          position.altKey = hi
+          position.flow = flow
+          position.seq = flags & SYN ? (seq + 1) >>> 0 : seq
+          position.fin = (flags & FIN) !== 0
+          ctx.nextStream(Table.TCP_PORT, lo, hl, position)
+        }
       } else ctx.next(Table.TCP_PORT, lo, hl, hi)
     }
   },
 })
 
 /**
- * The options list (RFC 9293 section 3.2): kinds, and the values tshark shows most.
- * @param {import('netkit').ByteView} view @param {import('netkit').DissectContext} ctx
- * @param {Record<string, number>} f @param {number} hl
+ * Whether any TCP field is printed or filtered in this run (cached for the last context asked:
+ * a context's wants() are fixed for its run).
+ * @param {import('netkit').DissectContext} ctx @param {Record<string, number>} f
  */
-function options(view, ctx, f, hl) {
+function recordsFields(ctx, f) {
+  if (ctx !== recording.ctx) {
+    recording.ctx = ctx
+    recording.yes = Object.values(f).some((id) => ctx.wants(id))
+  }
+  return recording.yes
+}
+const recording = { ctx: /** @type {import('netkit').DissectContext | undefined} */ (undefined), yes: false }
+
+/**
+ * The options list (RFC 9293 section 3.2): kinds, and the values tshark shows most (when
+ * `record`: else only a bogus length is looked for).
+ * @param {import('netkit').ByteView} view @param {import('netkit').DissectContext} ctx
+ * @param {Record<string, number>} f @param {number} hl @param {boolean} record
+ */
+function options(view, ctx, f, hl, record) {
   for (let p = 20; p < hl;) {
     const kind = view.u8(p)
-    ctx.set(f.optionKind, kind)
+    if (record) ctx.set(f.optionKind, kind)
     if (kind === TcpOption.EOL) break
     if (kind === TcpOption.NOP) { p++; continue }
     const len = view.u8(p + 1)
     if (len < 2 || p + len > hl) return ctx.malformed(`bogus TCP option length ${len}`)
+    if (!record) { p += len; continue }
     if (kind === TcpOption.MSS && len === 4) ctx.add(f.mss, p + 2, 2)
     else if (kind === TcpOption.WINDOW_SCALE && len === 3) ctx.add(f.wscale, p + 2, 1)
     else if (kind === TcpOption.TIMESTAMPS && len === 10) { ctx.add(f.tsval, p + 2, 4); ctx.add(f.tsecr, p + 6, 4) }

@@ -9,12 +9,13 @@ const { FIN, SYN, RST, PSH, ACK, URG, ECE, CWR } = TcpFlags
 /** Flag letters in tcpdump's order (print-tcp.c's tcp_flag_values): F S R P . U E W. */
 const FLAG_LETTERS = [[FIN, 'F'], [SYN, 'S'], [RST, 'R'], [PSH, 'P'], [ACK, '.'], [URG, 'U'], [ECE, 'E'], [CWR, 'W']]
 
-/** Option names as tcpdump shows them (print-tcp.c's tcp_option_values). */
-const OPTION_NAMES = new Map([
+/** Option names as tcpdump shows them (print-tcp.c's tcp_option_values), by kind. */
+const OPTION_NAMES = /** @type {Array<string | undefined>} */ (Array.from({ length: 256 }))
+for (const [kind, name] of /** @type {Array<[number, string]>} */ ([
   [0, 'eol'], [1, 'nop'], [2, 'mss'], [3, 'wscale'], [4, 'sackOK'], [5, 'sack'], [6, 'echo'], [7, 'echoreply'],
   [8, 'TS'], [11, 'cc'], [12, 'ccnew'], [13, ''], [19, 'md5'], [20, 'scps'], [28, 'uto'], [29, 'tcp-ao'],
   [30, 'mptcp'], [34, 'tfo'], [254, 'exp'],
-])
+])) OPTION_NAMES[kind] = name
 
 /** Bases of one connection (tcpdump's struct tcp_seq_hash): the "low" side's ISN and the other's. */
 class Bases {
@@ -108,7 +109,7 @@ function options(line, view, hl, rev, thseq, thack) {
       len = view.u8(p + 1)
       if (len < 2 || p + len > hl) { line.text('[bad opt]'); return }
     }
-    const name = OPTION_NAMES.get(kind)
+    const name = OPTION_NAMES[kind]
     if (name !== undefined) line.text(name)
     else line.text('unknown-').dec(kind)
     const at = p + 2

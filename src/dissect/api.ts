@@ -76,7 +76,8 @@ export interface DissectContext {
    * Like next(), for the payload of a byte stream (TCP): `stream.flow` names the stream and
    * direction (stream * 2 + 0 or 1), `stream.seq` the payload's sequence number, `stream.fin`
    * whether the sender closes, `stream.altKey` the key to try second. The dissector reached can
-   * then ask for more bytes (needMore) and get its whole PDU.
+   * then ask for more bytes (needMore) and get its whole PDU. `stream` is read at once, so one
+   * object may be refilled for every packet.
    */
   nextStream(table: string, key: number | string, at: number, stream: StreamPosition): void
   /**

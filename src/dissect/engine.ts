@@ -321,36 +321,38 @@ export class DissectionEngine implements TableSource {
    * over is run again on the rest (pipelined messages in one segment).
    */
   private runStream(data: Buffer, d: RegisteredDissector, at: number, s: StreamDispatch): void {
+    // The context refills the one StreamDispatch at every nextStream(), a layer run from here too.
+    const { table, key, alt, flow, seq, fin } = s
     const ctx = this.ctx
     const len = Math.max(0, ctx.end - at)
-    const pending = this.pending.get(s.flow)
+    const pending = this.pending.get(flow)
     let buf = data
     let from = at
     let to = ctx.end
     let reported = ctx.reportedEnd
     if (pending !== undefined) {
-      const gap = (s.seq - pending.nextSeq) | 0
+      const gap = (seq - pending.nextSeq) | 0
       if (gap < 0) return // a retransmission of bytes already held
-      if (gap > 0) this.pending.delete(s.flow) // bytes lost before this segment: give the PDU up
+      if (gap > 0) this.pending.delete(flow) // bytes lost before this segment: give the PDU up
       else {
         pending.chunks.push(Buffer.from(data.subarray(at, ctx.end)))
         pending.length += len
         pending.nextSeq = (pending.nextSeq + len) >>> 0
-        const complete = pending.need === -1 ? s.fin : pending.length >= pending.need
+        const complete = pending.need === -1 ? fin : pending.length >= pending.need
         if (!complete) {
           // Memory stays bounded by live state: a message the sender closed short of, or one
           // this large, is given up, not held.
-          if (s.fin || pending.length > MAX_PDU_BYTES) this.pending.delete(s.flow)
+          if (fin || pending.length > MAX_PDU_BYTES) this.pending.delete(flow)
           return
         }
-        this.pending.delete(s.flow)
+        this.pending.delete(flow)
         buf = Buffer.concat(pending.chunks, pending.length)
         from = 0
         to = reported = buf.length
         d = pending.reg
       }
     }
-    ctx.flow = s.flow
+    ctx.flow = flow
     // From here on the layers read `buf` (the segment, or the reassembled PDU).
     ctx.end = to
     ctx.reportedEnd = reported
@@ -361,13 +363,13 @@ export class DissectionEngine implements TableSource {
       if (shown) this.protocolCount--
       const need = ctx.need
       const pdu = ctx.pdu
-      if (need !== 0 && !(need === -1 && s.fin)) {
+      if (need !== 0 && !(need === -1 && fin)) {
         this.dropLayer(d, !shown)
         const copy = Buffer.from(buf.subarray(from, to))
-        this.pending.set(s.flow, {
+        this.pending.set(flow, {
           reg: d, chunks: [copy], length: copy.length,
           need: need === -1 ? -1 : copy.length + need,
-          nextSeq: (s.seq + len) >>> 0,
+          nextSeq: (seq + len) >>> 0,
         })
         return
       }
@@ -381,7 +383,7 @@ export class DissectionEngine implements TableSource {
       }
       if (pdu < 0 || pdu >= to - from) return
       from += pdu
-      const next = this.find(buf, s.table, s.key, s.alt, from)
+      const next = this.find(buf, table, key, alt, from)
       if (next === undefined) return
       d = next
     }

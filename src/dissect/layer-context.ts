@@ -91,6 +91,7 @@ export class LayerContext implements DissectContext {
   nextHandoff = 0
   handoff = 0
   streamNext: StreamDispatch | undefined
+  private readonly streamDispatch: StreamDispatch = { table: undefined as unknown as DissectorTable, key: 0, alt: undefined, flow: -1, seq: 0, fin: false }
   need = 0
   pdu = -1
   /** Absolute ends of the captured bytes and of the bytes on the wire in scope (limit() lowers them). */
@@ -192,7 +193,15 @@ export class LayerContext implements DissectContext {
 
   nextStream(table: string, key: number | string, at: number, stream: StreamPosition): void {
     this.next(table, key, at, stream.altKey)
-    this.streamNext = { table: this.nextTable!, key, alt: stream.altKey, flow: stream.flow, seq: stream.seq, fin: stream.fin === true }
+    // One object, refilled: the engine reads it before any layer it runs can call this again.
+    const s = this.streamDispatch
+    s.table = this.nextTable!
+    s.key = key
+    s.alt = stream.altKey
+    s.flow = stream.flow
+    s.seq = stream.seq
+    s.fin = stream.fin === true
+    this.streamNext = s
   }
 
   inError(): void {

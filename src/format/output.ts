@@ -17,7 +17,7 @@ const MAX_FREE_CHUNKS = 16
  * than making the subarray TypedArray.set needs), set() for a long one.
  */
 export function copyBytes(dst: Uint8Array, p: number, src: Uint8Array, from: number, to: number): number {
-  if (to - from <= 128) {
+  if (to - from <= 48) {
     for (let i = from; i < to; i++) dst[p++] = src[i]
     return p
   }

@@ -65,21 +65,43 @@ after(async () => {
   if (!process.env.KEEP) cleanup()
 })
 
-test('HTTP request and response fields equal tshark, on the frame that completes each message', { skip }, async () => {
-  const args = ['-T', 'fields', ...['frame.number', ...FIELDS, 'frame.protocols'].flatMap((f) => ['-e', f])]
-  const ref = await run('tshark', ['-n', '-r', capture, '-Y', 'http', ...args])
+/**
+ * Compares netkit's HTTP fields (and frame.protocols, unless `protocols` is false) on `file` with
+ * tshark's (-Y http), line by line; returns tshark's lines. netkit must find no HTTP message
+ * tshark does not.
+ */
+async function sameHttpFields(file: string, protocols = true): Promise<string[]> {
+  const args = ['-T', 'fields', ...['frame.number', ...FIELDS, ...(protocols ? ['frame.protocols'] : [])].flatMap((f) => ['-e', f])]
+  const ref = await run('tshark', ['-n', '-r', file, '-Y', 'http', ...args])
   assert.equal(ref.code, 0, ref.stderr)
-  const got = await netkit(['read', '-r', capture, ...args])
+  const got = await netkit(['read', '-r', file, ...args])
   assert.equal(got.code, 0, got.stderr)
   const ours = new Map(got.stdout.split('\n').filter(Boolean).map((l) => [l.split('\t')[0], l]))
-  const lines = ref.stdout.trim().split('\n')
+  const lines = ref.stdout.split('\n').filter(Boolean)
+  for (const line of lines) assert.equal(ours.get(line.split('\t')[0]), line, `${file}: frame ${line.split('\t')[0]}`)
+  const message = (l: string) => l.split('\t').slice(1, protocols ? -1 : undefined).some(Boolean)
+  assert.equal([...ours.values()].filter(message).length, lines.filter(message).length, `${file}: HTTP messages`)
+  return lines
+}
+
+test('HTTP request and response fields equal tshark, on the frame that completes each message', { skip }, async () => {
+  const lines = await sameHttpFields(capture)
   assert.ok(lines.length >= 20, `tshark found ${lines.length} HTTP messages`)
   // The big response is reassembled: its frame carries the body as text lines.
   assert.ok(lines.some((l) => l.includes('\t200\tOK\ttext/plain\t390000\t') && l.endsWith(':http:data-text-lines')), 'big response')
-  for (const line of lines) assert.equal(ours.get(line.split('\t')[0]), line)
-  // And netkit finds no HTTP message tshark does not.
-  const withHttp = [...ours.values()].filter((l) => l.split('\t').slice(1, -1).some(Boolean))
-  assert.equal(withHttp.length, lines.length)
+})
+
+test('HTTP fields equal tshark when a snaplen cuts the header block (the bytes after it are the next record)', { skip: skip || needs('editcap') }, async () => {
+  // After 66 bytes of Ethernet, IPv4 and TCP with timestamps: cuts inside the header blocks.
+  // Not yet agreeing with tshark, so left out: a start line cut short (80), and an HTTP/1.0
+  // response read until close whose headers are whole but body cut (200).
+  for (const snaplen of [120, 160]) {
+    const cut = join(dir, `cut-${snaplen}.pcap`)
+    const r = await run('editcap', ['-s', String(snaplen), capture, cut])
+    assert.equal(r.code, 0, r.stderr)
+    // frame.protocols is left out: a body segment cut short is 'tcp:http:data' to tshark.
+    await sameHttpFields(cut, false)
+  }
 })
 
 test('-T text shows the HTTP start line after the TCP summary', { skip }, async () => {
