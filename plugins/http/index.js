@@ -144,8 +144,16 @@ const http = defineDissector({
     // The message is complete: keep the request methods in step with the responses.
     if (methods) {
       if (kind === 1) {
-        if (queue) queue.push(method)
-        else methods.set(connection, [method])
+        if (queue) {
+          // A capture of one direction answers nothing: keep the latest MAX_PENDING requests.
+          if (queue.length >= MAX_PENDING) queue.shift()
+          queue.push(method)
+        } else {
+          // Bounded by live connections, not by the file: past MAX_CONNECTIONS the connection
+          // that was seen first (a Map iterates in insertion order) gives up its queue.
+          if (methods.size >= MAX_CONNECTIONS) methods.delete(methods.keys().next().value)
+          methods.set(connection, [method])
+        }
       } else if (queue && !(status >= 100 && status < 200)) queue.shift()
     }
     if (body > 0) {
@@ -355,7 +363,15 @@ function headerFields(view, ctx, f, eol) {
   }
 }
 
+/**
+ * Per TCP connection, the methods of the requests not yet answered (a response to HEAD has no
+ * body, RFC 9112 section 6.3). At most MAX_CONNECTIONS connections and MAX_PENDING requests
+ * per connection are kept.
+ * @returns {Map<number, string[]>}
+ */
 const newMethodTable = () => new Map()
+const MAX_CONNECTIONS = 65536
+const MAX_PENDING = 1024
 
 /**
  * Bytes of a chunked body starting at `at` (chunks, last chunk, trailers), or -1 when it is not
