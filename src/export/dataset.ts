@@ -22,8 +22,9 @@ import { literal, stagedSelect, type TableSchema } from './schema.js'
  * fragments; docs/performance.md, "Export memory: recycling the database"): a new database
  * every ~160 MiB of CSV (ten 16 MiB chunks) keeps a 10M-packet export's peak at the 1M one's.
  * A new database per chunk was worse (new threads and arenas each time).
+ * NETKIT_EXPORT_RECYCLE_BYTES sets it (the tests recycle often on small files).
  */
-const RECYCLE_BYTES = 160 << 20
+const RECYCLE_BYTES = Number(process.env.NETKIT_EXPORT_RECYCLE_BYTES) || 160 << 20
 
 /** What the manifest keeps per exported input. */
 export interface ManifestEntry {
