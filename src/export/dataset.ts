@@ -10,11 +10,21 @@
 import { createHash } from 'node:crypto'
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
-import type { DuckDBConnection } from '@duckdb/node-api'
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 import { processAlive } from '../capture/fanout.js'
 import { FileAccessError, NetkitError } from '../errors.js'
-import { DuckDbError, duckMessage, openDuckDb } from './duckdb.js'
+import { DuckDbError, duckMessage, openDuckDbInstance } from './duckdb.js'
 import { literal, stagedSelect, type TableSchema } from './schema.js'
+
+/**
+ * Staged CSV bytes converted by one DuckDB database before it is closed and a new one opened.
+ * DuckDB's memory between conversions creeps up conversion after conversion (jemalloc's arena
+ * fragments; docs/performance.md, "Export memory: recycling the database"): a new database
+ * every ~160 MiB of CSV (ten 16 MiB chunks) keeps a 10M-packet export's peak at the 1M one's.
+ * A new database per chunk was worse (new threads and arenas each time).
+ * NETKIT_EXPORT_RECYCLE_BYTES sets it (the tests recycle often on small files).
+ */
+const RECYCLE_BYTES = Number(process.env.NETKIT_EXPORT_RECYCLE_BYTES) || 160 << 20
 
 /** What the manifest keeps per exported input. */
 export interface ManifestEntry {
@@ -57,6 +67,9 @@ export function inputKey(path: string): string {
 export class Dataset {
   private manifest: Manifest = { version: 1, inputs: {} }
   private conn: DuckDBConnection | undefined
+  private db: DuckDBInstance | undefined
+  /** Staged CSV bytes the open database has converted. */
+  private converted = 0
   readonly staging: string
 
   private constructor(readonly dir: string) {
@@ -104,12 +117,13 @@ export class Dataset {
   }
 
   private async duck(): Promise<DuckDBConnection> {
+    if (this.converted >= RECYCLE_BYTES) this.closeDuck()
     if (this.conn === undefined) {
       // DuckDB's jemalloc reads this when the library loads (netkit export loads it here, first):
       // one arena instead of its two, for the one thread that converts (below). Two arenas kept
       // ~30 MiB more after sixty 16 MiB conversions, fragments in both. A user's own setting wins.
       process.env.DUCKDB_JE_MALLOC_CONF ??= 'narenas:1'
-      this.conn = await openDuckDb()
+      ;({ instance: this.db, conn: this.conn } = await openDuckDbInstance())
       // Rows of a part need not keep the staged order: without it COPY streams instead of
       // buffering whole partitions, so memory stays flat however long the input.
       await this.conn.run('SET preserve_insertion_order = false')
@@ -136,6 +150,7 @@ export class Dataset {
    */
   async convert(table: TableSchema, csvPath: string, captureFile: string, partPrefix: string): Promise<void> {
     const conn = await this.duck()
+    this.converted += statSync(csvPath).size
     const out = join(this.staging, table.name)
     mkdirSync(out, { recursive: true })
     try {
@@ -178,8 +193,15 @@ export class Dataset {
   close(): void {
     rmSync(this.staging, { recursive: true, force: true })
     rmSync(join(this.dir, LOCK), { force: true })
+    this.closeDuck()
+  }
+
+  private closeDuck(): void {
     this.conn?.closeSync()
+    this.db?.closeSync()
     this.conn = undefined
+    this.db = undefined
+    this.converted = 0
   }
 }
 

@@ -3,7 +3,7 @@
  * its start-up. One in-memory database per run; times are shown and cut into partitions in UTC.
  */
 import { NetkitError } from '../errors.js'
-import type { DuckDBConnection } from '@duckdb/node-api'
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 
 /** An error DuckDB raised (an SQL error, an unreadable file): its message, as DuckDB gave it. */
 export class DuckDbError extends NetkitError {
@@ -12,6 +12,11 @@ export class DuckDbError extends NetkitError {
 
 /** Opens an in-memory DuckDB and returns a connection, with TimeZone set to UTC. */
 export async function openDuckDb(): Promise<DuckDBConnection> {
+  return (await openDuckDbInstance()).conn
+}
+
+/** openDuckDb, with the database itself, for a caller that closes it (and frees its memory) before the process ends. */
+export async function openDuckDbInstance(): Promise<{ instance: DuckDBInstance; conn: DuckDBConnection }> {
   let api: typeof import('@duckdb/node-api')
   try {
     api = await import('@duckdb/node-api')
@@ -21,7 +26,7 @@ export async function openDuckDb(): Promise<DuckDBConnection> {
   const instance = await api.DuckDBInstance.create(':memory:')
   const conn = await instance.connect()
   await conn.run("SET TimeZone = 'UTC'")
-  return conn
+  return { instance, conn }
 }
 
 /** The first line of a DuckDB error's message. */

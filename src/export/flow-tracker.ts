@@ -36,7 +36,8 @@ export class FlowTracker {
   private readonly table = new FlowTable<TrackedConn>()
   private readonly live = new Set<TrackedConn>()
   private created = 0
-  private nowSec = 0
+  /** Time (seconds) of the last packet tracked. */
+  nowSec = 0
   /** Endpoint bytes in canonical order, for FlowTable's keys of finished flows. */
   private readonly pair = Buffer.alloc(32)
 
