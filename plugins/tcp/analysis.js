@@ -283,12 +283,12 @@ export class TcpAnalysis {
     if (!this.#wanted) return ta.flags
     const shown = hl <= 20 || readOptions(view, hl, fwd)
     if (ta.present && shown) this.#print(ctx, f, conv, ta)
-    return ta.flags
     if (flags & TcpFlags.SYN) {
       // Wireshark's verify_tcp_window_scaling: a SYN without the option means no scaling both ways.
       if (fwd.winScale === -1) { fwd.winScale = -2; rev.winScale = -2 }
       else if (flags & TcpFlags.ACK && rev.winScale === -2) fwd.winScale = -2
     }
+    return ta.flags
   }
 
   /**
