@@ -41,6 +41,9 @@ const TABLE_LABELS: Record<string, string> = { ethertype: 'ethertype' }
  */
 const TABLE_FALLBACKS: Record<string, string> = { 'gre.proto': 'ethertype' }
 
+/** The index of a table with no integer keys yet: all zero, never written (a table copies it on its first key). */
+const NO_SMALL_KEYS = new Uint16Array(0x10000)
+
 /** Whether a table key goes in DissectorTable's array: an integer 0..65535. */
 function isSmallKey(key: number | string): key is number {
   return typeof key === 'number' && key >= 0 && key <= 0xffff && (key | 0) === key
@@ -53,8 +56,13 @@ function isSmallKey(key: number | string): key is number {
 export class DissectorTable {
   readonly entries = new Map<number | string, RegisteredDissector>()
   readonly heuristics: RegisteredDissector[] = []
-  /** Entries under integer keys 0..65535 (ports, ethertypes, protocol numbers), by index. */
-  private readonly small: Array<RegisteredDissector | undefined> = []
+  /**
+   * Entries under integer keys 0..65535 (ports, ethertypes, protocol numbers): `smallIndex[key]`
+   * is the entry's place in `smallEntries`, whose place 0 is no entry. A zeroed typed array costs nothing
+   * to make at start-up, where a list filled up to the highest key (65535 for ethertypes) did.
+   */
+  private smallIndex = NO_SMALL_KEYS
+  private readonly smallEntries: Array<RegisteredDissector | undefined> = [undefined]
   /** The layer this table's dispatch adds to frame.protocols (`ethertype`), if any. */
   readonly label: string | undefined
   /** The table asked for a key this one has no entry for (see TABLE_FALLBACKS). */
@@ -66,7 +74,7 @@ export class DissectorTable {
 
   /** The dissector under `key`. */
   get(key: number | string): RegisteredDissector | undefined {
-    const d = isSmallKey(key) ? this.small[key] : this.entries.get(key)
+    const d = isSmallKey(key) ? this.smallEntries[this.smallIndex[key]] : this.entries.get(key)
     return d !== undefined || this.fallback === undefined ? d : this.fallback.get(key)
   }
 
@@ -74,9 +82,13 @@ export class DissectorTable {
   set(key: number | string, reg: RegisteredDissector): void {
     this.entries.set(key, reg)
     if (isSmallKey(key)) {
-      // Filled up to the key so the array stays a plain list (holes read as undefined).
-      while (this.small.length < key) this.small.push(undefined)
-      this.small[key] = reg
+      if (this.smallIndex === NO_SMALL_KEYS) this.smallIndex = new Uint16Array(0x10000)
+      const at = this.smallIndex[key]
+      if (at !== 0) this.smallEntries[at] = reg
+      else {
+        this.smallIndex[key] = this.smallEntries.length
+        this.smallEntries.push(reg)
+      }
     }
   }
 }
