@@ -53,7 +53,14 @@ export class FlowTable<T> {
    * keeps for them (the same array for as long as the pair is held): deleteKey() takes it.
    */
   set(data: Uint8Array, aOff: number, bOff: number, addrLen: number, aPort: number, bPort: number, value: T): Uint32Array {
-    const w = this.fill(data, aOff, bOff, addrLen, aPort, bPort)
+    return this.setKey(this.fill(data, aOff, bOff, addrLen, aPort, bPort), value)
+  }
+
+  /**
+   * Sets the value for the pair with these key words (as set() returned them, possibly from
+   * another table). Returns the key words this table keeps for the pair.
+   */
+  setKey(w: Uint32Array, value: T): Uint32Array {
     const b = this.hash(w) & this.mask
     const head = this.buckets[b]
     for (let e = head; e !== undefined; e = e.chain) {
