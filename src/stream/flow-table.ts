@@ -98,6 +98,23 @@ export class FlowTable<T> {
     for (let e of this.buckets) for (; e !== undefined; e = e.chain) yield e.value
   }
 
+  /** Forgets every pair whose value `drop` returns true for; returns how many. */
+  deleteWhere(drop: (value: T) => boolean): number {
+    let n = 0
+    const buckets = this.buckets
+    for (let b = 0; b < buckets.length; b++) {
+      let prev: Entry<T> | undefined
+      for (let e = buckets[b]; e !== undefined; e = e.chain) {
+        if (!drop(e.value)) { prev = e; continue }
+        if (prev === undefined) buckets[b] = e.chain
+        else prev.chain = e.chain
+        n++
+      }
+    }
+    this.entries -= n
+    return n
+  }
+
   /** Forgets the endpoints' value (as get() takes them); true when there was one. */
   delete(data: Uint8Array, aOff: number, bOff: number, addrLen: number, aPort: number, bPort: number): boolean {
     const w = this.fill(data, aOff, bOff, addrLen, aPort, bPort)
@@ -156,6 +173,25 @@ export class FlowTable<T> {
 
   private hash(w: Uint32Array): number {
     return hashEndpointWords(w, this.seed)
+  }
+}
+
+/**
+ * When a table that forgets idle entries looks for them: at most once per `calls` calls and per
+ * `interval` seconds of capture time, so its walk over every entry costs O(1) a packet
+ * amortised, whatever the timestamps do (a NaN time never sweeps).
+ */
+export class SweepSchedule {
+  private at = -Infinity
+  private count = 0
+  constructor(private readonly interval: number, private readonly calls = 4096) {}
+
+  /** Whether to sweep now, at capture time `time` (seconds). */
+  due(time: number): boolean {
+    if (++this.count < this.calls || !(time >= this.at)) return false
+    this.count = 0
+    this.at = time + this.interval
+    return true
   }
 }
 

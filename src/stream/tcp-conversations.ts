@@ -13,7 +13,7 @@
  * told apart as port reuse, as Wireshark tells it.
  */
 import { TcpFlags } from '../dissect/constants.js'
-import { FlowTable } from './flow-table.js'
+import { FlowTable, SweepSchedule } from './flow-table.js'
 import { addressText } from './tcp-segment.js'
 
 /**
@@ -110,12 +110,10 @@ export interface SegmentPlace {
 const EMPTY_KEY: Uint32Array = new Uint32Array(10)
 
 /**
- * How many expired conversations' endpoints are remembered for the port-reuse check: more than
- * one host's ephemeral port range (Linux: 28232 ports), in ~10 MiB at most.
+ * How many expired conversations' endpoints are remembered for the port-reuse check (~330 bytes
+ * of heap each): the most recent ones, where a client reusing its port is most likely.
  */
-const ENDED_KEPT = 1 << 16
-/** A self-expiring table sweeps at most once per this many segments (and per a quarter of its idle time). */
-const SWEEP_SEGMENTS = 4096
+const ENDED_KEPT = 4096
 
 function side(): FlowSide {
   return { base: -1, packets: 0, bytes: 0, payloadBytes: 0, syn: false, fin: false, rst: false, maxNextSeq: -1 }
@@ -145,8 +143,7 @@ export class TcpConversations {
   private endedCount = 0
   /** Seconds of capture time after which lookup() forgets a closed conversation (0: never). */
   private readonly forgetAfter: number
-  private sweepAt = -Infinity
-  private sinceSweep = 0
+  private readonly sweeps: SweepSchedule | undefined
   /**
    * `retain`: keep every conversation in `all` (default true). `forgetClosedAfter`: lookup()
    * itself expires conversations closed (FIN both ways, or RST) and idle that many seconds of
@@ -155,6 +152,7 @@ export class TcpConversations {
   constructor(options: { retain?: boolean; forgetClosedAfter?: number } = {}) {
     this.retain = options.retain ?? true
     this.forgetAfter = options.forgetClosedAfter ?? 0
+    this.sweeps = this.forgetAfter > 0 ? new SweepSchedule(this.forgetAfter / 4) : undefined
   }
 
   /** Number of conversations (the next tcp.stream index). */
@@ -174,13 +172,7 @@ export class TcpConversations {
   lookup(data: Buffer, s: TcpSegmentFacts): SegmentPlace {
     const { srcOffset, dstOffset, addrLength, sport, dport, seq, ack, flags } = s
     const time = s.sec + s.nsec / 1e9
-    // A sweep walks every held conversation, so it runs at most once per SWEEP_SEGMENTS lookups
-    // whatever the timestamps do (a capture time NaN never reaches sweepAt).
-    if (this.forgetAfter > 0 && ++this.sinceSweep >= SWEEP_SEGMENTS && time >= this.sweepAt) {
-      this.sinceSweep = 0
-      this.sweepAt = time + this.forgetAfter / 4
-      this.expire(time, this.forgetAfter)
-    }
+    if (this.sweeps?.due(time)) this.expire(time, this.forgetAfter)
     // Canonical order: the endpoint with the smaller (address, port) first.
     let low = sport <= dport
     for (let i = 0; i < addrLength; i++) {
@@ -267,24 +259,19 @@ export class TcpConversations {
    * closed (FIN both ways or RST), so memory follows live flows on long captures. Their indices
    * stay used. Returns how many were dropped.
    */
-  expire(time: number, idleSeconds: number, onDrop?: (c: TcpConversation) => void): number {
-    const keep: TcpConversation[] = []
-    let n = 0
-    // Without `all`, the conversations that can still get packets are the ones in the table
-    // (gathered first: deleting changes it).
-    const live = this.retain ? this.all : [...this.flows.values()]
-    for (const c of live) {
-      const closed = (c.ab.fin && c.ba.fin) || c.ab.rst || c.ba.rst
-      if (closed && c.lastTime < time - idleSeconds) {
-        this.flows.deleteKey(c.key, c)
-        this.remember(c.key)
-        onDrop?.(c)
-        n++
-      } else if (this.retain) keep.push(c)
-    }
-    if (n > 0 && this.retain) {
-      this.all.length = 0
-      this.all.push(...keep)
+  expire(time: number, idleSeconds: number): number {
+    const before = time - idleSeconds
+    const ended = (c: TcpConversation) => ((c.ab.fin && c.ba.fin) || c.ab.rst || c.ba.rst) && c.lastTime < before
+    const n = this.flows.deleteWhere((c) => {
+      if (!ended(c)) return false
+      this.remember(c.key)
+      return true
+    })
+    // `all` also holds conversations port reuse replaced in the table.
+    if (this.retain) {
+      let kept = 0
+      for (const c of this.all) if (!ended(c)) this.all[kept++] = c
+      this.all.length = kept
     }
     return n
   }

@@ -5,13 +5,14 @@
  * capture (the second recording's times shifted with editcap), 500 more connections (enough
  * segments for the table's sweeps to run) and a last one from the same client port again, which
  * tshark marks as reusing the ports of the first. tcp.stream, sequence numbers, the analysis
- * flags and the HTTP fields equal tshark's on every packet.
+ * flags and the HTTP fields equal tshark's on every packet, and the -T text lines (whose relative
+ * sequence numbers come from a table of tcpdump's own, forgotten the same way) tcpdump's.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import { join } from 'node:path'
-import { needs, sh, tempDir, tsharkFields } from '../helpers/cli.js'
+import { needs, netkit, run, sh, tempDir, tsharkFields } from '../helpers/cli.js'
 import { freePort, recordWithTcpdump } from '../helpers/servers.js'
 import { compareWithTshark } from './field-compare.js'
 
@@ -54,4 +55,12 @@ test('closed conversations forgotten after 60 s of capture time: the fields stil
   const r = await compareWithTshark(file, FIELDS)
   assert.ok(r.total > 5000 * FIELDS.length / 2, `${r.total} values compared`)
   assert.deepEqual(r.mismatches, [], `${r.agree}/${r.total} values equal`)
+
+  // What follows the length is the application layer, which each tool decodes its own way.
+  const tcpLines = (text: string) => text.split('\n').filter((l) => l.includes(': Flags [')).map((l) => l.replace(/(, length \d+).*$/, '$1'))
+  const want = tcpLines((await run('tcpdump', ['-n', '-r', file])).stdout)
+  const got = await netkit(['read', '-r', file])
+  assert.equal(got.code, 0, got.stderr)
+  assert.ok(want.length > 5000, `tcpdump printed ${want.length} TCP lines`)
+  assert.deepEqual(tcpLines(got.stdout), want)
 })
