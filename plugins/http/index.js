@@ -375,7 +375,7 @@ function headerFields(view, ctx, f, eol) {
  */
 const newMethodTable = () => Object.assign(new Map(), { sweepAt: SWEEP_MIN })
 /** The smallest table size at which answered connections are dropped. */
-const SWEEP_MIN = 4096
+const SWEEP_MIN = 1024
 
 /**
  * Drops the connections whose requests were all answered, and sets the next sweep at twice the
