@@ -4,7 +4,7 @@
 // LLMNR (RFC 4795, port 5355), which share the format: the header, questions and resource
 // records with tshark's dns.* fields, queries paired with their responses (dns.response_to,
 // dns.time), and tcpdump's summary line.
-import { defineDissector, FlowTable, Port, Table } from 'netkit/plugin'
+import { defineDissector, FlowTable, IpProto, Port, Table } from 'netkit/plugin'
 import { readName, name } from './names.js'
 import { dnsLine } from './tcpdump-line.js'
 import { record } from './records.js'
@@ -152,7 +152,9 @@ function define(protocol, title, kind, register) {
 function dissect(view, ctx, f, kind) {
   let m = 0
   let length = view.reported
-  const overTcp = ctx.flow >= 0
+  // Over TCP a message has a length prefix (RFC 1035 section 4.2.2), whether TCP hands the
+  // stream (flow) or a segment on its own (handoff IpProto.TCP: the summary line alone is shown).
+  const overTcp = ctx.flow >= 0 || ctx.handoff === IpProto.TCP
   if (overTcp) {
     if (view.reported < 2) return ctx.needMore(2 - view.reported)
     const n = view.u16(0)

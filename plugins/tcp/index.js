@@ -95,7 +95,8 @@ export default defineDissector({
     const run = ctx.state('tcp.analysis', newAnalysis) // wire-tcp: sequence analysis when asked for
     // A protocol above gets the stream: the analysis then also decides which segments it gets
     // (a retransmission's bytes do not go up again), so it sees every segment of the connection.
-    const above = ctx.addrLength !== 0 && ctx.hasNext(Table.TCP_PORT, lo, hi)
+    // Not when only tcpdump's line is shown: tcpdump decodes each segment as it comes.
+    const above = !ctx.summaryOnly && ctx.addrLength !== 0 && ctx.hasNext(Table.TCP_PORT, lo, hi)
     const analysis = run.wants(ctx, f) || above ? run : undefined
     let held = false
     if (ctx.addrLength !== 0 && (ctx.wants(f.stream) || ctx.wants(f.seq) || ctx.wants(f.ack) || ctx.wants(f.nxtseq) || analysis !== undefined)) {
@@ -159,7 +160,7 @@ export default defineDissector({
           position.fin = (flags & FIN) !== 0
           ctx.nextStream(Table.TCP_PORT, lo, hl, position)
         }
-      } else ctx.next(Table.TCP_PORT, lo, hl, hi)
+      } else ctx.next(Table.TCP_PORT, lo, hl, hi, IpProto.TCP) // the segment alone: the layer above learns it is TCP's
     }
   },
 })

@@ -40,6 +40,13 @@ export interface DissectContext {
   /** True when the output shows per-packet summary lines (call `info` only then). */
   readonly wantsInfo: boolean
   /**
+   * True when the run records nothing but the summary line (`-T text` without a display filter):
+   * no field and no list of layers. The summary line is tcpdump's, and tcpdump decodes each
+   * segment of a byte stream on its own, so a transport then hands each payload up with next()
+   * rather than reassembling it for nextStream() (as plugins/tcp does).
+   */
+  readonly summaryOnly: boolean
+  /**
    * Reads an unsigned big-endian number of `size` bytes (1, 2, 3 or 4) at `at` and records it as
    * `field`; for address, string and byte fields records those bytes. Returns the number (0 for
    * non-numeric fields). Throws (as truncation) if the bytes were not captured.

@@ -82,6 +82,7 @@ export class DissectionEngine implements TableSource {
     this.prune = !needs.info && !needs.allFields && !needs.allLayers && !this.protocolsWanted
     this.ctx = new LayerContext(this.store, this.wanted, registry.fields, this)
     this.ctx.wantsInfo = needs.info === true
+    this.ctx.summaryOnly = needs.info === true && !needs.allLayers && !this.protocolsWanted && !this.wanted.includes(1)
     this.useful = new Uint8Array(registry.dissectors.length)
     this.linkTable = this.table('link')
     this.packet = new DissectedPacket(registry, this.store, this.store.layers, this.names, this.ctx.line)

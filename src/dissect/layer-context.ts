@@ -39,6 +39,7 @@ export class LayerContext implements DissectContext {
   sec = 0
   nsec = 0
   wantsInfo = false
+  summaryOnly = false
   srcOffset = -1
   dstOffset = -1
   addrLength = 0

@@ -207,6 +207,23 @@ test('display filters on analysis fields select tshark\'s packets', { skip, time
   }
 })
 
+test('-T text: every line of the lossy HTTP connections equals tcpdump -n\'s, retransmitted segments included', { skip, timeout: 120_000 }, async () => {
+  const file = await capture()
+  // The capture has HTTP segments that tshark calls retransmissions (their bytes do not reach
+  // tshark's HTTP again): tcpdump, which does no such analysis, decodes them as any segment.
+  const again = tsharkFields(file, ['frame.number'], ['-Y', 'tcp.port == 8080 && tcp.analysis.retransmission && tcp.len > 0'])
+  assert.ok(again.trim().split('\n').length > 0 && again.trim() !== '', 'the capture has retransmitted HTTP segments')
+  const want = (await run('tcpdump', ['-n', '-r', file])).stdout.split('\n')
+  const r = await netkit(['read', '-r', file])
+  assert.equal(r.code, 0, r.stderr)
+  const got = r.stdout.split('\n')
+  assert.equal(got.length, want.length)
+  const http = (l: string) => /\.8080[ :]/.test(l)
+  const differ = want.flatMap((l, i) => (http(l) && got[i] !== l ? [`tcpdump: ${l}\nnetkit:  ${got[i]}`] : []))
+  assert.ok(want.filter(http).length > 1000, `${want.filter(http).length} HTTP lines`)
+  assert.deepEqual(differ.slice(0, 5), [], `${differ.length} lines differ`)
+})
+
 test('tcp.analysis.* equals tshark on every file of the shared corpus', { skip: corpusFiles().length === 0 ? 'the shared corpus (../shared/corpus) is not here' : needs('tshark'), timeout: 300_000 }, async () => {
   for (const file of corpusFiles()) {
     // Files tshark cannot read, and files without TCP, have nothing to compare (the shared,
