@@ -76,11 +76,15 @@ const http = defineDissector({
     }
     const whole = view.captured === view.reported
     const eol = startLf < 0 ? view.captured : startLf
-    scanHead(view, eol)
-    const bodyStart = head.bodyStart
-    // Over a stream, a message whose headers are not all here waits for more segments
-    // (its fields then land on the frame that completes it, as tshark shows them).
-    if (!head.complete && whole && ctx.flow >= 0) return ctx.needMore(1)
+    // The header block frames the message, which matters only over a stream: a message whose
+    // headers are not all here waits for more segments (its fields then land on the frame that
+    // completes it, as tshark shows them).
+    let bodyStart = -1
+    if (ctx.flow >= 0) {
+      scanHead(view, eol)
+      bodyStart = head.bodyStart
+      if (!head.complete && whole) return ctx.needMore(1)
+    }
     const lineEnd = eol > 0 && view.u8(eol - 1) === 0x0d ? eol - 1 : eol
     const methods = ctx.flow >= 0 ? ctx.state('http.methods', newMethodTable) : undefined
     const connection = ctx.flow >> 1
