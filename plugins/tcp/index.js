@@ -107,7 +107,7 @@ export default defineDissector({
       // an ICMP error quotes has none for tshark: raw numbers, no length, no analysis.
       if (ctx.quoted) { rel = seq; relAck = ack }
       if (analysis !== undefined) {
-        const a = analysis.analyze(ctx, f, view, c, place.fromA, place.reused, mine.base, seq, ack, flags, view.u16(14), !ctx.quoted && view.reported >= hl ? payload : -1, hl)
+        const a = analysis.analyze(ctx, f, view, place, s, !ctx.quoted && view.reported >= hl ? payload : -1, hl)
         held = payload > 0 && TcpAnalysis.holdsBack(a, place.seen >= payload)
       }
     }
