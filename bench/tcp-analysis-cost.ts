@@ -7,26 +7,25 @@
  * checkout runs in the same process, passes alternating. It prints ns per segment beyond the same
  * loop without analyze(): the minimum and the median of the passes after the first 10.
  *
- *   node --import tsx bench/read-real.ts --packets 200000   # makes the file once
  *   node --import tsx bench/tcp-analysis-cost.ts [--packets 200000] [--passes 50] [--baseline DIR]
  */
-import { readFileSync, existsSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { root } from '../test/helpers/cli.js'
 import { ByteView } from '../src/dissect/byte-view.js'
 import { TcpConversations, type TcpConversation, type TcpSegmentFacts } from '../src/stream/tcp-conversations.js'
 import { arg, median } from './lib/measure.js'
+import { realCaptureMissing, realFile } from './lib/real-capture.js'
 
 const packets = Number(arg('--packets', '200000'))
 const passes = Math.max(12, Number(arg('--passes', '50')))
 const baseline = arg('--baseline', '')
-const file = join(tmpdir(), 'netkit-read-real', `real-v2-${packets}.pcap`)
-if (!existsSync(file)) {
-  console.error(`no ${file}: run node --import tsx bench/read-real.ts --packets ${packets} first`)
-  process.exit(2)
+if (realCaptureMissing().length > 0) {
+  console.log('bench/tcp-analysis-cost needs tcpdump, wrk and nginx (for the capture); skipped')
+  process.exit(0)
 }
+const file = await realFile(packets)
 
 /** The segments, at most 100k: header bytes copied side by side (the file's cache misses are not the analysis'). */
 const MAX = 100_000
