@@ -14,5 +14,5 @@ export { FragmentTable, type FragmentLimits, type Reassembled } from './dissect/
 export { ipv6Text } from './dissect/field-types.js'
 export { EtherType, IpProto, LlcSap, Port, PppProtocol, TcpFlags, TcpOption, Table, LinkType } from './dissect/constants.js'
 export { TcpConversations, type TcpConversation, type TcpSegmentFacts, type FlowSide, type SegmentPlace } from './stream/tcp-conversations.js'
-export { FlowTable } from './stream/flow-table.js'
+export { FlowTable, SweepSchedule } from './stream/flow-table.js'
 export * from './http/framing.js'

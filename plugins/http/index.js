@@ -149,8 +149,10 @@ const http = defineDissector({
           if (queue.length >= MAX_PENDING) queue.shift()
           queue.push(method)
         } else {
-          // Bounded by live connections, not by the file: past MAX_CONNECTIONS the connection
-          // that was seen first (a Map iterates in insertion order) gives up its queue.
+          // Bounded by live connections, not by the file: connections with every request
+          // answered are dropped now and then, and past MAX_CONNECTIONS the connection that was
+          // seen first (a Map iterates in insertion order) gives up its queue.
+          if (methods.size >= methods.sweepAt) dropAnswered(methods)
           if (methods.size >= MAX_CONNECTIONS) methods.delete(methods.keys().next().value)
           methods.set(connection, [method])
         }
@@ -366,10 +368,24 @@ function headerFields(view, ctx, f, eol) {
 /**
  * Per TCP connection, the methods of the requests not yet answered (a response to HEAD has no
  * body, RFC 9112 section 6.3). At most MAX_CONNECTIONS connections and MAX_PENDING requests
- * per connection are kept.
- * @returns {Map<number, string[]>}
+ * per connection are kept. A connection keeps its (empty) queue between requests, so a
+ * keep-alive connection allocates nothing per request; `sweepAt` is the size at which the
+ * empty ones are dropped.
+ * @returns {Map<number, string[]> & { sweepAt: number }}
  */
-const newMethodTable = () => new Map()
+const newMethodTable = () => Object.assign(new Map(), { sweepAt: SWEEP_MIN })
+/** The smallest table size at which answered connections are dropped. */
+const SWEEP_MIN = 1024
+
+/**
+ * Drops the connections whose requests were all answered, and sets the next sweep at twice the
+ * size left (so sweeps cost O(1) a request, amortised).
+ * @param {Map<number, string[]> & { sweepAt: number }} methods
+ */
+function dropAnswered(methods) {
+  for (const [connection, queue] of methods) if (queue.length === 0) methods.delete(connection)
+  methods.sweepAt = Math.max(SWEEP_MIN, methods.size * 2)
+}
 const MAX_CONNECTIONS = 65536
 const MAX_PENDING = 1024
 

@@ -10,12 +10,20 @@ import { analysisFields, TcpAnalysis } from './analysis.js' // wire-tcp: sequenc
 const { FIN, SYN, RST, ACK } = TcpFlags
 
 /**
+ * Seconds of capture time a closed conversation (FIN both ways, or RST) is kept after its last
+ * packet: Linux's TIME-WAIT (TCP_TIMEWAIT_LEN, 60 s; RFC 9293 section 3.6.1 asks 2 MSL), after
+ * which neither host accepts a segment of it and its ports open with a new SYN. Its analysis
+ * state goes with it, so a read's memory follows the live connections, not the file's length.
+ */
+const CLOSED_KEPT_SECONDS = 60
+
+/**
  * The run's conversations, and the one segment object their lookup reads (refilled per
  * packet). Only the numbering is needed here: conversations replaced by port reuse are not
  * retained.
  */
 const newTracking = () => ({
-  conversations: new TcpConversations({ retain: false }),
+  conversations: new TcpConversations({ retain: false, forgetClosedAfter: CLOSED_KEPT_SECONDS }),
   /** @type {import('netkit').TcpSegmentFacts} */
   segment: {
     srcOffset: 0, dstOffset: 0, addrLength: 0, sport: 0, dport: 0, seq: 0, ack: 0, flags: 0,

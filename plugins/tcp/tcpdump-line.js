@@ -2,7 +2,7 @@
 // The TCP part of `-T text`, as tcpdump prints it: flags, sequence numbers relative to the
 // connection's first acknowledged segment (tcpdump's own per-connection table, which is not
 // tshark's), window, urgent pointer, options, length.
-import { FlowTable, TcpFlags, TcpOption } from 'netkit/plugin'
+import { FlowTable, SweepSchedule, TcpFlags, TcpOption } from 'netkit/plugin'
 
 const { FIN, SYN, RST, PSH, ACK, URG, ECE, CWR } = TcpFlags
 
@@ -21,10 +21,19 @@ for (const [kind, name] of /** @type {Array<[number, string]>} */ ([
 class Bases {
   seq = 0
   ack = 0
+  /** FIN seen from the low side (1) and the high side (2), or a RST (3): closed at 3. */
+  closed = 0
+  /** Capture time of the connection's last segment with ACK (seconds). */
+  last = 0
 }
 
 /** Connections remembered for relative numbers; past this many the table starts over. */
 const MAX_CONNECTIONS = 1 << 20
+/**
+ * A closed connection's bases are forgotten this long (capture time) after its last segment, as
+ * plugins/tcp forgets its conversation (Linux's TIME-WAIT), so the table follows live connections.
+ */
+const CLOSED_KEPT_SECONDS = 60
 
 /** `Flags [...]` for each value of the flag byte (made once: no string per packet). */
 const FLAGS_TEXT = Array.from({ length: 256 }, (_, flags) => {
@@ -33,7 +42,11 @@ const FLAGS_TEXT = Array.from({ length: 256 }, (_, flags) => {
   return `Flags [${letters || 'none'}]`
 })
 
-const newBasesTable = () => /** @type {import('netkit').FlowTable<Bases>} */ (new FlowTable())
+const newBasesTable = () => ({
+  /** @type {import('netkit').FlowTable<Bases>} */
+  table: new FlowTable(),
+  sweeps: new SweepSchedule(CLOSED_KEPT_SECONDS / 4),
+})
 
 /**
  * Writes the text after the endpoints: `Flags [S.], seq 1:62, ack 1, win 512, options [...],
@@ -57,7 +70,9 @@ export function tcpdumpInfo(line, view, ctx, sport, dport, seq, ack, flags, hl, 
         if (d[src + i] !== d[dst + i]) { rev = d[src + i] > d[dst + i]; break }
       }
     }
-    const table = ctx.state('tcp.tcpdump-bases', newBasesTable)
+    const { table, sweeps } = ctx.state('tcp.tcpdump-bases', newBasesTable)
+    const now = ctx.sec
+    if (sweeps.due(now)) table.deleteWhere((b) => b.closed === 3 && b.last < now - CLOSED_KEPT_SECONDS)
     const lo = rev ? dst : src, hi = rev ? src : dst
     const loPort = rev ? dport : sport, hiPort = rev ? sport : dport
     let th = table.get(d, lo, hi, n, loPort, hiPort)
@@ -77,6 +92,9 @@ export function tcpdumpInfo(line, view, ctx, sport, dport, seq, ack, flags, hl, 
     }
     thseq = th.seq
     thack = th.ack
+    th.last = now
+    if (flags & RST) th.closed = 3
+    else if (flags & FIN) th.closed |= rev ? 2 : 1
   }
   line.text(FLAGS_TEXT[flags & 0xff])
   if (payload > 0) line.text(', seq ').dec(seq).char(0x3a).dec((seq + payload) >>> 0)

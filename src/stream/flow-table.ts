@@ -53,7 +53,14 @@ export class FlowTable<T> {
    * keeps for them (the same array for as long as the pair is held): deleteKey() takes it.
    */
   set(data: Uint8Array, aOff: number, bOff: number, addrLen: number, aPort: number, bPort: number, value: T): Uint32Array {
-    const w = this.fill(data, aOff, bOff, addrLen, aPort, bPort)
+    return this.setKey(this.fill(data, aOff, bOff, addrLen, aPort, bPort), value)
+  }
+
+  /**
+   * Sets the value for the pair with these key words (as set() returned them, possibly from
+   * another table). Returns the key words this table keeps for the pair.
+   */
+  setKey(w: Uint32Array, value: T): Uint32Array {
     const b = this.hash(w) & this.mask
     const head = this.buckets[b]
     for (let e = head; e !== undefined; e = e.chain) {
@@ -89,6 +96,23 @@ export class FlowTable<T> {
   /** Every value held (in no particular order). */
   *values(): IterableIterator<T> {
     for (let e of this.buckets) for (; e !== undefined; e = e.chain) yield e.value
+  }
+
+  /** Forgets every pair whose value `drop` returns true for; returns how many. */
+  deleteWhere(drop: (value: T) => boolean): number {
+    let n = 0
+    const buckets = this.buckets
+    for (let b = 0; b < buckets.length; b++) {
+      let prev: Entry<T> | undefined
+      for (let e = buckets[b]; e !== undefined; e = e.chain) {
+        if (!drop(e.value)) { prev = e; continue }
+        if (prev === undefined) buckets[b] = e.chain
+        else prev.chain = e.chain
+        n++
+      }
+    }
+    this.entries -= n
+    return n
   }
 
   /** Forgets the endpoints' value (as get() takes them); true when there was one. */
@@ -149,6 +173,25 @@ export class FlowTable<T> {
 
   private hash(w: Uint32Array): number {
     return hashEndpointWords(w, this.seed)
+  }
+}
+
+/**
+ * When a table that forgets idle entries looks for them: at most once per `calls` calls and per
+ * `interval` seconds of capture time, so its walk over every entry costs O(1) a packet
+ * amortised, whatever the timestamps do (a NaN time never sweeps).
+ */
+export class SweepSchedule {
+  private at = -Infinity
+  private count = 0
+  constructor(private readonly interval: number, private readonly calls = 4096) {}
+
+  /** Whether to sweep now, at capture time `time` (seconds). */
+  due(time: number): boolean {
+    if (++this.count < this.calls || !(time >= this.at)) return false
+    this.count = 0
+    this.at = time + this.interval
+    return true
   }
 }
 

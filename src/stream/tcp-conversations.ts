@@ -8,10 +8,12 @@
  * The table keeps conversations in a FlowTable keyed by the endpoints in canonical order (the
  * smaller address, then port, first), which hashes them with a random per-table key and
  * allocates nothing per packet. Idle closed conversations can be expired to bound memory on
- * long captures.
+ * long captures, by the caller (expire()) or by the table itself (`forgetClosedAfter`); the
+ * endpoints of the most recent expired ones are remembered, so a SYN that reuses them is still
+ * told apart as port reuse, as Wireshark tells it.
  */
 import { TcpFlags } from '../dissect/constants.js'
-import { FlowTable } from './flow-table.js'
+import { FlowTable, SweepSchedule } from './flow-table.js'
 import { addressText } from './tcp-segment.js'
 
 /**
@@ -112,6 +114,12 @@ export interface SegmentPlace {
 
 const EMPTY_KEY: Uint32Array = new Uint32Array(10)
 
+/**
+ * How many expired conversations' endpoints are remembered for the port-reuse check (~330 bytes
+ * of heap each): the most recent ones, where a client reusing its port is most likely.
+ */
+const ENDED_KEPT = 4096
+
 function side(): FlowSide {
   return { base: -1, packets: 0, bytes: 0, payloadBytes: 0, syn: false, fin: false, rst: false, maxNextSeq: -1 }
 }
@@ -132,13 +140,34 @@ export class TcpConversations {
   private created = 0
   private readonly flows = new FlowTable<TcpConversation>()
   private readonly place: SegmentPlace = { conversation: undefined as unknown as TcpConversation, fromA: true, reused: false, seen: 0 }
-  constructor(options: { retain?: boolean } = {}) {
+  /** Endpoints of expired conversations (value: when they were remembered), ENDED_KEPT at most. */
+  private readonly ended = new FlowTable<number>()
+  /** The keys of `ended` in the order remembered, as a ring, with the value each was given. */
+  private readonly endedKeys: Uint32Array[] = []
+  private readonly endedSerials: number[] = []
+  private endedCount = 0
+  /** Seconds of capture time after which lookup() forgets a closed conversation (0: never). */
+  private readonly forgetAfter: number
+  private readonly sweeps: SweepSchedule | undefined
+  /**
+   * `retain`: keep every conversation in `all` (default true). `forgetClosedAfter`: lookup()
+   * itself expires conversations closed (FIN both ways, or RST) and idle that many seconds of
+   * capture time, so memory follows the live flows of the capture, not its length.
+   */
+  constructor(options: { retain?: boolean; forgetClosedAfter?: number } = {}) {
     this.retain = options.retain ?? true
+    this.forgetAfter = options.forgetClosedAfter ?? 0
+    this.sweeps = this.forgetAfter > 0 ? new SweepSchedule(this.forgetAfter / 4) : undefined
   }
 
   /** Number of conversations (the next tcp.stream index). */
   get count(): number {
     return this.created
+  }
+
+  /** Number of conversations held (not yet expired). */
+  get held(): number {
+    return this.flows.size
   }
 
   /**
@@ -148,6 +177,7 @@ export class TcpConversations {
   lookup(data: Buffer, s: TcpSegmentFacts): SegmentPlace {
     const { srcOffset, dstOffset, addrLength, sport, dport, seq, ack, flags } = s
     const time = s.sec + s.nsec / 1e9
+    if (this.sweeps?.due(time)) this.expire(time, this.forgetAfter)
     // Canonical order: the endpoint with the smaller (address, port) first.
     let low = sport <= dport
     for (let i = 0; i < addrLength; i++) {
@@ -161,7 +191,9 @@ export class TcpConversations {
     const flows = this.flows
     let conv = flows.get(data, loOff, hiOff, addrLength, loPort, hiPort)
     let fromA = conv === undefined ? true : conv.lowIsA === low
-    let reused = false
+    // A pure SYN on the endpoints of an expired conversation reuses its ports.
+    let reused = conv === undefined && this.endedCount > 0 && (flags & (TcpFlags.SYN | TcpFlags.ACK)) === TcpFlags.SYN &&
+      this.ended.get(data, loOff, hiOff, addrLength, loPort, hiPort) !== undefined
     if (conv !== undefined && (flags & (TcpFlags.SYN | TcpFlags.ACK)) === TcpFlags.SYN) {
       const mine = fromA ? conv.ab : conv.ba
       // Port reuse: a new conversation takes the old one's place in the table.
@@ -232,24 +264,31 @@ export class TcpConversations {
    * closed (FIN both ways or RST), so memory follows live flows on long captures. Their indices
    * stay used. Returns how many were dropped.
    */
-  expire(time: number, idleSeconds: number, onDrop?: (c: TcpConversation) => void): number {
-    const keep: TcpConversation[] = []
-    let n = 0
-    // Without `all`, the conversations that can still get packets are the ones in the table
-    // (gathered first: deleting changes it).
-    const live = this.retain ? this.all : [...this.flows.values()]
-    for (const c of live) {
-      const closed = (c.ab.fin && c.ba.fin) || c.ab.rst || c.ba.rst
-      if (closed && c.lastTime < time - idleSeconds) {
-        this.flows.deleteKey(c.key, c)
-        onDrop?.(c)
-        n++
-      } else if (this.retain) keep.push(c)
-    }
-    if (n > 0 && this.retain) {
-      this.all.length = 0
-      this.all.push(...keep)
+  expire(time: number, idleSeconds: number): number {
+    const before = time - idleSeconds
+    const ended = (c: TcpConversation) => ((c.ab.fin && c.ba.fin) || c.ab.rst || c.ba.rst) && c.lastTime < before
+    const n = this.flows.deleteWhere((c) => {
+      if (!ended(c)) return false
+      this.remember(c.key)
+      return true
+    })
+    // `all` also holds conversations port reuse replaced in the table.
+    if (this.retain) {
+      let kept = 0
+      for (const c of this.all) if (!ended(c)) this.all[kept++] = c
+      this.all.length = kept
     }
     return n
+  }
+
+  /** Remembers an expired conversation's endpoints, forgetting the oldest past ENDED_KEPT. */
+  private remember(key: Uint32Array): void {
+    const serial = this.endedCount++
+    const slot = serial % ENDED_KEPT
+    if (serial >= ENDED_KEPT) this.ended.deleteKey(this.endedKeys[slot], this.endedSerials[slot])
+    // The same endpoints remembered again keep one entry, under the newer value: the older slot's
+    // deleteKey() then finds another value and leaves it.
+    this.endedKeys[slot] = this.ended.setKey(key, serial)
+    this.endedSerials[slot] = serial
   }
 }

@@ -82,3 +82,36 @@ test('expire() forgets idle closed conversations, with or without `all` kept', (
     assert.equal(seg(0, 2000, 80, 0x10, 101), open, 'an open one stays')
   }
 })
+
+test('forgetClosedAfter: lookup() expires closed idle conversations itself, and a SYN on their ports is still port reuse', () => {
+  const table = new TcpConversations({ retain: false, forgetClosedAfter: 60 })
+  const data = Buffer.from([10, 0, 0, 1, 10, 0, 0, 2])
+  const seg = (src: number, sport: number, dport: number, seq: number, flags: number, t: number) =>
+    table.lookup(data, { srcOffset: src, dstOffset: 4 - src, addrLength: 4, sport, dport, seq, ack: 1, flags, frame: 1, sec: t, nsec: 0, wireLength: 60, payloadLength: 0 })
+  const first = seg(0, 1000, 80, 100, 0x02, 1).conversation // SYN
+  seg(4, 80, 1000, 500, 0x12, 1) // SYN-ACK
+  seg(0, 1000, 80, 101, 0x11, 2) // FIN
+  seg(4, 80, 1000, 501, 0x11, 2) // FIN
+  const open = seg(0, 2000, 80, 7, 0x02, 3).conversation
+  const halfClosed = seg(0, 3000, 80, 9, 0x11, 3).conversation // FIN one way only: not closed
+  // Many segments of one more connection, 100 s later: the sweeps run.
+  for (let i = 0; i < 10000; i++) seg(0, 4000, 80, 1 + i, 0x10, 100)
+  assert.equal(table.held, 3, 'the closed conversation is forgotten, the open and half-closed ones kept')
+  assert.equal(seg(0, 2000, 80, 7, 0x10, 101).conversation, open)
+  assert.equal(seg(0, 3000, 80, 9, 0x10, 101).conversation, halfClosed)
+  const again = seg(0, 1000, 80, 9999, 0x02, 102)
+  assert.ok(again.reused, 'a new SYN on the forgotten conversation\'s ports is port reuse')
+  assert.notEqual(again.conversation, first)
+  assert.equal(again.conversation.index, 4, 'the next index: the forgotten one stays used')
+  assert.equal(seg(0, 5000, 80, 1, 0x02, 102).reused, false, 'new ports are not reuse')
+})
+
+test('without forgetClosedAfter nothing is expired by lookup()', () => {
+  const table = new TcpConversations({ retain: false })
+  const data = Buffer.from([10, 0, 0, 1, 10, 0, 0, 2])
+  const seg = (sport: number, flags: number, t: number) =>
+    table.lookup(data, { srcOffset: 0, dstOffset: 4, addrLength: 4, sport, dport: 80, seq: 1, ack: 1, flags, frame: 1, sec: t, nsec: 0, wireLength: 60, payloadLength: 0 })
+  seg(1000, 0x04, 1) // RST: closed
+  for (let i = 0; i < 10000; i++) seg(2000, 0x10, 1000)
+  assert.equal(table.held, 2)
+})
