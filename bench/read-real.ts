@@ -11,10 +11,11 @@
  * and on a file a tenth as long (memory must not grow with the file). Ratios are peer time /
  * netkit time of the medians (> 1: netkit faster).
  *
- *   npm run build && node --import tsx bench/read-real.ts [--packets 1000000] [--rounds 3] [--fresh] [--check] [--baseline DIR]
+ *   npm run build && node --import tsx bench/read-real.ts [--packets 1000000] [--rounds 3] [--fresh] [--check] [--baseline DIR]...
  *
  * --baseline DIR also runs the netkit built in DIR (another checkout, e.g. before a change) in
- * the same rounds, and prints its ratios beside this tree's: before and after in one run.
+ * the same rounds, and prints its ratios beside this tree's: before and after in one run. It may
+ * be given more than once (each baseline is one more run per row and round).
  *
  * The recording and the grown files are kept in $TMPDIR/netkit-read-real/ (keyed by the recipe
  * version and the packet count), so a rerun measures the same bytes; --fresh records again.
@@ -38,7 +39,7 @@ const packets = Number(arg('--packets', '1000000'))
 const rounds = Math.max(1, Number(arg('--rounds', '3')))
 const fresh = argv.includes('--fresh')
 const check = argv.includes('--check')
-const baselineDir = arg('--baseline', '')
+const baselineDirs = argv.flatMap((a, i) => (a === '--baseline' && i + 1 < argv.length ? [argv[i + 1]] : []))
 
 if (realCaptureMissing().length > 0) {
   console.log('bench/read-real needs tcpdump, wrk and nginx; skipped')
@@ -55,41 +56,45 @@ console.log(`${file}: ${packets} packets, ${(statSync(file).size / 2 ** 20).toFi
 
 const netkit = [process.execPath, join(root, 'bin', 'run.js'), 'read', '-r']
 const filter = 'http.request.method == "GET" && tcp.len > 0'
-interface Row { name: string; peer: string[]; netkit: string[]; baseline?: string[]; target: number }
+interface Row { name: string; peer: string[]; netkit: string[]; baselines: string[][]; target: number }
 const rows: Row[] = [
-  { name: 'text vs tcpdump -n -r', peer: ['tcpdump', '-n', '-r', file], netkit: [...netkit, file], target: 1.5 },
-  { name: '-T fields -e ip.src -e tcp.dstport vs tshark', peer: ['tshark', '-n', '-r', file, '-T', 'fields', '-e', 'ip.src', '-e', 'tcp.dstport'], netkit: [...netkit, file, '-T', 'fields', '-e', 'ip.src', '-e', 'tcp.dstport'], target: 20 },
-  { name: `-Y '${filter}' -e http.request.uri vs tshark`, peer: ['tshark', '-n', '-r', file, '-Y', filter, '-T', 'fields', '-e', 'http.request.uri'], netkit: [...netkit, file, '-Y', filter, '-T', 'fields', '-e', 'http.request.uri'], target: 20 },
+  { name: 'text vs tcpdump -n -r', peer: ['tcpdump', '-n', '-r', file], netkit: [...netkit, file], baselines: [], target: 1.5 },
+  { name: '-T fields -e ip.src -e tcp.dstport vs tshark', peer: ['tshark', '-n', '-r', file, '-T', 'fields', '-e', 'ip.src', '-e', 'tcp.dstport'], netkit: [...netkit, file, '-T', 'fields', '-e', 'ip.src', '-e', 'tcp.dstport'], baselines: [], target: 20 },
+  { name: `-Y '${filter}' -e http.request.uri vs tshark`, peer: ['tshark', '-n', '-r', file, '-Y', filter, '-T', 'fields', '-e', 'http.request.uri'], netkit: [...netkit, file, '-Y', filter, '-T', 'fields', '-e', 'http.request.uri'], baselines: [], target: 20 },
 ]
 if (!have('tshark')) {
   console.log('tshark not installed: its rows are skipped')
   rows.splice(1)
 }
-if (baselineDir !== '') {
-  const own = join(root, 'bin', 'run.js')
-  for (const row of rows) row.baseline = row.netkit.map((a) => (a === own ? join(baselineDir, 'bin', 'run.js') : a))
+const own = join(root, 'bin', 'run.js')
+for (const dir of baselineDirs) {
+  for (const row of rows) row.baselines.push(row.netkit.map((a) => (a === own ? join(dir, 'bin', 'run.js') : a)))
 }
 
 const run = (cmd: string[]): Measurement => measure(cmd[0], cmd.slice(1), 1)
 /** netkit rejects the row's flags (exit 2: a usage error, e.g. -Y not yet supported). */
 const rejected = new Set<Row>()
-const times = new Map<Row, { peer: number[]; netkit: number[]; baseline: number[] }>(rows.map((r) => [r, { peer: [], netkit: [], baseline: [] }]))
+const times = new Map<Row, { peer: number[]; netkit: number[]; baseline: number[][] }>(rows.map((r) => [r, { peer: [], netkit: [], baseline: r.baselines.map(() => []) }]))
 /** CPU seconds (user + system) of the same runs: steadier than wall time on a shared machine. */
-const cpu = new Map<Row, { peer: number[]; netkit: number[]; baseline: number[] }>(rows.map((r) => [r, { peer: [], netkit: [], baseline: [] }]))
+const cpu = new Map<Row, { peer: number[]; netkit: number[]; baseline: number[][] }>(rows.map((r) => [r, { peer: [], netkit: [], baseline: r.baselines.map(() => []) }]))
 for (let round = 0; round < rounds; round++) {
   for (const row of rows) {
     if (rejected.has(row)) continue
     const t = times.get(row)!
     // Odd rounds run netkit first, so neither tool always follows the other (or the same cache state).
-    const order = round % 2 === 0 ? ['peer', 'netkit', 'baseline'] as const : ['baseline', 'netkit', 'peer'] as const
-    for (const tool of order) {
-      const cmd = row[tool]
-      if (cmd === undefined) continue
+    const tools: Array<'peer' | 'netkit' | number> = ['peer', 'netkit', ...row.baselines.keys()]
+    for (const tool of round % 2 === 0 ? tools : tools.reverse()) {
+      const cmd = typeof tool === 'number' ? row.baselines[tool] : row[tool]
       const m = run(cmd)
       if (tool === 'netkit' && m.status === 2) { rejected.add(row); break }
       if (m.status !== 0) throw new Error(`${cmd.join(' ')} exited ${m.status}`)
-      t[tool].push(m.wallS)
-      cpu.get(row)![tool].push(m.cpuS)
+      if (typeof tool === 'number') {
+        t.baseline[tool].push(m.wallS)
+        cpu.get(row)!.baseline[tool].push(m.cpuS)
+      } else {
+        t[tool].push(m.wallS)
+        cpu.get(row)![tool].push(m.cpuS)
+      }
     }
   }
 }
@@ -111,11 +116,11 @@ for (const row of rows) {
   const cn = median(c.netkit)!
   console.log(`  peer s   ${fmt(t.peer)}  (median ${p.toFixed(2)}; cpu ${fmt(c.peer)})`)
   console.log(`  netkit s ${fmt(t.netkit)}  (median ${n.toFixed(2)}; cpu ${fmt(c.netkit)}: cpu ratio ${(cp / cn).toFixed(2)}x)`)
-  if (t.baseline.length > 0) {
-    const b = median(t.baseline)!
-    const cb = median(c.baseline)!
-    console.log(`  baseline s ${fmt(t.baseline)}  (median ${b.toFixed(2)}; cpu ${fmt(c.baseline)}): baseline ratio ${(p / b).toFixed(2)}x (cpu ${(cp / cb).toFixed(2)}x), this tree ${(p / n).toFixed(2)}x (cpu ${(cp / cn).toFixed(2)}x)`)
-  }
+  t.baseline.forEach((bt, k) => {
+    const b = median(bt)!
+    const cb = median(c.baseline[k])!
+    console.log(`  baseline ${baselineDirs[k]} s ${fmt(bt)}  (median ${b.toFixed(2)}; cpu ${fmt(c.baseline[k])}): baseline ratio ${(p / b).toFixed(2)}x (cpu ${(cp / cb).toFixed(2)}x), this tree ${(p / n).toFixed(2)}x (cpu ${(cp / cn).toFixed(2)}x)`)
+  })
 }
 
 // Peak memory of netkit read (text, the default) on the full file and on the tenth.

@@ -199,8 +199,6 @@ export class TcpAnalysis {
   /** Whether anything will print or filter an analysis field (fixed for the run; undefined until asked). */
   /** @type {boolean | undefined} */
   #wanted = undefined
-  /** @type {WeakMap<object, ConversationAnalysis>} keyed by the conversation table's objects */
-  #byConversation = new WeakMap()
   #ta = new PacketAnalysis()
   /** Freed segment records, reused (bounded). @type {Segment | undefined} */
   #free = undefined
@@ -227,31 +225,34 @@ export class TcpAnalysis {
   }
 
   /**
-   * Analyses one segment and sets the analysis fields. `conversation` is the conversation
-   * table's object for it (`fromA`: the segment goes A to B; `reused`: the table started a new
-   * conversation, or moved the base sequence number, for a SYN on ports in use; `base`: the
-   * sender's base sequence number; `seglen` -1 when tshark knows no segment length: a header
-   * cut short on the wire, or a segment an ICMP error quotes, for which only the SYN
-   * bookkeeping and the options count).
+   * Analyses one segment and sets the analysis fields. `place` is where the conversation
+   * table's lookup() put segment `s` (its conversation; `fromA`: the segment goes A to B;
+   * `reused`: the table started a new conversation, or moved the base sequence number, for a
+   * SYN on ports in use). `seglen` is -1 when tshark knows no segment length: a header cut short
+   * on the wire, or a segment an ICMP error quotes, for which only the SYN bookkeeping and the
+   * options count. The segment's numbers are read from `s` and `place`, not passed one by one:
+   * sequence numbers and times do not fit a small integer, and each one passed to a call would
+   * be a heap number made per packet.
    * @param {import('netkit').DissectContext} ctx @param {AnalysisFieldIds} f
    * @param {import('netkit').ByteView} view the TCP header and payload
-   * @param {object} conversation @param {boolean} fromA @param {boolean} reused @param {number} base
-   * @param {number} seq @param {number} ack @param {number} flags @param {number} window raw
+   * @param {import('netkit').SegmentPlace} place @param {import('netkit').TcpSegmentFacts} s
    * @param {number} seglen @param {number} hl header length
    */
-  analyze(ctx, f, view, conversation, fromA, reused, base, seq, ack, flags, window, seglen, hl) {
-    let conv = this.#byConversation.get(conversation)
+  analyze(ctx, f, view, place, s, seglen, hl) {
+    const conversation = place.conversation
+    let conv = /** @type {ConversationAnalysis | undefined} */ (conversation.state)
     if (conv === undefined) {
       conv = new ConversationAnalysis()
-      this.#byConversation.set(conversation, conv)
+      conversation.state = conv
     }
+    const fromA = place.fromA
     const fwd = fromA ? conv.ab : conv.ba
     const rev = fromA ? conv.ba : conv.ab
     const ta = this.#ta
     ta.reset()
-    const sec = ctx.sec, nsec = ctx.nsec, frame = ctx.frame
+    const flags = s.flags
     const synAck = flags & (TcpFlags.SYN | TcpFlags.ACK)
-    if (reused) ta.flag(A.REUSED_PORTS)
+    if (place.reused) ta.flag(A.REUSED_PORTS)
     else if (synAck === TcpFlags.SYN && fwd.baseSet) {
       // The same SYN again: the flow restarts where the other side can still acknowledge
       // (RFC 9293 section 3.10.7.4: a RST may have carried the ACK's sequence number).
@@ -262,14 +263,14 @@ export class TcpAnalysis {
     if (seglen >= 0) {
       fwd.baseSet = true
       if (flags & TcpFlags.ACK) rev.baseSet = true
-      this.#sequence(conv, fwd, rev, ta, frame, sec, nsec, seq, ack, seglen, flags, window, base)
+      this.#sequence(conv, fwd, rev, ta, s, seglen, view.u16(14))
     }
     if (flags & TcpFlags.SYN) {
       fwd.isFirstAck = true
-      if (!(flags & TcpFlags.ACK)) { conv.synSec = sec; conv.synNsec = nsec }
+      if (!(flags & TcpFlags.ACK)) { conv.synSec = s.sec; conv.synNsec = s.nsec }
     } else if (flags & TcpFlags.ACK) {
       if (conv.synSec >= 0 && !conv.firstRttSet) {
-        const d = nstimeDelta(sec, nsec, conv.synSec, conv.synNsec)
+        const d = nstimeDelta(s.sec, s.nsec, conv.synSec, conv.synNsec)
         conv.firstRttSet = d.sec !== 0 || d.nsec !== 0
         conv.firstRttSec = d.sec
         conv.firstRttNsec = d.nsec
@@ -281,6 +282,10 @@ export class TcpAnalysis {
     // Run only for its flags (no tcp.analysis field printed): options, ACKed segments and bytes
     // in flight, which feed fields alone, are not tracked.
     if (!this.#wanted) return ta.flags
+    if (seglen >= 0) {
+      this.#acknowledge(rev, ta, s.ack)
+      this.#inFlight(fwd, rev, ta, seglen, flags, fromA ? conversation.ab.base : conversation.ba.base)
+    }
     const shown = hl <= 20 || readOptions(view, hl, fwd)
     if (ta.present && shown) this.#print(ctx, f, conv, ta)
     if (flags & TcpFlags.SYN) {
@@ -292,35 +297,46 @@ export class TcpAnalysis {
   }
 
   /**
-   * Wireshark's tcp_analyze_sequence_number: the checks in its order.
+   * Wireshark's tcp_analyze_sequence_number: the checks in its order (ACKed segments and bytes
+   * in flight, which follow them there, are analyze()'s: they feed fields only).
    * @param {ConversationAnalysis} conv @param {Direction} fwd @param {Direction} rev @param {PacketAnalysis} ta
-   * @param {number} frame @param {number} sec @param {number} nsec @param {number} seq @param {number} ack
-   * @param {number} seglen @param {number} flags @param {number} window @param {number} base
+   * @param {import('netkit').TcpSegmentFacts} s @param {number} seglen @param {number} window raw
    */
-  #sequence(conv, fwd, rev, ta, frame, sec, nsec, seq, ack, seglen, flags, window, base) {
-    if (flags & TcpFlags.ACK) rev.validBif = true
+  #sequence(conv, fwd, rev, ta, s, seglen, window) {
+    const seq = s.seq, ack = s.ack, flags = s.flags
+    // Flags-only (no analysis field shown): the flags no later check reads and no state follows
+    // from (zero window, lost segment, window update, window full, ACKed lost segment; bytes in
+    // flight's validity) are not worked out. What is read later: KEEP_ALIVE and
+    // ZERO_WINDOW_PROBE (the other direction's next segment, through lastSegmentFlags; KEEP_ALIVE
+    // also by #retransmission), RETRANSMISSION and OUT_OF_ORDER (holdsBack).
+    const all = this.#wanted === true
+    if (all && flags & TcpFlags.ACK) rev.validBif = true
     checks: {
       // Zero window probe: one byte at the next sequence number into a zero window.
       if (seglen === 1 && seq === fwd.nextseq && rev.window === 0) {
         ta.flag(A.ZERO_WINDOW_PROBE)
         break checks
       }
-      // Zero window: the sender advertises no room (SYN/FIN/RST aside).
-      if (window === 0 && (flags & SYN_FIN_RST) === 0) ta.flag(A.ZERO_WINDOW)
-      // Lost segment: the segment starts past the highest byte seen.
-      if (fwd.nextseq !== 0 && gtSeq(seq, fwd.nextseq) && (flags & TcpFlags.RST) === 0) {
-        ta.flag(A.LOST_PACKET)
-        fwd.validBif = false
+      if (all) {
+        // Zero window: the sender advertises no room (SYN/FIN/RST aside).
+        if (window === 0 && (flags & SYN_FIN_RST) === 0) ta.flag(A.ZERO_WINDOW)
+        // Lost segment: the segment starts past the highest byte seen.
+        if (fwd.nextseq !== 0 && gtSeq(seq, fwd.nextseq) && (flags & TcpFlags.RST) === 0) {
+          ta.flag(A.LOST_PACKET)
+          fwd.validBif = false
+        }
       }
       // Keep-alive: 0 or 1 byte starting one byte before the next sequence number.
       if (seglen <= 1 && seq === ((fwd.nextseq - 1) >>> 0) && (flags & SYN_FIN_RST) === 0) ta.flag(A.KEEP_ALIVE)
       const sameAck = seglen === 0 && seq === fwd.nextseq && ack === fwd.lastack && (flags & SYN_FIN_RST) === 0
-      // Window update: an empty segment that only changes the window.
-      if (sameAck && window !== 0 && window !== fwd.window) ta.flag(A.WINDOW_UPDATE)
-      // Window full: the data reaches the right edge of the receiver's window.
-      if (seglen > 0 && rev.winScale !== -1 && (flags & SYN_FIN_RST) === 0) {
-        const shift = rev.isFirstAck || rev.winScale === -2 ? 0 : rev.winScale
-        if (((seq + seglen) >>> 0) === ((rev.lastack + ((rev.window << shift) >>> 0)) >>> 0)) ta.flag(A.WINDOW_FULL)
+      if (all) {
+        // Window update: an empty segment that only changes the window.
+        if (sameAck && window !== 0 && window !== fwd.window) ta.flag(A.WINDOW_UPDATE)
+        // Window full: the data reaches the right edge of the receiver's window.
+        if (seglen > 0 && rev.winScale !== -1 && (flags & SYN_FIN_RST) === 0) {
+          const shift = rev.isFirstAck || rev.winScale === -2 ? 0 : rev.winScale
+          if (((seq + seglen) >>> 0) === ((rev.lastack + ((rev.window << shift) >>> 0)) >>> 0)) ta.flag(A.WINDOW_FULL)
+        }
       }
       if (sameAck && window !== 0 && window === fwd.window && rev.lastSegmentFlags & A.KEEP_ALIVE) {
         ta.flag(A.KEEP_ALIVE_ACK)
@@ -339,7 +355,7 @@ export class TcpAnalysis {
       }
     }
     if (ack !== fwd.lastack) {
-      fwd.lastNonDupAck = frame
+      fwd.lastNonDupAck = s.frame
       fwd.dupAckNum = 0
     }
     // ACKed lost segment: the ACK covers bytes the other direction never showed.
@@ -354,42 +370,41 @@ export class TcpAnalysis {
         rev.dupAckNum = -1
       }
     }
-    this.#retransmission(conv, fwd, rev, ta, sec, nsec, seq, seglen, flags)
+    this.#retransmission(conv, fwd, rev, ta, s, seglen)
     let nextseq = (seq + seglen) >>> 0
     if ((seglen !== 0 || flags & SYN_FIN) && fwd.segmentCount < MAX_UNACKED && this.#wanted) {
       if (flags & SYN_FIN) nextseq = (nextseq + 1) >>> 0
-      const s = this.#segment(frame, seq, nextseq, sec, nsec)
-      s.next = fwd.segments
-      fwd.segments = s
+      const unacked = this.#segment(s.frame, seq, nextseq, s.sec, s.nsec)
+      unacked.next = fwd.segments
+      fwd.segments = unacked
       fwd.segmentCount++
     }
     const probe = (ta.flags & A.ZERO_WINDOW_PROBE) !== 0
     // A zero window probe does not advance the highest sequence number.
     if ((gtSeq(nextseq, fwd.nextseq) || fwd.nextseq === 0) && !probe) {
       fwd.nextseq = nextseq
-      fwd.nextseqFrame = frame
-      fwd.nextseqSec = sec
-      fwd.nextseqNsec = nsec
+      fwd.nextseqFrame = s.frame
+      fwd.nextseqSec = s.sec
+      fwd.nextseqNsec = s.nsec
     }
     if ((seq === fwd.maxSeqToBeAcked || fwd.maxSeqToBeAcked === 0) && !probe) fwd.maxSeqToBeAcked = fwd.nextseq
     fwd.window = window
     fwd.lastack = ack
-    fwd.lastackSec = sec
-    fwd.lastackNsec = nsec
+    fwd.lastackSec = s.sec
+    fwd.lastackNsec = s.nsec
     fwd.lastSegmentFlags = ta.flags
-    if (!this.#wanted) return
-    this.#acknowledge(rev, ta, ack)
-    this.#inFlight(fwd, rev, ta, seglen, flags, base)
   }
 
   /**
    * Retransmission, fast retransmission, spurious retransmission or out-of-order, for a segment
    * that carries data (or SYN/FIN) and does not advance the sequence number.
    * @param {ConversationAnalysis} conv @param {Direction} fwd @param {Direction} rev @param {PacketAnalysis} ta
-   * @param {number} sec @param {number} nsec @param {number} seq @param {number} seglen @param {number} flags
+   * @param {import('netkit').TcpSegmentFacts} s @param {number} seglen
    */
-  #retransmission(conv, fwd, rev, ta, sec, nsec, seq, seglen, flags) {
+  #retransmission(conv, fwd, rev, ta, s, seglen) {
+    const flags = s.flags
     if (seglen === 0 && (flags & SYN_FIN) === 0) return
+    const seq = s.seq, sec = s.sec, nsec = s.nsec
     if (ta.flags & A.KEEP_ALIVE) return
     let notAdvanced = fwd.nextseq !== 0 && ltSeq(seq, fwd.nextseq)
     // More than one byte starting just before the next sequence number follows a zero window probe.
@@ -398,30 +413,30 @@ export class TcpAnalysis {
       ta.flag(A.SPURIOUS_RETRANSMISSION)
       return
     }
+    // Each check below needs a segment that does not advance the sequence number.
+    if (!notAdvanced) return
     // Wireshark compares unsigned 64-bit differences: a time before the reference never counts.
     const sinceDupAck = deltaNs(sec, nsec, rev.lastackSec, rev.lastackNsec)
-    if (notAdvanced && rev.dupAckNum >= 2 && rev.lastack === seq && sinceDupAck >= 0 && sinceDupAck < FAST_RETRANSMISSION_NS) {
+    if (rev.dupAckNum >= 2 && rev.lastack === seq && sinceDupAck >= 0 && sinceDupAck < FAST_RETRANSMISSION_NS) {
       ta.flag(A.FAST_RETRANSMISSION)
       return
     }
     const sinceHighest = deltaNs(sec, nsec, fwd.nextseqSec, fwd.nextseqNsec)
     const threshold = conv.firstRttSet ? conv.firstRttNs : OUT_OF_ORDER_DEFAULT_NS
-    if (notAdvanced && sinceHighest >= 0 && sinceHighest < threshold &&
+    if (sinceHighest >= 0 && sinceHighest < threshold &&
         fwd.nextseq !== ((seq + seglen + (flags & SYN_FIN ? 1 : 0)) >>> 0)) {
       ta.flag(A.OUT_OF_ORDER)
       return
     }
-    if (notAdvanced) {
-      ta.flag(A.RETRANSMISSION)
-      // The RTO is measured from the oldest unacknowledged segment (else the highest one).
-      ta.rtoSec = fwd.nextseqSec
-      ta.rtoNsec = fwd.nextseqNsec
-      ta.rtoFrame = fwd.nextseqFrame
-      for (let s = fwd.segments; s !== undefined; s = s.next) {
-        ta.rtoSec = s.sec
-        ta.rtoNsec = s.nsec
-        ta.rtoFrame = s.frame
-      }
+    ta.flag(A.RETRANSMISSION)
+    // The RTO is measured from the oldest unacknowledged segment (else the highest one).
+    ta.rtoSec = fwd.nextseqSec
+    ta.rtoNsec = fwd.nextseqNsec
+    ta.rtoFrame = fwd.nextseqFrame
+    for (let u = fwd.segments; u !== undefined; u = u.next) {
+      ta.rtoSec = u.sec
+      ta.rtoNsec = u.nsec
+      ta.rtoFrame = u.frame
     }
   }
 

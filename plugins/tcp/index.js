@@ -116,14 +116,14 @@ export default defineDissector({
       // an ICMP error quotes has none for tshark: raw numbers, no length, no analysis.
       if (ctx.quoted) { rel = seq; relAck = ack }
       if (analysis !== undefined) {
-        const a = analysis.analyze(ctx, f, view, c, place.fromA, place.reused, mine.base, seq, ack, flags, view.u16(14), !ctx.quoted && view.reported >= hl ? payload : -1, hl)
+        const a = analysis.analyze(ctx, f, view, place, s, !ctx.quoted && view.reported >= hl ? payload : -1, hl)
         held = payload > 0 && TcpAnalysis.holdsBack(a, place.seen >= payload)
       }
     }
     let win
     const record = recordsFields(ctx, f)
-    if (record) {
-      if (!ctx.quoted) ctx.set(f.len, payload) // wire-tcp
+    if (!ctx.quoted) ctx.set(f.len, payload) // wire-tcp
+    if (record.header) {
       if (rel >= 0) ctx.set(f.seq, rel)
       ctx.set(f.seqRaw, seq)
       // SYN and FIN each take one sequence number (RFC 9293 section 3.4).
@@ -145,7 +145,7 @@ export default defineDissector({
     } else win = view.u16(14)
     if (hl > 20) {
       ctx.add(f.options, 20, hl - 20)
-      options(view, ctx, f, hl, record)
+      options(view, ctx, f, hl, record.options)
     }
     if (ctx.wantsInfo) tcpdumpInfo(ctx.endpointsLine(sport, dport).text(': '), view, ctx, sport, dport, seq, ack, flags, hl, win, payload)
     // A FIN with no data still goes up: it completes a message read until the sender closes.
@@ -165,19 +165,25 @@ export default defineDissector({
   },
 })
 
+/** The header fields set after tcp.len, and the option fields options() sets, by key. */
+const HEADER_FIELDS = ['seq', 'seqRaw', 'nxtseq', 'ack', 'ackRaw', 'hdrLen', 'flags', 'fin', 'syn', 'reset', 'push', 'ackFlag', 'urg', 'window', 'checksum', 'checksumStatus', 'urgent']
+const OPTION_FIELDS = ['optionKind', 'mss', 'wscale', 'tsval', 'tsecr']
+
 /**
- * Whether any TCP field is printed or filtered in this run (cached for the last context asked:
- * a context's wants() are fixed for its run).
+ * Whether any of HEADER_FIELDS, and any of OPTION_FIELDS, is printed or filtered in this run
+ * (cached for the last context asked: a context's wants() are fixed for its run). A run that
+ * filters on tcp.len or prints tcp.dstport records none of the rest.
  * @param {import('netkit').DissectContext} ctx @param {Record<string, number>} f
  */
 function recordsFields(ctx, f) {
   if (ctx !== recording.ctx) {
     recording.ctx = ctx
-    recording.yes = Object.values(f).some((id) => ctx.wants(id))
+    recording.header = HEADER_FIELDS.some((k) => ctx.wants(f[k]))
+    recording.options = OPTION_FIELDS.some((k) => ctx.wants(f[k]))
   }
-  return recording.yes
+  return recording
 }
-const recording = { ctx: /** @type {import('netkit').DissectContext | undefined} */ (undefined), yes: false }
+const recording = { ctx: /** @type {import('netkit').DissectContext | undefined} */ (undefined), header: false, options: false }
 
 /**
  * The options list (RFC 9293 section 3.2): kinds, and the values tshark shows most (when

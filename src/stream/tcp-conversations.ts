@@ -86,6 +86,11 @@ export interface TcpConversation {
   readonly lowIsA: boolean
   /** Endpoint words, low endpoint first, as the table holds them (FlowTable.deleteKey takes them). */
   readonly key: Uint32Array
+  /**
+   * What the table's owner keeps per conversation (plugins/tcp: its sequence analysis),
+   * undefined until it sets it: a field read per packet, where a side table would be a lookup.
+   */
+  state: unknown
 }
 
 /** What lookup() returns: the conversation and the segment's direction in it. */
@@ -213,7 +218,7 @@ export class TcpConversations {
         addrB: addressText(data, dstOffset, addrLength), portB: dport,
         firstFrame: s.frame, firstSec: s.sec, firstNsec: s.nsec, firstTime: time,
         lastFrame: s.frame, lastTime: time, lastSec: s.sec, lastNsec: s.nsec,
-        ab: side(), ba: side(), lowIsA: low, key: EMPTY_KEY,
+        ab: side(), ba: side(), lowIsA: low, key: EMPTY_KEY, state: undefined as unknown,
       }
       c.key = flows.set(data, loOff, hiOff, addrLength, loPort, hiPort, c)
       conv = c
