@@ -17,7 +17,9 @@
  * The https rows use the same nginx over TLS (a self-signed certificate made with openssl), with
  * keep-alive, and with a new connection and handshake per request (wrk's `Connection: close`,
  * netkit's --no-keepalive, and bench/lib/tls-connect-loop.mjs: node:tls alone, the floor of any
- * Node.js client there).
+ * Node.js client there). bench/lib/tls-keepalive-loop.mjs is the keep-alive counterpart: node:tls
+ * through its public API (socket.write, onread) with no HTTP client around it, the same 10
+ * connections and request, one request in flight on each: what node:tls allows a Node.js client.
  *
  * The machine may have only 2 cores, shared by nginx and the client. By default nginx (one
  * worker) is pinned to CPU 0 and each client to CPU 1 with taskset, so every client gets the same
@@ -145,9 +147,12 @@ async function netkit(url: string, pipeline: number, close = false, dir = root):
   return { rps: report.requestsPerSec, cpu, note: report.errors > 0 ? `${report.errors} errors` : undefined }
 }
 
-/** bench/lib/tls-connect-loop.mjs: node:tls alone, a connection per request (the floor for netkit --no-keepalive). */
-async function tlsConnectLoop(url: string): Promise<Measured> {
-  const { stdout, cpu } = await timed(process.execPath, [join(root, 'bench', 'lib', 'tls-connect-loop.mjs'), url, String(duration), userAgent])
+/**
+ * node:tls alone: bench/lib/tls-connect-loop.mjs, a connection per request (the floor for netkit
+ * --no-keepalive), or bench/lib/tls-keepalive-loop.mjs, keep-alive connections (the ceiling for netkit https).
+ */
+async function tlsLoop(script: 'tls-connect-loop.mjs' | 'tls-keepalive-loop.mjs', url: string): Promise<Measured> {
+  const { stdout, cpu } = await timed(process.execPath, [join(root, 'bench', 'lib', script), url, String(duration), userAgent])
   const report = JSON.parse(stdout) as { requests: number; errors: number; seconds: number }
   return { rps: report.requests / report.seconds, cpu, note: report.errors > 0 ? `${report.errors} errors` : undefined }
 }
@@ -236,9 +241,10 @@ try {
       ['wrk https', () => wrk(nginx.httpsUrl!, 1)],
       ['autocannon https', () => autocannon(nginx.httpsUrl!, 1)],
       ['netkit https', () => netkit(nginx.httpsUrl!, 1)],
+      ['node tls.connect https keep-alive', () => tlsLoop('tls-keepalive-loop.mjs', nginx.httpsUrl!)],
       ['wrk https close', () => wrk(nginx.httpsUrl!, 1, true)],
       ['netkit https no-keepalive', () => netkit(nginx.httpsUrl!, 1, true)],
-      ['node tls.connect https close', () => tlsConnectLoop(nginx.httpsUrl!)],
+      ['node tls.connect https close', () => tlsLoop('tls-connect-loop.mjs', nginx.httpsUrl!)],
     ] as Array<[string, () => Promise<Measured | null>]>),
   ]
   const kindOf = (name: string): string => name.includes('https') ? 'tls' : name.includes('pipelined') ? 'pipelined' : 'plain'
@@ -269,6 +275,8 @@ try {
   console.log(`netkit x10 / autocannon x10    ${r('netkit pipelined x10', 'autocannon pipelined x10')}`)
   console.log(`https: netkit / autocannon     ${r('netkit https', 'autocannon https')}  target >= 1.3`)
   console.log(`https: netkit / wrk            ${r('netkit https', 'wrk https')}  target >= 0.8`)
+  console.log(`  bare node:tls loop / wrk     ${r('node tls.connect https keep-alive', 'wrk https')}  (what node:tls allows)`)
+  console.log(`  netkit / bare node:tls loop  ${r('netkit https', 'node tls.connect https keep-alive')}`)
   console.log(`https, a handshake per request: netkit / wrk  ${r('netkit https no-keepalive', 'wrk https close')}`)
   console.log(`  netkit / bare node:tls loop   ${r('netkit https no-keepalive', 'node tls.connect https close')}`)
   if (baseline !== '') {
