@@ -48,8 +48,11 @@ export class ReadContext {
   end(): void {
     this.inRead = false
     const list = this.flushAfterRead
-    for (let i = 0; i < list.length; i++) list[i].flushQueued()
-    list.length = 0
+    if (list.length > 0) {
+      // Only pipelined connections defer; setting an array's length is a runtime call even when it is 0.
+      for (let i = 0; i < list.length; i++) list[i].flushQueued()
+      list.length = 0
+    }
     this.held = -1
   }
 
