@@ -205,10 +205,6 @@ export class TcpAnalysis {
   #freeCount = 0
 
   /**
-   * Whether the run prints or filters any analysis field (worked out once).
-   * @param {import('netkit').DissectContext} ctx @param {AnalysisFieldIds} f
-   */
-  /**
    * Whether a segment with these analysis flags (analyze()'s result) keeps its payload from the
    * protocol above, as tshark's desegment_tcp keeps a (plain) retransmission's; an out-of-order
    * segment whose bytes were all seen before is kept back too (tshark 4.0 shows no layer above
@@ -219,6 +215,10 @@ export class TcpAnalysis {
     return (flags & A.RETRANSMISSION) !== 0 || ((flags & A.OUT_OF_ORDER) !== 0 && allSeen)
   }
 
+  /**
+   * Whether the run prints or filters any analysis field (worked out once).
+   * @param {import('netkit').DissectContext} ctx @param {AnalysisFieldIds} f
+   */
   wants(ctx, f) {
     this.#wanted ??= Object.keys(analysisFields).some((k) => ctx.wants(f[/** @type {keyof AnalysisFieldIds} */ (k)]))
     return this.#wanted

@@ -3,27 +3,20 @@
 // run's conversation table (netkit's TcpConversations, numbered as tshark numbers streams);
 // the payload goes to the tcp.port table (lower port first), then to heuristics, as a byte
 // stream: a protocol above gets whole messages (see docs/plugins.md, "Protocols over TCP").
-import { defineDissector, IpProto, Table, TcpConversations, TcpFlags, TcpOption } from 'netkit/plugin'
+import { defineDissector, IpProto, Table, TcpConversations, TcpFlags, TcpOption, TIME_WAIT_SECONDS } from 'netkit/plugin'
 import { tcpdumpInfo } from './tcpdump-line.js'
 import { analysisFields, TcpAnalysis } from './analysis.js' // wire-tcp: sequence analysis
 
 const { FIN, SYN, RST, ACK } = TcpFlags
 
 /**
- * Seconds of capture time a closed conversation (FIN both ways, or RST) is kept after its last
- * packet: Linux's TIME-WAIT (TCP_TIMEWAIT_LEN, 60 s; RFC 9293 section 3.6.1 asks 2 MSL), after
- * which neither host accepts a segment of it and its ports open with a new SYN. Its analysis
- * state goes with it, so a read's memory follows the live connections, not the file's length.
- */
-const CLOSED_KEPT_SECONDS = 60
-
-/**
  * The run's conversations, and the one segment object their lookup reads (refilled per
  * packet). Only the numbering is needed here: conversations replaced by port reuse are not
- * retained.
+ * retained, and a closed one is forgotten, with its analysis state, once its TIME-WAIT is over
+ * (capture time), so a read's memory follows the live connections, not the file's length.
  */
 const newTracking = () => ({
-  conversations: new TcpConversations({ retain: false, forgetClosedAfter: CLOSED_KEPT_SECONDS }),
+  conversations: new TcpConversations({ retain: false, forgetClosedAfter: TIME_WAIT_SECONDS }),
   /** @type {import('netkit').TcpSegmentFacts} */
   segment: {
     srcOffset: 0, dstOffset: 0, addrLength: 0, sport: 0, dport: 0, seq: 0, ack: 0, flags: 0,

@@ -2,7 +2,7 @@
 // The TCP part of `-T text`, as tcpdump prints it: flags, sequence numbers relative to the
 // connection's first acknowledged segment (tcpdump's own per-connection table, which is not
 // tshark's), window, urgent pointer, options, length.
-import { FlowTable, SweepSchedule, TcpFlags, TcpOption } from 'netkit/plugin'
+import { FlowTable, SweepSchedule, TcpFlags, TcpOption, TIME_WAIT_SECONDS } from 'netkit/plugin'
 
 const { FIN, SYN, RST, PSH, ACK, URG, ECE, CWR } = TcpFlags
 
@@ -27,13 +27,12 @@ class Bases {
   last = 0
 }
 
-/** Connections remembered for relative numbers; past this many the table starts over. */
-const MAX_CONNECTIONS = 1 << 20
 /**
- * A closed connection's bases are forgotten this long (capture time) after its last segment, as
- * plugins/tcp forgets its conversation (Linux's TIME-WAIT), so the table follows live connections.
+ * Connections remembered for relative numbers; past this many the table starts over. A closed
+ * connection's bases are forgotten once its TIME-WAIT is over (capture time), as plugins/tcp
+ * forgets its conversation, so the table follows the live connections.
  */
-const CLOSED_KEPT_SECONDS = 60
+const MAX_CONNECTIONS = 1 << 20
 
 /** `Flags [...]` for each value of the flag byte (made once: no string per packet). */
 const FLAGS_TEXT = Array.from({ length: 256 }, (_, flags) => {
@@ -45,7 +44,7 @@ const FLAGS_TEXT = Array.from({ length: 256 }, (_, flags) => {
 const newBasesTable = () => ({
   /** @type {import('netkit').FlowTable<Bases>} */
   table: new FlowTable(),
-  sweeps: new SweepSchedule(CLOSED_KEPT_SECONDS / 4),
+  sweeps: new SweepSchedule(TIME_WAIT_SECONDS / 4),
 })
 
 /**
@@ -72,7 +71,7 @@ export function tcpdumpInfo(line, view, ctx, sport, dport, seq, ack, flags, hl, 
     }
     const { table, sweeps } = ctx.state('tcp.tcpdump-bases', newBasesTable)
     const now = ctx.sec
-    if (sweeps.due(now)) table.deleteWhere((b) => b.closed === 3 && b.last < now - CLOSED_KEPT_SECONDS)
+    if (sweeps.due(now)) table.deleteWhere((b) => b.closed === 3 && b.last < now - TIME_WAIT_SECONDS)
     const lo = rev ? dst : src, hi = rev ? src : dst
     const loPort = rev ? dport : sport, hiPort = rev ? sport : dport
     let th = table.get(d, lo, hi, n, loPort, hiPort)

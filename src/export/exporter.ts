@@ -18,7 +18,7 @@ import { TcpTracker } from '../stream/tcp-tracker.js'
 import { addressText } from '../stream/tcp-segment.js'
 import { CsvStage } from './csv-stage.js'
 import { Dataset, inputKey } from './dataset.js'
-import { FLOW_TIMEOUTS, FlowTracker, type TrackedConn } from './flow-tracker.js'
+import { FlowTracker, type TrackedConn } from './flow-tracker.js'
 import { PacketRows, writeFlowRow, writeHttpRow } from './rows.js'
 import { flowsSchema, httpSchema, packetsSchema, type TableSchema } from './schema.js'
 
@@ -175,10 +175,6 @@ async function exportFile(ds: Dataset, file: string, index: number, count: numbe
       if (++batches % 16 === 0) {
         tracker.expire()
         tcp?.release()
-        // The reassembling tracker's own table keeps every conversation it saw (~3 KiB of heap
-        // each) until told to forget the ended ones: without this, 10M packets of the bench's
-        // recording held 7.5k dead conversations and the JS heap grew by ~20 MiB.
-        tcp?.conversations.expire(tracker.nowSec, FLOW_TIMEOUTS.ended)
         options.onProgress?.({ file, fileIndex: index, files: count, packets: total })
       }
       await rotate()

@@ -115,6 +115,14 @@ export interface SegmentPlace {
 const EMPTY_KEY: Uint32Array = new Uint32Array(10)
 
 /**
+ * Seconds a closed connection (FIN both ways, or RST) is worth keeping after its last packet:
+ * Linux's TIME-WAIT (TCP_TIMEWAIT_LEN, 60 s; RFC 9293 section 3.6.1 asks 2 MSL), after which
+ * neither host accepts a segment of it and its ports open with a new SYN. The value for
+ * `forgetClosedAfter`, and for any other per-connection table that forgets closed connections.
+ */
+export const TIME_WAIT_SECONDS = 60
+
+/**
  * How many expired conversations' endpoints are remembered for the port-reuse check (~330 bytes
  * of heap each): the most recent ones, where a client reusing its port is most likely.
  */
@@ -142,9 +150,8 @@ export class TcpConversations {
   private readonly place: SegmentPlace = { conversation: undefined as unknown as TcpConversation, fromA: true, reused: false, seen: 0 }
   /** Endpoints of expired conversations (value: when they were remembered), ENDED_KEPT at most. */
   private readonly ended = new FlowTable<number>()
-  /** The keys of `ended` in the order remembered, as a ring, with the value each was given. */
+  /** The keys of `ended` in the order remembered, as a ring (slot serial % ENDED_KEPT holds serial's). */
   private readonly endedKeys: Uint32Array[] = []
-  private readonly endedSerials: number[] = []
   private endedCount = 0
   /** Seconds of capture time after which lookup() forgets a closed conversation (0: never). */
   private readonly forgetAfter: number
@@ -285,10 +292,10 @@ export class TcpConversations {
   private remember(key: Uint32Array): void {
     const serial = this.endedCount++
     const slot = serial % ENDED_KEPT
-    if (serial >= ENDED_KEPT) this.ended.deleteKey(this.endedKeys[slot], this.endedSerials[slot])
+    // The slot's previous key was remembered ENDED_KEPT serials ago, with that serial as its value.
+    if (serial >= ENDED_KEPT) this.ended.deleteKey(this.endedKeys[slot], serial - ENDED_KEPT)
     // The same endpoints remembered again keep one entry, under the newer value: the older slot's
     // deleteKey() then finds another value and leaves it.
     this.endedKeys[slot] = this.ended.setKey(key, serial)
-    this.endedSerials[slot] = serial
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { RecordBatch } from '../pcap/record-batch.js'
 import { ReassemblyBudget, Reassembler, type StreamSink } from './reassembler.js'
-import { TcpConversations, type TcpConversation, type TcpSegmentFacts } from './tcp-conversations.js'
+import { TcpConversations, TIME_WAIT_SECONDS, type TcpConversation, type TcpSegmentFacts } from './tcp-conversations.js'
 import { TcpSegmentReader } from './tcp-segment.js'
 
 /** The two sinks of a conversation: what A sent, and what B sent. */
@@ -26,7 +26,8 @@ interface Reassembly {
 export class TcpTracker {
   /**
    * The conversations. Only a tracker without a handler (the `streams` listing) keeps every one
-   * in `conversations.all`; with a handler `all` stays empty and memory follows the live flows.
+   * in `conversations.all`; with a handler `all` stays empty, a closed conversation is forgotten
+   * once its TIME-WAIT is over, and memory follows the live flows.
    */
   readonly conversations: TcpConversations
   readonly budget: ReassemblyBudget
@@ -47,7 +48,8 @@ export class TcpTracker {
   private lastTime = 0
 
   constructor(private readonly handler?: ConversationHandler, budget?: ReassemblyBudget) {
-    this.conversations = new TcpConversations({ retain: handler === undefined })
+    const listing = handler === undefined
+    this.conversations = new TcpConversations({ retain: listing, forgetClosedAfter: listing ? 0 : TIME_WAIT_SECONDS })
     this.budget = budget ?? new ReassemblyBudget()
   }
 
