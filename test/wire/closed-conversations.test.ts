@@ -50,8 +50,10 @@ test('closed conversations forgotten after 60 s of capture time: the fields stil
   sh('editcap', ['-t', '120', later, shifted])
   sh('mergecap', ['-a', '-F', 'pcap', '-w', file, first, shifted])
 
-  const reused = tsharkFields(file, ['frame.number', 'tcp.analysis.reused_ports']).split('\n').filter((l) => /\t1$/.test(l))
-  assert.equal(reused.length, 1, `tshark marks the last connection's SYN as port reuse (got ${reused.length} such frames)`)
+  // (The kernel may also give two of the 500 connections one ephemeral port: tshark marks those
+  // too, and the comparison below covers them.)
+  const reused = tsharkFields(file, ['frame.number'], ['-Y', `tcp.analysis.reused_ports && tcp.srcport == ${clientPort}`]).trim().split('\n').filter(Boolean)
+  assert.equal(reused.length, 1, `tshark marks the last connection's SYN as reusing the first one's ports (got ${reused.length} such frames)`)
   const r = await compareWithTshark(file, FIELDS)
   assert.ok(r.total > 5000 * FIELDS.length / 2, `${r.total} values compared`)
   assert.deepEqual(r.mismatches, [], `${r.agree}/${r.total} values equal`)
