@@ -18,6 +18,13 @@
 //   the end of a file raises SIGBUS (mmap(2)); the tail of the file's last page reads as zeros.
 //   A file cut shorter by another process while it is mapped can still raise SIGBUS, as with any
 //   mapped file; callers map only regular files they opened for reading.
+// - prefetch() maps the next window on the window's own thread (started at the first prefetch,
+//   kept until the window is collected) while JS reads another FileWindow, so that the page-table
+//   work of MAP_POPULATE (the kernel's share of reading a mapped file) runs beside the parse
+//   instead of before it. While a prefetch is in flight only that thread touches the mapping
+//   (base_, mapped_); settle(), map() and release() wait for it first. JS views of this window
+//   meanwhile read old, new or zero pages but never unmapped memory, because MAP_FIXED replaces
+//   a range in one step.
 #include <napi.h>
 
 #include <limits.h>
@@ -25,9 +32,14 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <string>
+#include <thread>
 
 namespace netkit {
 namespace {
@@ -51,6 +63,8 @@ class FileWindow : public Napi::ObjectWrap<FileWindow> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "FileWindow", {
       InstanceMethod<&FileWindow::Map>("map"),
+      InstanceMethod<&FileWindow::Prefetch>("prefetch"),
+      InstanceMethod<&FileWindow::Settle>("settle"),
       InstanceMethod<&FileWindow::Release>("release"),
       InstanceAccessor<&FileWindow::GetBuffer>("buffer"),
       StaticMethod<&FileWindow::WriteRanges>("writeRanges"),
@@ -80,6 +94,17 @@ class FileWindow : public Napi::ObjectWrap<FileWindow> {
     buffer_ = Napi::Persistent(Napi::Buffer<char>::New(env, base_, size_, [reserved](Napi::Env, char* data) {
       munmap(data, reserved);
     }));
+  }
+
+  // The thread is stopped and joined: it reads and writes this object.
+  ~FileWindow() override {
+    if (!worker_.joinable()) return;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_one();
+    worker_.join();
   }
 
  private:
@@ -148,16 +173,81 @@ class FileWindow : public Napi::ObjectWrap<FileWindow> {
   // page mapped is one the file covers. What lies in the window past length is zero pages.
   Napi::Value Map(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
+    size_t len = CheckedRange(info, "map");
+    Join();
+    unsettled_ = false;
+    const std::string error = MapRange(offset_, len);
+    if (!error.empty()) throw Napi::Error::New(env, error);
+    return Napi::Number::New(env, static_cast<double>(len));
+  }
+
+  // prefetch(offset, length): as map(), on the window's thread; returns at once. The window's
+  // bytes are undefined until settle() returns.
+  Napi::Value Prefetch(const Napi::CallbackInfo& info) {
+    size_t len = CheckedRange(info, "prefetch");
+    Join();
+    if (!worker_.joinable()) worker_ = std::thread([this] { Work(); });
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      pendingOffset_ = offset_;
+      pendingLength_ = len;
+      inFlight_ = true;
+    }
+    unsettled_ = true;
+    wake_.notify_one();
+    return info.Env().Undefined();
+  }
+
+  // settle(): waits for the last prefetch() and returns its length, or throws its error.
+  Napi::Value Settle(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!unsettled_) throw Napi::Error::New(env, "window.settle: no prefetch to settle");
+    Join();
+    unsettled_ = false;
+    if (!pendingError_.empty()) throw Napi::Error::New(env, pendingError_);
+    return Napi::Number::New(env, static_cast<double>(pendingLength_));
+  }
+
+  // The window's thread: maps each prefetch() request, then waits for the next.
+  void Work() {
+    pthread_setname_np(pthread_self(), "netkit-prefetch");
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [this] { return stop_ || (inFlight_ && !mapping_); });
+      if (stop_) return;
+      mapping_ = true;
+      const size_t offset = pendingOffset_, len = pendingLength_;
+      lock.unlock();
+      std::string error = MapRange(offset, len);
+      if (error.empty()) TouchPages(len);
+      lock.lock();
+      pendingError_ = std::move(error);
+      mapping_ = false;
+      inFlight_ = false;
+      done_.notify_one();
+    }
+  }
+
+  // The (offset, length) arguments of map() and prefetch(), checked; the offset goes to offset_.
+  size_t CheckedRange(const Napi::CallbackInfo& info, const char* method) {
+    Napi::Env env = info.Env();
     if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber())
-      throw Napi::TypeError::New(env, "usage: window.map(offset: number, length: number)");
+      throw Napi::TypeError::New(env, std::string("usage: window.") + method + "(offset: number, length: number)");
     const double offset = info[0].As<Napi::Number>().DoubleValue();
     const double length = info[1].As<Napi::Number>().DoubleValue();
     const size_t page = PageSize();
     if (!(offset >= 0) || offset > 9007199254740991.0 || static_cast<uint64_t>(offset) % page != 0)
-      throw Napi::TypeError::New(env, "window.map: offset must be a non-negative multiple of FileWindow.pageSize");
+      throw Napi::TypeError::New(env, std::string("window.") + method + ": offset must be a non-negative multiple of FileWindow.pageSize");
     if (!(length >= 0) || length > static_cast<double>(size_))
-      throw Napi::TypeError::New(env, "window.map: length must be 0..the window's size");
-    const size_t len = static_cast<size_t>(length);
+      throw Napi::TypeError::New(env, std::string("window.") + method + ": length must be 0..the window's size");
+    offset_ = static_cast<size_t>(offset);
+    return static_cast<size_t>(length);
+  }
+
+  // Maps file bytes [offset, offset + len) at base_, zero pages after them; an error message, or
+  // "" on success. Runs on the JS thread (map) or the prefetch thread, never on both at once.
+  std::string MapRange(size_t offset, size_t len) {
+    const size_t page = PageSize();
     const size_t pages = (len + page - 1) / page * page;
     if (pages > 0) {
       // MAP_POPULATE: the caller reads the window front to back, so every page is wanted; mapping
@@ -167,20 +257,37 @@ class FileWindow : public Napi::ObjectWrap<FileWindow> {
         const std::string why = Errno("mapping the file");
         MapZeros(base_, size_);
         mapped_ = 0;
-        throw Napi::Error::New(env, why);
+        return why;
       }
     }
     // Zero pages where the previous window reached further than this one.
-    if (mapped_ > pages && !MapZeros(base_ + pages, mapped_ - pages)) {
-      throw Napi::Error::New(env, Errno("unmapping the previous window"));
-    }
+    if (mapped_ > pages && !MapZeros(base_ + pages, mapped_ - pages)) return Errno("unmapping the previous window");
     mapped_ = pages;
-    return Napi::Number::New(env, static_cast<double>(len));
+    return "";
+  }
+
+  // Reads one byte of each page of [base_, base_ + len) (the prefetch thread, after mapping):
+  // MAP_POPULATE fills the page tables, but the first access to each page still costs (the
+  // page walk that marks the entry accessed; nested under a hypervisor). Made here, that cost
+  // leaves the JS thread as the mapping's does (docs/performance.md, "-T text and the second core").
+  void TouchPages(size_t len) {
+    const size_t page = PageSize();
+    unsigned char seen = 0;
+    for (size_t i = 0; i < len; i += page) seen ^= static_cast<unsigned char>(base_[i]);
+    touched_ = seen;
+  }
+
+  // Waits until no prefetch is in flight.
+  void Join() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, [this] { return !inFlight_; });
   }
 
   // release(): unmaps the file (zero pages take its place) so that its pages leave RSS now
   // rather than when the Buffer is collected. map() may be called again after it.
   Napi::Value Release(const Napi::CallbackInfo& info) {
+    Join();
+    unsettled_ = false;
     if (mapped_ > 0 && MapZeros(base_, mapped_)) mapped_ = 0;
     return info.Env().Undefined();
   }
@@ -191,6 +298,24 @@ class FileWindow : public Napi::ObjectWrap<FileWindow> {
 
   int fd_ = -1;
   char* base_ = nullptr;
+  // The offset argument of the last map() or prefetch(), checked.
+  size_t offset_ = 0;
+  // The prefetch thread and its request: inFlight_ from prefetch() until the mapping is done
+  // (mapping_ while the thread works on it); pending* are the request and its outcome.
+  std::thread worker_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  bool stop_ = false;
+  bool inFlight_ = false;
+  bool mapping_ = false;
+  size_t pendingOffset_ = 0;
+  size_t pendingLength_ = 0;
+  std::string pendingError_;
+  // What TouchPages read (kept so that the reads are not optimised away).
+  volatile unsigned char touched_ = 0;
+  // prefetch() was called and neither settle() nor map() has followed: settle() may read its outcome.
+  bool unsettled_ = false;
   size_t size_ = 0;
   // Bytes at the start of the window that hold file pages (whole pages).
   size_t mapped_ = 0;

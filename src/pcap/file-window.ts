@@ -17,6 +17,10 @@ interface NativeFileWindow {
   readonly buffer: Buffer
   /** Maps file bytes [offset, offset + length) (offset page-aligned, length <= the window's size); returns length. */
   map(offset: number, length: number): number
+  /** As map(), on a thread of the addon's own; the buffer's bytes are undefined until settle(). */
+  prefetch(offset: number, length: number): void
+  /** Waits for the last prefetch() and returns its length, or throws its error. */
+  settle(): number
   /** Unmaps the file now (the buffer then reads as zeros). */
   release(): void
 }
@@ -41,6 +45,13 @@ export const MapPolicy = {
    * (tests compare the two paths, with windows small enough that records straddle them).
    */
   minFileBytes: 8 << 20,
+  /**
+   * The next window is mapped ahead, on a thread, from this far before the current window's
+   * end: the next view starts at the first record the current window holds only in part, which
+   * lies at most one record (pcap's largest snaplen, 256 KiB) before its end. NETKIT_MAP_PREFETCH=0
+   * maps every window on demand instead.
+   */
+  prefetchOverlap: 1 << 20,
 } as const
 
 /** Where the bytes from a file offset lie in the window: buf[pos, end) holds them. */
@@ -74,7 +85,13 @@ export function rangeWriter(): FileWindowClass['writeRanges'] | undefined {
 
 /** Reads one open regular file through a mapped window. */
 export class MappedReader {
+  /** The window the last view is in. */
   private window: NativeFileWindow
+  /** The other window, mapped ahead to `ahead` while the current one is read. */
+  private spare: NativeFileWindow | undefined
+  /** Where the spare window is being mapped (a prefetch in flight), or undefined. */
+  private ahead: { base: number; length: number; atEnd: boolean } | undefined
+  private readonly prefetching = process.env.NETKIT_MAP_PREFETCH !== '0'
 
   private constructor(private readonly cls: FileWindowClass, private readonly fd: number, private windowBytes: number) {
     this.window = new cls(fd, windowBytes)
@@ -106,7 +123,36 @@ export class MappedReader {
     const page = this.cls.pageSize
     const base = offset - (offset % page)
     const pos = offset - base
+    const view = this.takeAhead(offset, need) ?? this.mapNow(base, pos, need)
+    if (this.prefetching && !view.atEnd && view.end > this.windowBytes >> 1) this.prefetch(view)
+    return view
+  }
+
+  /** The prefetched window as the view of [offset, offset + need), when it covers them. */
+  private takeAhead(offset: number, need: number): WindowView | undefined {
+    const ahead = this.ahead
+    if (ahead === undefined) return undefined
+    this.ahead = undefined
+    let end: number
+    try {
+      end = this.spare!.settle()
+    } catch {
+      return undefined // mapped on demand instead, which reports the error if it persists
+    }
+    if (offset < ahead.base || offset + need > ahead.base + end) return undefined
+    // A file still being written may have grown past the end it had when the prefetch began.
+    if (ahead.atEnd && fstatSync(this.fd).size > ahead.base + end) return undefined
+    const spare = this.spare!
+    this.spare = this.window
+    this.window = spare
+    return { buf: spare.buffer, pos: offset - ahead.base, end, base: ahead.base, atEnd: ahead.atEnd }
+  }
+
+  /** Maps the window at `base` now, grown first when `pos + need` exceeds it. */
+  private mapNow(base: number, pos: number, need: number): WindowView {
+    const page = this.cls.pageSize
     if (pos + need > this.windowBytes) {
+      this.dropSpare()
       this.window.release()
       this.windowBytes = Math.ceil((pos + need) / page) * page
       this.window = new this.cls(this.fd, this.windowBytes)
@@ -119,8 +165,35 @@ export class MappedReader {
     return { buf: this.window.buffer, pos: Math.min(pos, end), end, base, atEnd: base + end >= size }
   }
 
+  /** Starts mapping the window after `view` into the spare window. */
+  private prefetch(view: WindowView): void {
+    const page = this.cls.pageSize
+    const from = view.base + view.end - Math.min(MapPolicy.prefetchOverlap, this.windowBytes >> 2)
+    const base = from - (from % page)
+    const size = fstatSync(this.fd).size
+    const length = Math.max(0, Math.min(this.windowBytes, size - base))
+    try {
+      this.spare ??= new this.cls(this.fd, this.windowBytes)
+      this.spare.prefetch(base, length)
+      this.ahead = { base, length, atEnd: base + length >= size }
+    } catch {
+      this.dropSpare() // no address space for a second window: map on demand
+    }
+  }
+
+  /** Waits for a prefetch in flight and unmaps the spare window. */
+  private dropSpare(): void {
+    if (this.ahead !== undefined) {
+      this.ahead = undefined
+      try { this.spare?.settle() } catch { /* its window is dropped */ }
+    }
+    this.spare?.release()
+    this.spare = undefined
+  }
+
   /** Unmaps the file (the descriptor stays the caller's). */
   close(): void {
+    this.dropSpare()
     this.window.release()
   }
 }

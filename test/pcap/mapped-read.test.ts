@@ -1,19 +1,21 @@
 // The file reader's two ways of getting a regular file's bytes agree (src/pcap/file-window.ts):
 // mapped through the addon's FileWindow (here with windows of one page, so that records straddle
-// windows and the larger ones make the window grow) it delivers exactly what read(2) delivers, on
-// every corpus file: the same records, fields and bytes, the same warnings, the same error at the
-// same offset on damaged files. `read -w` through the addon's writev writes what tcpdump -w
+// windows and the larger ones make the window grow, and of four pages, so that the window mapped
+// ahead on the addon's thread is taken, and with mapping ahead turned off) it delivers exactly
+// what read(2) delivers, on every corpus file: the same records, fields and bytes, the same
+// warnings, the same error at the same offset on damaged files. Windows mapped ahead hold the
+// file's bytes, alternating with the current one. `read -w` through the addon's writev writes what tcpdump -w
 // writes, on corpus files and on a file larger than the default window, and a failed write is
 // the same one error line either way.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { readFileSync, statSync } from 'node:fs'
+import { closeSync, openSync, readFileSync, statSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { corpus, netkit, needs, tempDir } from '../helpers/cli.js'
 import { corpusFiles } from '../helpers/corpus.js'
 import { openCaptureFile } from '../../src/pcap/file-reader.js'
-import { MapPolicy, rangeWriter } from '../../src/pcap/file-window.js'
+import { MappedReader, MapPolicy, rangeWriter } from '../../src/pcap/file-window.js'
 
 const noAddon = rangeWriter() === undefined && 'the capture addon (with FileWindow) is not built: files are read with read(2) only'
 const files = corpusFiles()
@@ -21,7 +23,7 @@ const noCorpus = files.length === 0 && 'the shared corpus is not there'
 
 /** Everything a reader delivers for `file`, with NETKIT_MAP_* set to `env` while it is open. */
 async function delivered(file: string, env: Record<string, string>, cutToSnaplen: boolean): Promise<string> {
-  const saved = { NETKIT_MAP_FILES: process.env.NETKIT_MAP_FILES, NETKIT_MAP_WINDOW: process.env.NETKIT_MAP_WINDOW }
+  const saved = { NETKIT_MAP_FILES: process.env.NETKIT_MAP_FILES, NETKIT_MAP_WINDOW: process.env.NETKIT_MAP_WINDOW, NETKIT_MAP_PREFETCH: process.env.NETKIT_MAP_PREFETCH }
   Object.assign(process.env, env)
   const out: string[] = []
   try {
@@ -47,12 +49,46 @@ test('a mapped file delivers what read(2) delivers, on every corpus file', { ski
   for (const file of files) {
     for (const cut of [false, true]) {
       const read = await delivered(file, { NETKIT_MAP_FILES: '0' }, cut)
-      const mapped = await delivered(file, { NETKIT_MAP_FILES: '1', NETKIT_MAP_WINDOW: '1' }, cut)
-      assert.equal(mapped, read, `${basename(file)} (cut to snaplen: ${cut})`)
+      for (const [window, prefetch] of [['1', '1'], ['16384', '1'], ['16384', '0']]) {
+        const mapped = await delivered(file, { NETKIT_MAP_FILES: '1', NETKIT_MAP_WINDOW: window, NETKIT_MAP_PREFETCH: prefetch }, cut)
+        assert.equal(mapped, read, `${basename(file)} (cut to snaplen: ${cut}, window ${window}, mapped ahead: ${prefetch})`)
+      }
       records += read.split('\n').length
     }
   }
   assert.ok(records > 1000, `only ${records} records compared`)
+})
+
+test('windows mapped ahead on the addon\'s thread hold the file\'s bytes', { skip: noAddon || noCorpus }, () => {
+  const file = join(corpus, 'tcpdump', 'bigtcp-ipv4.pcap')
+  const bytes = readFileSync(file)
+  const fd = openSync(file, 'r')
+  const saved = { NETKIT_MAP_FILES: process.env.NETKIT_MAP_FILES, NETKIT_MAP_WINDOW: process.env.NETKIT_MAP_WINDOW, NETKIT_MAP_PREFETCH: process.env.NETKIT_MAP_PREFETCH }
+  Object.assign(process.env, { NETKIT_MAP_FILES: '1', NETKIT_MAP_WINDOW: String(4 * 4096) })
+  delete process.env.NETKIT_MAP_PREFETCH
+  try {
+    const reader = MappedReader.open(fd, bytes.length)
+    assert.ok(reader, 'the file is mapped')
+    // Walk the file as the record reader does: each view starts shortly before the last one's end.
+    let offset = 0
+    let taken = 0
+    let last: Buffer | undefined
+    for (;;) {
+      const view = reader.view(offset, 300)
+      const n = view.end - view.pos
+      assert.ok(view.buf.subarray(view.pos, view.end).equals(bytes.subarray(offset, offset + n)), `bytes at ${offset}`)
+      if (last !== undefined && view.buf !== last) taken++
+      last = view.buf
+      if (view.atEnd) break
+      offset += n - 200
+    }
+    reader.close()
+    // Every view after the first could come from the window mapped ahead (the other buffer).
+    assert.ok(taken >= Math.floor(bytes.length / (4 * 4096)) - 1, `the window mapped ahead was taken ${taken} times`)
+  } finally {
+    closeSync(fd)
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v
+  }
 })
 
 /** Runs tcpdump -r IN -w OUT ARGS; returns the file it wrote. */
