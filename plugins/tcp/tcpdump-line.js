@@ -17,6 +17,9 @@ for (const [kind, name] of /** @type {Array<[number, string]>} */ ([
   [30, 'mptcp'], [34, 'tfo'], [254, 'exp'],
 ])) OPTION_NAMES[kind] = name
 
+/** Options NOP, NOP, then Timestamps of length 10, as one word. */
+const NOP_NOP_TS = 0x0101080a
+
 /** Bases of one connection (tcpdump's struct tcp_seq_hash): the "low" side's ISN and the other's. */
 class Bases {
   seq = 0
@@ -101,7 +104,10 @@ export function tcpdumpInfo(line, view, ctx, sport, dport, seq, ack, flags, hl, 
   if (flags & ACK) line.text(', ack ').dec(ack)
   line.text(', win ').dec(win)
   if (flags & URG) line.text(', urg ').dec(view.u16(18))
-  if (hl > 20) {
+  if (hl === 32 && view.has(20, 12) && view.u32(20) === NOP_NOP_TS) {
+    // The layout Linux puts on nearly every segment (RFC 7323 appendix A): what options() prints for it.
+    line.text(', options [nop,nop,TS val ').dec(view.u32(24)).text(' ecr ').dec(view.u32(28)).char(0x5d)
+  } else if (hl > 20) {
     line.text(', options [')
     options(line, view, hl, rev, thseq, thack)
     line.char(0x5d)
