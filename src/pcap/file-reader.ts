@@ -12,6 +12,15 @@ import { BlockType, PcapngParser } from './pcapng-parser.js'
 import { MAX_BLOCK_BYTES, type RecordParser } from './record-parser.js'
 import { RecordBatch, type InterfaceInfo } from './record-batch.js'
 
+/**
+ * One turn of the event loop. A regular file's reads and mapped windows complete at once, so a
+ * consumer awaiting batch after batch runs as one unbroken chain of microtasks, and Node runs
+ * process.nextTick callbacks (a stream's per-write callbacks) and timers only when that chain
+ * ends: they would pile up for the whole file. A turn per refill (a window or a buffer of the
+ * file) lets them run.
+ */
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
 /** A capture file format. */
 export type CaptureFormat = 'pcap' | 'pcapng'
 
@@ -118,6 +127,7 @@ export class CaptureFileReader {
           }
           return
         }
+        await turn()
         // A mapped file: move the window to the unconsumed tail (no copy).
         const view = await this.source.view?.(base + this.pos, Math.min(parser.need, MAX_BLOCK_BYTES + 4096))
         if (view !== undefined) {
