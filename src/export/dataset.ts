@@ -14,7 +14,7 @@ import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 import { processAlive } from '../capture/fanout.js'
 import { FileAccessError, NetkitError } from '../errors.js'
 import { DuckDbError, duckMessage, openDuckDbInstance } from './duckdb.js'
-import { literal, stagedSelect, type TableSchema } from './schema.js'
+import { CSV_BUFFER, literal, stagedSelect, type TableSchema } from './schema.js'
 
 /**
  * Staged CSV bytes converted by one DuckDB database before it is closed and a new one opened.
@@ -25,6 +25,15 @@ import { literal, stagedSelect, type TableSchema } from './schema.js'
  * NETKIT_EXPORT_RECYCLE_BYTES sets it (the tests recycle often on small files).
  */
 const RECYCLE_BYTES = Number(process.env.NETKIT_EXPORT_RECYCLE_BYTES) || 160 << 20
+
+/**
+ * Rows per Parquet row group (DuckDB's default is 122880). A partition's writer holds a row
+ * group's rows until it is full, so this bounds a conversion's peak: at half the default, an
+ * http chunk's COPY peaks ~14 MiB lower and scatters less from one conversion to the next
+ * (docs/performance.md, "Export memory: flushing DuckDB's allocators"). With the partition
+ * flushes below, row groups come out at ~36k rows (they were ~56-72k).
+ */
+const ROW_GROUP_ROWS = 61440
 
 /** What the manifest keeps per exported input. */
 export interface ManifestEntry {
@@ -140,6 +149,15 @@ export class Dataset {
       // One DuckDB thread: the conversion runs beside the reading (netkit's own thread), and a
       // second thread would double the per-thread CSV buffers and partition states.
       await this.conn.run('SET threads = 1')
+      // Before DuckDB reserves a buffer larger than this it flushes its allocators: jemalloc's
+      // thread cache and arenas are purged and glibc's arenas trimmed (malloc_trim, at most every
+      // 100 ms). Below read_csv's buffer (CSV_BUFFER), that happens at every CSV buffer a
+      // conversion reads, so what the COPY and the previous one freed is returned at a known point,
+      // not left to jemalloc's decay and to glibc's per-thread arenas (the COPYs run on whichever
+      // thread-pool thread is free): without it, what stayed after each COPY climbed 51 -> 89 MiB
+      // over a database's ten conversions (docs/performance.md, "Export memory: flushing DuckDB's
+      // allocators").
+      await this.conn.run(`SET allocator_bulk_deallocation_flush_threshold = '${CSV_BUFFER / 2}B'`)
     }
     return this.conn
   }
@@ -155,7 +173,7 @@ export class Dataset {
     mkdirSync(out, { recursive: true })
     try {
       await conn.run(`COPY (${stagedSelect(table, csvPath, captureFile)}) TO ${literal(out)} ` +
-        `(FORMAT parquet, PARTITION_BY (date, hour), FILENAME_PATTERN ${literal(`${partPrefix}-{i}`)}, OVERWRITE_OR_IGNORE true)`)
+        `(FORMAT parquet, PARTITION_BY (date, hour), FILENAME_PATTERN ${literal(`${partPrefix}-{i}`)}, ROW_GROUP_SIZE ${ROW_GROUP_ROWS}, OVERWRITE_OR_IGNORE true)`)
     } catch (err) {
       throw new DuckDbError(`writing ${table.name} parts failed: ${duckMessage(err)}`, { cause: err })
     } finally {

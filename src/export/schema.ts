@@ -87,7 +87,7 @@ export function literal(s: string): string {
  * read_csv's buffer (bytes): 32 MiB by default (16 times max_line_size), a third of a
  * conversion's memory; at 2 MiB, max_line_size's default, rows up to 2 MB still read.
  */
-const CSV_BUFFER = 2 << 20
+export const CSV_BUFFER = 2 << 20
 
 /**
  * The SELECT that turns one staged CSV file into the table's rows, with the partition columns
