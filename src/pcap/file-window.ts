@@ -1,11 +1,12 @@
 /**
  * MappedReader: a regular file's bytes seen through the capture addon's FileWindow
  * (native/src/file-window.cc), a fixed-size window of the file mapped into memory and moved along
- * it, instead of copied out of the page cache by read(2). One native call per window, never per
- * record. Memory: one window of file pages is mapped at a time, whatever the file's size.
+ * it, instead of copied out of the page cache by read(2). One or two native calls per window,
+ * never per record. Memory: two windows of file pages are mapped at a time (the one being read
+ * and the next, mapped ahead on the addon's thread), whatever the file's size.
  * rangeWriter() is its other half: runs of records written from such a window (or any buffer)
  * with writev(2), again without a copy. Why and what they save: docs/performance.md, "The subset
- * job at tcpdump's speed".
+ * job at tcpdump's speed" and "-T text and the second core".
  */
 import { fstatSync } from 'node:fs'
 import { loadAddon } from '../capture/addon-loader.js'
@@ -117,7 +118,8 @@ export class MappedReader {
   /**
    * Maps the file from `offset` on, so that at least `need` bytes from it are in view unless
    * the file ends first. The window grows (replaced by a larger one) when `need` exceeds it.
-   * Views of the previous window read the new one's bytes from then on.
+   * The view may come from the window mapped ahead; the window it replaces is mapped ahead
+   * again at once, so views of earlier windows read other bytes of the file from then on.
    */
   view(offset: number, need: number): WindowView {
     const page = this.cls.pageSize
