@@ -29,6 +29,11 @@ interface PendingPdu {
   /** Bytes the PDU needs in all, or -1 for "until the sender closes". */
   need: number
   nextSeq: number
+  /**
+   * Bytes before a segment of the PDU were lost (not captured, or a segment overtook another):
+   * the PDU is given up, and its remaining segments show as TCP only.
+   */
+  lost: boolean
 }
 
 /** The largest message held for reassembly (tshark has no bound; a file's size must not be one). */
@@ -333,8 +338,20 @@ export class DissectionEngine implements TableSource {
     let reported = ctx.reportedEnd
     if (pending !== undefined) {
       const gap = (seq - pending.nextSeq) | 0
-      if (gap < 0) return // a retransmission of bytes already held
-      if (gap > 0) this.pending.delete(flow) // bytes lost before this segment: give the PDU up
+      if (pending.lost || gap > 0) {
+        // A PDU with bytes missing is given up, and the segments inside it show as TCP only, as
+        // tshark shows the segments of a PDU it cannot complete ("previous segment not captured";
+        // tcp.reassemble_out_of_order is off by default). A segment from the PDU's end on starts
+        // what follows it.
+        pending.lost = true
+        // Bytes of the PDU from this segment's start on (-1: until the sender closes).
+        const left = pending.need === -1 ? -1 : ((pending.nextSeq + pending.need - pending.length - seq) | 0)
+        if (left !== -1 && left <= 0) this.pending.delete(flow)
+        else {
+          if (fin || (left !== -1 && left < len)) this.pending.delete(flow) // the PDU ends here
+          return
+        }
+      } else if (gap < 0) return // a retransmission of bytes already held
       else {
         pending.chunks.push(Buffer.from(data.subarray(at, ctx.end)))
         pending.length += len
@@ -371,6 +388,7 @@ export class DissectionEngine implements TableSource {
           reg: d, chunks: [copy], length: copy.length,
           need: need === -1 ? -1 : copy.length + need,
           nextSeq: (seq + len) >>> 0,
+          lost: false,
         })
         return
       }
