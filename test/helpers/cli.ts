@@ -3,7 +3,7 @@
  * the tests use as oracles.
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -72,6 +72,21 @@ export function tempDir(prefix = 'netkit-test-'): { dir: string; cleanup: () => 
 }
 
 /** tshark -T fields output for a file (the oracle). */
+/**
+ * tshark flags that turn off the dissectors it binds to TCP ports inside Linux's ephemeral port
+ * range (pmproxy's 44322, irc's 57000, ...): a client port the kernel happens to pick there would
+ * make tshark decode that connection as that protocol instead of what netkit (and tshark on any
+ * other port) decodes, e.g. HTTP by its heuristic.
+ */
+export function tsharkEphemeralPortArgs(): string[] {
+  let lo = 32768, hi = 60999
+  try { [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number) } catch { /* Linux's default range */ }
+  const names = sh('tshark', ['-G', 'decodes']).split('\n').map((l) => l.split('\t'))
+    .filter(([table, port, name]) => table === 'tcp.port' && Number(port) >= lo && Number(port) <= hi && name !== undefined && name !== 'http')
+    .map(([, , name]) => name)
+  return [...new Set(names)].flatMap((name) => ['--disable-protocol', name])
+}
+
 export function tsharkFields(file: string, fields: string[], extra: string[] = []): string {
   return sh('tshark', ['-n', '-r', file, ...extra, '-T', 'fields', ...fields.flatMap((f) => ['-e', f])])
 }

@@ -19,8 +19,8 @@ function norm(v: string): string {
 export interface Agreement { agree: number; total: number; mismatches: string[] }
 
 /** Compares netkit's `-T fields` with tshark's on `file` for `fields`. */
-export async function compareWithTshark(file: string, fields: string[]): Promise<Agreement> {
-  const ref = tsharkFields(file, fields).split('\n').slice(0, -1).map((l) => l.split('\t'))
+export async function compareWithTshark(file: string, fields: string[], tsharkArgs: string[] = []): Promise<Agreement> {
+  const ref = tsharkFields(file, fields, tsharkArgs).split('\n').slice(0, -1).map((l) => l.split('\t'))
   const r = await netkit(['read', '-r', file, '-T', 'fields', ...fields.flatMap((f) => ['-e', f])], { timeoutMs: 120_000 })
   if (r.code !== 0) throw new Error(`netkit read -r ${file} failed (${r.code}): ${r.stderr}`)
   const got = r.stdout.split('\n').slice(0, -1).map((l) => l.split('\t'))
