@@ -173,24 +173,24 @@ class FileWindow : public Napi::ObjectWrap<FileWindow> {
   // page mapped is one the file covers. What lies in the window past length is zero pages.
   Napi::Value Map(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    size_t len = CheckedRange(info, "map");
+    const Range r = CheckedRange(info, "map");
     Join();
     unsettled_ = false;
-    const std::string error = MapRange(offset_, len);
+    const std::string error = MapRange(r.offset, r.length);
     if (!error.empty()) throw Napi::Error::New(env, error);
-    return Napi::Number::New(env, static_cast<double>(len));
+    return Napi::Number::New(env, static_cast<double>(r.length));
   }
 
   // prefetch(offset, length): as map(), on the window's thread; returns at once. The window's
   // bytes are undefined until settle() returns.
   Napi::Value Prefetch(const Napi::CallbackInfo& info) {
-    size_t len = CheckedRange(info, "prefetch");
+    const Range r = CheckedRange(info, "prefetch");
     Join();
     if (!worker_.joinable()) worker_ = std::thread([this] { Work(); });
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      pendingOffset_ = offset_;
-      pendingLength_ = len;
+      pendingOffset_ = r.offset;
+      pendingLength_ = r.length;
       inFlight_ = true;
     }
     unsettled_ = true;
@@ -228,8 +228,14 @@ class FileWindow : public Napi::ObjectWrap<FileWindow> {
     }
   }
 
-  // The (offset, length) arguments of map() and prefetch(), checked; the offset goes to offset_.
-  size_t CheckedRange(const Napi::CallbackInfo& info, const char* method) {
+  // File bytes [offset, offset + length) to map.
+  struct Range {
+    size_t offset;
+    size_t length;
+  };
+
+  // The (offset, length) arguments of map() and prefetch(), checked.
+  Range CheckedRange(const Napi::CallbackInfo& info, const char* method) {
     Napi::Env env = info.Env();
     if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber())
       throw Napi::TypeError::New(env, std::string("usage: window.") + method + "(offset: number, length: number)");
@@ -240,8 +246,7 @@ class FileWindow : public Napi::ObjectWrap<FileWindow> {
       throw Napi::TypeError::New(env, std::string("window.") + method + ": offset must be a non-negative multiple of FileWindow.pageSize");
     if (!(length >= 0) || length > static_cast<double>(size_))
       throw Napi::TypeError::New(env, std::string("window.") + method + ": length must be 0..the window's size");
-    offset_ = static_cast<size_t>(offset);
-    return static_cast<size_t>(length);
+    return Range{static_cast<size_t>(offset), static_cast<size_t>(length)};
   }
 
   // Maps file bytes [offset, offset + len) at base_, zero pages after them; an error message, or
@@ -298,8 +303,6 @@ class FileWindow : public Napi::ObjectWrap<FileWindow> {
 
   int fd_ = -1;
   char* base_ = nullptr;
-  // The offset argument of the last map() or prefetch(), checked.
-  size_t offset_ = 0;
   // The prefetch thread and its request: inFlight_ from prefetch() until the mapping is done
   // (mapping_ while the thread works on it); pending* are the request and its outcome.
   std::thread worker_;

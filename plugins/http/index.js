@@ -91,7 +91,7 @@ const http = defineDissector({
     let method = ''
     let status = 0
     if (kind === 1) {
-      method = methodAt(view, view.indexOf(0x20, 0, 8))
+      method = startMethod
       ctx.set(f.request, 1)
       ctx.setText(f.method, method)
       if (ctx.wants(f.uri) || ctx.wants(f.requestVersion)) {
@@ -413,24 +413,30 @@ const chunks = new ChunkedReader()
  */
 function startLine(view) {
   startLf = -1
+  startMethod = ''
   if (view.captured < 8) return 0
   // Neither "HTTP/1." nor a method of METHODS and a space first: no start line, whatever follows
   // (the test below needs one of them), so the bytes of a body segment are not scanned for a line end.
   const d = view.data, o = view.offset
-  const sp = view.indexOf(0x20, 0, 8)
-  if (!(d[o] === 0x48 && d[o + 1] === 0x54 && d[o + 2] === 0x54 && d[o + 3] === 0x50 && d[o + 4] === 0x2f &&
-        d[o + 5] === 0x31 && d[o + 6] === 0x2e) && methodAt(view, sp) === '') return 0
+  const method = methodAt(view, view.indexOf(0x20, 0, 8))
+  if (method === '' && !(d[o] === 0x48 && d[o + 1] === 0x54 && d[o + 2] === 0x54 && d[o + 3] === 0x50 && d[o + 4] === 0x2f &&
+        d[o + 5] === 0x31 && d[o + 6] === 0x2e)) return 0
   const eol = startLf = view.indexOf(0x0a, 0)
   // A status line may be cut by the capture; a request line must end in HTTP/1.x, so must be whole.
   const end = eol < 0 ? view.captured : lineEnd(view.data, view.offset, view.offset + eol) - view.offset
   const kind = startLineKind(view.data, view.offset, view.offset + end)
   if (kind === StartLine.Status) return 2
-  if (kind === StartLine.Request && eol >= 0 && methodAt(view, sp) !== '') return 1
+  if (kind === StartLine.Request && eol >= 0 && method !== '') {
+    startMethod = method
+    return 1
+  }
   return 0
 }
 
 /** Where the LF ending the line startLine() last judged is (-1: none captured). */
 let startLf = -1
+/** The method of the request line startLine() last found ('' when it found none). */
+let startMethod = ''
 
 /** METHODS as bytes, for methodAt. */
 const METHOD_CODES = METHODS.map((m) => Uint8Array.from(m, (c) => c.charCodeAt(0)))

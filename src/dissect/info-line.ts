@@ -57,8 +57,6 @@ export class InfoLine {
   pos = 0
   /** Where mark() was last called (-1: not in this packet): a layer above may go on from there. */
   marked = -1
-  /** `buf`'s bytes as a plain Uint8Array, for copyTo (a Buffer's subarray costs more to make). */
-  private bytes = new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.buf.length)
 
   /**
    * Marks the place a layer above may write from instead of after the end (UDP marks the end of
@@ -226,17 +224,5 @@ export class InfoLine {
     const next = Buffer.allocUnsafe(size)
     this.buf.copy(next, 0, 0, this.pos)
     this.buf = next
-    this.bytes = new Uint8Array(next.buffer, next.byteOffset, next.length)
-  }
-
-  /** Copies the line's bytes [from, pos) to dst at `p` and returns the new end. */
-  copyTo(dst: Uint8Array, p: number, from: number): number {
-    const n = this.pos - from
-    if (n > 16) {
-      dst.set(this.bytes.subarray(from, this.pos), p)
-      return p + n
-    }
-    for (let i = from; i < this.pos; i++) dst[p++] = this.buf[i]
-    return p
   }
 }

@@ -16,7 +16,7 @@ import { putFieldValue } from './field-bytes.js'
 import { NdjsonLine } from './ndjson-line.js'
 import { formatEpoch, formatTimeOfDay, frameFields, frameFieldWriters, MAX_FRAME_FIELD_BYTES, putTimeOfDay, type FieldByteWriter } from './frame-fields.js'
 import { hexDump } from './hex.js'
-import { BYTE_SLACK, type TextOutput } from './output.js'
+import { BYTE_SLACK, copyBytes, type TextOutput } from './output.js'
 
 /** Output formats of `-T`. */
 export const OUTPUT_FORMATS = ['text', 'verbose', 'fields', 'ndjson', 'ek'] as const
@@ -199,7 +199,7 @@ export class PacketPrinter {
     let p = putTimeOfDay(buf, out.bytePos, batch.tsSec[i], batch.tsNsec[i], this.options.nano)
     buf[p++] = 0x20
     if (packet.hasInfo) {
-      p = packet.info.copyTo(buf, p, packet.infoStart)
+      p = copyBytes(buf, p, packet.info.buf, packet.infoStart, packet.info.pos)
     } else {
       p += buf.write('length ', p, 'latin1')
       p = putUint(buf, p, batch.origLen[i])
